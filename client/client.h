@@ -1,0 +1,102 @@
+/*
+ * client.h - the partsledger client library: synchronous calls over gRPC core.
+ *
+ * A pl_client holds one channel to a server. Each call blocks until the reply
+ * or the deadline (pl_client_set_timeout_ms, default 10 s). Responses are
+ * unpacked into the caller's arena and live as long as it does. A pl_client
+ * may be used by one thread at a time; open one per thread for parallel use.
+ *
+ * Every call returns 0 or a negative PL_E* code. When the server answered with
+ * an error, the code is the closest PL_E* to its gRPC status, and
+ * pl_client_last_status() gives the exact status and the server's message.
+ *
+ * The library also builds and signs entries (pl_entry_build) and verifies what
+ * a server returned offline, from a verifier key alone (pl_verify_*): these
+ * use no network and no server state.
+ */
+#ifndef PL_CLIENT_H
+#define PL_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "error.h"
+#include "keys.h"
+#include "merkle.h"
+#include "partsledger/v1/ledger.pb-c.h"
+
+typedef struct pl_client pl_client;
+
+/* Connects lazily to `target` ("127.0.0.1:50051"). 0 or PL_ENOMEM. The first
+ * open initializes gRPC; the last close shuts it down. */
+int pl_client_open(const char *target, pl_client **out);
+void pl_client_close(pl_client *c);
+
+void pl_client_set_timeout_ms(pl_client *c, int64_t ms);
+
+/* gRPC status code of the last call (0 = OK) and the server's message (valid
+ * until the next call on `c`; "" when none). */
+int pl_client_last_status(const pl_client *c, const char **message);
+
+/* Generic unary call: `method` is "/partsledger.v1.Ledger/Append" etc. */
+int pl_client_call(pl_client *c, const char *method, const ProtobufCMessage *req,
+                   const ProtobufCMessageDescriptor *resp_desc, pl_arena *a,
+                   ProtobufCMessage **resp);
+
+/* The same call with the request given as already packed bytes (the way a
+ * benchmark or a fuzzer sends what it wants). */
+int pl_client_call_raw(pl_client *c, const char *method, const uint8_t *req,
+                       size_t req_len, const ProtobufCMessageDescriptor *resp_desc,
+                       pl_arena *a, ProtobufCMessage **resp);
+
+/* Typed wrappers over pl_client_call. */
+int pl_client_append(pl_client *c, const Partsledger__V1__SignedEntry *se,
+                     pl_arena *a, Partsledger__V1__AppendResponse **out);
+int pl_client_append_batch(pl_client *c, Partsledger__V1__SignedEntry **ses,
+                           size_t n, pl_arena *a,
+                           Partsledger__V1__AppendBatchResponse **out);
+int pl_client_get_entry(pl_client *c, uint64_t index, pl_arena *a,
+                        Partsledger__V1__EntryResponse **out);
+int pl_client_list_entries(pl_client *c, uint64_t start, uint32_t page_size,
+                           pl_arena *a, Partsledger__V1__ListEntriesResponse **out);
+int pl_client_get_checkpoint(pl_client *c, pl_arena *a,
+                             Partsledger__V1__GetCheckpointResponse **out);
+int pl_client_get_inclusion_proof(pl_client *c, uint64_t index, uint64_t tree_size,
+                                  pl_arena *a,
+                                  Partsledger__V1__GetInclusionProofResponse **out);
+int pl_client_get_consistency_proof(pl_client *c, uint64_t old_size,
+                                    uint64_t new_size, pl_arena *a,
+                                    Partsledger__V1__GetConsistencyProofResponse **out);
+int pl_client_get_log_info(pl_client *c, pl_arena *a,
+                           Partsledger__V1__GetLogInfoResponse **out);
+/* grpc.health.v1.Health/Check; *serving = 1 when the server says SERVING. */
+int pl_client_health(pl_client *c, int *serving);
+
+/* Follow: calls `fn` for each entry from `start` on, as the server streams
+ * them, until `fn` returns non-zero (then 0 is returned), the stream ends, or
+ * an error. `fn`'s arena is reset after each entry. Waits for new entries:
+ * use a timeout to bound it (the deadline ends it with PL_ECONNECT). */
+typedef int (*pl_follow_fn)(void *ctx, const Partsledger__V1__EntryResponse *e);
+int pl_client_follow(pl_client *c, uint64_t start, pl_follow_fn fn, void *ctx);
+
+/* Builds a SignedEntry from `e`: fills a random 16-byte request_id when
+ * e->request_id is empty and occurred_at_ms when it is 0, packs the Entry,
+ * signs it with `k`. Everything lives in `a`. 0, PL_ENOMEM. */
+int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
+                   Partsledger__V1__SignedEntry **out);
+
+/* Offline checks. `vkey` is the log's verifier key string.
+ * pl_verify_checkpoint: the note is signed by vkey and parses as a checkpoint;
+ * its size and root are returned. */
+int pl_verify_checkpoint(const char *vkey, const char *note, uint64_t *size,
+                         uint8_t root[PL_HASH_BYTES]);
+/* The leaf (exact Leaf bytes) at `index` is in the tree of the checkpoint. */
+int pl_verify_inclusion(const char *vkey, const char *note, uint64_t index,
+                        const uint8_t *leaf, size_t leaf_len,
+                        const pl_hash *proof, size_t n);
+/* The tree of `old_note` is a prefix of the tree of `new_note`. */
+int pl_verify_consistency(const char *vkey, const char *old_note,
+                          const char *new_note, const pl_hash *proof, size_t n);
+
+#endif /* PL_CLIENT_H */

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages partsledger builds, tests and runs with, when
+# any is missing. Safe to run again: it does nothing when all are present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  liblmdb-dev libprotobuf-c-dev protobuf-c-compiler libgrpc-dev libsodium-dev
+  libcjson-dev
+  python3-grpcio   # an independent gRPC implementation for interop tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deploy/deps.sh: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,185 @@
+/*
+ * main.c - partsledgerd: flags, keys, the log, the server, and a clean stop.
+ *
+ * SIGINT and SIGTERM are blocked in every thread and taken with sigwait() in
+ * main, so no gRPC call ever runs in a signal handler.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grpc/grpc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "keys.h"
+#include "log.h"
+#include "rpc.h"
+
+static const char pl__usage[] =
+    "usage: partsledgerd [options]\n"
+    "\n"
+    "Serves the partsledger append-only signed ledger over gRPC.\n"
+    "\n"
+    "  --data DIR          LMDB data directory (default ./var/data)\n"
+    "  --listen HOST:PORT  address to serve on (default 127.0.0.1:50051;\n"
+    "                      port 0 picks a free port)\n"
+    "  --log-key FILE      the log's Ed25519 key: 64 hex characters of seed\n"
+    "                      (default ./var/log.key; make one with\n"
+    "                      'partsledger keygen --out FILE')\n"
+    "  --origin NAME       checkpoint origin and note key name\n"
+    "                      (default localhost/partsledger)\n"
+    "  --admin-key HEX     public key of the first admin; needed only when\n"
+    "                      DIR holds no log yet\n"
+    "  --workers N         gRPC worker threads (default: number of CPUs)\n"
+    "  --map-size MIB      LMDB map size in MiB (default 65536)\n"
+    "  --ready-file FILE   once serving, write HOST:PORT to FILE\n"
+    "  --help              this text\n";
+
+/* Writes the bound address to `path` through a rename, so a reader never
+ * sees half of it. */
+static int pl__write_ready(const char *path, const char *listen, int port) {
+  char tmp[4096], host[256];
+  const char *colon = strrchr(listen, ':');
+  size_t hlen = colon ? (size_t)(colon - listen) : strlen(listen);
+  if (hlen >= sizeof(host))
+    hlen = sizeof(host) - 1;
+  memcpy(host, listen, hlen);
+  host[hlen] = '\0';
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (f == NULL)
+    return -1;
+  fprintf(f, "%s:%d\n", host, port);
+  if (fclose(f) != 0)
+    return -1;
+  return rename(tmp, path);
+}
+
+int main(int argc, char **argv) {
+  const char *data = "var/data", *listen = "127.0.0.1:50051";
+  const char *log_key_path = "var/log.key", *origin = "localhost/partsledger";
+  const char *admin_hex = NULL, *ready_file = NULL;
+  long workers = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned long long map_mib = 65536;
+  static const struct option opts[] = {
+      {"data", required_argument, NULL, 'd'},
+      {"listen", required_argument, NULL, 'l'},
+      {"log-key", required_argument, NULL, 'k'},
+      {"origin", required_argument, NULL, 'o'},
+      {"admin-key", required_argument, NULL, 'a'},
+      {"workers", required_argument, NULL, 'w'},
+      {"map-size", required_argument, NULL, 'm'},
+      {"ready-file", required_argument, NULL, 'r'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  int ch;
+  char *end;
+  while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (ch) {
+    case 'd': data = optarg; break;
+    case 'l': listen = optarg; break;
+    case 'k': log_key_path = optarg; break;
+    case 'o': origin = optarg; break;
+    case 'a': admin_hex = optarg; break;
+    case 'r': ready_file = optarg; break;
+    case 'w':
+      errno = 0;
+      workers = strtol(optarg, &end, 10);
+      if (errno || *end || workers < 1 || workers > 64) {
+        fprintf(stderr, "partsledgerd: --workers must be 1..64\n");
+        return 2;
+      }
+      break;
+    case 'm':
+      errno = 0;
+      map_mib = strtoull(optarg, &end, 10);
+      if (errno || *end || map_mib < 16 || map_mib > (1ull << 24)) {
+        fprintf(stderr, "partsledgerd: --map-size must be 16..16777216 MiB\n");
+        return 2;
+      }
+      break;
+    case 'h':
+      fputs(pl__usage, stdout);
+      return 0;
+    default:
+      fputs(pl__usage, stderr);
+      return 2;
+    }
+  }
+  if (optind != argc) {
+    fprintf(stderr, "partsledgerd: unexpected argument '%s'\n", argv[optind]);
+    return 2;
+  }
+  if (workers < 1)
+    workers = 2;
+
+  uint8_t admin[PL_PUBLIC_KEY_BYTES];
+  if (admin_hex != NULL && pl_hex_decode(admin_hex, admin, sizeof(admin)) != 0) {
+    fprintf(stderr, "partsledgerd: --admin-key must be 64 hex characters\n");
+    return 2;
+  }
+  if (pl_crypto_init() != 0) {
+    fprintf(stderr, "partsledgerd: cannot initialize libsodium\n");
+    return 1;
+  }
+  pl_key *key = NULL;
+  char why[256];
+  int rc = pl_key_load(log_key_path, &key, why, sizeof(why));
+  if (rc != 0) {
+    fprintf(stderr, "partsledgerd: log key %s: %s\n", log_key_path, why);
+    return 1;
+  }
+
+  /* Block the stop signals before any thread exists, so all inherit it. */
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  pl_log_config cfg = {data, origin, key, admin_hex ? admin : NULL,
+                       (size_t)map_mib << 20};
+  pl_log *log = NULL;
+  rc = pl_log_open(&cfg, &log, why, sizeof(why));
+  if (rc != 0) {
+    fprintf(stderr, "partsledgerd: %s: %s\n", data, why);
+    pl_key_free(key);
+    return 1;
+  }
+
+  grpc_init();
+  pl_rpc_config rcfg = {listen, (int)workers};
+  pl_rpc *rpc = NULL;
+  int port = 0;
+  rc = pl_rpc_start(&rcfg, log, &rpc, &port);
+  if (rc != 0) {
+    fprintf(stderr, "partsledgerd: cannot listen on %s (in use, or a bad address)\n",
+            listen);
+    grpc_shutdown();
+    pl_log_close(log);
+    pl_key_free(key);
+    return 1;
+  }
+  pl_head head;
+  pl_log_head(log, &head);
+  fprintf(stderr, "partsledgerd: serving %s on port %d, %llu entries, origin %s\n"
+                  "partsledgerd: verifier key %s\n",
+          data, port, (unsigned long long)head.size, pl_log_origin(log),
+          pl_log_vkey(log));
+  if (ready_file != NULL && pl__write_ready(ready_file, listen, port) != 0)
+    fprintf(stderr, "partsledgerd: cannot write %s: %s\n", ready_file, strerror(errno));
+
+  int sig = 0;
+  sigwait(&stop, &sig);
+  fprintf(stderr, "partsledgerd: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  pl_rpc_stop(rpc);
+  grpc_shutdown();
+  pl_log_close(log);
+  pl_key_free(key);
+  fprintf(stderr, "partsledgerd: stopped cleanly\n");
+  return 0;
+}

@@ -1,0 +1,627 @@
+/*
+ * rpc.c - the completion-queue loop and the life of every call.
+ *
+ * Each call is a pl_call with one tag per kind of event, so the event alone
+ * says what happened. Unary calls go REQUEST -> handler -> (writer -> WAKE ->
+ * resume) -> reply batch -> DONE. Follow streams send one message at a time
+ * (SEND), park at the end of the log until the writer commits more (WAKE),
+ * and learn from CLOSE that the client went away. Unknown methods arrive
+ * through a few posted generic requests and are answered UNIMPLEMENTED.
+ *
+ * Depends on gRPC core, handlers.c (the method table), writer.c and log.h.
+ */
+#include "rpc.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "status.h"
+
+#define PL__GENERIC_POSTED 4
+#define PL__MAX_RECEIVE (64 << 20)
+
+typedef enum {
+  PL__EV_REQUEST,
+  PL__EV_DONE,
+  PL__EV_WAKE,
+  PL__EV_SEND,
+  PL__EV_CLOSE,
+} pl__ev;
+
+typedef struct {
+  pl_call *call; /* NULL for the server's shutdown tag */
+  pl__ev ev;
+} pl__tag;
+
+struct pl_call {
+  pl_rpc *rpc;
+  const pl_method *method; /* NULL: a generic request (unknown method) */
+  size_t mi;               /* index of method in pl_methods */
+  grpc_call *call;
+  gpr_timespec deadline;
+  grpc_metadata_array md;
+  grpc_call_details details; /* generic requests only */
+  grpc_byte_buffer *payload;
+  pl_arena *arena;
+  pl_reader *reader; /* the worker's, while an event is being handled */
+  int reader_open;
+  char *message;     /* status message of a failing reply */
+  grpc_byte_buffer *reply;
+  grpc_slice status_details;
+  int have_details;
+  int cancelled;
+  pl_writer_job job;
+  void *state; /* the handler's, from handle to resume */
+  pl__tag t_request, t_done, t_wake, t_send, t_close;
+
+  /* Follow streams only: events of one stream may complete on different
+   * workers at once, so its state is guarded by its own lock, and it is
+   * freed when the last outstanding operation (refs) completes. */
+  pthread_mutex_t lock;
+  int refs;
+  uint64_t next;
+  int sent_md, closed, ending, parked;
+  pl_call *fnext; /* parked list link */
+};
+
+struct pl_rpc {
+  grpc_server *server;
+  grpc_completion_queue *cq;
+  pl_log *log;
+  pl_writer *writer;
+  void **handles; /* registered method handles, by method index */
+  int nworkers;
+  pthread_t *workers;
+  atomic_int stopping;
+  pl__tag shutdown_tag;
+  pthread_mutex_t lock; /* guards shut_down, followers, committed */
+  pthread_cond_t shut_cond;
+  int shut_down;
+  pl_call *followers; /* parked Follow streams */
+  uint64_t committed; /* tree size of the latest commit */
+};
+
+static void pl__post(pl_rpc *rpc, size_t mi);
+
+/* --- calls and replies --------------------------------------------------- */
+
+static pl_call *pl__call_new(pl_rpc *rpc, size_t mi) {
+  pl_call *c = calloc(1, sizeof(*c));
+  if (c == NULL)
+    return NULL;
+  c->rpc = rpc;
+  c->mi = mi;
+  c->method = mi < pl_methods_count ? &pl_methods[mi] : NULL;
+  grpc_metadata_array_init(&c->md);
+  grpc_call_details_init(&c->details);
+  pl__tag *tags[] = {&c->t_request, &c->t_done, &c->t_wake, &c->t_send, &c->t_close};
+  pl__ev evs[] = {PL__EV_REQUEST, PL__EV_DONE, PL__EV_WAKE, PL__EV_SEND, PL__EV_CLOSE};
+  for (size_t i = 0; i < 5; i++) {
+    tags[i]->call = c;
+    tags[i]->ev = evs[i];
+  }
+  return c;
+}
+
+static void pl__call_free(pl_call *c) {
+  if (c->call != NULL)
+    grpc_call_unref(c->call);
+  grpc_metadata_array_destroy(&c->md);
+  grpc_call_details_destroy(&c->details);
+  if (c->payload != NULL)
+    grpc_byte_buffer_destroy(c->payload);
+  if (c->reply != NULL)
+    grpc_byte_buffer_destroy(c->reply);
+  if (c->have_details)
+    grpc_slice_unref(c->status_details);
+  if (c->method != NULL && c->method->kind == PL_METHOD_FOLLOW && c->arena != NULL)
+    pthread_mutex_destroy(&c->lock);
+  pl_arena_free(c->arena);
+  free(c);
+}
+
+/* Packs a message into a new byte buffer; NULL when out of memory. */
+static grpc_byte_buffer *pl__pack(const ProtobufCMessage *m) {
+  size_t len = protobuf_c_message_get_packed_size(m);
+  grpc_slice s = grpc_slice_malloc(len);
+  protobuf_c_message_pack(m, GRPC_SLICE_START_PTR(s));
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+  grpc_slice_unref(s);
+  return bb;
+}
+
+/* Sends the reply (a message when status is OK) and the status, and asks to
+ * hear when the call is over (DONE). */
+static void pl__finish(pl_call *c, grpc_status_code status, const char *message,
+                       const ProtobufCMessage *resp) {
+  grpc_op ops[4];
+  size_t n = 0;
+  memset(ops, 0, sizeof(ops));
+  if (status == GRPC_STATUS_OK && resp != NULL)
+    c->reply = pl__pack(resp);
+  if (!c->sent_md) {
+    ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+    c->sent_md = 1;
+  }
+  if (c->reply != NULL) {
+    ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n++].data.send_message.send_message = c->reply;
+  }
+  c->status_details = grpc_slice_from_copied_string(message ? message : "");
+  c->have_details = 1;
+  ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+  ops[n].data.send_status_from_server.status = status;
+  ops[n++].data.send_status_from_server.status_details = &c->status_details;
+  if (c->method == NULL || c->method->kind != PL_METHOD_FOLLOW) {
+    /* Follow streams have their RECV_CLOSE posted from the start. */
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+  }
+  grpc_call_error err = grpc_call_start_batch(c->call, ops, n, &c->t_done, NULL);
+  if (err != GRPC_CALL_OK) {
+    fprintf(stderr, "partsledgerd: cannot send a reply (%d)\n", (int)err);
+    if (c->method == NULL || c->method->kind != PL_METHOD_FOLLOW)
+      pl__call_free(c);
+  }
+}
+
+/* Answers a handler's return code. */
+static void pl__answer(pl_call *c, int rc, ProtobufCMessage *resp) {
+  if (c->reader_open) {
+    pl_reader_end(c->reader);
+    c->reader_open = 0;
+  }
+  if (rc == PL_RPC_PENDING)
+    return;
+  if (rc == 0) {
+    pl__finish(c, GRPC_STATUS_OK, NULL, resp);
+    return;
+  }
+  pl__finish(c, pl_status_code(rc), c->message ? c->message : pl_strerror(rc), NULL);
+}
+
+/* Decodes the request payload into the call's arena. */
+static int pl__decode(pl_call *c, ProtobufCMessage **req) {
+  if (c->payload == NULL) {
+    pl_call_errorf(c, "the request carries no message");
+    return PL_EINVAL;
+  }
+  grpc_byte_buffer_reader r;
+  if (!grpc_byte_buffer_reader_init(&r, c->payload)) {
+    pl_call_errorf(c, "cannot read the request message");
+    return PL_EINVAL;
+  }
+  grpc_slice s = grpc_byte_buffer_reader_readall(&r);
+  grpc_byte_buffer_reader_destroy(&r);
+  *req = protobuf_c_message_unpack(c->method->request, pl_arena_allocator(c->arena),
+                                   GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+  grpc_slice_unref(s);
+  if (*req == NULL) {
+    pl_call_errorf(c, "cannot decode the request as %s", c->method->request->name);
+    return PL_EINVAL;
+  }
+  return 0;
+}
+
+/* --- Follow streams ------------------------------------------------------- */
+
+static void pl__follow_end(pl_call *c, grpc_status_code status, const char *msg) {
+  c->ending = 1;
+  c->refs++;
+  pl__finish(c, status, msg, NULL);
+}
+
+/* Sends the next entry, or parks the stream at the end of the log. Called
+ * with c->lock held. */
+static void pl__follow_pump(pl_call *c) {
+  pl_rpc *rpc = c->rpc;
+  if (c->closed || c->ending)
+    return;
+  if (atomic_load(&rpc->stopping)) {
+    pl__follow_end(c, GRPC_STATUS_UNAVAILABLE, "server is shutting down");
+    return;
+  }
+  for (;;) {
+    const uint8_t *leaf;
+    size_t len;
+    uint8_t hash[PL_HASH_BYTES];
+    int rc = pl_reader_begin(c->reader);
+    if (rc == 0)
+      rc = pl_reader_leaf(c->reader, c->next, &leaf, &len, hash);
+    if (rc == 0) {
+      Partsledger__V1__EntryResponse e = PARTSLEDGER__V1__ENTRY_RESPONSE__INIT;
+      e.index = c->next;
+      e.leaf.data = (uint8_t *)leaf;
+      e.leaf.len = len;
+      e.leaf_hash.data = hash;
+      e.leaf_hash.len = sizeof(hash);
+      c->reply = pl__pack(&e.base);
+      pl_reader_end(c->reader);
+      grpc_op ops[2];
+      size_t n = 0;
+      memset(ops, 0, sizeof(ops));
+      if (!c->sent_md) {
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        c->sent_md = 1;
+      }
+      ops[n].op = GRPC_OP_SEND_MESSAGE;
+      ops[n++].data.send_message.send_message = c->reply;
+      if (grpc_call_start_batch(c->call, ops, n, &c->t_send, NULL) == GRPC_CALL_OK) {
+        c->refs++;
+      } else {
+        grpc_byte_buffer_destroy(c->reply);
+        c->reply = NULL;
+      }
+      return;
+    }
+    if (rc != PL_ERANGE) {
+      pl_reader_end(c->reader);
+      pl__follow_end(c, pl_status_code(rc), pl_strerror(rc));
+      return;
+    }
+    pl_reader_end(c->reader);
+    /* At the end: park, unless a commit landed since our snapshot. */
+    pthread_mutex_lock(&rpc->lock);
+    if (rpc->committed > c->next) {
+      pthread_mutex_unlock(&rpc->lock);
+      continue;
+    }
+    c->parked = 1;
+    c->refs++;
+    c->fnext = rpc->followers;
+    rpc->followers = c;
+    pthread_mutex_unlock(&rpc->lock);
+    return;
+  }
+}
+
+static void pl__follow_start(pl_call *c) {
+  ProtobufCMessage *m;
+  pthread_mutex_init(&c->lock, NULL);
+  int rc = pl__decode(c, &m);
+  c->refs = 1; /* the RECV_CLOSE below */
+  grpc_op op;
+  memset(&op, 0, sizeof(op));
+  op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+  op.data.recv_close_on_server.cancelled = &c->cancelled;
+  if (grpc_call_start_batch(c->call, &op, 1, &c->t_close, NULL) != GRPC_CALL_OK) {
+    pl__call_free(c);
+    return;
+  }
+  pthread_mutex_lock(&c->lock);
+  if (rc != 0)
+    pl__follow_end(c, pl_status_code(rc), c->message);
+  else {
+    c->next = ((Partsledger__V1__FollowRequest *)m)->start;
+    pl__follow_pump(c);
+  }
+  pthread_mutex_unlock(&c->lock);
+}
+
+static void pl__follow_event(pl_call *c, pl__ev ev, int success) {
+  pthread_mutex_lock(&c->lock);
+  c->refs--;
+  switch (ev) {
+  case PL__EV_SEND:
+    grpc_byte_buffer_destroy(c->reply);
+    c->reply = NULL;
+    if (success) {
+      c->next++;
+      pl__follow_pump(c);
+    }
+    break;
+  case PL__EV_WAKE:
+    pl__follow_pump(c);
+    break;
+  case PL__EV_CLOSE:
+    c->closed = 1;
+    pthread_mutex_lock(&c->rpc->lock);
+    if (c->parked) {
+      pl_call **p = &c->rpc->followers;
+      while (*p != c)
+        p = &(*p)->fnext;
+      *p = c->fnext;
+      c->parked = 0;
+      c->refs--;
+    }
+    pthread_mutex_unlock(&c->rpc->lock);
+    break;
+  default: /* DONE: the final status went out */
+    break;
+  }
+  int left = c->refs;
+  pthread_mutex_unlock(&c->lock);
+  if (left == 0)
+    pl__call_free(c);
+}
+
+/* Wakes every parked stream (after a commit, or to end them at shutdown). */
+static void pl__wake_followers(pl_rpc *rpc, uint64_t committed) {
+  pthread_mutex_lock(&rpc->lock);
+  if (committed > rpc->committed)
+    rpc->committed = committed;
+  pl_call *list = rpc->followers;
+  rpc->followers = NULL;
+  for (pl_call *c = list; c != NULL; c = c->fnext)
+    c->parked = 0;
+  pthread_mutex_unlock(&rpc->lock);
+  for (pl_call *c = list, *next; c != NULL; c = next) {
+    next = c->fnext;
+    /* An empty batch puts its tag on the queue at once: the stream resumes
+     * on a worker, which owns it from here. */
+    grpc_call_start_batch(c->call, NULL, 0, &c->t_wake, NULL);
+  }
+}
+
+/* --- writer callbacks (on the writer thread) ------------------------------ */
+
+static void pl__writer_done(void *ctx, pl_writer_job *job) {
+  (void)ctx;
+  pl_call *c = (pl_call *)((char *)job - offsetof(pl_call, job));
+  grpc_call_start_batch(c->call, NULL, 0, &c->t_wake, NULL);
+}
+
+static void pl__writer_commit(void *ctx, const pl_head *head) {
+  pl__wake_followers(ctx, head->size);
+}
+
+/* --- events --------------------------------------------------------------- */
+
+static void pl__on_request(pl_call *c, int success) {
+  pl_rpc *rpc = c->rpc;
+  if (!success) { /* shutting down: the request was never matched */
+    pl__call_free(c);
+    return;
+  }
+  /* Post the next request before the work of this one. */
+  if (!atomic_load(&rpc->stopping))
+    pl__post(rpc, c->mi);
+  c->arena = pl_arena_new(0);
+  if (c->arena == NULL) {
+    pl__finish(c, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL);
+    return;
+  }
+  if (c->method == NULL) {
+    char *m = grpc_slice_to_c_string(c->details.method);
+    pl_call_errorf(c, "unknown method %s", m);
+    gpr_free(m);
+    pl__finish(c, GRPC_STATUS_UNIMPLEMENTED, c->message, NULL);
+    return;
+  }
+  if (c->method->kind == PL_METHOD_FOLLOW) {
+    pl__follow_start(c);
+    return;
+  }
+  ProtobufCMessage *req, *resp = NULL;
+  int rc = pl__decode(c, &req);
+  if (rc == 0)
+    rc = c->method->handle(c, req, &resp);
+  pl__answer(c, rc, resp);
+}
+
+static void pl__on_event(pl_rpc *rpc, pl__tag *t, int success, pl_reader *reader) {
+  pl_call *c = t->call;
+  if (c == NULL) { /* the server's shutdown notification */
+    pthread_mutex_lock(&rpc->lock);
+    rpc->shut_down = 1;
+    pthread_cond_broadcast(&rpc->shut_cond);
+    pthread_mutex_unlock(&rpc->lock);
+    return;
+  }
+  c->reader = reader;
+  if (t->ev == PL__EV_REQUEST) {
+    pl__on_request(c, success);
+    return;
+  }
+  if (c->method != NULL && c->method->kind == PL_METHOD_FOLLOW) {
+    pl__follow_event(c, t->ev, success);
+    return;
+  }
+  if (t->ev == PL__EV_WAKE) {
+    ProtobufCMessage *resp = NULL;
+    int rc = c->method->resume(c, NULL, &resp);
+    pl__answer(c, rc, resp);
+    return;
+  }
+  pl__call_free(c); /* DONE */
+}
+
+static void *pl__worker(void *arg) {
+  pl_rpc *rpc = arg;
+  pl_reader *reader = NULL;
+  if (pl_reader_new(rpc->log, &reader) != 0) {
+    fprintf(stderr, "partsledgerd: cannot create an LMDB reader\n");
+    abort();
+  }
+  for (;;) {
+    grpc_event ev = grpc_completion_queue_next(
+        rpc->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    if (ev.type == GRPC_QUEUE_SHUTDOWN)
+      break;
+    if (ev.type == GRPC_OP_COMPLETE)
+      pl__on_event(rpc, ev.tag, ev.success, reader);
+  }
+  pl_reader_free(reader);
+  return NULL;
+}
+
+static void pl__post(pl_rpc *rpc, size_t mi) {
+  pl_call *c = pl__call_new(rpc, mi);
+  if (c == NULL) {
+    fprintf(stderr, "partsledgerd: out of memory posting a request\n");
+    return;
+  }
+  grpc_call_error err;
+  if (c->method != NULL)
+    err = grpc_server_request_registered_call(
+        rpc->server, rpc->handles[mi], &c->call, &c->deadline, &c->md,
+        &c->payload, rpc->cq, rpc->cq, &c->t_request);
+  else
+    err = grpc_server_request_call(rpc->server, &c->call, &c->details, &c->md,
+                                   rpc->cq, rpc->cq, &c->t_request);
+  if (err != GRPC_CALL_OK)
+    pl__call_free(c);
+}
+
+/* --- for handlers --------------------------------------------------------- */
+
+pl_arena *pl_call_arena(pl_call *c) { return c->arena; }
+pl_log *pl_call_log(pl_call *c) { return c->rpc->log; }
+pl_writer_job *pl_call_job(pl_call *c) { return &c->job; }
+void pl_call_set_state(pl_call *c, void *state) { c->state = state; }
+void *pl_call_state(pl_call *c) { return c->state; }
+
+pl_reader *pl_call_reader(pl_call *c, int *err) {
+  if (!c->reader_open) {
+    int rc = pl_reader_begin(c->reader);
+    if (rc != 0) {
+      *err = rc;
+      return NULL;
+    }
+    c->reader_open = 1;
+  }
+  return c->reader;
+}
+
+void pl_call_errorf(pl_call *c, const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  c->message = pl_arena_dup(c->arena, buf, strlen(buf) + 1);
+}
+
+int pl_call_submit(pl_call *c, pl_writer_job *job) {
+  int rc = pl_writer_submit(c->rpc->writer, job);
+  if (rc == PL_EBUSY)
+    pl_call_errorf(c, "server is shutting down; retry with the same request_id");
+  else if (rc == PL_EFULL)
+    pl_call_errorf(c, "write queue is full; retry with the same request_id");
+  return rc;
+}
+
+/* --- start and stop -------------------------------------------------------- */
+
+int pl_rpc_start(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port) {
+  pl_rpc *rpc = calloc(1, sizeof(*rpc));
+  if (rpc == NULL)
+    return PL_ENOMEM;
+  rpc->log = log;
+  pthread_mutex_init(&rpc->lock, NULL);
+  pthread_cond_init(&rpc->shut_cond, NULL);
+  rpc->shutdown_tag.call = NULL;
+  pl_head head;
+  pl_log_head(log, &head);
+  rpc->committed = head.size;
+
+  grpc_arg args[3];
+  memset(args, 0, sizeof(args));
+  /* A second server on the same port must fail, not share it silently. */
+  args[0].type = GRPC_ARG_INTEGER;
+  args[0].key = GRPC_ARG_ALLOW_REUSEPORT;
+  args[0].value.integer = 0;
+  args[1].type = GRPC_ARG_INTEGER;
+  args[1].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+  args[1].value.integer = PL__MAX_RECEIVE;
+  args[2].type = GRPC_ARG_INTEGER;
+  args[2].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
+  args[2].value.integer = -1;
+  grpc_channel_args chargs = {3, args};
+
+  rpc->cq = grpc_completion_queue_create_for_next(NULL);
+  rpc->server = grpc_server_create(&chargs, NULL);
+  grpc_server_register_completion_queue(rpc->server, rpc->cq, NULL);
+  rpc->handles = calloc(pl_methods_count, sizeof(void *));
+  if (rpc->handles == NULL)
+    goto nomem;
+  for (size_t i = 0; i < pl_methods_count; i++)
+    rpc->handles[i] = grpc_server_register_method(
+        rpc->server, pl_methods[i].path, NULL,
+        GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+  grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+  *port = grpc_server_add_http2_port(rpc->server, cfg->listen, creds);
+  grpc_server_credentials_release(creds);
+  if (*port == 0) {
+    grpc_server_destroy(rpc->server);
+    grpc_completion_queue_shutdown(rpc->cq);
+    while (grpc_completion_queue_next(rpc->cq, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                      NULL).type != GRPC_QUEUE_SHUTDOWN)
+      ;
+    grpc_completion_queue_destroy(rpc->cq);
+    free(rpc->handles);
+    free(rpc);
+    return PL_EINVAL;
+  }
+  if (pl_writer_start(log, pl__writer_done, pl__writer_commit, rpc, &rpc->writer) != 0)
+    goto nomem;
+  grpc_server_start(rpc->server);
+  for (size_t i = 0; i < pl_methods_count; i++)
+    for (int k = 0; k < pl_methods[i].posted; k++)
+      pl__post(rpc, i);
+  for (int k = 0; k < PL__GENERIC_POSTED; k++)
+    pl__post(rpc, pl_methods_count);
+
+  rpc->nworkers = cfg->workers > 0 ? cfg->workers : 1;
+  rpc->workers = calloc((size_t)rpc->nworkers, sizeof(pthread_t));
+  if (rpc->workers == NULL)
+    goto nomem;
+  for (int i = 0; i < rpc->nworkers; i++)
+    if (pthread_create(&rpc->workers[i], NULL, pl__worker, rpc) != 0)
+      goto nomem;
+  *out = rpc;
+  return 0;
+
+nomem:
+  /* Only reachable at start-up with no client yet: give up. */
+  fprintf(stderr, "partsledgerd: out of memory or threads at start-up\n");
+  abort();
+}
+
+void pl_rpc_stop(pl_rpc *rpc) {
+  atomic_store(&rpc->stopping, 1);
+  grpc_server_shutdown_and_notify(rpc->server, rpc->cq, &rpc->shutdown_tag);
+  /* Parked streams end with UNAVAILABLE; appends in flight finish normally. */
+  pl__wake_followers(rpc, 0);
+
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 5;
+  pthread_mutex_lock(&rpc->lock);
+  while (!rpc->shut_down &&
+         pthread_cond_timedwait(&rpc->shut_cond, &rpc->lock, &until) == 0)
+    ;
+  int done = rpc->shut_down;
+  pthread_mutex_unlock(&rpc->lock);
+  if (!done) {
+    /* A client that does not read its stream must not hold the exit up. */
+    grpc_server_cancel_all_calls(rpc->server);
+    pthread_mutex_lock(&rpc->lock);
+    while (!rpc->shut_down)
+      pthread_cond_wait(&rpc->shut_cond, &rpc->lock);
+    pthread_mutex_unlock(&rpc->lock);
+  }
+  pl_writer_stop(rpc->writer);
+  grpc_completion_queue_shutdown(rpc->cq);
+  for (int i = 0; i < rpc->nworkers; i++)
+    pthread_join(rpc->workers[i], NULL);
+  grpc_server_destroy(rpc->server);
+  grpc_completion_queue_destroy(rpc->cq);
+  pthread_cond_destroy(&rpc->shut_cond);
+  pthread_mutex_destroy(&rpc->lock);
+  free(rpc->workers);
+  free(rpc->handles);
+  free(rpc);
+}

@@ -1,0 +1,78 @@
+/*
+ * rpc.h - the gRPC core server: one completion queue, N worker threads, a
+ * table of methods, and the state machine of each call. Private to server/.
+ *
+ * rpc.c owns the completion-queue loop and every grpc_call_start_batch;
+ * handlers.c holds the method table and turns requests into storage calls.
+ * A handler runs on a worker thread with the call's arena and the worker's
+ * LMDB reader; it answers at once, or hands the call to the writer and is
+ * resumed (again on a worker) once the writer has made its entries durable.
+ */
+#ifndef PL_RPC_H
+#define PL_RPC_H
+
+#include <grpc/grpc.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "log.h"
+#include "writer.h"
+
+typedef struct pl_rpc pl_rpc;
+typedef struct pl_call pl_call;
+
+/* What a handler returns besides 0 (answer *resp) and a PL_E* code. */
+#define PL_RPC_PENDING 1
+
+typedef int (*pl_handler_fn)(pl_call *c, const ProtobufCMessage *req,
+                             ProtobufCMessage **resp);
+
+typedef enum { PL_METHOD_UNARY, PL_METHOD_FOLLOW } pl_method_kind;
+
+typedef struct {
+  const char *path;                         /* "/partsledger.v1.Ledger/Append" */
+  const ProtobufCMessageDescriptor *request;
+  pl_method_kind kind;
+  pl_handler_fn handle;                     /* unary: first pass */
+  pl_handler_fn resume;                     /* after the writer, or NULL */
+  int posted;                               /* requests kept posted */
+} pl_method;
+
+/* handlers.c: the method table. */
+extern const pl_method pl_methods[];
+extern const size_t pl_methods_count;
+
+typedef struct {
+  const char *listen;  /* "127.0.0.1:50051"; port 0 picks a free one */
+  int workers;         /* worker threads (>= 1) */
+} pl_rpc_config;
+
+/* Starts serving. The bound port goes to *port. 0, PL_EINVAL (cannot bind),
+ * PL_ENOMEM. grpc_init() must have been called. */
+int pl_rpc_start(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port);
+
+/* Stops accepting, finishes what is in flight (appends queued at the writer
+ * are committed and answered), ends Follow streams, joins every thread. */
+void pl_rpc_stop(pl_rpc *rpc);
+
+/* --- for handlers --------------------------------------------------------- */
+
+pl_arena *pl_call_arena(pl_call *c);
+pl_log *pl_call_log(pl_call *c);
+/* The worker's reader, with a snapshot begun; ended by rpc.c after the
+ * handler returns. NULL with PL_EIO when a snapshot cannot be had. */
+pl_reader *pl_call_reader(pl_call *c, int *err);
+/* Sets the status message sent with a failing return code. */
+void pl_call_errorf(pl_call *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Hands the call's job to the writer; on 0 the handler returns
+ * PL_RPC_PENDING and `resume` runs once the job is done. */
+int pl_call_submit(pl_call *c, pl_writer_job *job);
+/* The job submitted by this call (for resume). */
+pl_writer_job *pl_call_job(pl_call *c);
+/* A handler's own state, carried from handle to resume (arena memory). */
+void pl_call_set_state(pl_call *c, void *state);
+void *pl_call_state(pl_call *c);
+
+#endif /* PL_RPC_H */

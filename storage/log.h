@@ -1,0 +1,136 @@
+/*
+ * log.h - the ledger: signed entries in LMDB, their Merkle tree, the head.
+ *
+ * log.c is the one file that owns the LMDB environment and its transactions.
+ * The environment holds named databases:
+ *   leaf    u64be index -> Leaf bytes, exactly as hashed
+ *   node    u64be index -> the hashes that leaf completes: level 0 (the leaf
+ *           hash), then each level-k subtree whose last leaf it is. Keys only
+ *           grow, so both tables are written with MDB_APPEND.
+ *   meta    "head" -> u64be size || root || signed checkpoint note;
+ *           "schema", "origin", "log_key"
+ *   request signer || request_id -> u64be index (idempotency)
+ *   actor   public key -> ActorRecord (derived state, see kinds.c)
+ *
+ * One thread writes (pl_log_append); any number read, each through its own
+ * pl_reader. Readers never block the writer and see whole commits only.
+ */
+#ifndef PL_LOG_H
+#define PL_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "merkle.h"
+#include "note.h"
+#include "partsledger/v1/ledger.pb-c.h"
+
+#define PL_ENTRY_MAX 16384         /* largest serialized Entry accepted */
+#define PL_SIGNED_ENTRY_MAX 65536  /* largest SignedEntry, cosignatures included */
+#define PL_COSIGNATURES_MAX 32
+#define PL_REQUEST_ID_BYTES 16
+#define PL_MSG_MAX 160             /* room for a per-entry error message */
+
+typedef struct pl_log pl_log;
+typedef struct pl_reader pl_reader;
+
+typedef struct {
+  const char *dir;          /* data directory; created when missing */
+  const char *origin;       /* checkpoint origin and note key name */
+  const pl_key *log_key;    /* signs checkpoints and the genesis leaf */
+  const uint8_t *admin_key; /* first admin's public key: needed only when the
+                               directory holds no log yet */
+  size_t map_size;          /* LMDB map size in bytes; 0 = 64 GiB */
+} pl_log_config;
+
+/* The signed head of the log after a commit. */
+typedef struct {
+  uint64_t size;
+  uint8_t root[PL_HASH_BYTES];
+  size_t checkpoint_len;
+  char checkpoint[PL_NOTE_MAX]; /* signed note, NUL-terminated */
+} pl_head;
+
+/* One entry handed to the writer, and what became of it. */
+typedef struct {
+  /* In: decoded and signature-checked by the caller (pl_entry_check). */
+  const Partsledger__V1__SignedEntry *signed_entry;
+  const Partsledger__V1__Entry *entry;
+  /* Out. */
+  int err;               /* 0, or why this entry alone was rejected */
+  char msg[PL_MSG_MAX];  /* a message for people when err != 0 */
+  uint64_t index;
+  uint8_t leaf_hash[PL_HASH_BYTES];
+  int duplicate;         /* request already logged: index and hash are the original's */
+} pl_append;
+
+/* Opens (creating when needed) the log in cfg->dir. On an empty directory it
+ * writes the genesis leaf: an ActorEnrolled of cfg->admin_key as admin,
+ * signed by the log key. An existing log must have been made with the same
+ * origin and log key. 0, PL_EINVAL (bad config; `why` says which), PL_EIO,
+ * PL_ECORRUPT, PL_ENOMEM. */
+int pl_log_open(const pl_log_config *cfg, pl_log **out, char *why, size_t why_len);
+
+/* Closes the environment. No reader or append may be in progress. */
+void pl_log_close(pl_log *log);
+
+const char *pl_log_origin(const pl_log *log);
+const char *pl_log_vkey(const pl_log *log);
+const uint8_t *pl_log_public_key(const pl_log *log);
+
+/* The latest committed head (a copy; safe from any thread). */
+void pl_log_head(pl_log *log, pl_head *out);
+
+/* Appends a group of entries in one write transaction and one fsync. Each
+ * entry is checked and applied in its own nested transaction, so a bad one is
+ * rejected alone (its err and msg set) and the others go on. When anything
+ * was written, a new checkpoint is signed and committed with it; `head` gets
+ * the head that covers every entry of the group (new or duplicate).
+ * Returns 0 when the group is durable, or a negative code when the whole
+ * transaction failed: then nothing was written, and every item that would
+ * have been appended has its err set (duplicates of older entries stay valid).
+ * Only one thread may call this. */
+int pl_log_append(pl_log *log, pl_append **items, size_t n, pl_head *head);
+
+/* Checks what can be checked without state: sizes, request_id, a known body
+ * kind and its fields. 0 or PL_EINVAL with `msg` (PL_MSG_MAX bytes) set. */
+int pl_entry_check(const Partsledger__V1__Entry *e, char *msg);
+
+/* Everything a SignedEntry must pass before the writer sees it: sizes and key
+ * lengths (PL_EINVAL, PL_ETOOBIG), the entry bytes decode as an Entry that
+ * passes pl_entry_check (PL_EINVAL), and the signature and every
+ * co-signature verify (PL_EBADSIG). The decoded Entry is allocated with
+ * `alloc` and returned in *entry. `msg` (PL_MSG_MAX) says what failed. */
+int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
+                         ProtobufCAllocator *alloc, Partsledger__V1__Entry **entry,
+                         char *msg);
+
+/* A reader holds one LMDB read transaction at a time. Make one per thread. */
+int pl_reader_new(pl_log *log, pl_reader **out);
+void pl_reader_free(pl_reader *r);
+
+/* Starts a snapshot of the log. 0 or PL_EIO. */
+int pl_reader_begin(pl_reader *r);
+/* Ends it. Everything borrowed from the reader becomes invalid. */
+void pl_reader_end(pl_reader *r);
+
+/* The snapshot's head. The checkpoint pointer is borrowed until end. */
+int pl_reader_head(pl_reader *r, uint64_t *size, uint8_t root[PL_HASH_BYTES],
+                   const char **checkpoint, size_t *checkpoint_len);
+
+/* Leaf `index`: its exact stored bytes (borrowed until end) and its hash.
+ * 0, PL_ERANGE when index is beyond the snapshot. */
+int pl_reader_leaf(pl_reader *r, uint64_t index, const uint8_t **leaf,
+                   size_t *len, uint8_t hash[PL_HASH_BYTES]);
+
+/* Root of the tree of the first `size` leaves (size <= snapshot size). */
+int pl_reader_root(pl_reader *r, uint64_t size, uint8_t root[PL_HASH_BYTES]);
+
+/* RFC 9162 proofs within the snapshot. PL_ERANGE when a size is beyond it. */
+int pl_reader_inclusion(pl_reader *r, uint64_t index, uint64_t size,
+                        pl_hash *out, size_t *n);
+int pl_reader_consistency(pl_reader *r, uint64_t old_size, uint64_t new_size,
+                          pl_hash *out, size_t *n);
+
+#endif /* PL_LOG_H */
