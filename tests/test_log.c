@@ -1,3 +1,459 @@
+/*
+ * test_log.c - the LMDB ledger without the server: genesis, group appends,
+ * the rules of each entry kind, idempotency, proofs, restart and tampering.
+ */
+#include <lmdb.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "error.h"
+#include "keys.h"
+#include "log.h"
+#include "merkle.h"
+#include "note.h"
 #include "test.h"
-PL_TEST(placeholder) {}
-PL_TEST_MAIN(PL_CASE(placeholder))
+
+#define ORIGIN "test.example/log"
+
+typedef struct {
+  char dir[64];
+  pl_key *log_key, *admin;
+  pl_log *log;
+  pl_arena *arena;
+} fixture;
+
+static pl_key *new_key(void) {
+  uint8_t seed[PL_SEED_BYTES];
+  pl_key *k = NULL;
+  randombytes_buf(seed, sizeof(seed));
+  if (pl_key_from_seed(seed, &k) != 0)
+    abort();
+  return k;
+}
+
+static int fx_open(fixture *f) {
+  pl_log_config cfg = {f->dir, ORIGIN, f->log_key, pl_key_public(f->admin), 1 << 26};
+  char why[256];
+  int rc = pl_log_open(&cfg, &f->log, why, sizeof(why));
+  if (rc != 0)
+    fprintf(stderr, "open: %s\n", why);
+  return rc;
+}
+
+static int fx_init(fixture *f) {
+  memset(f, 0, sizeof(*f));
+  if (pl_crypto_init() != 0)
+    return -1;
+  snprintf(f->dir, sizeof(f->dir), "/tmp/pl-test-log-XXXXXX");
+  if (mkdtemp(f->dir) == NULL)
+    return -1;
+  f->log_key = new_key();
+  f->admin = new_key();
+  f->arena = pl_arena_new(0);
+  return fx_open(f);
+}
+
+static void fx_done(fixture *f) {
+  char cmd[128];
+  pl_log_close(f->log);
+  pl_key_free(f->log_key);
+  pl_key_free(f->admin);
+  pl_arena_free(f->arena);
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", f->dir);
+}
+
+/* A signed entry for the writer, decoded as the server would decode it. */
+static pl_append *make(fixture *f, const pl_key *signer, Partsledger__V1__Entry *e) {
+  pl_arena *a = f->arena;
+  if (e->request_id.len == 0) {
+    e->request_id.data = pl_arena_alloc(a, PL_REQUEST_ID_BYTES);
+    e->request_id.len = PL_REQUEST_ID_BYTES;
+    randombytes_buf(e->request_id.data, PL_REQUEST_ID_BYTES);
+  }
+  size_t len = partsledger__v1__entry__get_packed_size(e);
+  uint8_t *bytes = pl_arena_alloc(a, len);
+  partsledger__v1__entry__pack(e, bytes);
+  Partsledger__V1__SignedEntry *se = pl_arena_alloc(a, sizeof(*se));
+  partsledger__v1__signed_entry__init(se);
+  se->entry.data = bytes;
+  se->entry.len = len;
+  se->signer.data = (uint8_t *)pl_key_public(signer);
+  se->signer.len = PL_PUBLIC_KEY_BYTES;
+  se->signature.data = pl_arena_alloc(a, PL_SIGNATURE_BYTES);
+  se->signature.len = PL_SIGNATURE_BYTES;
+  pl_entry_sign(signer, bytes, len, se->signature.data);
+
+  pl_append *it = pl_arena_alloc(a, sizeof(*it));
+  memset(it, 0, sizeof(*it));
+  char msg[PL_MSG_MAX];
+  Partsledger__V1__Entry *dec;
+  if (pl_signed_entry_open(se, pl_arena_allocator(a), &dec, msg) != 0) {
+    fprintf(stderr, "open: %s\n", msg);
+    return NULL;
+  }
+  it->signed_entry = se;
+  it->entry = dec;
+  return it;
+}
+
+static pl_append *enroll(fixture *f, const pl_key *signer, const pl_key *who,
+                         Partsledger__V1__Role role) {
+  Partsledger__V1__ActorEnrolled *b = pl_arena_alloc(f->arena, sizeof(*b));
+  partsledger__v1__actor_enrolled__init(b);
+  b->public_key.data = (uint8_t *)pl_key_public(who);
+  b->public_key.len = PL_PUBLIC_KEY_BYTES;
+  b->role = role;
+  b->name = "someone";
+  Partsledger__V1__Entry *e = pl_arena_alloc(f->arena, sizeof(*e));
+  partsledger__v1__entry__init(e);
+  e->body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED;
+  e->actor_enrolled = b;
+  return make(f, signer, e);
+}
+
+static pl_append *revoke_of(fixture *f, const pl_key *signer, const pl_key *who) {
+  Partsledger__V1__ActorRevoked *b = pl_arena_alloc(f->arena, sizeof(*b));
+  partsledger__v1__actor_revoked__init(b);
+  b->public_key.data = (uint8_t *)pl_key_public(who);
+  b->public_key.len = PL_PUBLIC_KEY_BYTES;
+  b->reason = "left";
+  Partsledger__V1__Entry *e = pl_arena_alloc(f->arena, sizeof(*e));
+  partsledger__v1__entry__init(e);
+  e->body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED;
+  e->actor_revoked = b;
+  return make(f, signer, e);
+}
+
+static int append1(fixture *f, pl_append *it, pl_head *head) {
+  pl_append *items[1] = {it};
+  int rc = pl_log_append(f->log, items, 1, head);
+  return rc != 0 ? rc : it->err;
+}
+
+PL_TEST(genesis_enrolls_admin) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  pl_head head;
+  pl_log_head(f.log, &head);
+  CHECK_EQ(head.size, 1);
+  /* The checkpoint verifies with the log's verifier key. */
+  size_t body_len;
+  CHECK(pl_note_verify(pl_log_vkey(f.log), head.checkpoint, head.checkpoint_len,
+                       &body_len) == 0);
+  /* Leaf 0 is an ActorEnrolled of the admin, signed by the log key. */
+  pl_reader *r;
+  CHECK(pl_reader_new(f.log, &r) == 0);
+  CHECK(pl_reader_begin(r) == 0);
+  const uint8_t *leaf;
+  size_t len;
+  uint8_t hash[PL_HASH_BYTES], want[PL_HASH_BYTES];
+  CHECK(pl_reader_leaf(r, 0, &leaf, &len, hash) == 0);
+  pl_merkle_leaf_hash(leaf, len, want);
+  CHECK_MEM(hash, want, PL_HASH_BYTES);
+  CHECK_MEM(head.root, want, PL_HASH_BYTES); /* a one-leaf tree's root */
+  Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(NULL, len, leaf);
+  CHECK(l != NULL);
+  CHECK_MEM(l->signed_entry->signer.data, pl_key_public(f.log_key), 32);
+  CHECK(pl_entry_verify(l->signed_entry->signer.data, l->signed_entry->entry.data,
+                        l->signed_entry->entry.len,
+                        l->signed_entry->signature.data) == 0);
+  Partsledger__V1__Entry *e = partsledger__v1__entry__unpack(
+      NULL, l->signed_entry->entry.len, l->signed_entry->entry.data);
+  CHECK(e != NULL && e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED);
+  CHECK_MEM(e->actor_enrolled->public_key.data, pl_key_public(f.admin), 32);
+  CHECK_EQ(e->actor_enrolled->role, PARTSLEDGER__V1__ROLE__ROLE_ADMIN);
+  partsledger__v1__entry__free_unpacked(e, NULL);
+  partsledger__v1__leaf__free_unpacked(l, NULL);
+  CHECK_EQ(pl_reader_leaf(r, 1, &leaf, &len, hash), PL_ERANGE);
+  pl_reader_end(r);
+  pl_reader_free(r);
+  fx_done(&f);
+}
+
+PL_TEST(append_and_prove) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  pl_head head;
+  uint8_t hashes[40][PL_HASH_BYTES];
+  for (int i = 0; i < 40; i++) {
+    pl_key *k = new_key();
+    pl_append *it = enroll(&f, f.admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+    CHECK(it != NULL);
+    CHECK_EQ(append1(&f, it, &head), 0);
+    CHECK_EQ(it->index, (uint64_t)i + 1);
+    CHECK_EQ(head.size, (uint64_t)i + 2);
+    memcpy(hashes[i], it->leaf_hash, PL_HASH_BYTES);
+    pl_key_free(k);
+  }
+  pl_reader *r;
+  CHECK(pl_reader_new(f.log, &r) == 0);
+  CHECK(pl_reader_begin(r) == 0);
+  for (uint64_t size = 2; size <= 41; size++) {
+    uint8_t root[PL_HASH_BYTES];
+    CHECK(pl_reader_root(r, size, root) == 0);
+    for (uint64_t i = 1; i < size; i++) {
+      pl_hash proof[PL_MERKLE_MAX_PROOF];
+      size_t n;
+      CHECK(pl_reader_inclusion(r, i, size, proof, &n) == 0);
+      CHECK(pl_merkle_verify_inclusion(i, size, hashes[i - 1], proof, n, root) == 0);
+    }
+    uint8_t new_root[PL_HASH_BYTES];
+    CHECK(pl_reader_root(r, 41, new_root) == 0);
+    pl_hash proof[PL_MERKLE_MAX_PROOF];
+    size_t n;
+    CHECK(pl_reader_consistency(r, size, 41, proof, &n) == 0);
+    CHECK(pl_merkle_verify_consistency(size, 41, root, new_root, proof, n) == 0);
+  }
+  uint8_t root[PL_HASH_BYTES];
+  CHECK(pl_reader_root(r, 41, root) == 0);
+  CHECK_MEM(root, head.root, PL_HASH_BYTES);
+  pl_hash proof[PL_MERKLE_MAX_PROOF];
+  size_t n;
+  CHECK_EQ(pl_reader_inclusion(r, 3, 42, proof, &n), PL_ERANGE);
+  CHECK_EQ(pl_reader_consistency(r, 5, 42, proof, &n), PL_ERANGE);
+  pl_reader_end(r);
+  pl_reader_free(r);
+  fx_done(&f);
+}
+
+PL_TEST(roles_and_revocation) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  pl_head head;
+  pl_key *stranger = new_key(), *maker = new_key(), *admin2 = new_key(),
+         *x = new_key();
+  /* Unknown signer. */
+  CHECK_EQ(append1(&f, enroll(&f, stranger, x, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
+                   &head), PL_ESIGNER);
+  /* A manufacturer may not enroll. */
+  CHECK_EQ(append1(&f, enroll(&f, f.admin, maker, PARTSLEDGER__V1__ROLE__ROLE_MANUFACTURER),
+                   &head), 0);
+  pl_append *it = enroll(&f, maker, x, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+  CHECK_EQ(append1(&f, it, &head), PL_EROLE);
+  CHECK(strstr(it->msg, "manufacturer") != NULL);
+  /* Enrolling twice is refused. */
+  CHECK_EQ(append1(&f, enroll(&f, f.admin, maker, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
+                   &head), PL_EEXIST);
+  /* A second admin, revoked by the first, can no longer write. */
+  CHECK_EQ(append1(&f, enroll(&f, f.admin, admin2, PARTSLEDGER__V1__ROLE__ROLE_ADMIN),
+                   &head), 0);
+  CHECK_EQ(append1(&f, revoke_of(&f, f.admin, admin2), &head), 0);
+  CHECK_EQ(append1(&f, enroll(&f, admin2, x, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
+                   &head), PL_EREVOKED);
+  CHECK_EQ(append1(&f, revoke_of(&f, f.admin, admin2), &head), PL_ESTATE);
+  CHECK_EQ(append1(&f, revoke_of(&f, f.admin, x), &head), PL_ENOTFOUND);
+  CHECK_EQ(append1(&f, revoke_of(&f, f.admin, f.admin), &head), PL_ESTATE);
+  CHECK_EQ(append1(&f, enroll(&f, f.admin, admin2, PARTSLEDGER__V1__ROLE__ROLE_ADMIN),
+                   &head), PL_ESTATE);
+  /* Only the three good entries were logged. */
+  CHECK_EQ(head.size, 4);
+  pl_key_free(stranger);
+  pl_key_free(maker);
+  pl_key_free(admin2);
+  pl_key_free(x);
+  fx_done(&f);
+}
+
+PL_TEST(group_rejects_alone_and_dedups) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  pl_key *a = new_key(), *b = new_key(), *stranger = new_key();
+  pl_append *good1 = enroll(&f, f.admin, a, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+  pl_append *bad = enroll(&f, stranger, b, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+  pl_append *good2 = enroll(&f, f.admin, b, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+  pl_append *dup = pl_arena_alloc(f.arena, sizeof(*dup));
+  *dup = *good1; /* the same signed entry again, in the same group */
+  pl_append *items[4] = {good1, bad, good2, dup};
+  pl_head head;
+  CHECK_EQ(pl_log_append(f.log, items, 4, &head), 0);
+  CHECK_EQ(good1->err, 0);
+  CHECK_EQ(good1->index, 1);
+  CHECK_EQ(bad->err, PL_ESIGNER);
+  CHECK_EQ(good2->err, 0);
+  CHECK_EQ(good2->index, 2);
+  CHECK_EQ(dup->err, 0);
+  CHECK(dup->duplicate);
+  CHECK_EQ(dup->index, 1);
+  CHECK_MEM(dup->leaf_hash, good1->leaf_hash, PL_HASH_BYTES);
+  CHECK_EQ(head.size, 3);
+  /* A retry in a later group is a duplicate too, and appends nothing. */
+  pl_append *again = pl_arena_alloc(f.arena, sizeof(*again));
+  *again = *good2;
+  CHECK_EQ(append1(&f, again, &head), 0);
+  CHECK(again->duplicate);
+  CHECK_EQ(again->index, 2);
+  CHECK_EQ(head.size, 3);
+  pl_key_free(a);
+  pl_key_free(b);
+  pl_key_free(stranger);
+  fx_done(&f);
+}
+
+PL_TEST(reopen_keeps_tree) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  pl_head before, after;
+  for (int i = 0; i < 10; i++) {
+    pl_key *k = new_key();
+    CHECK_EQ(append1(&f, enroll(&f, f.admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
+                     &before), 0);
+    pl_key_free(k);
+  }
+  pl_log_close(f.log);
+  f.log = NULL;
+  CHECK(fx_open(&f) == 0);
+  pl_log_head(f.log, &after);
+  CHECK_EQ(after.size, 11);
+  CHECK_MEM(after.root, before.root, PL_HASH_BYTES);
+  CHECK_STR(after.checkpoint, before.checkpoint);
+  /* Appends go on from where they were. */
+  pl_key *k = new_key();
+  pl_append *it = enroll(&f, f.admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+  CHECK_EQ(append1(&f, it, &after), 0);
+  CHECK_EQ(it->index, 11);
+  pl_key_free(k);
+  fx_done(&f);
+}
+
+PL_TEST(reopen_refuses_other_identity) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  pl_log_close(f.log);
+  f.log = NULL;
+  char why[256];
+  pl_log_config cfg = {f.dir, "other.example/log", f.log_key, NULL, 1 << 26};
+  CHECK_EQ(pl_log_open(&cfg, &f.log, why, sizeof(why)), PL_EINVAL);
+  CHECK(strstr(why, "origin") != NULL);
+  pl_key *other = new_key();
+  pl_log_config cfg2 = {f.dir, ORIGIN, other, NULL, 1 << 26};
+  CHECK_EQ(pl_log_open(&cfg2, &f.log, why, sizeof(why)), PL_EINVAL);
+  CHECK(strstr(why, "log key") != NULL);
+  pl_key_free(other);
+  /* A new directory with no admin key cannot start a log. */
+  char dir2[300];
+  snprintf(dir2, sizeof(dir2), "%s/new", f.dir);
+  pl_log_config cfg3 = {dir2, ORIGIN, f.log_key, NULL, 1 << 26};
+  CHECK_EQ(pl_log_open(&cfg3, &f.log, why, sizeof(why)), PL_EINVAL);
+  CHECK(f.log == NULL);
+  fx_done(&f);
+}
+
+/* Rewriting a stored Merkle node behind the log's back is caught at open. */
+PL_TEST(tampered_node_detected) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  pl_head head;
+  for (int i = 0; i < 6; i++) {
+    pl_key *k = new_key();
+    CHECK_EQ(append1(&f, enroll(&f, f.admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
+                     &head), 0);
+    pl_key_free(k);
+  }
+  pl_log_close(f.log);
+  f.log = NULL;
+
+  MDB_env *env;
+  MDB_txn *txn;
+  MDB_dbi dbi;
+  CHECK(mdb_env_create(&env) == 0);
+  mdb_env_set_maxdbs(env, 16);
+  CHECK(mdb_env_open(env, f.dir, 0, 0600) == 0);
+  CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+  CHECK(mdb_dbi_open(txn, "node", 0, &dbi) == 0);
+  uint8_t k[8] = {0, 0, 0, 0, 0, 0, 0, 3}; /* leaf 3 finishes levels 0..2 */
+  MDB_val key = {8, k}, val;
+  CHECK(mdb_get(txn, dbi, &key, &val) == 0);
+  uint8_t *copy = malloc(val.mv_size);
+  memcpy(copy, val.mv_data, val.mv_size);
+  copy[2 * PL_HASH_BYTES + 5] ^= 1; /* the level-2 subtree: part of every later root */
+  MDB_val nv = {val.mv_size, copy};
+  CHECK(mdb_put(txn, dbi, &key, &nv, 0) == 0);
+  CHECK(mdb_txn_commit(txn) == 0);
+  mdb_env_close(env);
+  free(copy);
+
+  pl_log_config cfg = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26};
+  char why[256];
+  CHECK_EQ(pl_log_open(&cfg, &f.log, why, sizeof(why)), PL_ECORRUPT);
+  CHECK(strstr(why, "checkpoint") != NULL);
+  fx_done(&f);
+}
+
+PL_TEST(signed_entry_checks) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  pl_key *k = new_key();
+  pl_append *it = enroll(&f, f.admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+  CHECK(it != NULL);
+  Partsledger__V1__SignedEntry se = *it->signed_entry;
+  Partsledger__V1__Entry *e;
+  char msg[PL_MSG_MAX];
+  ProtobufCAllocator *al = pl_arena_allocator(f.arena);
+
+  uint8_t sig[PL_SIGNATURE_BYTES];
+  memcpy(sig, se.signature.data, sizeof(sig));
+  sig[0] ^= 1;
+  se.signature.data = sig;
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_EBADSIG);
+  se = *it->signed_entry;
+  se.signature.len = 63;
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_EINVAL);
+  se = *it->signed_entry;
+  se.signer.len = 31;
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_EINVAL);
+  se = *it->signed_entry;
+  se.entry.len = 0;
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_EINVAL);
+  se = *it->signed_entry;
+  uint8_t junk[3] = {0xff, 0xff, 0xff};
+  se.entry.data = junk;
+  se.entry.len = sizeof(junk);
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_EINVAL);
+  static uint8_t big[PL_ENTRY_MAX + 1];
+  se = *it->signed_entry;
+  se.entry.data = big;
+  se.entry.len = sizeof(big);
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_ETOOBIG);
+
+  /* Entries that decode but break a stateless rule. */
+  Partsledger__V1__Entry bare = PARTSLEDGER__V1__ENTRY__INIT;
+  uint8_t rid[PL_REQUEST_ID_BYTES] = {1};
+  bare.request_id.data = rid;
+  bare.request_id.len = sizeof(rid);
+  CHECK_EQ(pl_entry_check(&bare, msg), PL_EINVAL); /* no body */
+  Partsledger__V1__ActorEnrolled b = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
+  b.public_key.data = rid;
+  b.public_key.len = 16;
+  b.role = PARTSLEDGER__V1__ROLE__ROLE_AUDITOR;
+  b.name = "x";
+  bare.body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED;
+  bare.actor_enrolled = &b;
+  CHECK_EQ(pl_entry_check(&bare, msg), PL_EINVAL); /* short key */
+  b.public_key.data = (uint8_t *)pl_key_public(k);
+  b.public_key.len = 32;
+  CHECK_EQ(pl_entry_check(&bare, msg), 0);
+  b.role = PARTSLEDGER__V1__ROLE__ROLE_UNSPECIFIED;
+  CHECK_EQ(pl_entry_check(&bare, msg), PL_EINVAL);
+  b.role = PARTSLEDGER__V1__ROLE__ROLE_WAREHOUSE; /* needs a site */
+  CHECK_EQ(pl_entry_check(&bare, msg), PL_EINVAL);
+  b.role = PARTSLEDGER__V1__ROLE__ROLE_AUDITOR;
+  b.name = "bad\nname";
+  CHECK_EQ(pl_entry_check(&bare, msg), PL_EINVAL);
+  b.name = "ok";
+  bare.request_id.len = 15;
+  CHECK_EQ(pl_entry_check(&bare, msg), PL_EINVAL);
+  pl_key_free(k);
+  fx_done(&f);
+}
+
+PL_TEST_MAIN(PL_CASE(genesis_enrolls_admin), PL_CASE(append_and_prove),
+             PL_CASE(roles_and_revocation), PL_CASE(group_rejects_alone_and_dedups),
+             PL_CASE(reopen_keeps_tree), PL_CASE(reopen_refuses_other_identity),
+             PL_CASE(tampered_node_detected), PL_CASE(signed_entry_checks))
