@@ -1058,8 +1058,9 @@ static int verify_inclusion(struct cli *c, const char *vkey, const cJSON *doc,
   if (rc != 0)
     return verdict_fail(v,
                         "the proof does not lead from the leaf to the "
-                        "checkpoint's root (%s)",
-                        pl_strerror(rc));
+                        "checkpoint's root%s%s",
+                        rc == PL_EVERIFY ? "" : ": ",
+                        rc == PL_EVERIFY ? "" : pl_strerror(rc));
   uint8_t lh[PL_HASH_BYTES];
   pl_merkle_leaf_hash(leaf, leaf_len, lh);
   char origin[PL_NOTE_NAME_MAX + 1];
@@ -1134,9 +1135,10 @@ static int verify_consistency(struct cli *c, const char *vkey, const cJSON *doc,
   int rc = pl_verify_consistency(vkey, old_note, new_note, proof, n);
   if (rc != 0)
     return verdict_fail(v,
-                        "the tree of size %" PRIu64 " is not shown to be a prefix "
-                        "of the tree of size %" PRIu64 " (%s)",
-                        old_size, new_size, pl_strerror(rc));
+                        "the proof does not show the tree of size %" PRIu64
+                        " to be a prefix of the tree of size %" PRIu64 "%s%s",
+                        old_size, new_size, rc == PL_EVERIFY ? "" : ": ",
+                        rc == PL_EVERIFY ? "" : pl_strerror(rc));
   snprintf(v->reason, sizeof(v->reason),
            "consistency: the tree of size %" PRIu64 " (root %s) is a prefix of "
            "the tree of size %" PRIu64 " (root %s)",

@@ -1,12 +1,11 @@
 /*
- * keys.c - Ed25519 keys, entry signatures, key files and hex/base64; see keys.h.
+ * keys.c - Ed25519 keys, entry signatures, key files, hex and base64; keys.h.
  *
- * This file and the two hash users (merkle.c, note.c) are the only places
- * that call libsodium; its -1/0 results become PL_E* codes here. A pl_key is
- * one sodium_malloc'ed block holding both halves of the key pair, so the
- * secret half sits between guard pages and is wiped by sodium_free(). Seeds
- * read from or written to key files pass only through sodium_malloc'ed
- * buffers, which are wiped before they are released.
+ * Depends on libsodium (whose -1/0 results become PL_E* codes here) and
+ * POSIX file calls. A pl_key is one sodium_malloc'ed block holding both
+ * halves of the key pair, so the secret half sits between guard pages and is
+ * wiped by sodium_free(). Seeds read from or written to key files pass only
+ * through sodium_malloc'ed buffers, which are wiped before they are released.
  */
 #include "keys.h"
 
@@ -92,7 +91,8 @@ int pl_key_load(const char *path, pl_key **out, char *why, size_t why_len) {
   int fd = -1, rc;
 
   *out = NULL;
-  pl__why(why, why_len, "ok");
+  if (why != NULL && why_len > 0)
+    why[0] = '\0';
   buf = sodium_malloc(PL__KEYFILE_READ);
   seed = sodium_malloc(PL_SEED_BYTES);
   if (buf == NULL || seed == NULL) {
@@ -312,8 +312,8 @@ int pl_hex_decode(const char *hex, uint8_t *out, size_t n) {
 
   /* strnlen keeps a missing terminator from sending us past 2n + 1 bytes. */
   if (n > SIZE_MAX / 2 - 1 || strnlen(hex, 2 * n + 1) != 2 * n ||
-      sodium_hex2bin(out, n, hex, 2 * n, NULL, &got, &end) != 0 ||
-      got != n || end != hex + 2 * n) {
+      sodium_hex2bin(out, n, hex, 2 * n, NULL, &got, &end) != 0 || got != n ||
+      end != hex + 2 * n) {
     sodium_memzero(out, n);
     return PL_EINVAL;
   }

@@ -57,7 +57,8 @@ int pl_entry_verify(const uint8_t pk[PL_PUBLIC_KEY_BYTES], const uint8_t *entry,
 int pl_key_sign_raw(const pl_key *k, const uint8_t *msg, size_t len,
                     uint8_t sig[PL_SIGNATURE_BYTES]);
 
-/* 0 when `sig` is `pk`'s plain Ed25519 signature over `msg`, else PL_EBADSIG. */
+/* 0 when `sig` is `pk`'s plain Ed25519 signature over `msg`, else
+ * PL_EBADSIG. */
 int pl_key_verify_raw(const uint8_t pk[PL_PUBLIC_KEY_BYTES], const uint8_t *msg,
                       size_t len, const uint8_t sig[PL_SIGNATURE_BYTES])
     __attribute__((warn_unused_result));

@@ -224,13 +224,12 @@ int pl_merkle_verify_inclusion(uint64_t index, uint64_t size,
       return PL_EVERIFY;
     if ((fn & 1) != 0 || fn == sn) {
       pl_merkle_node_hash(proof[i], r, r);
-      /* Levels where this node is the last and has no right sibling add
-       * nothing to the proof; skip them. */
-      if ((fn & 1) == 0)
-        while ((fn & 1) == 0 && fn != 0) {
-          fn >>= 1;
-          sn >>= 1;
-        }
+      /* Levels where this node is the last one and has no right sibling
+       * add nothing to the proof; skip them (no-op when fn is odd). */
+      while ((fn & 1) == 0 && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
     } else {
       pl_merkle_node_hash(r, proof[i], r);
     }
@@ -285,11 +284,10 @@ int pl_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
     if ((fn & 1) != 0 || fn == sn) {
       pl_merkle_node_hash(proof[i], fr, fr);
       pl_merkle_node_hash(proof[i], sr, sr);
-      if ((fn & 1) == 0)
-        while ((fn & 1) == 0 && fn != 0) {
-          fn >>= 1;
-          sn >>= 1;
-        }
+      while ((fn & 1) == 0 && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
     } else {
       pl_merkle_node_hash(sr, proof[i], sr);
     }

@@ -44,11 +44,17 @@ static size_t pl__utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
     return 1;
   }
   if ((c & 0xe0) == 0xc0) {
-    len = 2, c &= 0x1f, min = 0x80;
+    len = 2;
+    c &= 0x1f;
+    min = 0x80;
   } else if ((c & 0xf0) == 0xe0) {
-    len = 3, c &= 0x0f, min = 0x800;
+    len = 3;
+    c &= 0x0f;
+    min = 0x800;
   } else if ((c & 0xf8) == 0xf0) {
-    len = 4, c &= 0x07, min = 0x10000;
+    len = 4;
+    c &= 0x07;
+    min = 0x10000;
   } else {
     return 0;
   }
@@ -184,8 +190,8 @@ int pl_note_vkey_parse(const char *vkey, char *name, size_t name_cap,
   hex[2 * PL__KEY_ID_BYTES] = '\0';
   if (pl_hex_decode(hex, want, sizeof(want)) != 0)
     goto fail;
-  if (pl_base64_decode(plus2 + 1, (size_t)(end - plus2 - 1), blob,
-                       sizeof(blob), &got) != 0 ||
+  if (pl_base64_decode(plus2 + 1, (size_t)(end - plus2 - 1), blob, sizeof(blob),
+                       &got) != 0 ||
       got != sizeof(blob) || blob[0] != PL__ALG_ED25519)
     goto fail;
   /* The id is redundant with name and key; a mismatch means a typo or a
@@ -406,8 +412,8 @@ int pl_note_verify(const char *vkey, const char *note, size_t len,
     n -= PL__SIG_PREFIX_LEN;
     sp = memchr(line, ' ', n);
     if (sp == NULL || pl__name_check(line, (size_t)(sp - line)) != 0 ||
-        pl__sig_decode(sp + 1, n - (size_t)(sp - line) - 1, blob,
-                       sizeof(blob), &got) != 0)
+        pl__sig_decode(sp + 1, n - (size_t)(sp - line) - 1, blob, sizeof(blob),
+                       &got) != 0)
       return PL_EINVAL;
     /* Same name and id is this key; sharing only one of them is a
      * different key, which the spec says to ignore. */

@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,9 @@ static int pl__spawn(pl_harness *h) {
   if (pid < 0)
     return PL_EIO;
   if (pid == 0) {
+    /* A test that fails half-way must not leave its server behind (ctest
+     * would wait for the server's end of the output pipe). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = open("/dev/null", O_RDONLY);
     if (fd >= 0) {
       dup2(fd, STDIN_FILENO);

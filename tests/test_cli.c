@@ -1,3 +1,701 @@
+/*
+ * test_cli.c - integration tests of the `partsledger` CLI against the real
+ * server: each case starts partsledgerd in a fresh directory (harness.h) and
+ * runs PL_CLI_BIN as a subprocess, checking its exit status and output.
+ *
+ * Strings and JSON values a case collects are pooled and freed, and the
+ * server stopped and its directory removed, at exit: a failed CHECK returns
+ * early, and cleanup must not depend on reaching the end of the case.
+ */
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "client.h"
+#include "harness.h"
+#include "note.h"
 #include "test.h"
-PL_TEST(placeholder) {}
-PL_TEST_MAIN(PL_CASE(placeholder))
+
+#ifndef PL_CLI_BIN
+#error "PL_CLI_BIN must name the partsledger binary"
+#endif
+
+#define MAX_ARGS 40
+#define POOL 512
+
+static pl_harness *g_h;
+static void *g_str[POOL];
+static size_t g_nstr;
+static cJSON *g_json[POOL];
+static size_t g_njson;
+
+static void cleanup(void) {
+  pl_harness_free(g_h);
+  g_h = NULL;
+  for (size_t i = 0; i < g_nstr; i++)
+    free(g_str[i]);
+  g_nstr = 0;
+  for (size_t i = 0; i < g_njson; i++)
+    cJSON_Delete(g_json[i]);
+  g_njson = 0;
+}
+
+static void *keep(void *s) {
+  if (s != NULL && g_nstr < POOL)
+    g_str[g_nstr++] = s;
+  return s;
+}
+
+static cJSON *keep_json(cJSON *j) {
+  if (j != NULL && g_njson < POOL)
+    g_json[g_njson++] = j;
+  return j;
+}
+
+/* Starts a fresh server for the case. */
+static pl_harness *start(void) {
+  static int registered;
+  if (!registered) {
+    atexit(cleanup);
+    registered = 1;
+  }
+  cleanup();
+  if (pl_harness_start(NULL, &g_h) != 0)
+    return NULL;
+  return g_h;
+}
+
+struct res {
+  int code;
+  char *out, *err;
+};
+
+/* Runs the CLI with --server pointing at the case's server, with `input` on
+ * stdin; arguments end with NULL. */
+static struct res cli_in(const char *input, const char *first, ...) {
+  const char *argv[MAX_ARGS + 4];
+  size_t n = 0;
+  argv[n++] = PL_CLI_BIN;
+  if (g_h != NULL) {
+    argv[n++] = "--server";
+    argv[n++] = pl_harness_target(g_h);
+  }
+  va_list ap;
+  va_start(ap, first);
+  for (const char *a = first; a != NULL && n < MAX_ARGS; a = va_arg(ap, const char *))
+    argv[n++] = a;
+  va_end(ap);
+  argv[n] = NULL;
+  struct res r = {0, NULL, NULL};
+  r.code = pl_run(argv, input, 60000, &r.out, &r.err);
+  keep(r.out);
+  keep(r.err);
+  if (r.out == NULL)
+    r.out = "";
+  if (r.err == NULL)
+    r.err = "";
+  return r;
+}
+
+#define cli(...) cli_in(NULL, __VA_ARGS__, (const char *)NULL)
+
+static const char *path(const char *name) { return pl_harness_path(g_h, name); }
+
+static cJSON *json(const char *s) { return keep_json(cJSON_Parse(s)); }
+
+static double num(const cJSON *o, const char *name) {
+  return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, name));
+}
+
+static const char *str(const cJSON *o, const char *name) {
+  const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+  return s != NULL ? s : "";
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+static char *fmt(const char *f, ...) {
+  va_list ap;
+  va_start(ap, f);
+  char *s = NULL;
+  if (vasprintf(&s, f, ap) < 0)
+    s = NULL;
+  va_end(ap);
+  return keep(s);
+}
+
+/* Generates a key file `name` in the case's directory; its public hex. */
+static const char *new_key(const char *name) {
+  struct res r = cli("keygen", "--out", path(name));
+  if (r.code != 0 || strlen(r.out) != 65)
+    return NULL;
+  r.out[64] = '\0';
+  return r.out;
+}
+
+/* Enrolls `pub` as `role` at one site, signed by the key file `signer`; the
+ * entry's index, or -1. (Warehouses need a site, repair stations exactly one,
+ * so every actor here gets one.) */
+static long long enroll(const char *signer, const char *pub, const char *role,
+                        const char *name) {
+  struct res r = cli("--json", "enroll", "--key", signer, "--public-key", pub,
+                     "--role", role, "--name", name, "--site", "site-1");
+  if (r.code != 0)
+    return -1;
+  cJSON *o = json(r.out);
+  return o != NULL ? (long long)num(o, "index") : -1;
+}
+
+/* The log's verifier key. */
+static const char *vkey(void) {
+  struct res r = cli("--json", "info");
+  cJSON *o = json(r.out);
+  return r.code == 0 && o != NULL ? str(o, "verifier_key") : NULL;
+}
+
+/* Writes a JSON value to a file in the case's directory; its path. */
+static const char *save_json(const char *name, const cJSON *o) {
+  char *s = keep(cJSON_Print(o));
+  const char *p = path(name);
+  if (s == NULL || p == NULL || pl_write_file(p, s) != 0)
+    return NULL;
+  return p;
+}
+
+/* Flips one hex digit of a string field of `o` at character `at`. */
+static void flip_hex(cJSON *o, const char *field, size_t at) {
+  cJSON *item = cJSON_GetObjectItemCaseSensitive(o, field);
+  char *s = keep(strdup(item->valuestring));
+  s[at] = s[at] == '0' ? '1' : '0';
+  cJSON_SetValuestring(item, s);
+}
+
+/* ---- cases ---- */
+
+PL_TEST(keygen_enroll_get_list) {
+  CHECK(start() != NULL);
+  const char *key = path("actor.key");
+  struct res r = cli("keygen", "--out", key);
+  CHECK_EQ(r.code, 0);
+  CHECK_EQ(strlen(r.out), 65);
+  char *pub = keep(strndup(r.out, 64));
+
+  /* keygen never overwrites a key. */
+  r = cli("keygen", "--out", key);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "exists") != NULL);
+
+  r = cli("pubkey", "--key", key);
+  CHECK_EQ(r.code, 0);
+  CHECK(strncmp(r.out, pub, 64) == 0);
+
+  r = cli("--json", "enroll", "--key", pl_harness_admin_key_path(g_h),
+          "--public-key", pub, "--role", "manufacturer", "--name", "Acme Parts",
+          "--site", "plant-1", "--site", "plant-2", "--request-id",
+          "00112233445566778899aabbccddeeff");
+  CHECK_EQ(r.code, 0);
+  cJSON *e = json(r.out);
+  CHECK(e != NULL);
+  CHECK(cJSON_IsFalse(cJSON_GetObjectItem(e, "duplicate")));
+  double index = num(e, "index");
+  CHECK(num(e, "tree_size") >= index + 1);
+  CHECK_EQ(strlen(str(e, "leaf_hash")), 64);
+  const char *sindex = fmt("%.0f", index);
+
+  /* The same request id again is the same entry, not a new one. */
+  r = cli("--json", "enroll", "--key", pl_harness_admin_key_path(g_h),
+          "--public-key", pub, "--role", "manufacturer", "--name", "Acme Parts",
+          "--site", "plant-1", "--site", "plant-2", "--request-id",
+          "00112233445566778899aabbccddeeff");
+  CHECK_EQ(r.code, 0);
+  cJSON *dup = json(r.out);
+  CHECK(dup != NULL);
+  CHECK(cJSON_IsTrue(cJSON_GetObjectItem(dup, "duplicate")));
+  CHECK_EQ(num(dup, "index"), index);
+
+  r = cli("get", sindex);
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "actor_enrolled") != NULL);
+  CHECK(strstr(r.out, "manufacturer") != NULL);
+  CHECK(strstr(r.out, "Acme Parts") != NULL);
+  CHECK(strstr(r.out, "plant-1, plant-2") != NULL);
+  CHECK(strstr(r.out, pub) != NULL);
+  CHECK(strstr(r.out, "signature:     valid") != NULL);
+  CHECK(strstr(r.out, "00112233445566778899aabbccddeeff") != NULL);
+  CHECK(strstr(r.out, str(e, "leaf_hash")) != NULL);
+
+  r = cli("--json", "get", sindex);
+  CHECK_EQ(r.code, 0);
+  cJSON *g = json(r.out);
+  CHECK(g != NULL);
+  CHECK_EQ(num(g, "index"), index);
+  CHECK_STR(str(g, "kind"), "actor_enrolled");
+  CHECK_STR(str(g, "signer"), pl_harness_admin_pub_hex(g_h));
+  CHECK(cJSON_IsTrue(cJSON_GetObjectItem(g, "signature_valid")));
+  cJSON *body = cJSON_GetObjectItem(g, "body");
+  CHECK_STR(str(body, "public_key"), pub);
+  CHECK_STR(str(body, "role"), "manufacturer");
+  CHECK_STR(str(body, "name"), "Acme Parts");
+  CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(body, "site_ids")), 2);
+
+  /* --raw gives the exact leaf bytes: they hash to the leaf hash. */
+  r = cli("get", sindex, "--raw");
+  CHECK_EQ(r.code, 0);
+  size_t hex_len = strcspn(r.out, "\n");
+  CHECK(hex_len > 0 && hex_len % 2 == 0);
+  r.out[hex_len] = '\0';
+  uint8_t *leaf = keep(malloc(hex_len / 2));
+  CHECK(pl_hex_decode(r.out, leaf, hex_len / 2) == 0);
+  uint8_t lh[PL_HASH_BYTES];
+  char lh_hex[2 * PL_HASH_BYTES + 1];
+  pl_merkle_leaf_hash(leaf, hex_len / 2, lh);
+  CHECK_STR(pl_hex_encode(lh, PL_HASH_BYTES, lh_hex), str(e, "leaf_hash"));
+
+  r = cli("list");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, pub) != NULL);
+  CHECK(strstr(r.out, "\"Acme Parts\"") != NULL);
+
+  r = cli("--json", "list", "--start", sindex, "--limit", "1");
+  CHECK_EQ(r.code, 0);
+  cJSON *l = json(r.out);
+  CHECK(l != NULL);
+  cJSON *entries = cJSON_GetObjectItem(l, "entries");
+  CHECK_EQ(cJSON_GetArraySize(entries), 1);
+  CHECK_EQ(num(cJSON_GetArrayItem(entries, 0), "index"), index);
+  CHECK_EQ(num(l, "next_start"), index + 1);
+
+  /* An index past the end is the server's OUT_OF_RANGE (or NOT_FOUND). */
+  r = cli("get", "1000000");
+  CHECK_EQ(r.code, 1);
+  CHECK(strncmp(r.err, "error: ", 7) == 0);
+}
+
+PL_TEST(checkpoint_and_info) {
+  CHECK(start() != NULL);
+  const char *pub = new_key("a.key");
+  CHECK(pub != NULL);
+  CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "warehouse", "Depot") >= 0);
+
+  struct res r = cli("--json", "info");
+  CHECK_EQ(r.code, 0);
+  cJSON *info = json(r.out);
+  CHECK(info != NULL);
+  CHECK_STR(str(info, "origin"), pl_harness_origin(g_h));
+  CHECK_EQ(strlen(str(info, "public_key")), 64);
+  const char *vk = str(info, "verifier_key");
+  CHECK(strncmp(vk, pl_harness_origin(g_h), strlen(pl_harness_origin(g_h))) == 0);
+
+  r = cli("info");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, vk) != NULL);
+
+  const char *saved = path("cp.note");
+  r = cli("checkpoint", "--out", saved);
+  CHECK_EQ(r.code, 0);
+  CHECK(strncmp(r.out, pl_harness_origin(g_h), strlen(pl_harness_origin(g_h))) == 0);
+  char *file = keep(pl_read_file(saved));
+  CHECK(file != NULL);
+  CHECK_STR(file, r.out);
+
+  /* The note verifies with the log's key and names the size it reports. */
+  uint64_t size;
+  uint8_t root[PL_HASH_BYTES];
+  char root_hex[2 * PL_HASH_BYTES + 1];
+  CHECK(pl_verify_checkpoint(vk, r.out, &size, root) == 0);
+  r = cli("--json", "checkpoint");
+  CHECK_EQ(r.code, 0);
+  cJSON *cp = json(r.out);
+  CHECK(cp != NULL);
+  CHECK_EQ(num(cp, "size"), size);
+  CHECK(size >= 1);
+  CHECK_STR(str(cp, "root_hash"), pl_hex_encode(root, PL_HASH_BYTES, root_hex));
+
+  r = cli("health");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "SERVING") != NULL);
+}
+
+PL_TEST(prove_then_verify_offline) {
+  CHECK(start() != NULL);
+  long long idx = -1;
+  for (int i = 0; i < 3; i++) {
+    const char *pub = new_key(fmt("k%d.key", i));
+    CHECK(pub != NULL);
+    idx = enroll(pl_harness_admin_key_path(g_h), pub, "repair_station",
+                 fmt("Station %d", i));
+    CHECK(idx >= 0);
+  }
+  const char *vk = vkey();
+  CHECK(vk != NULL);
+  const char *vk_path = path("log.vkey");
+  CHECK(pl_write_file(vk_path, fmt("%s\n", vk)) == 0);
+
+  struct res r = cli("prove", fmt("%lld", idx - 1));
+  CHECK_EQ(r.code, 0);
+  cJSON *doc = json(r.out);
+  CHECK(doc != NULL);
+  CHECK_STR(str(doc, "type"), "inclusion");
+  CHECK_EQ(num(doc, "index"), idx - 1);
+  CHECK(num(doc, "tree_size") >= idx + 1);
+  CHECK(cJSON_IsArray(cJSON_GetObjectItem(doc, "proof")));
+  CHECK(strlen(str(doc, "leaf")) > 0);
+  CHECK(strlen(str(doc, "checkpoint")) > 0);
+  const char *proof_path = path("incl.json");
+  CHECK(pl_write_file(proof_path, r.out) == 0);
+
+  /* --size must be the size of a checkpoint the prover has. */
+  r = cli("prove", fmt("%lld", idx), "--size", fmt("%.0f", num(doc, "tree_size")));
+  CHECK_EQ(r.code, 0);
+  r = cli("prove", fmt("%lld", idx), "--size", "1");
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "--checkpoint FILE") != NULL);
+
+  /* No server from here on. */
+  CHECK_EQ(pl_harness_stop(g_h), 0);
+
+  r = cli("verify", "--vkey", vk, proof_path);
+  CHECK_EQ(r.code, 0);
+  CHECK(strncmp(r.out, "OK inclusion", 12) == 0);
+
+  r = cli("verify", "--vkey-file", vk_path, proof_path);
+  CHECK_EQ(r.code, 0);
+
+  const char *doc_text = keep(pl_read_file(proof_path));
+  CHECK(doc_text != NULL);
+  r = cli_in(doc_text, "verify", "--vkey", vk, "-", NULL);
+  CHECK_EQ(r.code, 0);
+
+  r = cli("--json", "verify", "--vkey", vk, proof_path);
+  CHECK_EQ(r.code, 0);
+  cJSON *v = json(r.out);
+  CHECK(v != NULL);
+  CHECK(cJSON_IsTrue(cJSON_GetObjectItem(v, "ok")));
+  CHECK_EQ(num(v, "index"), idx - 1);
+}
+
+PL_TEST(tampered_proof_fails) {
+  CHECK(start() != NULL);
+  for (int i = 0; i < 4; i++) {
+    const char *pub = new_key(fmt("k%d.key", i));
+    CHECK(pub != NULL);
+    CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "auditor", fmt("A%d", i)) >= 0);
+  }
+  const char *vk = vkey();
+  CHECK(vk != NULL);
+  struct res r = cli("--json", "list", "--limit", "0");
+  CHECK_EQ(r.code, 0);
+  cJSON *l = json(r.out);
+  CHECK(l != NULL);
+  int n = cJSON_GetArraySize(cJSON_GetObjectItem(l, "entries"));
+  CHECK(n >= 4);
+  /* Entry 1 of 4 or more: its proof has at least two hashes. */
+  r = cli("prove", "1");
+  CHECK_EQ(r.code, 0);
+  const char *good = keep(strdup(r.out));
+  cJSON *doc = json(good);
+  CHECK(doc != NULL);
+  CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "proof")) >= 2);
+  CHECK_EQ(pl_harness_stop(g_h), 0);
+
+  r = cli("verify", "--vkey", vk, save_json("good.json", doc));
+  CHECK_EQ(r.code, 0);
+
+  /* One change at a time, each to a fresh copy of the good document. */
+  cJSON *d;
+#define TAMPERED(label, ...)                                                   \
+  do {                                                                         \
+    d = json(good);                                                            \
+    CHECK(d != NULL);                                                          \
+    __VA_ARGS__;                                                               \
+    r = cli("verify", "--vkey", vk, save_json(label ".json", d));              \
+    if (r.code != 1)                                                           \
+      fprintf(stderr, "tampering '%s' was not caught\n", label);               \
+    CHECK_EQ(r.code, 1);                                                       \
+    CHECK(strstr(r.err, "FAILED: ") != NULL);                                  \
+  } while (0)
+
+  TAMPERED("leaf", flip_hex(d, "leaf", strlen(str(d, "leaf")) - 3));
+  TAMPERED("proof0", {
+    cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "proof"), 0);
+    char *s = keep(strdup(p->valuestring));
+    s[10] = s[10] == 'a' ? 'b' : 'a';
+    cJSON_SetValuestring(p, s);
+  });
+  TAMPERED("proof_short", cJSON_DeleteItemFromArray(cJSON_GetObjectItem(d, "proof"), 0));
+  TAMPERED("index", cJSON_ReplaceItemInObject(d, "index", cJSON_CreateNumber(2)));
+  TAMPERED("tree_size",
+           cJSON_ReplaceItemInObject(d, "tree_size",
+                                     cJSON_CreateNumber(num(d, "tree_size") + 1)));
+  TAMPERED("checkpoint", {
+    /* A different root line under the same signature. */
+    cJSON *cp = cJSON_GetObjectItem(d, "checkpoint");
+    char *s = keep(strdup(cp->valuestring));
+    char *root_line = strchr(strchr(s, '\n') + 1, '\n') + 1;
+    root_line[0] = root_line[0] == 'A' ? 'B' : 'A';
+    cJSON_SetValuestring(cp, s);
+  });
+  TAMPERED("type", cJSON_ReplaceItemInObject(d, "type", cJSON_CreateString("bogus")));
+  TAMPERED("no_leaf", cJSON_DeleteItemFromObject(d, "leaf"));
+
+  /* The right document under another log's key. */
+  uint8_t pk[PL_PUBLIC_KEY_BYTES] = {1, 2, 3};
+  char other[PL_VKEY_MAX];
+  CHECK(pl_note_vkey(pl_harness_origin(g_h), pk, other, sizeof(other)) == 0);
+  r = cli("verify", "--vkey", other, path("good.json"));
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "not signed by the verifier key") != NULL);
+
+  /* Not JSON at all. */
+  CHECK(pl_write_file(path("junk.json"), "this is not a proof\n") == 0);
+  r = cli("verify", "--vkey", vk, path("junk.json"));
+  CHECK_EQ(r.code, 1);
+
+  r = cli("--json", "verify", "--vkey", vk, path("leaf.json"));
+  CHECK_EQ(r.code, 1);
+  cJSON *v = json(r.out);
+  CHECK(v != NULL);
+  CHECK(cJSON_IsFalse(cJSON_GetObjectItem(v, "ok")));
+  CHECK(strlen(str(v, "reason")) > 0);
+}
+
+PL_TEST(consistency_prove_verify) {
+  CHECK(start() != NULL);
+  const char *pub = new_key("k0.key");
+  CHECK(pub != NULL);
+  CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "arbiter", "Arb 0") >= 0);
+  const char *old_note = path("old.note");
+  struct res r = cli("--json", "checkpoint", "--out", old_note);
+  CHECK_EQ(r.code, 0);
+  cJSON *cp = json(r.out);
+  CHECK(cp != NULL);
+  const char *old_size = fmt("%.0f", num(cp, "size"));
+
+  for (int i = 1; i < 5; i++) {
+    pub = new_key(fmt("k%d.key", i));
+    CHECK(pub != NULL);
+    CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "arbiter", fmt("Arb %d", i)) >= 0);
+  }
+  const char *vk = vkey();
+  CHECK(vk != NULL);
+
+  r = cli("prove", "--consistency", old_size, "--old-checkpoint", old_note);
+  CHECK_EQ(r.code, 0);
+  cJSON *doc = json(r.out);
+  CHECK(doc != NULL);
+  CHECK_STR(str(doc, "type"), "consistency");
+  CHECK_EQ(num(doc, "old_size"), num(cp, "size"));
+  CHECK(num(doc, "new_size") >= num(cp, "size") + 4);
+  CHECK_STR(str(doc, "old_checkpoint"), keep(pl_read_file(old_note)));
+  CHECK(strlen(str(doc, "new_checkpoint")) > 0);
+  const char *with_old = path("cons.json");
+  CHECK(pl_write_file(with_old, r.out) == 0);
+
+  /* Without --old-checkpoint the document leaves the old note out. */
+  r = cli("prove", "--consistency", old_size);
+  CHECK_EQ(r.code, 0);
+  cJSON *bare = json(r.out);
+  CHECK(bare != NULL);
+  CHECK(cJSON_GetObjectItem(bare, "old_checkpoint") == NULL);
+  const char *without_old = path("cons-bare.json");
+  CHECK(pl_write_file(without_old, r.out) == 0);
+
+  /* A saved note of another size does not pass for OLD. */
+  r = cli("prove", "--consistency", fmt("%.0f", num(cp, "size") + 1),
+          "--old-checkpoint", old_note);
+  CHECK_EQ(r.code, 1);
+
+  CHECK_EQ(pl_harness_stop(g_h), 0);
+
+  r = cli("verify", "--vkey", vk, with_old);
+  CHECK_EQ(r.code, 0);
+  CHECK(strncmp(r.out, "OK consistency", 14) == 0);
+
+  r = cli("verify", "--vkey", vk, without_old);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "--old-checkpoint") != NULL);
+  r = cli("verify", "--vkey", vk, "--old-checkpoint", old_note, without_old);
+  CHECK_EQ(r.code, 0);
+
+  /* A changed proof hash, or a claim about other sizes, fails. */
+  cJSON *bad = json(keep(pl_read_file(with_old)));
+  CHECK(bad != NULL);
+  cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(bad, "proof"), 0);
+  CHECK(p != NULL);
+  char *s = keep(strdup(p->valuestring));
+  s[0] = s[0] == 'f' ? 'e' : 'f';
+  cJSON_SetValuestring(p, s);
+  r = cli("verify", "--vkey", vk, save_json("cons-bad.json", bad));
+  CHECK_EQ(r.code, 1);
+
+  bad = json(keep(pl_read_file(with_old)));
+  cJSON_ReplaceItemInObject(bad, "old_size", cJSON_CreateNumber(num(cp, "size") + 1));
+  r = cli("verify", "--vkey", vk, save_json("cons-size.json", bad));
+  CHECK_EQ(r.code, 1);
+
+  /* New and old swapped: a larger tree is no prefix of a smaller one. */
+  bad = json(keep(pl_read_file(with_old)));
+  cJSON *o = cJSON_GetObjectItem(bad, "old_checkpoint");
+  cJSON *nw = cJSON_GetObjectItem(bad, "new_checkpoint");
+  char *tmp = keep(strdup(o->valuestring));
+  cJSON_SetValuestring(o, nw->valuestring);
+  cJSON_SetValuestring(nw, tmp);
+  r = cli("verify", "--vkey", vk, save_json("cons-swap.json", bad));
+  CHECK_EQ(r.code, 1);
+}
+
+PL_TEST(usage_errors) {
+  CHECK(start() != NULL);
+  const char *admin = pl_harness_admin_key_path(g_h);
+  const char *pub = pl_harness_admin_pub_hex(g_h);
+  struct res r = cli("--help");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "usage: partsledger") != NULL);
+  CHECK(strstr(r.out, "verify") != NULL);
+  r = cli("enroll", "--help");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "--public-key") != NULL);
+
+  CHECK_EQ(cli_in(NULL, NULL).code, 2); /* no command at all */
+  CHECK_EQ(cli("frobnicate").code, 2);
+  CHECK_EQ(cli("get").code, 2);
+  CHECK_EQ(cli("get", "abc").code, 2);
+  CHECK_EQ(cli("get", "1", "2").code, 2);
+  CHECK_EQ(cli("list", "--start", "-1").code, 2);
+  CHECK_EQ(cli("list", "--bogus").code, 2);
+  CHECK_EQ(cli("--timeout", "soon", "info").code, 2);
+  CHECK_EQ(cli("keygen").code, 2);
+  CHECK_EQ(cli("enroll", "--key", admin, "--public-key", pub, "--name", "x").code, 2);
+  CHECK_EQ(cli("enroll", "--key", admin, "--public-key", pub, "--role", "king",
+               "--name", "x").code, 2);
+  CHECK_EQ(cli("enroll", "--key", admin, "--public-key", "abcd", "--role", "auditor",
+               "--name", "x").code, 2);
+  CHECK_EQ(cli("enroll", "--key", admin, "--public-key", pub, "--role", "auditor",
+               "--name", "x", "--request-id", "zz").code, 2);
+  CHECK_EQ(cli("prove").code, 2);
+  CHECK_EQ(cli("prove", "1", "--consistency", "1").code, 2);
+  CHECK_EQ(cli("verify", "proof.json").code, 2);
+  CHECK_EQ(cli("verify", "--vkey", "not-a-key", "proof.json").code, 2);
+  r = cli("revoke", "--key", admin);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--public-key") != NULL);
+  CHECK(strstr(r.err, "usage: partsledger revoke") != NULL);
+}
+
+PL_TEST(non_admin_enroll_denied) {
+  CHECK(start() != NULL);
+  const char *maker = new_key("maker.key");
+  const char *other = new_key("other.key");
+  const char *stranger = new_key("stranger.key");
+  CHECK(maker != NULL && other != NULL && stranger != NULL);
+  CHECK(enroll(pl_harness_admin_key_path(g_h), maker, "manufacturer", "Maker") >= 0);
+
+  /* An enrolled manufacturer may not enroll anyone. */
+  struct res r = cli("enroll", "--key", path("maker.key"), "--public-key", other,
+                     "--role", "warehouse", "--name", "Other", "--site", "s");
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "error: PERMISSION_DENIED: ") != NULL);
+
+  /* Nor may a key nobody enrolled. */
+  r = cli("enroll", "--key", path("stranger.key"), "--public-key", other, "--role",
+          "warehouse", "--name", "Other", "--site", "s");
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "error: PERMISSION_DENIED: ") != NULL);
+
+  /* The denied entries left no trace. */
+  r = cli("list", "--limit", "0");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, other) == NULL);
+}
+
+PL_TEST(revoked_admin_denied) {
+  CHECK(start() != NULL);
+  const char *deputy = new_key("deputy.key");
+  const char *x = new_key("x.key");
+  CHECK(deputy != NULL && x != NULL);
+  CHECK(enroll(pl_harness_admin_key_path(g_h), deputy, "admin", "Deputy") >= 0);
+  struct res r = cli("revoke", "--key", pl_harness_admin_key_path(g_h),
+                     "--public-key", deputy, "--reason", "left the company");
+  CHECK_EQ(r.code, 0);
+  r = cli("--json", "list", "--limit", "0");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "left the company") != NULL);
+  r = cli("enroll", "--key", path("deputy.key"), "--public-key", x, "--role",
+          "auditor", "--name", "X");
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "error: PERMISSION_DENIED: ") != NULL);
+}
+
+/* An enroll run from another thread after a pause, while `follow` waits. */
+struct late_enroll {
+  const char *argv[16];
+  int code;
+};
+
+static void *late_enroll_run(void *p) {
+  struct late_enroll *l = p;
+  struct timespec pause = {0, 700 * 1000000L};
+  nanosleep(&pause, NULL);
+  l->code = pl_run(l->argv, NULL, 30000, NULL, NULL);
+  return NULL;
+}
+
+PL_TEST(follow_streams_entries) {
+  CHECK(start() != NULL);
+  for (int i = 0; i < 2; i++) {
+    const char *pub = new_key(fmt("k%d.key", i));
+    CHECK(pub != NULL);
+    CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "warehouse", fmt("W%d", i)) >= 0);
+  }
+  struct res r = cli("--json", "--timeout", "1500", "follow");
+  CHECK_EQ(r.code, 0);
+  int lines = 0, last = -1;
+  for (char *line = strtok(r.out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    cJSON *o = json(line);
+    CHECK(o != NULL);
+    CHECK_EQ(num(o, "index"), last + 1);
+    last = (int)num(o, "index");
+    lines++;
+  }
+  CHECK(lines >= 2);
+
+  r = cli("--timeout", "1000", "follow", "--start", "1");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "W1") != NULL);
+
+  /* An entry appended while following shows up without a new call. */
+  const char *late = new_key("late.key");
+  CHECK(late != NULL);
+  struct late_enroll l = {{PL_CLI_BIN, "--server", pl_harness_target(g_h), "enroll",
+                           "--key", pl_harness_admin_key_path(g_h), "--public-key",
+                           late, "--role", "auditor", "--name", "Latecomer", NULL},
+                          -1};
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, late_enroll_run, &l) == 0);
+  r = cli("--timeout", "4000", "follow", "--start", fmt("%d", last + 1));
+  pthread_join(t, NULL);
+  CHECK_EQ(l.code, 0);
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "Latecomer") != NULL);
+}
+
+PL_TEST(server_unreachable) {
+  cleanup();
+  const char *argv[] = {PL_CLI_BIN, "--server", "127.0.0.1:1", "--timeout", "3000",
+                        "info", NULL};
+  char *out = NULL, *err = NULL;
+  int code = pl_run(argv, NULL, 30000, &out, &err);
+  keep(out);
+  keep(err);
+  CHECK_EQ(code, 1);
+  CHECK(err != NULL && (strstr(err, "error: UNAVAILABLE: ") != NULL ||
+                        strstr(err, "error: DEADLINE_EXCEEDED: ") != NULL));
+}
+
+PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
+             PL_CASE(prove_then_verify_offline), PL_CASE(tampered_proof_fails),
+             PL_CASE(consistency_prove_verify), PL_CASE(usage_errors),
+             PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
+             PL_CASE(follow_streams_entries), PL_CASE(server_unreachable))

@@ -67,7 +67,8 @@ static uint64_t split(uint64_t n) {
 }
 
 /* MTH(D[0:n]) exactly as RFC 9162 2.1.1 defines it. */
-static void naive_mth(const pl_hash *d, uint64_t n, uint8_t out[PL_HASH_BYTES]) {
+static void naive_mth(const pl_hash *d, uint64_t n,
+                      uint8_t out[PL_HASH_BYTES]) {
   uint8_t l[PL_HASH_BYTES], r[PL_HASH_BYTES];
   uint64_t k;
 
@@ -359,9 +360,9 @@ PL_TEST(vector_consistency) {
     CHECK_EQ(pl_merkle_consistency_proof(naive_node, &t, m, sz, got, &ngot), 0);
     CHECK_EQ(ngot, nwant);
     CHECK(ngot == 0 || memcmp(got, want, ngot * PL_HASH_BYTES) == 0);
-    CHECK_EQ(pl_merkle_verify_consistency(m, sz, old_root, new_root, want,
-                                          nwant),
-             0);
+    CHECK_EQ(
+        pl_merkle_verify_consistency(m, sz, old_root, new_root, want, nwant),
+        0);
     seen++;
   }
   CHECK_EQ(seen, 36);
@@ -395,9 +396,9 @@ PL_TEST(tampered_inclusion) {
     /* Wrong root, wrong leaf. */
     memcpy(bad, root, PL_HASH_BYTES);
     bad[31] ^= 1;
-    CHECK_EQ(pl_merkle_verify_inclusion(index, size, leaves[index], proof, np,
-                                        bad),
-             PL_EVERIFY);
+    CHECK_EQ(
+        pl_merkle_verify_inclusion(index, size, leaves[index], proof, np, bad),
+        PL_EVERIFY);
     memcpy(bad, leaves[index], PL_HASH_BYTES);
     bad[0] ^= 0x80;
     CHECK_EQ(pl_merkle_verify_inclusion(index, size, bad, proof, np, root),
@@ -406,13 +407,13 @@ PL_TEST(tampered_inclusion) {
     for (uint64_t j = 0; j < size; j++) {
       if (j == index)
         continue;
-      CHECK_EQ(pl_merkle_verify_inclusion(j, size, leaves[index], proof, np,
-                                          root),
-               PL_EVERIFY);
+      CHECK_EQ(
+          pl_merkle_verify_inclusion(j, size, leaves[index], proof, np, root),
+          PL_EVERIFY);
     }
-    CHECK_EQ(pl_merkle_verify_inclusion(size, size, leaves[index], proof, np,
-                                        root),
-             PL_ERANGE);
+    CHECK_EQ(
+        pl_merkle_verify_inclusion(size, size, leaves[index], proof, np, root),
+        PL_ERANGE);
     CHECK_EQ(pl_merkle_verify_inclusion(UINT64_MAX, size, leaves[index], proof,
                                         np, root),
              PL_ERANGE);
@@ -438,9 +439,9 @@ PL_TEST(tampered_consistency) {
     for (size_t i = 0; i < np; i++) {
       for (unsigned bit = 0; bit < 8 * PL_HASH_BYTES; bit += 41) {
         proof[i][bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        CHECK_EQ(pl_merkle_verify_consistency(m, sz, old_root, new_root, proof,
-                                              np),
-                 PL_EVERIFY);
+        CHECK_EQ(
+            pl_merkle_verify_consistency(m, sz, old_root, new_root, proof, np),
+            PL_EVERIFY);
         proof[i][bit / 8] ^= (uint8_t)(1u << (bit % 8));
       }
     }
@@ -457,13 +458,13 @@ PL_TEST(tampered_consistency) {
       uint8_t other[PL_HASH_BYTES];
       CHECK(vector_root(v, o, other) == 0);
       if (memcmp(other, old_root, PL_HASH_BYTES) != 0)
-        CHECK_EQ(pl_merkle_verify_consistency(m, sz, other, new_root, proof,
-                                              np),
-                 PL_EVERIFY);
+        CHECK_EQ(
+            pl_merkle_verify_consistency(m, sz, other, new_root, proof, np),
+            PL_EVERIFY);
       if (memcmp(other, new_root, PL_HASH_BYTES) != 0)
-        CHECK_EQ(pl_merkle_verify_consistency(m, sz, old_root, other, proof,
-                                              np),
-                 PL_EVERIFY);
+        CHECK_EQ(
+            pl_merkle_verify_consistency(m, sz, old_root, other, proof, np),
+            PL_EVERIFY);
     }
     CHECK_EQ(pl_merkle_verify_consistency(m, sz, old_root, new_root, proof, np),
              0);
@@ -508,9 +509,9 @@ PL_TEST(wrong_length_proofs) {
                                             np - 1),
                PL_EVERIFY);
     memcpy(proof[np], new_root, PL_HASH_BYTES);
-    CHECK_EQ(pl_merkle_verify_consistency(m, sz, old_root, new_root, proof,
-                                          np + 1),
-             PL_EVERIFY);
+    CHECK_EQ(
+        pl_merkle_verify_consistency(m, sz, old_root, new_root, proof, np + 1),
+        PL_EVERIFY);
   }
   cJSON_Delete(v);
 }
@@ -684,9 +685,9 @@ PL_TEST(random_cross_check) {
       CHECK_EQ(ngot, nwant);
       CHECK(ngot == 0 || memcmp(got, want, ngot * PL_HASH_BYTES) == 0);
       CHECK_EQ(pl_merkle_verify_inclusion(i, size, d[i], got, ngot, root), 0);
-      CHECK_EQ(pl_merkle_verify_inclusion(i, size, d[(i + 1) % N], got, ngot,
-                                          root),
-               PL_EVERIFY);
+      CHECK_EQ(
+          pl_merkle_verify_inclusion(i, size, d[(i + 1) % N], got, ngot, root),
+          PL_EVERIFY);
 
       nwant = 0;
       naive_subproof(d, m, size, 1, want, &nwant);
@@ -699,9 +700,9 @@ PL_TEST(random_cross_check) {
                0);
       if (ngot > 0) {
         got[rng() % ngot][rng() % PL_HASH_BYTES] ^= 0x10;
-        CHECK_EQ(pl_merkle_verify_consistency(m, size, old_root, root, got,
-                                              ngot),
-                 PL_EVERIFY);
+        CHECK_EQ(
+            pl_merkle_verify_consistency(m, size, old_root, root, got, ngot),
+            PL_EVERIFY);
       }
       /* A proof for one old size must not pass for a different one. */
       if (m > 1 && nwant > 0) {
@@ -743,9 +744,10 @@ static unsigned log2_ceil(uint64_t n) {
 }
 
 PL_TEST(read_counts) {
-  static const uint64_t sizes[] = {1000000, 1048576, 1048575, 1048577,
-                                   (uint64_t)1 << 40, ((uint64_t)1 << 40) + 12345,
-                                   UINT64_MAX / 3, UINT64_MAX};
+  static const uint64_t sizes[] = {
+      1000000,        1048576,           1048575,
+      1048577,        (uint64_t)1 << 40, ((uint64_t)1 << 40) + 12345,
+      UINT64_MAX / 3, UINT64_MAX};
   pl_hash proof[PL_MERKLE_MAX_PROOF];
   uint8_t root[PL_HASH_BYTES];
   unsigned long max_incl = 0, max_cons = 0;

@@ -83,8 +83,8 @@ static int fixture_init(fixture *f) {
   if (pl_key_from_seed(seed, &f->other) != 0 ||
       pl_note_vkey(vstr(f->v, "origin"), pl_key_public(f->key), f->vkey,
                    sizeof(f->vkey)) != 0 ||
-      pl_note_vkey("witness.example/w1", pl_key_public(f->other),
-                   f->other_vkey, sizeof(f->other_vkey)) != 0)
+      pl_note_vkey("witness.example/w1", pl_key_public(f->other), f->other_vkey,
+                   sizeof(f->other_vkey)) != 0)
     return -1;
   return 0;
 }
@@ -167,9 +167,9 @@ PL_TEST(verify_rejects_changes) {
 
   /* Another key, and the right key under another name. */
   CHECK_EQ(pl_note_verify(f.other_vkey, note, len, &body), PL_EVERIFY);
-  CHECK_EQ(pl_note_vkey("example.com/other", pl_key_public(f.key), vk,
-                        sizeof(vk)),
-           0);
+  CHECK_EQ(
+      pl_note_vkey("example.com/other", pl_key_public(f.key), vk, sizeof(vk)),
+      0);
   CHECK_EQ(pl_note_verify(vk, note, len, &body), PL_EVERIFY);
 
   /* A truncated note is no longer a note. */
@@ -202,15 +202,16 @@ PL_TEST(verify_among_several) {
 
   /* Ours after a witness's, and after an unknown algorithm's long signature
    * and a same-named line with a different key id. */
-  snprintf(multi, sizeof(multi),
-           "%s\n%s"
-           "\xe2\x80\x94 other.example/alg AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-           "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-           "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-           "AAAAAAAAAAAAAAAAAAAAAAAAAA==\n"
-           "\xe2\x80\x94 %s AAAAAAA=\n"
-           "%s",
-           body, line_theirs, vstr(f.v, "origin"), line_mine);
+  snprintf(
+      multi, sizeof(multi),
+      "%s\n%s"
+      "\xe2\x80\x94 other.example/alg AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+      "AAAAAAAAAAAAAAAAAAAAAAAAAA==\n"
+      "\xe2\x80\x94 %s AAAAAAA=\n"
+      "%s",
+      body, line_theirs, vstr(f.v, "origin"), line_mine);
   CHECK_EQ(pl_note_verify(f.vkey, multi, strlen(multi), &got), 0);
   CHECK_EQ(got, strlen(body));
   CHECK_EQ(pl_note_verify(f.other_vkey, multi, strlen(multi), &got), 0);
@@ -316,9 +317,9 @@ PL_TEST(verify_rejects_malformed) {
   /* A NUL byte inside the text. */
   snprintf(note, sizeof(note), "%s", vstr(f.v, "signed_note"));
   note[3] = '\0';
-  CHECK_EQ(pl_note_verify(f.vkey, note, strlen(vstr(f.v, "signed_note")),
-                          &body),
-           PL_EINVAL);
+  CHECK_EQ(
+      pl_note_verify(f.vkey, note, strlen(vstr(f.v, "signed_note")), &body),
+      PL_EINVAL);
   CHECK_EQ(body, 0);
 
   /* Notes of PL_NOTE_VERIFY_MAX bytes or more are refused unread; the
@@ -361,8 +362,8 @@ PL_TEST(sign_rejects) {
   CHECK_EQ(pl_note_sign(f.key, "example.com/x", "tab\there\n", 9, out,
                         sizeof(out), &len),
            PL_EINVAL);
-  CHECK_EQ(pl_note_sign(f.key, "bad name", body, strlen(body), out,
-                        sizeof(out), &len),
+  CHECK_EQ(pl_note_sign(f.key, "bad name", body, strlen(body), out, sizeof(out),
+                        &len),
            PL_EINVAL);
   CHECK_EQ(pl_note_sign(f.key, "", body, strlen(body), out, sizeof(out), &len),
            PL_EINVAL);
@@ -419,9 +420,8 @@ PL_TEST(vkey_round_trip) {
   uint8_t pk[PL_PUBLIC_KEY_BYTES];
 
   CHECK(fixture_init(&f) == 0);
-  CHECK_EQ(pl_note_vkey_parse(vstr(f.v, "verifier_key"), name, sizeof(name),
-                              pk),
-           0);
+  CHECK_EQ(
+      pl_note_vkey_parse(vstr(f.v, "verifier_key"), name, sizeof(name), pk), 0);
   CHECK_STR(name, vstr(f.v, "origin"));
   CHECK_MEM(pk, pl_key_public(f.key), sizeof(pk));
   CHECK_EQ(pl_note_vkey_parse(f.other_vkey, name, sizeof(name), pk), 0);
@@ -517,9 +517,9 @@ PL_TEST(checkpoint_round_trip) {
                                 sizeof(body), &len),
              0);
     CHECK_EQ(len, strlen(body));
-    CHECK_EQ(pl_checkpoint_parse(body, len, origin, sizeof(origin), &size,
-                                 got_root),
-             0);
+    CHECK_EQ(
+        pl_checkpoint_parse(body, len, origin, sizeof(origin), &size, got_root),
+        0);
     CHECK_STR(origin, "example.com/log");
     CHECK(size == sizes[i]);
     CHECK_MEM(got_root, root, sizeof(root));
@@ -574,13 +574,13 @@ PL_TEST(checkpoint_rejects) {
       "",
       "\n",
       "o\n8\n",
-      "o\n8\n" R,                       /* no final newline */
-      "\n8\n" R "\n",                   /* empty origin */
-      "o\n08\n" R "\n",                 /* leading zero */
+      "o\n8\n" R,       /* no final newline */
+      "\n8\n" R "\n",   /* empty origin */
+      "o\n08\n" R "\n", /* leading zero */
       "o\n00\n" R "\n",
       "o\n+8\n" R "\n",
       "o\n-1\n" R "\n",
-      "o\n\n" R "\n",                   /* empty size */
+      "o\n\n" R "\n", /* empty size */
       "o\n8 \n" R "\n",
       "o\n 8\n" R "\n",
       "o\n0x8\n" R "\n",
@@ -590,13 +590,14 @@ PL_TEST(checkpoint_rejects) {
       "o\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQw==\n", /* 31 bytes */
       "o\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQygA\n", /* 33 bytes */
       "o\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg\n",  /* no padding */
-      "o\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyh=\n", /* trailing bits */
+      /* non-zero trailing bits */
+      "o\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyh=\n",
       "o\n8\nXcnaeacGWamtVZy3Ad7Zoqudgj_tL0lgz+Nw7/RgQyg=\n", /* URL alphabet */
-      "o\n8\n" R "\n\n",                /* empty extension line */
+      "o\n8\n" R "\n\n", /* empty extension line */
       "o\n8\n" R "\next\n\n",
-      "o\n8\n" R "\next",               /* extension without newline */
-      "o\r\n8\n" R "\n",                /* control characters */
-      "o\xff\n8\n" R "\n",              /* invalid UTF-8 */
+      "o\n8\n" R "\next",  /* extension without newline */
+      "o\r\n8\n" R "\n",   /* control characters */
+      "o\xff\n8\n" R "\n", /* invalid UTF-8 */
   };
 #undef R
   char origin[PL_NOTE_NAME_MAX + 1];
@@ -618,9 +619,9 @@ PL_TEST(checkpoint_rejects) {
   /* A NUL inside, which strlen-based callers would never notice. */
   memcpy(nul, ok, strlen(ok) + 1);
   nul[2] = '\0';
-  CHECK_EQ(pl_checkpoint_parse(nul, strlen(ok), origin, sizeof(origin), &size,
-                               root),
-           PL_EINVAL);
+  CHECK_EQ(
+      pl_checkpoint_parse(nul, strlen(ok), origin, sizeof(origin), &size, root),
+      PL_EINVAL);
   /* The origin must fit the caller's buffer, terminator included. */
   CHECK_EQ(pl_checkpoint_parse(ok, strlen(ok), origin, 6, &size, root),
            PL_EINVAL);

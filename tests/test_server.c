@@ -1,3 +1,696 @@
+/*
+ * test_server.c - integration tests: the real partsledgerd on a loopback port
+ * in a temporary directory, driven through the client library.
+ */
+#include <grpc/status.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "harness.h"
+#include "note.h"
 #include "test.h"
-PL_TEST(placeholder) {}
-PL_TEST_MAIN(PL_CASE(placeholder))
+
+typedef struct {
+  pl_harness *h;
+  pl_client *c;
+  pl_arena *a;
+  char vkey[PL_VKEY_MAX];
+} env;
+
+static int env_start(env *e) {
+  memset(e, 0, sizeof(*e));
+  if (pl_crypto_init() != 0 || pl_harness_start(NULL, &e->h) != 0)
+    return -1;
+  if (pl_client_open(pl_harness_target(e->h), &e->c) != 0)
+    return -1;
+  e->a = pl_arena_new(0);
+  Partsledger__V1__GetLogInfoResponse *info;
+  if (pl_client_get_log_info(e->c, e->a, &info) != 0)
+    return -1;
+  snprintf(e->vkey, sizeof(e->vkey), "%s", info->verifier_key);
+  return 0;
+}
+
+static void env_stop(env *e) {
+  pl_client_close(e->c);
+  pl_arena_free(e->a);
+  pl_harness_free(e->h);
+}
+
+/* Reconnects after a restart (the port may have changed). */
+static int env_reconnect(env *e) {
+  pl_client_close(e->c);
+  return pl_client_open(pl_harness_target(e->h), &e->c);
+}
+
+static pl_key *new_key(void) {
+  uint8_t seed[PL_SEED_BYTES];
+  pl_key *k;
+  randombytes_buf(seed, sizeof(seed));
+  return pl_key_from_seed(seed, &k) == 0 ? k : NULL;
+}
+
+static Partsledger__V1__SignedEntry *enroll_entry(pl_arena *a, const pl_key *signer,
+                                                  const uint8_t *pk, int role) {
+  Partsledger__V1__ActorEnrolled *b = pl_arena_alloc(a, sizeof(*b));
+  Partsledger__V1__Entry *e = pl_arena_alloc(a, sizeof(*e));
+  partsledger__v1__actor_enrolled__init(b);
+  partsledger__v1__entry__init(e);
+  b->public_key.data = (uint8_t *)pk;
+  b->public_key.len = PL_PUBLIC_KEY_BYTES;
+  b->role = role;
+  b->name = "integration actor";
+  e->body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED;
+  e->actor_enrolled = b;
+  Partsledger__V1__SignedEntry *se;
+  return pl_entry_build(signer, e, a, &se) == 0 ? se : NULL;
+}
+
+static Partsledger__V1__SignedEntry *fresh_enroll(env *e, const pl_key *signer) {
+  uint8_t pk[PL_PUBLIC_KEY_BYTES];
+  randombytes_buf(pk, sizeof(pk));
+  uint8_t *copy = pl_arena_dup(e->a, pk, sizeof(pk));
+  return enroll_entry(e->a, signer, copy, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+}
+
+static uint64_t tree_size(env *e) {
+  Partsledger__V1__GetCheckpointResponse *cp;
+  if (pl_client_get_checkpoint(e->c, e->a, &cp) != 0)
+    return UINT64_MAX;
+  return cp->size;
+}
+
+static int last_code(env *e) {
+  const char *msg;
+  return pl_client_last_status(e->c, &msg);
+}
+
+PL_TEST(append_read_prove_round_trip) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  Partsledger__V1__SignedEntry *se = fresh_enroll(&e, admin);
+  Partsledger__V1__AppendResponse *r;
+  CHECK_EQ(pl_client_append(e.c, se, e.a, &r), 0);
+  CHECK_EQ(r->index, 1); /* leaf 0 is the genesis enrollment */
+  CHECK(!r->duplicate);
+  CHECK_EQ(r->tree_size, 2);
+  CHECK_EQ(r->leaf_hash.len, PL_HASH_BYTES);
+
+  /* The checkpoint is signed by the log and the proof places the entry in it. */
+  uint64_t size;
+  uint8_t root[PL_HASH_BYTES];
+  CHECK_EQ(pl_verify_checkpoint(e.vkey, r->checkpoint, &size, root), 0);
+  CHECK_EQ(size, 2);
+  Partsledger__V1__EntryResponse *got;
+  CHECK_EQ(pl_client_get_entry(e.c, 1, e.a, &got), 0);
+  uint8_t h[PL_HASH_BYTES];
+  pl_merkle_leaf_hash(got->leaf.data, got->leaf.len, h);
+  CHECK_MEM(h, r->leaf_hash.data, PL_HASH_BYTES);
+  pl_hash proof[PL_MERKLE_MAX_PROOF];
+  CHECK(r->n_inclusion_proof <= PL_MERKLE_MAX_PROOF);
+  for (size_t i = 0; i < r->n_inclusion_proof; i++) {
+    CHECK_EQ(r->inclusion_proof[i].len, PL_HASH_BYTES);
+    memcpy(proof[i], r->inclusion_proof[i].data, PL_HASH_BYTES);
+  }
+  CHECK_EQ(pl_verify_inclusion(e.vkey, r->checkpoint, 1, got->leaf.data,
+                               got->leaf.len, proof, r->n_inclusion_proof), 0);
+
+  /* The stored leaf carries the signed entry exactly as sent. */
+  Partsledger__V1__Leaf *leaf =
+      partsledger__v1__leaf__unpack(pl_arena_allocator(e.a), got->leaf.len, got->leaf.data);
+  CHECK(leaf != NULL);
+  CHECK_EQ(leaf->index, 1);
+  CHECK(leaf->integrated_at_ms > 0);
+  CHECK_EQ(leaf->signed_entry->entry.len, se->entry.len);
+  CHECK_MEM(leaf->signed_entry->entry.data, se->entry.data, se->entry.len);
+  CHECK_MEM(leaf->signed_entry->signature.data, se->signature.data, PL_SIGNATURE_BYTES);
+
+  /* More entries; an old checkpoint stays provably a prefix of the new one. */
+  char *old_note = pl_arena_dup(e.a, r->checkpoint, strlen(r->checkpoint) + 1);
+  for (int i = 0; i < 9; i++)
+    CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin), e.a, &r), 0);
+  Partsledger__V1__GetCheckpointResponse *cp;
+  CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &cp), 0);
+  CHECK_EQ(cp->size, 11);
+  Partsledger__V1__GetConsistencyProofResponse *cons;
+  CHECK_EQ(pl_client_get_consistency_proof(e.c, 2, 11, e.a, &cons), 0);
+  for (size_t i = 0; i < cons->n_hashes; i++)
+    memcpy(proof[i], cons->hashes[i].data, PL_HASH_BYTES);
+  CHECK_EQ(pl_verify_consistency(e.vkey, old_note, cp->checkpoint, proof,
+                                 cons->n_hashes), 0);
+  /* A proof for the wrong sizes does not verify. */
+  CHECK(pl_verify_consistency(e.vkey, old_note, r->checkpoint, proof, cons->n_hashes) != 0 ||
+        r->tree_size == 11);
+
+  /* Every entry's inclusion proof at the current size verifies. */
+  for (uint64_t i = 0; i < 11; i++) {
+    Partsledger__V1__GetInclusionProofResponse *ip;
+    CHECK_EQ(pl_client_get_inclusion_proof(e.c, i, 0, e.a, &ip), 0);
+    CHECK_EQ(ip->tree_size, 11);
+    CHECK_EQ(pl_client_get_entry(e.c, i, e.a, &got), 0);
+    for (size_t k = 0; k < ip->n_hashes; k++)
+      memcpy(proof[k], ip->hashes[k].data, PL_HASH_BYTES);
+    CHECK_EQ(pl_verify_inclusion(e.vkey, cp->checkpoint, i, got->leaf.data,
+                                 got->leaf.len, proof, ip->n_hashes), 0);
+  }
+
+  /* ListEntries pages through the same leaves. */
+  Partsledger__V1__ListEntriesResponse *list;
+  CHECK_EQ(pl_client_list_entries(e.c, 3, 5, e.a, &list), 0);
+  CHECK_EQ(list->n_entries, 5);
+  CHECK_EQ(list->entries[0]->index, 3);
+  CHECK_EQ(list->next_start, 8);
+  CHECK_EQ(pl_client_list_entries(e.c, 8, 100, e.a, &list), 0);
+  CHECK_EQ(list->n_entries, 3);
+  CHECK_EQ(list->next_start, 11);
+  CHECK_EQ(pl_client_list_entries(e.c, 50, 0, e.a, &list), 0);
+  CHECK_EQ(list->n_entries, 0);
+  env_stop(&e);
+}
+
+PL_TEST(bad_signature_unauthenticated) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  Partsledger__V1__SignedEntry *se = fresh_enroll(&e, pl_harness_admin_key(e.h));
+  se->signature.data[10] ^= 0x40;
+  Partsledger__V1__AppendResponse *r;
+  CHECK_EQ(pl_client_append(e.c, se, e.a, &r), PL_EBADSIG);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_UNAUTHENTICATED);
+  /* Signed by someone else than the claimed signer. */
+  pl_key *other = new_key();
+  Partsledger__V1__SignedEntry *se2 = fresh_enroll(&e, other);
+  se2->signer.data = (uint8_t *)pl_key_public(pl_harness_admin_key(e.h));
+  CHECK_EQ(pl_client_append(e.c, se2, e.a, &r), PL_EBADSIG);
+  pl_key_free(other);
+  CHECK_EQ(tree_size(&e), 1);
+  env_stop(&e);
+}
+
+PL_TEST(permission_denied_cases) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  Partsledger__V1__AppendResponse *r;
+  const char *msg;
+  /* Unknown signer. */
+  pl_key *stranger = new_key();
+  CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, stranger), e.a, &r), PL_EROLE);
+  CHECK_EQ(pl_client_last_status(e.c, &msg), GRPC_STATUS_PERMISSION_DENIED);
+  CHECK(strstr(msg, "not an enrolled actor") != NULL);
+  /* Enrolled, but a role that may not enroll. */
+  pl_key *maker = new_key();
+  CHECK_EQ(pl_client_append(e.c, enroll_entry(e.a, admin, pl_key_public(maker),
+                                              PARTSLEDGER__V1__ROLE__ROLE_MANUFACTURER),
+                            e.a, &r), 0);
+  CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, maker), e.a, &r), PL_EROLE);
+  CHECK_EQ(pl_client_last_status(e.c, &msg), GRPC_STATUS_PERMISSION_DENIED);
+  CHECK(strstr(msg, "manufacturer") != NULL);
+  /* A second admin, revoked: no longer allowed. */
+  pl_key *admin2 = new_key();
+  CHECK_EQ(pl_client_append(e.c, enroll_entry(e.a, admin, pl_key_public(admin2),
+                                              PARTSLEDGER__V1__ROLE__ROLE_ADMIN),
+                            e.a, &r), 0);
+  CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin2), e.a, &r), 0);
+  Partsledger__V1__ActorRevoked rv = PARTSLEDGER__V1__ACTOR_REVOKED__INIT;
+  rv.public_key.data = (uint8_t *)pl_key_public(admin2);
+  rv.public_key.len = PL_PUBLIC_KEY_BYTES;
+  rv.reason = "key compromised";
+  Partsledger__V1__Entry ent = PARTSLEDGER__V1__ENTRY__INIT;
+  ent.body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED;
+  ent.actor_revoked = &rv;
+  Partsledger__V1__SignedEntry *se;
+  CHECK_EQ(pl_entry_build(admin, &ent, e.a, &se), 0);
+  CHECK_EQ(pl_client_append(e.c, se, e.a, &r), 0);
+  CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin2), e.a, &r), PL_EROLE);
+  CHECK_EQ(pl_client_last_status(e.c, &msg), GRPC_STATUS_PERMISSION_DENIED);
+  CHECK(strstr(msg, "revoked") != NULL);
+  CHECK_EQ(tree_size(&e), 5); /* genesis + maker + admin2 + its entry + revoke */
+  pl_key_free(stranger);
+  pl_key_free(maker);
+  pl_key_free(admin2);
+  env_stop(&e);
+}
+
+PL_TEST(malformed_invalid_argument) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  ProtobufCMessage *resp;
+  const ProtobufCMessageDescriptor *d = &partsledger__v1__append_response__descriptor;
+  const char *method = "/partsledger.v1.Ledger/Append";
+  /* Bytes that are not an AppendRequest. */
+  uint8_t junk[] = {0xff, 0xff, 0xff, 0x0f, 0x01};
+  CHECK_EQ(pl_client_call_raw(e.c, method, junk, sizeof(junk), d, e.a, &resp), PL_EINVAL);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_INVALID_ARGUMENT);
+  /* No signed_entry at all. */
+  CHECK_EQ(pl_client_call_raw(e.c, method, junk, 0, d, e.a, &resp), PL_EINVAL);
+
+  Partsledger__V1__AppendResponse *r;
+  Partsledger__V1__SignedEntry *se = fresh_enroll(&e, admin);
+  Partsledger__V1__SignedEntry bad = *se;
+  bad.signer.len = 31; /* bad key length */
+  CHECK_EQ(pl_client_append(e.c, &bad, e.a, &r), PL_EINVAL);
+  bad = *se;
+  bad.signature.len = 10;
+  CHECK_EQ(pl_client_append(e.c, &bad, e.a, &r), PL_EINVAL);
+  bad = *se;
+  bad.entry.len = 0; /* empty */
+  CHECK_EQ(pl_client_append(e.c, &bad, e.a, &r), PL_EINVAL);
+
+  /* An entry with no body, properly signed. */
+  Partsledger__V1__Entry empty = PARTSLEDGER__V1__ENTRY__INIT;
+  Partsledger__V1__SignedEntry *se2;
+  CHECK_EQ(pl_entry_build(admin, &empty, e.a, &se2), 0);
+  const char *msg;
+  CHECK_EQ(pl_client_append(e.c, se2, e.a, &r), PL_EINVAL);
+  CHECK_EQ(pl_client_last_status(e.c, &msg), GRPC_STATUS_INVALID_ARGUMENT);
+  CHECK(strstr(msg, "no body") != NULL);
+
+  /* An enrollment whose key has the wrong length. */
+  uint8_t short_key[20] = {1};
+  Partsledger__V1__ActorEnrolled b = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
+  b.public_key.data = short_key;
+  b.public_key.len = sizeof(short_key);
+  b.role = PARTSLEDGER__V1__ROLE__ROLE_AUDITOR;
+  b.name = "short";
+  Partsledger__V1__Entry ent = PARTSLEDGER__V1__ENTRY__INIT;
+  ent.body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED;
+  ent.actor_enrolled = &b;
+  CHECK_EQ(pl_entry_build(admin, &ent, e.a, &se2), 0);
+  CHECK_EQ(pl_client_append(e.c, se2, e.a, &r), PL_EINVAL);
+
+  /* Oversized: a 20 kB name, signed. */
+  char *huge = pl_arena_alloc(e.a, 20001);
+  memset(huge, 'x', 20000);
+  huge[20000] = '\0';
+  uint8_t pk[PL_PUBLIC_KEY_BYTES] = {7};
+  b.public_key.data = pk;
+  b.public_key.len = sizeof(pk);
+  b.name = huge;
+  CHECK_EQ(pl_entry_build(admin, &ent, e.a, &se2), 0);
+  CHECK_EQ(pl_client_append(e.c, se2, e.a, &r), PL_EINVAL);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_INVALID_ARGUMENT);
+
+  CHECK_EQ(tree_size(&e), 1); /* nothing was appended */
+  env_stop(&e);
+}
+
+PL_TEST(idempotent_retry) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  Partsledger__V1__SignedEntry *se = fresh_enroll(&e, pl_harness_admin_key(e.h));
+  Partsledger__V1__AppendResponse *r1, *r2;
+  CHECK_EQ(pl_client_append(e.c, se, e.a, &r1), 0);
+  CHECK(!r1->duplicate);
+  CHECK_EQ(pl_client_append(e.c, se, e.a, &r2), 0);
+  CHECK(r2->duplicate);
+  CHECK_EQ(r2->index, r1->index);
+  CHECK_MEM(r2->leaf_hash.data, r1->leaf_hash.data, PL_HASH_BYTES);
+  /* The duplicate's reply still proves the original is in its checkpoint. */
+  Partsledger__V1__EntryResponse *got;
+  CHECK_EQ(pl_client_get_entry(e.c, r2->index, e.a, &got), 0);
+  pl_hash proof[PL_MERKLE_MAX_PROOF];
+  for (size_t i = 0; i < r2->n_inclusion_proof; i++)
+    memcpy(proof[i], r2->inclusion_proof[i].data, PL_HASH_BYTES);
+  CHECK_EQ(pl_verify_inclusion(e.vkey, r2->checkpoint, r2->index, got->leaf.data,
+                               got->leaf.len, proof, r2->n_inclusion_proof), 0);
+  CHECK_EQ(tree_size(&e), 2);
+  env_stop(&e);
+}
+
+PL_TEST(out_of_range_proofs) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  Partsledger__V1__GetInclusionProofResponse *ip;
+  Partsledger__V1__GetConsistencyProofResponse *cp;
+  Partsledger__V1__EntryResponse *got;
+  CHECK_EQ(pl_client_get_inclusion_proof(e.c, 0, 5, e.a, &ip), PL_ERANGE);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_OUT_OF_RANGE);
+  CHECK_EQ(pl_client_get_inclusion_proof(e.c, 3, 0, e.a, &ip), PL_ERANGE);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_OUT_OF_RANGE);
+  CHECK_EQ(pl_client_get_consistency_proof(e.c, 1, 9, e.a, &cp), PL_ERANGE);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_OUT_OF_RANGE);
+  CHECK_EQ(pl_client_get_consistency_proof(e.c, 0, 1, e.a, &cp), PL_EINVAL);
+  CHECK_EQ(pl_client_get_entry(e.c, 1, e.a, &got), PL_ERANGE);
+  CHECK_EQ(pl_client_get_entry(e.c, UINT64_MAX, e.a, &got), PL_ERANGE);
+  CHECK_EQ(pl_client_get_consistency_proof(e.c, 1, 1, e.a, &cp), 0);
+  CHECK_EQ(cp->n_hashes, 0);
+  env_stop(&e);
+}
+
+PL_TEST(append_batch_each_on_its_own) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  pl_key *stranger = new_key();
+  Partsledger__V1__SignedEntry *ses[6];
+  ses[0] = fresh_enroll(&e, admin);
+  ses[1] = fresh_enroll(&e, stranger);         /* permission denied */
+  ses[2] = fresh_enroll(&e, admin);
+  ses[2]->signature.data[0] ^= 1;               /* bad signature */
+  ses[3] = fresh_enroll(&e, admin);
+  ses[4] = ses[0];                              /* duplicate of the first */
+  Partsledger__V1__SignedEntry empty = *ses[3];
+  empty.entry.len = 0;
+  ses[5] = &empty;                              /* malformed */
+  Partsledger__V1__AppendBatchResponse *r;
+  CHECK_EQ(pl_client_append_batch(e.c, ses, 6, e.a, &r), 0);
+  CHECK_EQ(r->n_results, 6);
+  CHECK_EQ(r->results[0]->code, GRPC_STATUS_OK);
+  CHECK_EQ(r->results[0]->index, 1);
+  CHECK_EQ(r->results[1]->code, GRPC_STATUS_PERMISSION_DENIED);
+  CHECK(r->results[1]->message[0] != '\0');
+  CHECK_EQ(r->results[2]->code, GRPC_STATUS_UNAUTHENTICATED);
+  CHECK_EQ(r->results[3]->code, GRPC_STATUS_OK);
+  CHECK_EQ(r->results[3]->index, 2);
+  CHECK_EQ(r->results[4]->code, GRPC_STATUS_OK);
+  CHECK(r->results[4]->duplicate);
+  CHECK_EQ(r->results[4]->index, 1);
+  CHECK_EQ(r->results[5]->code, GRPC_STATUS_INVALID_ARGUMENT);
+  CHECK_EQ(r->tree_size, 3);
+  uint64_t size;
+  uint8_t root[PL_HASH_BYTES];
+  CHECK_EQ(pl_verify_checkpoint(e.vkey, r->checkpoint, &size, root), 0);
+  CHECK_EQ(size, 3);
+
+  /* Whole-request errors. */
+  CHECK_EQ(pl_client_append_batch(e.c, ses, 0, e.a, &r), PL_EINVAL);
+  Partsledger__V1__SignedEntry **many = pl_arena_alloc(e.a, 1001 * sizeof(*many));
+  for (int i = 0; i < 1001; i++)
+    many[i] = ses[0];
+  CHECK_EQ(pl_client_append_batch(e.c, many, 1001, e.a, &r), PL_EINVAL);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_INVALID_ARGUMENT);
+  /* A full batch of 1000 fresh entries is fine. */
+  for (int i = 0; i < 1000; i++)
+    many[i] = fresh_enroll(&e, admin);
+  CHECK_EQ(pl_client_append_batch(e.c, many, 1000, e.a, &r), 0);
+  for (int i = 0; i < 1000; i++)
+    CHECK_EQ(r->results[i]->code, GRPC_STATUS_OK);
+  CHECK_EQ(r->tree_size, 1003);
+  pl_key_free(stranger);
+  env_stop(&e);
+}
+
+PL_TEST(restart_keeps_everything) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  Partsledger__V1__AppendResponse *r;
+  for (int i = 0; i < 20; i++)
+    CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin), e.a, &r), 0);
+  Partsledger__V1__GetCheckpointResponse *before, *after;
+  CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &before), 0);
+  Partsledger__V1__EntryResponse *leaf_before, *leaf_after;
+  CHECK_EQ(pl_client_get_entry(e.c, 7, e.a, &leaf_before), 0);
+  CHECK_EQ(pl_harness_stop(e.h), 0); /* SIGTERM: a clean exit */
+  CHECK_EQ(pl_harness_restart(e.h), 0);
+  CHECK_EQ(env_reconnect(&e), 0);
+  CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &after), 0);
+  CHECK_EQ(after->size, 21);
+  CHECK_STR(after->checkpoint, before->checkpoint);
+  CHECK_MEM(after->root_hash.data, before->root_hash.data, PL_HASH_BYTES);
+  CHECK_EQ(pl_client_get_entry(e.c, 7, e.a, &leaf_after), 0);
+  CHECK_EQ(leaf_after->leaf.len, leaf_before->leaf.len);
+  CHECK_MEM(leaf_after->leaf.data, leaf_before->leaf.data, leaf_before->leaf.len);
+  /* Appends continue the same tree. */
+  CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin), e.a, &r), 0);
+  CHECK_EQ(r->index, 21);
+  env_stop(&e);
+}
+
+/* --- kill -9 during a stream of appends ----------------------------------- */
+
+#define ACK_MAX 100000
+
+typedef struct {
+  const char *target;
+  const pl_key *admin;
+  atomic_int acked;
+  uint64_t index[ACK_MAX];
+  uint8_t hash[ACK_MAX][PL_HASH_BYTES];
+  char last_checkpoint[PL_NOTE_MAX];
+  pthread_mutex_t lock;
+} appender;
+
+static void *append_loop(void *arg) {
+  appender *ap = arg;
+  pl_client *c;
+  if (pl_client_open(ap->target, &c) != 0)
+    return NULL;
+  pl_client_set_timeout_ms(c, 2000);
+  pl_arena *a = pl_arena_new(0);
+  for (int i = 0; i < ACK_MAX; i++) {
+    pl_arena_reset(a);
+    uint8_t pk[PL_PUBLIC_KEY_BYTES];
+    randombytes_buf(pk, sizeof(pk));
+    Partsledger__V1__SignedEntry *se =
+        enroll_entry(a, ap->admin, pk, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+    Partsledger__V1__AppendResponse *r;
+    if (pl_client_append(c, se, a, &r) != 0)
+      break; /* the server is gone */
+    pthread_mutex_lock(&ap->lock);
+    int n = atomic_load(&ap->acked);
+    ap->index[n] = r->index;
+    memcpy(ap->hash[n], r->leaf_hash.data, PL_HASH_BYTES);
+    snprintf(ap->last_checkpoint, sizeof(ap->last_checkpoint), "%s", r->checkpoint);
+    atomic_store(&ap->acked, n + 1);
+    pthread_mutex_unlock(&ap->lock);
+  }
+  pl_arena_free(a);
+  pl_client_close(c);
+  return NULL;
+}
+
+PL_TEST(kill9_loses_no_acknowledged_entry) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  appender *ap = calloc(1, sizeof(*ap));
+  ap->target = pl_harness_target(e.h);
+  ap->admin = pl_harness_admin_key(e.h);
+  pthread_mutex_init(&ap->lock, NULL);
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++)
+    CHECK(pthread_create(&th[i], NULL, append_loop, ap) == 0);
+  /* Let a few hundred appends through, then crash the server mid-stream. */
+  for (int i = 0; i < 1000 && atomic_load(&ap->acked) < 300; i++)
+    usleep(10000);
+  CHECK(atomic_load(&ap->acked) >= 300);
+  CHECK_EQ(pl_harness_kill(e.h), 0);
+  for (int i = 0; i < 4; i++)
+    pthread_join(th[i], NULL);
+  int acked = atomic_load(&ap->acked);
+
+  CHECK_EQ(pl_harness_restart(e.h), 0);
+  CHECK_EQ(env_reconnect(&e), 0);
+  Partsledger__V1__GetCheckpointResponse *cp;
+  CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &cp), 0);
+  CHECK(cp->size >= (uint64_t)acked + 1);
+  for (int i = 0; i < acked; i++) {
+    Partsledger__V1__EntryResponse *got;
+    CHECK_EQ(pl_client_get_entry(e.c, ap->index[i], e.a, &got), 0);
+    CHECK_MEM(got->leaf_hash.data, ap->hash[i], PL_HASH_BYTES);
+    if (i % 64 == 0)
+      pl_arena_reset(e.a);
+  }
+  /* The new head is consistent with the last checkpoint a client was given. */
+  CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &cp), 0);
+  uint64_t old_size;
+  uint8_t old_root[PL_HASH_BYTES];
+  CHECK_EQ(pl_verify_checkpoint(e.vkey, ap->last_checkpoint, &old_size, old_root), 0);
+  Partsledger__V1__GetConsistencyProofResponse *cons;
+  CHECK_EQ(pl_client_get_consistency_proof(e.c, old_size, cp->size, e.a, &cons), 0);
+  pl_hash proof[PL_MERKLE_MAX_PROOF];
+  for (size_t i = 0; i < cons->n_hashes; i++)
+    memcpy(proof[i], cons->hashes[i].data, PL_HASH_BYTES);
+  CHECK_EQ(pl_verify_consistency(e.vkey, ap->last_checkpoint, cp->checkpoint, proof,
+                                 cons->n_hashes), 0);
+  fprintf(stderr, "kill -9 after %d acknowledged appends; log has %llu\n", acked,
+          (unsigned long long)cp->size);
+  pthread_mutex_destroy(&ap->lock);
+  free(ap);
+  env_stop(&e);
+}
+
+/* --- Follow ----------------------------------------------------------------- */
+
+typedef struct {
+  uint64_t want, got;
+  int order_ok;
+} follow_state;
+
+static int on_entry(void *ctx, const Partsledger__V1__EntryResponse *er) {
+  follow_state *st = ctx;
+  uint8_t h[PL_HASH_BYTES];
+  pl_merkle_leaf_hash(er->leaf.data, er->leaf.len, h);
+  if (er->index != st->got || er->leaf_hash.len != PL_HASH_BYTES ||
+      memcmp(h, er->leaf_hash.data, PL_HASH_BYTES) != 0)
+    st->order_ok = 0;
+  st->got++;
+  return st->got >= st->want;
+}
+
+typedef struct {
+  const char *target;
+  const pl_key *admin;
+  int n;
+} late_appender;
+
+static void *append_later(void *arg) {
+  late_appender *la = arg;
+  pl_client *c;
+  usleep(300000); /* the follower is parked at the end by now */
+  if (pl_client_open(la->target, &c) != 0)
+    return NULL;
+  pl_arena *a = pl_arena_new(0);
+  for (int i = 0; i < la->n; i++) {
+    uint8_t pk[PL_PUBLIC_KEY_BYTES];
+    randombytes_buf(pk, sizeof(pk));
+    Partsledger__V1__AppendResponse *r;
+    pl_client_append(c, enroll_entry(a, la->admin, pk, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
+                     a, &r);
+  }
+  pl_arena_free(a);
+  pl_client_close(c);
+  return NULL;
+}
+
+PL_TEST(follow_streams_old_and_new) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  Partsledger__V1__AppendResponse *r;
+  for (int i = 0; i < 5; i++)
+    CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin), e.a, &r), 0);
+  late_appender la = {pl_harness_target(e.h), admin, 4};
+  pthread_t th;
+  CHECK(pthread_create(&th, NULL, append_later, &la) == 0);
+  follow_state st = {10, 0, 1};
+  pl_client_set_timeout_ms(e.c, 10000);
+  CHECK_EQ(pl_client_follow(e.c, 0, on_entry, &st), 0);
+  pthread_join(th, NULL);
+  CHECK_EQ(st.got, 10);
+  CHECK(st.order_ok);
+
+  /* A follower from the middle that is still waiting when its deadline comes. */
+  follow_state st2 = {100, 4, 1};
+  pl_client_set_timeout_ms(e.c, 500);
+  CHECK(pl_client_follow(e.c, 4, on_entry, &st2) != 0);
+  CHECK_EQ(st2.got, 10);
+  CHECK(st2.order_ok);
+  pl_client_set_timeout_ms(e.c, 5000);
+  CHECK_EQ(tree_size(&e), 10); /* the server is fine after the cancel */
+  env_stop(&e);
+}
+
+typedef struct {
+  const char *target;
+  int rc, code;
+  uint64_t got;
+} parked_follower;
+
+static int count_entry(void *ctx, const Partsledger__V1__EntryResponse *er) {
+  (void)er;
+  ((parked_follower *)ctx)->got++;
+  return 0; /* never enough: wait for more */
+}
+
+static void *follow_forever(void *arg) {
+  parked_follower *pf = arg;
+  pl_client *c;
+  if (pl_client_open(pf->target, &c) != 0)
+    return NULL;
+  pl_client_set_timeout_ms(c, 30000);
+  pf->rc = pl_client_follow(c, 0, count_entry, pf);
+  const char *msg;
+  pf->code = pl_client_last_status(c, &msg);
+  pl_client_close(c);
+  return NULL;
+}
+
+PL_TEST(sigterm_with_open_follower) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  /* A follower parked at the end of the log must not hold the stop up. */
+  parked_follower pf = {pl_harness_target(e.h), 0, 0, 0};
+  pthread_t th;
+  CHECK(pthread_create(&th, NULL, follow_forever, &pf) == 0);
+  usleep(500000);
+  CHECK_EQ(pl_harness_stop(e.h), 0); /* exit status 0 */
+  pthread_join(th, NULL);
+  CHECK_EQ(pf.got, 1);
+  CHECK(pf.rc != 0);
+  CHECK_EQ(pf.code, GRPC_STATUS_UNAVAILABLE);
+  env_stop(&e);
+}
+
+PL_TEST(unknown_method_unimplemented) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  ProtobufCMessage *resp;
+  pl_client_set_timeout_ms(e.c, 5000);
+  CHECK(pl_client_call_raw(e.c, "/partsledger.v1.Ledger/NoSuchThing", NULL, 0,
+                           &partsledger__v1__append_response__descriptor, e.a,
+                           &resp) != 0);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_UNIMPLEMENTED);
+  int serving = 0;
+  CHECK_EQ(pl_client_health(e.c, &serving), 0);
+  CHECK(serving);
+  env_stop(&e);
+}
+
+/* Random bytes at every method: each gets a clean error or an answer, the
+ * server stays up and the log unchanged. */
+PL_TEST(garbage_never_crashes) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  static const char *const methods[] = {
+      "Append", "AppendBatch", "GetEntry", "ListEntries", "GetCheckpoint",
+      "GetInclusionProof", "GetConsistencyProof", "GetLogInfo"};
+  static const ProtobufCMessageDescriptor *const replies[] = {
+      &partsledger__v1__append_response__descriptor,
+      &partsledger__v1__append_batch_response__descriptor,
+      &partsledger__v1__entry_response__descriptor,
+      &partsledger__v1__list_entries_response__descriptor,
+      &partsledger__v1__get_checkpoint_response__descriptor,
+      &partsledger__v1__get_inclusion_proof_response__descriptor,
+      &partsledger__v1__get_consistency_proof_response__descriptor,
+      &partsledger__v1__get_log_info_response__descriptor};
+  uint8_t buf[512];
+  for (int round = 0; round < 300; round++) {
+    char path[96];
+    snprintf(path, sizeof(path), "/partsledger.v1.Ledger/%s", methods[round % 8]);
+    size_t len = randombytes_uniform(sizeof(buf));
+    randombytes_buf(buf, len);
+    ProtobufCMessage *resp;
+    pl_client_call_raw(e.c, path, buf, len, replies[round % 8], e.a, &resp);
+    const char *msg;
+    int code = pl_client_last_status(e.c, &msg);
+    if (code == GRPC_STATUS_UNAVAILABLE || code == GRPC_STATUS_INTERNAL ||
+        code == GRPC_STATUS_DEADLINE_EXCEEDED)
+      fprintf(stderr, "%s with %zu bytes: %d %s\n", path, len, code, msg);
+    CHECK(code != GRPC_STATUS_UNAVAILABLE && code != GRPC_STATUS_INTERNAL &&
+          code != GRPC_STATUS_DEADLINE_EXCEEDED);
+    if (round % 32 == 0)
+      pl_arena_reset(e.a);
+  }
+  int serving = 0;
+  CHECK_EQ(pl_client_health(e.c, &serving), 0);
+  CHECK(serving);
+  CHECK_EQ(tree_size(&e), 1);
+  env_stop(&e);
+}
+
+PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauthenticated),
+             PL_CASE(permission_denied_cases), PL_CASE(malformed_invalid_argument),
+             PL_CASE(idempotent_retry), PL_CASE(out_of_range_proofs),
+             PL_CASE(append_batch_each_on_its_own), PL_CASE(restart_keeps_everything),
+             PL_CASE(kill9_loses_no_acknowledged_entry), PL_CASE(follow_streams_old_and_new),
+             PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
+             PL_CASE(garbage_never_crashes))
