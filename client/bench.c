@@ -82,6 +82,8 @@ static const char bench_usage[] =
     "                        (default all of them)\n"
     "  --threads N           sender threads, each with its own completion queue\n"
     "                        (default 1)\n"
+    "  --channels N          TCP connections to the server; sender thread t\n"
+    "                        uses connection t mod N (default 1)\n"
     "  --server-pid PID      also report the server's CPU and private memory\n"
     "  --json                print the results as one JSON object on stdout\n"
     "  --print-pubkey        print the public key of --admin-key in hex and exit\n"
@@ -97,7 +99,7 @@ typedef struct {
   const char *server;
   const char *admin_key;
   double duration;
-  int inflight, batch, batch_inflight, threads;
+  int inflight, batch, batch_inflight, threads, channels;
   uint64_t fill;
   int phases[PH_COUNT];
   long server_pid;
@@ -119,6 +121,7 @@ typedef struct {
   uint64_t checked;      /* responses verified in depth */
   double p50, p99, max;  /* milliseconds, over successful calls */
   double client_cpu, server_cpu; /* cores' worth used during the phase */
+  double machine_cpu;    /* by every process: the rest is someone else's */
   double server_top;     /* the busiest server thread, fraction of a core */
   char server_top_name[32];
   uint64_t size_before, size_after;
@@ -129,10 +132,20 @@ typedef struct {
   double verify_rate;    /* verify phase only */
 } bench_result;
 
+/* The methods called, and their registration on each channel. */
+enum { M_APPEND, M_BATCH, M_GET, M_PROOF, M_CHECKPOINT, M_COUNT };
+static const char *const bench_method_paths[M_COUNT] = {
+    BENCH_SERVICE "Append", BENCH_SERVICE "AppendBatch", BENCH_SERVICE "GetEntry",
+    BENCH_SERVICE "GetInclusionProof", BENCH_SERVICE "GetCheckpoint"};
+
+typedef struct {
+  grpc_channel *ch;
+  void *m[M_COUNT];
+} bench_chan;
+
 typedef struct {
   bench_opts o;
-  grpc_channel *ch;
-  void *m_append, *m_batch, *m_get, *m_proof, *m_info, *m_checkpoint;
+  bench_chan chan[BENCH_MAX_THREADS]; /* o.channels of them */
   pl_key *admin;
   long cores;
   bench_result res[PH_COUNT];
@@ -284,12 +297,30 @@ static double bench_cpu_secs(void) {
 typedef struct {
   uint64_t t;
   double cpu;
+  unsigned long long busy; /* the whole machine's, in clock ticks */
   bench_tasks tasks;
 } bench_mark;
+
+/* Ticks that all CPUs spent busy (not idle, not waiting for I/O), from the
+ * first line of /proc/stat. */
+static unsigned long long bench_machine_busy(void) {
+  unsigned long long v[8] = {0};
+  FILE *f = fopen("/proc/stat", "r");
+  if (f == NULL)
+    return 0;
+  int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                 &v[3], &v[4], &v[5], &v[6], &v[7]);
+  fclose(f);
+  if (n < 4)
+    return 0;
+  /* user nice system idle iowait irq softirq steal: all but idle, iowait. */
+  return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+}
 
 static void bench_mark_take(const bench *b, bench_mark *m) {
   m->t = bench_now_ns();
   m->cpu = bench_cpu_secs();
+  m->busy = bench_machine_busy();
   bench_tasks_read(b->o.server_pid, &m->tasks);
 }
 
@@ -300,6 +331,7 @@ static void bench_mark_diff(const bench *b, const bench_mark *a, bench_result *r
   if (secs <= 0)
     return;
   r->client_cpu = (z.cpu - a->cpu) / secs;
+  r->machine_cpu = (double)(z.busy - a->busy) / hz / secs;
   if (b->o.server_pid <= 0)
     return;
   r->server_cpu = (double)(z.tasks.total - a->tasks.total) / hz / secs;
@@ -322,13 +354,13 @@ static void bench_mark_diff(const bench *b, const bench_mark *a, bench_result *r
 /* Runs one unary call to completion. On OK the reply bytes go to *resp (to
  * unref); otherwise msg gets the status and its details. Returns the status
  * (or -1 when the call could not run). */
-static int bench_call_sync(bench *b, void *method, const uint8_t *req, size_t len,
+static int bench_call_sync(bench *b, int method, const uint8_t *req, size_t len,
                            grpc_slice *resp, char *msg, size_t msg_len) {
   grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
   gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                        gpr_time_from_seconds(BENCH_DEADLINE_S, GPR_TIMESPAN));
   grpc_call *call = grpc_channel_create_registered_call(
-      b->ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, deadline, NULL);
+      b->chan[0].ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, b->chan[0].m[method], deadline, NULL);
   grpc_slice s = grpc_slice_from_copied_buffer((const char *)req, len);
   grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&s, 1), *recv = NULL;
   grpc_slice_unref(s);
@@ -384,7 +416,7 @@ static int bench_call_sync(bench *b, void *method, const uint8_t *req, size_t le
 static int bench_head(bench *b, uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
   char msg[512];
   grpc_slice resp;
-  int st = bench_call_sync(b, b->m_checkpoint, (const uint8_t *)"", 0, &resp, msg,
+  int st = bench_call_sync(b, M_CHECKPOINT, (const uint8_t *)"", 0, &resp, msg,
                            sizeof(msg));
   if (st != GRPC_STATUS_OK) {
     bench_note("GetCheckpoint failed: %s", msg);
@@ -594,6 +626,7 @@ typedef struct {
 struct bench_worker {
   bench_run *run;
   pthread_t thread;
+  const bench_chan *chan;
   grpc_completion_queue *cq;
   bench_slot *slots;
   size_t nslots;
@@ -618,7 +651,7 @@ typedef struct {
 struct bench_run {
   bench *b;
   const bench_ops *ops;
-  void *method;
+  int method; /* M_* */
   uint64_t start_ns, end_ns; /* no call starts at or after end_ns */
   int nworkers;
   bench_worker w[BENCH_MAX_THREADS];
@@ -662,8 +695,8 @@ static int bench_start(bench_worker *w, bench_slot *s) {
     return 0;
   gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                        gpr_time_from_seconds(BENCH_DEADLINE_S, GPR_TIMESPAN));
-  s->call = grpc_channel_create_registered_call(r->b->ch, NULL, GRPC_PROPAGATE_DEFAULTS,
-                                                w->cq, r->method, deadline, NULL);
+  s->call = grpc_channel_create_registered_call(w->chan->ch, NULL, GRPC_PROPAGATE_DEFAULTS,
+                                                w->cq, w->chan->m[r->method], deadline, NULL);
   s->recv = NULL;
   s->status = GRPC_STATUS_UNKNOWN;
   s->details = grpc_empty_slice();
@@ -785,6 +818,7 @@ static void bench_run_go(bench_run *r, int inflight, double secs, bench_result *
     bench_worker *w = &r->w[t];
     memset(w, 0, sizeof(*w));
     w->run = r;
+    w->chan = &b->chan[t % b->o.channels];
     w->cq = grpc_completion_queue_create_for_next(NULL);
     w->nslots = (size_t)(inflight * (t + 1) / nt - inflight * t / nt);
     w->slots = calloc(w->nslots, sizeof(bench_slot));
@@ -1055,7 +1089,7 @@ static void bench_phase_verify(bench *b, bench_result *res) {
 
 /* Signs a pool, runs it, checks the indices. The log size is read right
  * before, so every index must be new. */
-static int bench_write(bench *b, const bench_ops *ops, void *method, size_t batch,
+static int bench_write(bench *b, const bench_ops *ops, int method, size_t batch,
                        int inflight, size_t n, double secs, bench_result *res, int measure) {
   bench_pool pool;
   if (bench_pool_make(b, n, &pool, &res->sign_secs) != 0) {
@@ -1101,7 +1135,7 @@ static int bench_write(bench *b, const bench_ops *ops, void *method, size_t batc
 static void bench_phase_write(bench *b, int ph, bench_result *res) {
   int unary = ph == PH_APPEND;
   const bench_ops *ops = unary ? &bench_ops_append : &bench_ops_batch;
-  void *method = unary ? b->m_append : b->m_batch;
+  int method = unary ? M_APPEND : M_BATCH;
   size_t batch = unary ? 1 : (size_t)b->o.batch;
   int inflight = unary ? b->o.inflight : b->o.batch_inflight;
 
@@ -1118,7 +1152,7 @@ static void bench_phase_write(bench *b, int ph, bench_result *res) {
     return;
   }
   double rate = warm.secs > 0 ? (double)warm.items / warm.secs : 0;
-  double want = rate * b->o.duration * 1.3 + (double)(batch * (size_t)inflight * 2);
+  double want = rate * b->o.duration * 2.0 + (double)(batch * (size_t)inflight * 2);
   if (warm.errors > 0 || want < 1000)
     want = 1000;
   if (want > BENCH_MAX_POOL)
@@ -1166,7 +1200,7 @@ static void bench_phase_fill(bench *b, bench_result *res) {
     bench_note("fill: %" PRIu64 " of %" PRIu64 " entries; signing and sending %zu", size,
                b->o.fill, chunk);
     double before = res->secs;
-    if (bench_write(b, &bench_ops_batch, b->m_batch, (size_t)b->o.batch,
+    if (bench_write(b, &bench_ops_batch, M_BATCH, (size_t)b->o.batch,
                     b->o.batch_inflight, chunk, 0, res, 0) != 0 ||
         bench_head(b, &size, NULL) != 0) {
       res->errors++;
@@ -1181,6 +1215,9 @@ static void bench_phase_fill(bench *b, bench_result *res) {
   bench_mark_diff(b, &mk, &cpu); /* over signing and sending: only indicative */
   res->client_cpu = cpu.client_cpu;
   res->server_cpu = cpu.server_cpu;
+  res->machine_cpu = cpu.machine_cpu;
+  res->server_top = cpu.server_top;
+  memcpy(res->server_top_name, cpu.server_top_name, sizeof(res->server_top_name));
   res->secs = busy;
 }
 
@@ -1195,7 +1232,7 @@ static void bench_phase_read(bench *b, int ph, bench_result *res) {
   }
   r->b = b;
   r->ops = ph == PH_GET ? &bench_ops_get : &bench_ops_proof;
-  r->method = ph == PH_GET ? b->m_get : b->m_proof;
+  r->method = ph == PH_GET ? M_GET : M_PROOF;
   res->size_before = res->size_after = r->size;
   /* A short warm-up pulls the pages the phase will touch into the cache
    * about as much as a running server would have them. */
@@ -1237,9 +1274,14 @@ static void bench_report_text(const bench *b) {
       printf("  skipped: the log already holds %" PRIu64 " entries\n", r->size_before);
     } else {
       const char *unit = ph == PH_GET || ph == PH_PROOF ? "calls" : "entries";
-      printf("  %.0f %s/s over %.2f s (%" PRIu64 " %s in %" PRIu64 " calls)%s\n",
-             bench_rate(r), unit, r->secs, r->items, unit, r->calls,
-             r->ran_out ? " [signed entries ran out early]" : "");
+      if (ph == PH_BATCH || ph == PH_FILL)
+        printf("  %.0f %s/s over %.2f s (%" PRIu64 " %s in %" PRIu64 " calls)\n",
+               bench_rate(r), unit, r->secs, r->items, unit, r->calls);
+      else
+        printf("  %.0f %s/s over %.2f s (%" PRIu64 " %s)\n", bench_rate(r), unit, r->secs,
+               r->items, unit);
+      if (r->ran_out && ph != PH_FILL)
+        printf("  (the signed entries ran out before the duration ended)\n");
       if (ph != PH_FILL)
         printf("  latency per call: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r->p50,
                r->p99, r->max);
@@ -1257,7 +1299,20 @@ static void bench_report_text(const bench *b) {
     if (b->o.server_pid > 0 && ph != PH_VERIFY)
       printf(", server %.2f cores (busiest thread %s at %.0f%%)", r->server_cpu,
              r->server_top_name, 100.0 * r->server_top);
+    if (b->o.server_pid > 0)
+      printf(", other processes %.2f cores",
+             r->machine_cpu - r->client_cpu - r->server_cpu);
+    else
+      printf(", whole machine %.2f cores", r->machine_cpu);
     printf("\n");
+    if (ph != PH_VERIFY && ph != PH_FILL && r->items > 0 && r->secs > 0) {
+      double per = r->secs / (double)r->items * 1e6;
+      printf("  CPU per %s: bench %.1f us", ph == PH_BATCH ? "entry" : "call",
+             r->client_cpu * per);
+      if (b->o.server_pid > 0)
+        printf(", server %.1f us", r->server_cpu * per);
+      printf("\n");
+    }
     if (r->mem.ok)
       printf("  server memory: RSS %.1f MB, of which data.mdb %.1f MB: private %.1f MB "
              "(anon %.1f MB, peak RSS %.1f MB)\n",
@@ -1317,9 +1372,9 @@ static void bench_report_json(const bench *b) {
       printf("\"ratio\":%.3f,", bench_rate(r) / ceiling);
     printf("\"size_before\":%" PRIu64 ",\"size_after\":%" PRIu64 ",\"checked\":%" PRIu64
            ",\"ran_out\":%s,\"sign_secs\":%.2f,\"client_cpu\":%.2f,\"server_cpu\":%.2f,"
-           "\"server_top_thread\":%.2f,",
+           "\"server_top_thread\":%.2f,\"machine_cpu\":%.2f,",
            r->size_before, r->size_after, r->checked, r->ran_out ? "true" : "false",
-           r->sign_secs, r->client_cpu, r->server_cpu, r->server_top);
+           r->sign_secs, r->client_cpu, r->server_cpu, r->server_top, r->machine_cpu);
     if (r->mem.ok)
       printf("\"server_mem_kb\":{\"rss\":%ld,\"lmdb\":%ld,\"private\":%ld,\"anon\":%ld,"
              "\"peak_rss\":%ld},",
@@ -1379,6 +1434,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
       {"fill", required_argument, NULL, 'f'},
       {"phases", required_argument, NULL, 'p'},
       {"threads", required_argument, NULL, 't'},
+      {"channels", required_argument, NULL, 'c'},
       {"server-pid", required_argument, NULL, 'P'},
       {"json", no_argument, NULL, 'j'},
       {"print-pubkey", no_argument, NULL, 'K'},
@@ -1391,6 +1447,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
   o->batch = 100;
   o->batch_inflight = 8;
   o->threads = 1;
+  o->channels = 1;
   o->fill = 1000000;
   for (int ph = 0; ph < PH_COUNT; ph++)
     o->phases[ph] = 1;
@@ -1434,6 +1491,11 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
       if (bench_parse_int("threads", optarg, 1, BENCH_MAX_THREADS, &v) != 0)
         return -1;
       o->threads = (int)v;
+      break;
+    case 'c':
+      if (bench_parse_int("channels", optarg, 1, BENCH_MAX_THREADS, &v) != 0)
+        return -1;
+      o->channels = (int)v;
       break;
     case 'P':
       if (bench_parse_int("server-pid", optarg, 1, 1 << 30, &v) != 0)
@@ -1505,20 +1567,25 @@ int main(int argc, char **argv) {
   }
 
   grpc_init();
-  grpc_arg args[1];
+  /* With a local subchannel pool each channel gets a TCP connection of its
+   * own; otherwise channels to one target share one. */
+  grpc_arg args[2];
   memset(args, 0, sizeof(args));
   args[0].type = GRPC_ARG_INTEGER;
   args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
   args[0].value.integer = 64 << 20;
-  grpc_channel_args chargs = {1, args};
+  args[1].type = GRPC_ARG_INTEGER;
+  args[1].key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL;
+  args[1].value.integer = 1;
+  grpc_channel_args chargs = {2, args};
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-  b->ch = grpc_channel_create(b->o.server, creds, &chargs);
+  for (int c = 0; c < b->o.channels; c++) {
+    b->chan[c].ch = grpc_channel_create(b->o.server, creds, &chargs);
+    for (int m = 0; m < M_COUNT; m++)
+      b->chan[c].m[m] = grpc_channel_register_call(b->chan[c].ch, bench_method_paths[m],
+                                                   NULL, NULL);
+  }
   grpc_channel_credentials_release(creds);
-  b->m_append = grpc_channel_register_call(b->ch, BENCH_SERVICE "Append", NULL, NULL);
-  b->m_batch = grpc_channel_register_call(b->ch, BENCH_SERVICE "AppendBatch", NULL, NULL);
-  b->m_get = grpc_channel_register_call(b->ch, BENCH_SERVICE "GetEntry", NULL, NULL);
-  b->m_proof = grpc_channel_register_call(b->ch, BENCH_SERVICE "GetInclusionProof", NULL, NULL);
-  b->m_checkpoint = grpc_channel_register_call(b->ch, BENCH_SERVICE "GetCheckpoint", NULL, NULL);
 
   int rc = 0;
   uint64_t size;
@@ -1557,7 +1624,8 @@ int main(int argc, char **argv) {
   else
     bench_report_text(b);
 
-  grpc_channel_destroy(b->ch);
+  for (int c = 0; c < b->o.channels; c++)
+    grpc_channel_destroy(b->chan[c].ch);
   grpc_shutdown();
   pl_key_free(b->admin);
   free(b);

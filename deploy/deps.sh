@@ -8,6 +8,7 @@ packages=(
   liblmdb-dev libprotobuf-c-dev protobuf-c-compiler libgrpc-dev libsodium-dev
   libcjson-dev
   python3-grpcio   # an independent gRPC implementation for interop tests
+  python3-cryptography  # Ed25519 for the interop test's own verifier
 )
 
 missing=()

@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "keys.h"
+#include "text.h"
 #include "partsledger/v1/state.pb-c.h"
 
 #define PL__NAME_MAX 128
@@ -50,16 +51,12 @@ static int pl__fail(char *msg, int err, const char *fmt, const char *arg) {
   return err;
 }
 
-/* Printable text of bounded length: names and ids end up in audit reports,
- * so control characters are refused rather than carried along. */
+/* Printable UTF-8 of bounded length: names and ids end up in audit reports
+ * and in other implementations' decoders, so control characters and invalid
+ * UTF-8 are refused rather than carried along. */
 static int pl__text_ok(const char *s, size_t min, size_t max) {
   size_t n = strlen(s);
-  if (n < min || n > max)
-    return 0;
-  for (size_t i = 0; i < n; i++)
-    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-      return 0;
-  return 1;
+  return n >= min && n <= max && pl_text_printable(s, n);
 }
 
 /* Short hex prefix of a key, for messages. */

@@ -10,6 +10,7 @@
  * two things under one signature.
  */
 #include "note.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -32,45 +33,6 @@
 /* base64 of a root hash: 32 bytes, 44 characters. */
 #define PL__ROOT_B64 (4 * ((PL_HASH_BYTES + 2) / 3))
 
-/* Decodes one UTF-8 sequence at s[0..n), n >= 1. Returns its length and the
- * code point in *cp, or 0 when it is malformed, overlong, a surrogate or
- * beyond U+10FFFF. */
-static size_t pl__utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
-  uint32_t c = s[0], min;
-  size_t len, i;
-
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  if ((c & 0xe0) == 0xc0) {
-    len = 2;
-    c &= 0x1f;
-    min = 0x80;
-  } else if ((c & 0xf0) == 0xe0) {
-    len = 3;
-    c &= 0x0f;
-    min = 0x800;
-  } else if ((c & 0xf8) == 0xf0) {
-    len = 4;
-    c &= 0x07;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (n < len)
-    return 0;
-  for (i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    c = (c << 6) | (s[i] & 0x3f);
-  }
-  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-    return 0;
-  *cp = c;
-  return len;
-}
-
 /* The Unicode White_Space characters, which key names may not contain. */
 static int pl__is_space(uint32_t c) {
   return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 ||
@@ -91,7 +53,7 @@ static int pl__name_check(const char *name, size_t n) {
   if (n == 0 || n > PL_NOTE_NAME_MAX)
     return PL_EINVAL;
   while (i < n) {
-    step = pl__utf8_next(s + i, n - i, &c);
+    step = pl_utf8_next(s + i, n - i, &c);
     if (step == 0 || c == '+' || pl__is_space(c) || pl__is_control(c))
       return PL_EINVAL;
     i += step;
@@ -107,7 +69,7 @@ static int pl__text_check(const char *text, size_t n) {
   uint32_t c;
 
   while (i < n) {
-    step = pl__utf8_next(s + i, n - i, &c);
+    step = pl_utf8_next(s + i, n - i, &c);
     if (step == 0 || (c < 0x20 && c != '\n'))
       return PL_EINVAL;
     i += step;

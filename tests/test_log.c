@@ -446,6 +446,10 @@ PL_TEST(signed_entry_checks) {
   b.role = PARTSLEDGER__V1__ROLE__ROLE_AUDITOR;
   b.name = "bad\nname";
   CHECK_EQ(pl_entry_check(&bare, msg), PL_EINVAL);
+  b.name = "Werkstatt Z\xc3\xbcrich"; /* UTF-8 is welcome */
+  CHECK_EQ(pl_entry_check(&bare, msg), 0);
+  b.name = "Z\xfcrich"; /* Latin-1 is not: other decoders would refuse it */
+  CHECK_EQ(pl_entry_check(&bare, msg), PL_EINVAL);
   b.name = "ok";
   bare.request_id.len = 15;
   CHECK_EQ(pl_entry_check(&bare, msg), PL_EINVAL);

@@ -1,0 +1,55 @@
+/*
+ * text.c - UTF-8 checks for text that ends up in signed records; see text.h.
+ */
+#include "text.h"
+
+size_t pl_utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
+  uint32_t c = s[0], min;
+  size_t len, i;
+
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  if ((c & 0xe0) == 0xc0) {
+    len = 2;
+    c &= 0x1f;
+    min = 0x80;
+  } else if ((c & 0xf0) == 0xe0) {
+    len = 3;
+    c &= 0x0f;
+    min = 0x800;
+  } else if ((c & 0xf8) == 0xf0) {
+    len = 4;
+    c &= 0x07;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (n < len)
+    return 0;
+  for (i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+    c = (c << 6) | (s[i] & 0x3f);
+  }
+  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+    return 0;
+  *cp = c;
+  return len;
+}
+
+
+int pl_text_printable(const char *text, size_t n) {
+  const uint8_t *s = (const uint8_t *)text;
+  size_t i = 0, step;
+  uint32_t c;
+
+  while (i < n) {
+    step = pl_utf8_next(s + i, n - i, &c);
+    if (step == 0 || c < 0x20 || (c >= 0x7f && c <= 0x9f))
+      return 0;
+    i += step;
+  }
+  return 1;
+}
