@@ -18,39 +18,9 @@
 #include "merkle.h"
 #include "note.h"
 #include "test.h"
+#include "vectors.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static cJSON *load_vectors(const char *file) {
-  char path[512];
-  FILE *f;
-  char *buf;
-  long n;
-  cJSON *j;
-
-  snprintf(path, sizeof(path), "%s/%s", PL_VECTORS_DIR, file);
-  f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  buf = malloc((size_t)n + 1);
-  if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    fclose(f);
-    return NULL;
-  }
-  fclose(f);
-  buf[n] = '\0';
-  j = cJSON_Parse(buf);
-  free(buf);
-  return j;
-}
-
-static const char *vstr(const cJSON *v, const char *key) {
-  return cJSON_GetStringValue(cJSON_GetObjectItem(v, key));
-}
 
 /* The vector's key, and a second key for a second signer. */
 typedef struct {
