@@ -111,12 +111,23 @@ static int fail(const char *fmt, ...) {
 }
 
 static const char *status_name(int code) {
-  static const char *const names[] = {
-      "OK",        "CANCELLED",        "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",   "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",      "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char *const names[] = {"OK",
+                                      "CANCELLED",
+                                      "UNKNOWN",
+                                      "INVALID_ARGUMENT",
+                                      "DEADLINE_EXCEEDED",
+                                      "NOT_FOUND",
+                                      "ALREADY_EXISTS",
+                                      "PERMISSION_DENIED",
+                                      "RESOURCE_EXHAUSTED",
+                                      "FAILED_PRECONDITION",
+                                      "ABORTED",
+                                      "OUT_OF_RANGE",
+                                      "UNIMPLEMENTED",
+                                      "INTERNAL",
+                                      "UNAVAILABLE",
+                                      "DATA_LOSS",
+                                      "UNAUTHENTICATED"};
   if (code >= 0 && (size_t)code < sizeof(names) / sizeof(names[0]))
     return names[code];
   return "UNKNOWN";
@@ -162,13 +173,13 @@ static int parse_u64(const char *s, uint64_t *out) {
   return 0;
 }
 
-static int opt_u64(struct cli *c, const char *name, uint64_t dflt, uint64_t *out,
-                   int *exit_code) {
+static int opt_u64(struct cli *c, const char *name, uint64_t dflt,
+                   uint64_t *out, int *exit_code) {
   const char *v = opt_get(c, name);
   *out = dflt;
   if (v != NULL && parse_u64(v, out) != 0) {
-    *exit_code = usage_error(c, "--%s wants a non-negative integer, not '%s'",
-                             name, v);
+    *exit_code =
+        usage_error(c, "--%s wants a non-negative integer, not '%s'", name, v);
     return -1;
   }
   return 0;
@@ -227,8 +238,8 @@ static void json_add_i64(cJSON *o, const char *name, int64_t v) {
 
 /* Prints and frees a JSON value; formatted unless `compact`. */
 static int json_emit(cJSON *o, int compact) {
-  char *s = o != NULL ? (compact ? cJSON_PrintUnformatted(o) : cJSON_Print(o))
-                      : NULL;
+  char *s =
+      o != NULL ? (compact ? cJSON_PrintUnformatted(o) : cJSON_Print(o)) : NULL;
   cJSON_Delete(o);
   if (s == NULL)
     return fail("out of memory");
@@ -386,7 +397,8 @@ static cJSON *entry_json(struct cli *c, const struct decoded *d, int raw) {
   }
   if (d->leaf != NULL && d->leaf->signed_entry != NULL) {
     const Partsledger__V1__SignedEntry *se = d->leaf->signed_entry;
-    cJSON_AddStringToObject(o, "signer", hex(c, se->signer.data, se->signer.len));
+    cJSON_AddStringToObject(o, "signer",
+                            hex(c, se->signer.data, se->signer.len));
     cJSON_AddBoolToObject(o, "signature_valid", d->sig_valid);
     if (se->n_cosignatures > 0)
       cJSON_AddNumberToObject(o, "cosignatures", (double)se->n_cosignatures);
@@ -419,12 +431,13 @@ static cJSON *entry_json(struct cli *c, const struct decoded *d, int raw) {
   } else {
     cJSON_AddStringToObject(o, "kind", "undecodable");
   }
-  cJSON_AddStringToObject(o, "leaf_hash",
-                          hex(c, d->resp->leaf_hash.data, d->resp->leaf_hash.len));
+  cJSON_AddStringToObject(
+      o, "leaf_hash", hex(c, d->resp->leaf_hash.data, d->resp->leaf_hash.len));
   if (!d->hash_valid)
     cJSON_AddBoolToObject(o, "leaf_hash_valid", 0);
   if (raw)
-    cJSON_AddStringToObject(o, "leaf", hex(c, d->resp->leaf.data, d->resp->leaf.len));
+    cJSON_AddStringToObject(o, "leaf",
+                            hex(c, d->resp->leaf.data, d->resp->leaf.len));
   return o;
 }
 
@@ -448,14 +461,16 @@ static void entry_print(struct cli *c, const struct decoded *d) {
   }
   const Partsledger__V1__Entry *e = d->entry;
   if (e != NULL) {
-    printf("request id:    %s\n", hex(c, e->request_id.data, e->request_id.len));
+    printf("request id:    %s\n",
+           hex(c, e->request_id.data, e->request_id.len));
     printf("occurred at:   %s (%" PRId64 ")\n", iso_time(c, e->occurred_at_ms),
            e->occurred_at_ms);
     printf("kind:          %s\n", kind_name(e));
     if (e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED &&
         e->actor_enrolled != NULL) {
       const Partsledger__V1__ActorEnrolled *ae = e->actor_enrolled;
-      printf("  public key:  %s\n", hex(c, ae->public_key.data, ae->public_key.len));
+      printf("  public key:  %s\n",
+             hex(c, ae->public_key.data, ae->public_key.len));
       printf("  role:        %s\n", role_name(ae->role));
       printf("  name:        %s\n", ae->name);
       printf("  sites:       ");
@@ -465,7 +480,8 @@ static void entry_print(struct cli *c, const struct decoded *d) {
     } else if (e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED &&
                e->actor_revoked != NULL) {
       const Partsledger__V1__ActorRevoked *ar = e->actor_revoked;
-      printf("  public key:  %s\n", hex(c, ar->public_key.data, ar->public_key.len));
+      printf("  public key:  %s\n",
+             hex(c, ar->public_key.data, ar->public_key.len));
       printf("  reason:      %s\n", ar->reason);
     }
   } else if (d->leaf != NULL) {
@@ -482,7 +498,8 @@ static void entry_line(struct cli *c, const struct decoded *d) {
   printf("%-6" PRIu64 " %s  %-14s", d->resp->index,
          d->leaf != NULL ? iso_time(c, d->leaf->integrated_at_ms) : "?",
          e != NULL ? kind_name(e) : "undecodable");
-  if (e != NULL && e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED &&
+  if (e != NULL &&
+      e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED &&
       e->actor_enrolled != NULL) {
     const Partsledger__V1__ActorEnrolled *ae = e->actor_enrolled;
     printf("  %s \"%s\" key=%s", role_name(ae->role), ae->name,
@@ -491,8 +508,8 @@ static void entry_line(struct cli *c, const struct decoded *d) {
              e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED &&
              e->actor_revoked != NULL) {
     const Partsledger__V1__ActorRevoked *ar = e->actor_revoked;
-    printf("  key=%s reason=\"%s\"", hex(c, ar->public_key.data, ar->public_key.len),
-           ar->reason);
+    printf("  key=%s reason=\"%s\"",
+           hex(c, ar->public_key.data, ar->public_key.len), ar->reason);
   }
   if (d->leaf != NULL && d->leaf->signed_entry != NULL) {
     const Partsledger__V1__SignedEntry *se = d->leaf->signed_entry;
@@ -540,7 +557,8 @@ static int cmd_pubkey(struct cli *c) {
 }
 
 /* Reads --public-key into a 32-byte arena buffer. */
-static int public_key_opt(struct cli *c, ProtobufCBinaryData *out, int *exit_code) {
+static int public_key_opt(struct cli *c, ProtobufCBinaryData *out,
+                          int *exit_code) {
   const char *v = opt_get(c, "public-key");
   uint8_t *pk = pl_arena_alloc(c->a, PL_PUBLIC_KEY_BYTES);
   if (pk == NULL || strlen(v) != 2 * PL_PUBLIC_KEY_BYTES ||
@@ -554,7 +572,8 @@ static int public_key_opt(struct cli *c, ProtobufCBinaryData *out, int *exit_cod
   return 0;
 }
 
-static int request_id_opt(struct cli *c, Partsledger__V1__Entry *e, int *exit_code) {
+static int request_id_opt(struct cli *c, Partsledger__V1__Entry *e,
+                          int *exit_code) {
   const char *v = opt_get(c, "request-id");
   if (v == NULL)
     return 0; /* pl_entry_build picks a random one */
@@ -615,7 +634,8 @@ static int cmd_enroll(struct cli *c) {
   int ex = PL_EXIT_USAGE;
   Partsledger__V1__Entry e = PARTSLEDGER__V1__ENTRY__INIT;
   Partsledger__V1__ActorEnrolled ae = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
-  if (public_key_opt(c, &ae.public_key, &ex) != 0 || request_id_opt(c, &e, &ex) != 0)
+  if (public_key_opt(c, &ae.public_key, &ex) != 0 ||
+      request_id_opt(c, &e, &ex) != 0)
     return ex;
   const char *role = opt_get(c, "role");
   ae.role = PARTSLEDGER__V1__ROLE__ROLE_UNSPECIFIED;
@@ -646,7 +666,8 @@ static int cmd_revoke(struct cli *c) {
   int ex = PL_EXIT_USAGE;
   Partsledger__V1__Entry e = PARTSLEDGER__V1__ENTRY__INIT;
   Partsledger__V1__ActorRevoked ar = PARTSLEDGER__V1__ACTOR_REVOKED__INIT;
-  if (public_key_opt(c, &ar.public_key, &ex) != 0 || request_id_opt(c, &e, &ex) != 0)
+  if (public_key_opt(c, &ar.public_key, &ex) != 0 ||
+      request_id_opt(c, &e, &ex) != 0)
     return ex;
   const char *reason = opt_get(c, "reason");
   ar.reason = (char *)(reason != NULL ? reason : "");
@@ -694,15 +715,16 @@ static int cmd_list(struct cli *c) {
   while (limit == 0 || printed < limit) {
     uint64_t want = limit == 0 ? 1000 : limit - printed;
     Partsledger__V1__ListEntriesResponse *r;
-    rc = pl_client_list_entries(c->client, next, want > 1000 ? 1000 : (uint32_t)want,
-                                c->a, &r);
+    rc = pl_client_list_entries(c->client, next,
+                                want > 1000 ? 1000 : (uint32_t)want, c->a, &r);
     if (rc == PL_ERANGE)
       break; /* starting at or past the end: nothing (more) to list */
     if (rc != 0) {
       cJSON_Delete(all);
       return server_error(c, rc);
     }
-    for (size_t i = 0; i < r->n_entries && (limit == 0 || printed < limit); i++) {
+    for (size_t i = 0; i < r->n_entries && (limit == 0 || printed < limit);
+         i++) {
       struct decoded d;
       decode(c, r->entries[i], &d);
       if (c->json)
@@ -743,7 +765,8 @@ static int cmd_checkpoint(struct cli *c) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "checkpoint", r->checkpoint);
   json_add_u64(o, "size", r->size);
-  cJSON_AddStringToObject(o, "root_hash", hex(c, r->root_hash.data, r->root_hash.len));
+  cJSON_AddStringToObject(o, "root_hash",
+                          hex(c, r->root_hash.data, r->root_hash.len));
   return json_emit(o, 0);
 }
 
@@ -853,7 +876,8 @@ static int prove_consistency(struct cli *c, uint64_t old_size) {
     proof = cJSON_CreateArray(); /* the empty tree needs no proof */
   } else {
     Partsledger__V1__GetConsistencyProofResponse *r;
-    int rc = pl_client_get_consistency_proof(c->client, old_size, new_size, c->a, &r);
+    int rc = pl_client_get_consistency_proof(c->client, old_size, new_size,
+                                             c->a, &r);
     if (rc != 0)
       return server_error(c, rc);
     if (r->old_size != old_size || r->new_size != new_size)
@@ -880,7 +904,8 @@ static int cmd_prove(struct cli *c) {
     if (c->npos != 0)
       return usage_error(c, "--consistency takes no INDEX");
     if (parse_u64(cons, &old_size) != 0)
-      return usage_error(c, "--consistency wants the old tree size, not '%s'", cons);
+      return usage_error(c, "--consistency wants the old tree size, not '%s'",
+                         cons);
   } else {
     if (c->npos != 1)
       return usage_error(c, "prove wants an INDEX (or --consistency OLD)");
@@ -914,7 +939,8 @@ static int cmd_prove(struct cli *c) {
     return fail("entry %" PRIu64 " is not in the tree of size %" PRIu64, index,
                 size);
   Partsledger__V1__GetInclusionProofResponse *p;
-  if ((rc = pl_client_get_inclusion_proof(c->client, index, size, c->a, &p)) != 0)
+  if ((rc = pl_client_get_inclusion_proof(c->client, index, size, c->a, &p)) !=
+      0)
     return server_error(c, rc);
   if (p->tree_size != size || p->index != index)
     return fail("the server answered for entry %" PRIu64 " in size %" PRIu64
@@ -961,8 +987,8 @@ static int doc_u64(const cJSON *doc, const char *name, uint64_t *out,
   if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
       n->valuedouble >= PL_JSON_MAX_INT ||
       n->valuedouble != (double)(uint64_t)n->valuedouble)
-    return verdict_fail(v, "field \"%s\" is missing or not a non-negative integer",
-                        name);
+    return verdict_fail(
+        v, "field \"%s\" is missing or not a non-negative integer", name);
   *out = (uint64_t)n->valuedouble;
   return 0;
 }
@@ -979,8 +1005,8 @@ static int doc_proof(struct cli *c, const cJSON *doc, pl_hash **out, size_t *n,
     return verdict_fail(v, "field \"proof\" is missing or not an array");
   int count = cJSON_GetArraySize(p);
   if (count > PL_MERKLE_MAX_PROOF)
-    return verdict_fail(v, "the proof has %d hashes; at most %d make sense", count,
-                        PL_MERKLE_MAX_PROOF);
+    return verdict_fail(v, "the proof has %d hashes; at most %d make sense",
+                        count, PL_MERKLE_MAX_PROOF);
   *out = pl_arena_alloc(c->a, sizeof(pl_hash) * (size_t)(count ? count : 1));
   if (*out == NULL)
     return verdict_fail(v, "out of memory");
@@ -1024,7 +1050,8 @@ static int verify_inclusion(struct cli *c, const char *vkey, const cJSON *doc,
                             struct verdict *v, cJSON *res) {
   uint64_t index, tree_size, size;
   uint8_t root[PL_HASH_BYTES];
-  const char *leaf_hex = doc_str(doc, "leaf"), *note = doc_str(doc, "checkpoint");
+  const char *leaf_hex = doc_str(doc, "leaf"),
+             *note = doc_str(doc, "checkpoint");
   pl_hash *proof;
   size_t n, leaf_len;
   uint8_t *leaf;
@@ -1045,14 +1072,16 @@ static int verify_inclusion(struct cli *c, const char *vkey, const cJSON *doc,
                         "size %" PRIu64,
                         tree_size, size);
   if (index >= size)
-    return verdict_fail(v, "index %" PRIu64 " is outside the tree of size %" PRIu64,
-                        index, size);
+    return verdict_fail(
+        v, "index %" PRIu64 " is outside the tree of size %" PRIu64, index,
+        size);
   Partsledger__V1__Leaf *l =
       partsledger__v1__leaf__unpack(pl_arena_allocator(c->a), leaf_len, leaf);
   if (l == NULL)
     return verdict_fail(v, "the leaf bytes do not parse as a Leaf");
   if (l->index != index)
-    return verdict_fail(v, "the leaf says it is entry %" PRIu64 ", not %" PRIu64,
+    return verdict_fail(v,
+                        "the leaf says it is entry %" PRIu64 ", not %" PRIu64,
                         l->index, index);
   int rc = pl_verify_inclusion(vkey, note, index, leaf, leaf_len, proof, n);
   if (rc != 0)
@@ -1102,8 +1131,9 @@ static int verify_consistency(struct cli *c, const char *vkey, const cJSON *doc,
       return verdict_fail(v, "cannot read %s: %s", old_path, strerror(errno));
   }
   if (old_note == NULL)
-    return verdict_fail(v, "the document carries no old_checkpoint: pass the one "
-                           "you kept with --old-checkpoint FILE");
+    return verdict_fail(v,
+                        "the document carries no old_checkpoint: pass the one "
+                        "you kept with --old-checkpoint FILE");
   if (check_note(vkey, "old checkpoint", old_note, &s_old, r_old, v) != 0 ||
       check_note(vkey, "new checkpoint", new_note, &s_new, r_new, v) != 0)
     return -1;
@@ -1112,25 +1142,31 @@ static int verify_consistency(struct cli *c, const char *vkey, const cJSON *doc,
      * proof that the log forked. */
     uint64_t s_doc;
     uint8_t r_doc[PL_HASH_BYTES];
-    if (check_note(vkey, "document's old checkpoint", doc_old, &s_doc, r_doc, v) != 0)
+    if (check_note(vkey, "document's old checkpoint", doc_old, &s_doc, r_doc,
+                   v) != 0)
       return -1;
     if (s_doc == s_old && memcmp(r_doc, r_old, PL_HASH_BYTES) != 0)
-      return verdict_fail(v, "the document's old checkpoint and yours are both "
-                             "signed for size %" PRIu64 " but have different roots: "
-                             "the log has forked",
+      return verdict_fail(v,
+                          "the document's old checkpoint and yours are both "
+                          "signed for size %" PRIu64
+                          " but have different roots: "
+                          "the log has forked",
                           s_old);
     if (s_doc != s_old)
-      return verdict_fail(v, "the document's old checkpoint (size %" PRIu64
-                             ") is not yours (size %" PRIu64 ")",
+      return verdict_fail(v,
+                          "the document's old checkpoint (size %" PRIu64
+                          ") is not yours (size %" PRIu64 ")",
                           s_doc, s_old);
   }
   if (s_old != old_size)
-    return verdict_fail(v, "old_size %" PRIu64 " does not match the old "
-                           "checkpoint's size %" PRIu64,
+    return verdict_fail(v,
+                        "old_size %" PRIu64 " does not match the old "
+                        "checkpoint's size %" PRIu64,
                         old_size, s_old);
   if (s_new != new_size)
-    return verdict_fail(v, "new_size %" PRIu64 " does not match the new "
-                           "checkpoint's size %" PRIu64,
+    return verdict_fail(v,
+                        "new_size %" PRIu64 " does not match the new "
+                        "checkpoint's size %" PRIu64,
                         new_size, s_new);
   int rc = pl_verify_consistency(vkey, old_note, new_note, proof, n);
   if (rc != 0)
@@ -1155,7 +1191,8 @@ static int verify_consistency(struct cli *c, const char *vkey, const cJSON *doc,
 static int cmd_verify(struct cli *c) {
   const char *vkey = opt_get(c, "vkey"), *vkey_file = opt_get(c, "vkey-file");
   if ((vkey == NULL) == (vkey_file == NULL))
-    return usage_error(c, "give exactly one of --vkey VKEY and --vkey-file FILE");
+    return usage_error(c,
+                       "give exactly one of --vkey VKEY and --vkey-file FILE");
   if (vkey_file != NULL) {
     char *s = read_file(c, vkey_file);
     if (s == NULL)
@@ -1166,7 +1203,8 @@ static int cmd_verify(struct cli *c) {
   char name[PL_NOTE_NAME_MAX + 1];
   uint8_t pk[PL_PUBLIC_KEY_BYTES];
   if (pl_note_vkey_parse(vkey, name, sizeof(name), pk) != 0)
-    return usage_error(c, "'%s' is not a verifier key (name+hexid+base64)", vkey);
+    return usage_error(c, "'%s' is not a verifier key (name+hexid+base64)",
+                       vkey);
 
   struct verdict v = {0, ""};
   cJSON *res = cJSON_CreateObject();
@@ -1248,10 +1286,12 @@ static const struct opt_spec no_opts[] = {{NULL, 0, 0}};
 static const struct opt_spec keygen_opts[] = {{"out", 1, 1}, {NULL, 0, 0}};
 static const struct opt_spec key_opts[] = {{"key", 1, 1}, {NULL, 0, 0}};
 static const struct opt_spec enroll_opts[] = {
-    {"key", 1, 1},  {"public-key", 1, 1}, {"role", 1, 1},      {"name", 1, 1},
+    {"key", 1, 1},  {"public-key", 1, 1}, {"role", 1, 1}, {"name", 1, 1},
     {"site", 1, 0}, {"request-id", 1, 0}, {NULL, 0, 0}};
-static const struct opt_spec revoke_opts[] = {{"key", 1, 1},        {"public-key", 1, 1},
-                                              {"reason", 1, 0},     {"request-id", 1, 0},
+static const struct opt_spec revoke_opts[] = {{"key", 1, 1},
+                                              {"public-key", 1, 1},
+                                              {"reason", 1, 0},
+                                              {"request-id", 1, 0},
                                               {NULL, 0, 0}};
 static const struct opt_spec get_opts[] = {{"raw", 0, 0}, {NULL, 0, 0}};
 static const struct opt_spec list_opts[] = {
@@ -1278,11 +1318,14 @@ static const struct command commands[] = {
      "Prints the public key (hex) of the key in FILE. Needs no server.\n",
      key_opts, 0, 0, cmd_pubkey},
     {"enroll",
-     "--key ADMIN_KEYFILE --public-key HEX --role ROLE --name NAME [--site ID]... "
+     "--key ADMIN_KEYFILE --public-key HEX --role ROLE --name NAME [--site "
+     "ID]... "
      "[--request-id HEX]",
      "enroll an actor (signed by an admin key)",
-     "Appends an actor_enrolled entry signed with ADMIN_KEYFILE, and prints the\n"
-     "entry's index, leaf hash, whether it was a duplicate, and the tree size.\n"
+     "Appends an actor_enrolled entry signed with ADMIN_KEYFILE, and prints "
+     "the\n"
+     "entry's index, leaf hash, whether it was a duplicate, and the tree "
+     "size.\n"
      "  --public-key HEX   the actor's Ed25519 public key (64 hex characters)\n"
      "  --role ROLE        admin, manufacturer, warehouse, repair_station,\n"
      "                     arbiter or auditor\n"
@@ -1291,7 +1334,8 @@ static const struct command commands[] = {
      "  --request-id HEX   16-byte idempotency key (default: random); sending\n"
      "                     the same entry again returns the original index\n",
      enroll_opts, 0, 0, cmd_enroll},
-    {"revoke", "--key ADMIN_KEYFILE --public-key HEX [--reason TEXT] [--request-id HEX]",
+    {"revoke",
+     "--key ADMIN_KEYFILE --public-key HEX [--reason TEXT] [--request-id HEX]",
      "revoke an actor (signed by an admin key)",
      "Appends an actor_revoked entry for the key, signed with ADMIN_KEYFILE,\n"
      "and prints the entry's index, leaf hash and the tree size.\n",
@@ -1322,7 +1366,8 @@ static const struct command commands[] = {
      "INDEX [--size N] [--checkpoint FILE] | --consistency OLD [--size NEW] "
      "[--old-checkpoint FILE] [--checkpoint FILE]",
      "print a self-contained inclusion or consistency proof",
-     "With INDEX: fetches the checkpoint, the inclusion proof of entry INDEX in\n"
+     "With INDEX: fetches the checkpoint, the inclusion proof of entry INDEX "
+     "in\n"
      "its tree and the entry's leaf, and prints a JSON document\n"
      "  {type: \"inclusion\", index, tree_size, leaf, proof, checkpoint}\n"
      "that `verify` checks offline.\n"
@@ -1335,7 +1380,8 @@ static const struct command commands[] = {
      "The server signs only its current size: --size N must be that size,\n"
      "unless --checkpoint FILE supplies a saved note of size N.\n",
      prove_opts, 0, 1, cmd_prove},
-    {"verify", "--vkey VKEY | --vkey-file FILE [--old-checkpoint FILE] PROOF_FILE",
+    {"verify",
+     "--vkey VKEY | --vkey-file FILE [--old-checkpoint FILE] PROOF_FILE",
      "check a proof document offline",
      "Checks a document from `prove` (PROOF_FILE, or - for stdin) against the\n"
      "log's verifier key, with no server: the checkpoint signature(s), then\n"
@@ -1360,9 +1406,10 @@ static void print_usage(FILE *f) {
   for (size_t i = 0; i < N_COMMANDS; i++)
     fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
   fputs("\nglobal options (anywhere on the line):\n"
-        "  --server HOST:PORT  the server (default: $PARTSLEDGER_SERVER, else "
-        PL_DEFAULT_SERVER ")\n"
-        "  --timeout MS        deadline of each call (default 10000; follow: none)\n"
+        "  --server HOST:PORT  the server (default: $PARTSLEDGER_SERVER, "
+        "else " PL_DEFAULT_SERVER ")\n"
+        "  --timeout MS        deadline of each call (default 10000; follow: "
+        "none)\n"
         "  --json              JSON output for scripts\n"
         "  -h, --help          this text; COMMAND --help for a command's\n"
         "\nexit status: 0 ok, 1 verification failed or server error, 2 usage "
@@ -1428,7 +1475,8 @@ static int parse_args(struct cli *c, int argc, char **argv) {
     }
     if (takes_value < 0)
       return usage_error(c, "unknown option '--%s'%s", name,
-                         c->cmd == NULL ? " (options go after the command)" : "");
+                         c->cmd == NULL ? " (options go after the command)"
+                                        : "");
     if (takes_value) {
       if (eq != NULL)
         value = eq + 1;
@@ -1450,8 +1498,8 @@ static int parse_args(struct cli *c, int argc, char **argv) {
       } else {
         uint64_t ms;
         if (parse_u64(value, &ms) != 0 || ms == 0 || ms > INT64_MAX / 1000000)
-          return usage_error(c, "--timeout wants a positive number of ms, not '%s'",
-                             value);
+          return usage_error(
+              c, "--timeout wants a positive number of ms, not '%s'", value);
         c->timeout_ms = (int64_t)ms;
         c->timeout_set = 1;
       }

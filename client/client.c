@@ -221,8 +221,9 @@ static int pl__unpack(pl_client *c, grpc_byte_buffer *bb,
   grpc_slice s = grpc_byte_buffer_reader_readall(&r);
   grpc_byte_buffer_reader_destroy(&r);
   /* protobuf-c copies bytes and strings, so the slice can go right away. */
-  *out = protobuf_c_message_unpack(desc, pl_arena_allocator(a),
-                                   GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+  *out =
+      protobuf_c_message_unpack(desc, pl_arena_allocator(a),
+                                GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
   grpc_slice_unref(s);
   if (*out == NULL) {
     pl__set_status_str(c, GRPC_STATUS_INTERNAL,
@@ -233,15 +234,17 @@ static int pl__unpack(pl_client *c, grpc_byte_buffer *bb,
 }
 
 /* Records the call's final status and maps it. */
-static int pl__finish(pl_client *c, grpc_status_code status, grpc_slice details) {
+static int pl__finish(pl_client *c, grpc_status_code status,
+                      grpc_slice details) {
   pl__set_status(c, status, (const char *)GRPC_SLICE_START_PTR(details),
                  GRPC_SLICE_LENGTH(details));
   return pl__status_to_err(status);
 }
 
 int pl_client_call_raw(pl_client *c, const char *method, const uint8_t *req,
-                       size_t req_len, const ProtobufCMessageDescriptor *resp_desc,
-                       pl_arena *a, ProtobufCMessage **resp) {
+                       size_t req_len,
+                       const ProtobufCMessageDescriptor *resp_desc, pl_arena *a,
+                       ProtobufCMessage **resp) {
   *resp = NULL;
   void *handle = pl__method_handle(c, method);
   if (handle == NULL) {
@@ -256,7 +259,8 @@ int pl_client_call_raw(pl_client *c, const char *method, const uint8_t *req,
     return PL_EINTERNAL;
   }
 
-  grpc_slice req_slice = grpc_slice_from_copied_buffer((const char *)req, req_len);
+  grpc_slice req_slice =
+      grpc_slice_from_copied_buffer((const char *)req, req_len);
   grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&req_slice, 1);
   grpc_slice_unref(req_slice);
 
@@ -291,7 +295,8 @@ int pl_client_call_raw(pl_client *c, const char *method, const uint8_t *req,
     rc = pl__finish(c, status, details);
   } else if (!ok || recv == NULL) {
     /* OK status without a reply message breaks the unary contract. */
-    pl__set_status_str(c, GRPC_STATUS_INTERNAL, "server sent no response message");
+    pl__set_status_str(c, GRPC_STATUS_INTERNAL,
+                       "server sent no response message");
     rc = PL_EINTERNAL;
   } else {
     rc = pl__unpack(c, recv, resp_desc, a, resp);
@@ -310,7 +315,8 @@ int pl_client_call_raw(pl_client *c, const char *method, const uint8_t *req,
 }
 
 /* Packs `msg` into `a`. NULL when out of memory. */
-static uint8_t *pl__pack(const ProtobufCMessage *msg, pl_arena *a, size_t *len) {
+static uint8_t *pl__pack(const ProtobufCMessage *msg, pl_arena *a,
+                         size_t *len) {
   *len = protobuf_c_message_get_packed_size(msg);
   uint8_t *buf = pl_arena_alloc(a, *len ? *len : 1);
   if (buf != NULL)
@@ -318,7 +324,8 @@ static uint8_t *pl__pack(const ProtobufCMessage *msg, pl_arena *a, size_t *len) 
   return buf;
 }
 
-int pl_client_call(pl_client *c, const char *method, const ProtobufCMessage *req,
+int pl_client_call(pl_client *c, const char *method,
+                   const ProtobufCMessage *req,
                    const ProtobufCMessageDescriptor *resp_desc, pl_arena *a,
                    ProtobufCMessage **resp) {
   size_t len;
@@ -358,7 +365,8 @@ int pl_client_append_batch(pl_client *c, Partsledger__V1__SignedEntry **ses,
 
 int pl_client_get_entry(pl_client *c, uint64_t index, pl_arena *a,
                         Partsledger__V1__EntryResponse **out) {
-  Partsledger__V1__GetEntryRequest req = PARTSLEDGER__V1__GET_ENTRY_REQUEST__INIT;
+  Partsledger__V1__GetEntryRequest req =
+      PARTSLEDGER__V1__GET_ENTRY_REQUEST__INIT;
   req.index = index;
   return pl_client_call(c, PL__LEDGER "GetEntry", &req.base,
                         &partsledger__v1__entry_response__descriptor, a,
@@ -366,7 +374,8 @@ int pl_client_get_entry(pl_client *c, uint64_t index, pl_arena *a,
 }
 
 int pl_client_list_entries(pl_client *c, uint64_t start, uint32_t page_size,
-                           pl_arena *a, Partsledger__V1__ListEntriesResponse **out) {
+                           pl_arena *a,
+                           Partsledger__V1__ListEntriesResponse **out) {
   Partsledger__V1__ListEntriesRequest req =
       PARTSLEDGER__V1__LIST_ENTRIES_REQUEST__INIT;
   req.start = start;
@@ -381,37 +390,40 @@ int pl_client_get_checkpoint(pl_client *c, pl_arena *a,
   Partsledger__V1__GetCheckpointRequest req =
       PARTSLEDGER__V1__GET_CHECKPOINT_REQUEST__INIT;
   return pl_client_call(c, PL__LEDGER "GetCheckpoint", &req.base,
-                        &partsledger__v1__get_checkpoint_response__descriptor, a,
-                        (ProtobufCMessage **)out);
+                        &partsledger__v1__get_checkpoint_response__descriptor,
+                        a, (ProtobufCMessage **)out);
 }
 
-int pl_client_get_inclusion_proof(pl_client *c, uint64_t index, uint64_t tree_size,
-                                  pl_arena *a,
-                                  Partsledger__V1__GetInclusionProofResponse **out) {
+int pl_client_get_inclusion_proof(
+    pl_client *c, uint64_t index, uint64_t tree_size, pl_arena *a,
+    Partsledger__V1__GetInclusionProofResponse **out) {
   Partsledger__V1__GetInclusionProofRequest req =
       PARTSLEDGER__V1__GET_INCLUSION_PROOF_REQUEST__INIT;
   req.index = index;
   req.tree_size = tree_size;
-  return pl_client_call(c, PL__LEDGER "GetInclusionProof", &req.base,
-                        &partsledger__v1__get_inclusion_proof_response__descriptor,
-                        a, (ProtobufCMessage **)out);
+  return pl_client_call(
+      c, PL__LEDGER "GetInclusionProof", &req.base,
+      &partsledger__v1__get_inclusion_proof_response__descriptor, a,
+      (ProtobufCMessage **)out);
 }
 
-int pl_client_get_consistency_proof(pl_client *c, uint64_t old_size,
-                                    uint64_t new_size, pl_arena *a,
-                                    Partsledger__V1__GetConsistencyProofResponse **out) {
+int pl_client_get_consistency_proof(
+    pl_client *c, uint64_t old_size, uint64_t new_size, pl_arena *a,
+    Partsledger__V1__GetConsistencyProofResponse **out) {
   Partsledger__V1__GetConsistencyProofRequest req =
       PARTSLEDGER__V1__GET_CONSISTENCY_PROOF_REQUEST__INIT;
   req.old_size = old_size;
   req.new_size = new_size;
-  return pl_client_call(c, PL__LEDGER "GetConsistencyProof", &req.base,
-                        &partsledger__v1__get_consistency_proof_response__descriptor,
-                        a, (ProtobufCMessage **)out);
+  return pl_client_call(
+      c, PL__LEDGER "GetConsistencyProof", &req.base,
+      &partsledger__v1__get_consistency_proof_response__descriptor, a,
+      (ProtobufCMessage **)out);
 }
 
 int pl_client_get_log_info(pl_client *c, pl_arena *a,
                            Partsledger__V1__GetLogInfoResponse **out) {
-  Partsledger__V1__GetLogInfoRequest req = PARTSLEDGER__V1__GET_LOG_INFO_REQUEST__INIT;
+  Partsledger__V1__GetLogInfoRequest req =
+      PARTSLEDGER__V1__GET_LOG_INFO_REQUEST__INIT;
   return pl_client_call(c, PL__LEDGER "GetLogInfo", &req.base,
                         &partsledger__v1__get_log_info_response__descriptor, a,
                         (ProtobufCMessage **)out);
@@ -650,7 +662,8 @@ int pl_verify_inclusion(const char *vkey, const char *note, uint64_t index,
 }
 
 int pl_verify_consistency(const char *vkey, const char *old_note,
-                          const char *new_note, const pl_hash *proof, size_t n) {
+                          const char *new_note, const pl_hash *proof,
+                          size_t n) {
   char old_origin[PL_NOTE_NAME_MAX + 1], new_origin[PL_NOTE_NAME_MAX + 1];
   uint64_t old_size, new_size;
   uint8_t old_root[PL_HASH_BYTES], new_root[PL_HASH_BYTES];

@@ -33,6 +33,7 @@ typedef struct pl_client pl_client;
 int pl_client_open(const char *target, pl_client **out);
 void pl_client_close(pl_client *c);
 
+/* Deadline of each call from now on; 0 or less means none. */
 void pl_client_set_timeout_ms(pl_client *c, int64_t ms);
 
 /* gRPC status code of the last call (0 = OK) and the server's message (valid

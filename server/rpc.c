@@ -45,6 +45,15 @@ typedef struct {
   pl__ev ev;
 } pl__tag;
 
+/* What belongs to one worker thread: its LMDB reader, and whether a
+ * snapshot is open on it for the event being handled. The worker ends the
+ * snapshot after the event, never the call: once a handler has handed its
+ * call to the writer, another thread may finish and free it. */
+typedef struct {
+  pl_reader *reader;
+  int open;
+} pl__worker_state;
+
 struct pl_call {
   pl_rpc *rpc;
   const pl_method *method; /* NULL: a generic request (unknown method) */
@@ -55,8 +64,7 @@ struct pl_call {
   grpc_call_details details; /* generic requests only */
   grpc_byte_buffer *payload;
   pl_arena *arena;
-  pl_reader *reader; /* the worker's, while an event is being handled */
-  int reader_open;
+  pl__worker_state *worker; /* the worker handling the current event */
   char *message;     /* status message of a failing reply */
   grpc_byte_buffer *reply;
   grpc_slice status_details;
@@ -177,12 +185,9 @@ static void pl__finish(pl_call *c, grpc_status_code status, const char *message,
   }
 }
 
-/* Answers a handler's return code. */
+/* Answers a handler's return code. With PL_RPC_PENDING the call belongs to
+ * the writer now and must not be touched. */
 static void pl__answer(pl_call *c, int rc, ProtobufCMessage *resp) {
-  if (c->reader_open) {
-    pl_reader_end(c->reader);
-    c->reader_open = 0;
-  }
   if (rc == PL_RPC_PENDING)
     return;
   if (rc == 0) {
@@ -237,9 +242,10 @@ static void pl__follow_pump(pl_call *c) {
     const uint8_t *leaf;
     size_t len;
     uint8_t hash[PL_HASH_BYTES];
-    int rc = pl_reader_begin(c->reader);
+    pl_reader *reader = c->worker->reader;
+    int rc = pl_reader_begin(reader);
     if (rc == 0)
-      rc = pl_reader_leaf(c->reader, c->next, &leaf, &len, hash);
+      rc = pl_reader_leaf(reader, c->next, &leaf, &len, hash);
     if (rc == 0) {
       Partsledger__V1__EntryResponse e = PARTSLEDGER__V1__ENTRY_RESPONSE__INIT;
       e.index = c->next;
@@ -248,7 +254,7 @@ static void pl__follow_pump(pl_call *c) {
       e.leaf_hash.data = hash;
       e.leaf_hash.len = sizeof(hash);
       c->reply = pl__pack(&e.base);
-      pl_reader_end(c->reader);
+      pl_reader_end(reader);
       grpc_op ops[2];
       size_t n = 0;
       memset(ops, 0, sizeof(ops));
@@ -267,11 +273,11 @@ static void pl__follow_pump(pl_call *c) {
       return;
     }
     if (rc != PL_ERANGE) {
-      pl_reader_end(c->reader);
+      pl_reader_end(reader);
       pl__follow_end(c, pl_status_code(rc), pl_strerror(rc));
       return;
     }
-    pl_reader_end(c->reader);
+    pl_reader_end(reader);
     /* At the end: park, unless a commit landed since our snapshot. */
     pthread_mutex_lock(&rpc->lock);
     if (rpc->committed > c->next) {
@@ -411,7 +417,8 @@ static void pl__on_request(pl_call *c, int success) {
   pl__answer(c, rc, resp);
 }
 
-static void pl__on_event(pl_rpc *rpc, pl__tag *t, int success, pl_reader *reader) {
+static void pl__on_event(pl_rpc *rpc, pl__tag *t, int success,
+                         pl__worker_state *ws) {
   pl_call *c = t->call;
   if (c == NULL) { /* the server's shutdown notification */
     pthread_mutex_lock(&rpc->lock);
@@ -420,7 +427,7 @@ static void pl__on_event(pl_rpc *rpc, pl__tag *t, int success, pl_reader *reader
     pthread_mutex_unlock(&rpc->lock);
     return;
   }
-  c->reader = reader;
+  c->worker = ws;
   if (t->ev == PL__EV_REQUEST) {
     pl__on_request(c, success);
     return;
@@ -440,8 +447,8 @@ static void pl__on_event(pl_rpc *rpc, pl__tag *t, int success, pl_reader *reader
 
 static void *pl__worker(void *arg) {
   pl_rpc *rpc = arg;
-  pl_reader *reader = NULL;
-  if (pl_reader_new(rpc->log, &reader) != 0) {
+  pl__worker_state ws = {NULL, 0};
+  if (pl_reader_new(rpc->log, &ws.reader) != 0) {
     fprintf(stderr, "partsledgerd: cannot create an LMDB reader\n");
     abort();
   }
@@ -450,10 +457,15 @@ static void *pl__worker(void *arg) {
         rpc->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     if (ev.type == GRPC_QUEUE_SHUTDOWN)
       break;
-    if (ev.type == GRPC_OP_COMPLETE)
-      pl__on_event(rpc, ev.tag, ev.success, reader);
+    if (ev.type != GRPC_OP_COMPLETE)
+      continue;
+    pl__on_event(rpc, ev.tag, ev.success, &ws);
+    if (ws.open) {
+      pl_reader_end(ws.reader);
+      ws.open = 0;
+    }
   }
-  pl_reader_free(reader);
+  pl_reader_free(ws.reader);
   return NULL;
 }
 
@@ -484,15 +496,16 @@ void pl_call_set_state(pl_call *c, void *state) { c->state = state; }
 void *pl_call_state(pl_call *c) { return c->state; }
 
 pl_reader *pl_call_reader(pl_call *c, int *err) {
-  if (!c->reader_open) {
-    int rc = pl_reader_begin(c->reader);
+  pl__worker_state *ws = c->worker;
+  if (!ws->open) {
+    int rc = pl_reader_begin(ws->reader);
     if (rc != 0) {
       *err = rc;
       return NULL;
     }
-    c->reader_open = 1;
+    ws->open = 1;
   }
-  return c->reader;
+  return ws->reader;
 }
 
 void pl_call_errorf(pl_call *c, const char *fmt, ...) {

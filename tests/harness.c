@@ -12,10 +12,10 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,7 +43,46 @@ struct pl_harness {
   pid_t pid;
   char *paths[PL__MAX_PATHS]; /* handed out by pl_harness_path() */
   size_t n_paths;
+  struct pl_harness *next; /* in the list of live harnesses */
 };
+
+/* Harnesses not yet freed. A case that fails a CHECK returns early and may
+ * never free its harness: at exit, their servers are killed and their
+ * directories removed (the memory is left for a later pl_harness_free(), so
+ * an atexit handler of the test's own can still free it safely). */
+static pl_harness *pl__live;
+
+static void pl__remove_dir(pl_harness *h);
+
+static void pl__at_exit(void) {
+  for (pl_harness *h = pl__live; h != NULL; h = h->next) {
+    if (h->pid != 0) {
+      kill(h->pid, SIGKILL);
+      waitpid(h->pid, NULL, 0);
+      h->pid = 0;
+    }
+    pl__remove_dir(h);
+    h->dir[0] = '\0';
+  }
+}
+
+static void pl__live_add(pl_harness *h) {
+  static int registered;
+  if (!registered) {
+    atexit(pl__at_exit);
+    registered = 1;
+  }
+  h->next = pl__live;
+  pl__live = h;
+}
+
+static void pl__live_remove(pl_harness *h) {
+  for (pl_harness **p = &pl__live; *p != NULL; p = &(*p)->next)
+    if (*p == h) {
+      *p = h->next;
+      return;
+    }
+}
 
 static int64_t pl__now_ms(void) {
   struct timespec ts;
@@ -181,13 +220,17 @@ static int pl__spawn(pl_harness *h) {
   argv[n] = NULL;
 
   fflush(NULL);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
     return PL_EIO;
   if (pid == 0) {
-    /* A test that fails half-way must not leave its server behind (ctest
-     * would wait for the server's end of the output pipe). */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* A test that dies half-way (a crash, a sanitizer abort) must not leave
+     * its server behind: ctest would wait for the server's end of the output
+     * pipe until the timeout. The getppid() check closes the race with a
+     * parent that died before prctl(). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+      _exit(127);
     int fd = open("/dev/null", O_RDONLY);
     if (fd >= 0) {
       dup2(fd, STDIN_FILENO);
@@ -229,8 +272,9 @@ int pl_harness_start(const pl_harness_opts *opts, pl_harness **out) {
   pl_harness *h = calloc(1, sizeof(*h));
   if (h == NULL)
     return PL_ENOMEM;
-  h->ready_timeout_ms =
-      opts != NULL && opts->ready_timeout_ms > 0 ? opts->ready_timeout_ms : 10000;
+  h->ready_timeout_ms = opts != NULL && opts->ready_timeout_ms > 0
+                            ? opts->ready_timeout_ms
+                            : 10000;
   h->origin = strdup(opts != NULL && opts->origin != NULL ? opts->origin
                                                           : PL_HARNESS_ORIGIN);
   if (h->origin == NULL) {
@@ -274,6 +318,7 @@ int pl_harness_start(const pl_harness_opts *opts, pl_harness **out) {
     goto fail;
   pl_hex_encode(pl_key_public(h->admin), PL_PUBLIC_KEY_BYTES, h->admin_hex);
 
+  pl__live_add(h);
   if ((rc = pl__spawn(h)) != 0)
     goto fail;
   *out = h;
@@ -325,6 +370,7 @@ int pl_harness_kill(pl_harness *h) {
 void pl_harness_free(pl_harness *h) {
   if (h == NULL)
     return;
+  pl__live_remove(h);
   if (h->pid != 0)
     pl_harness_kill(h);
   pl__remove_dir(h);
@@ -345,12 +391,16 @@ const char *pl_harness_target(const pl_harness *h) { return h->target; }
 const char *pl_harness_dir(const pl_harness *h) { return h->dir; }
 const char *pl_harness_data_dir(const pl_harness *h) { return h->data_dir; }
 const char *pl_harness_origin(const pl_harness *h) { return h->origin; }
-const char *pl_harness_log_key_path(const pl_harness *h) { return h->log_key_path; }
+const char *pl_harness_log_key_path(const pl_harness *h) {
+  return h->log_key_path;
+}
 const char *pl_harness_admin_key_path(const pl_harness *h) {
   return h->admin_key_path;
 }
 const pl_key *pl_harness_admin_key(const pl_harness *h) { return h->admin; }
-const char *pl_harness_admin_pub_hex(const pl_harness *h) { return h->admin_hex; }
+const char *pl_harness_admin_pub_hex(const pl_harness *h) {
+  return h->admin_hex;
+}
 pid_t pl_harness_pid(const pl_harness *h) { return h->pid; }
 
 const char *pl_harness_path(pl_harness *h, const char *name) {
@@ -454,7 +504,8 @@ int pl_run(const char *const argv[], const char *input, int timeout_ms,
   }
   int fds_open = 2, rc = 0, timed_out = 0;
   int64_t deadline = pl__now_ms() + timeout_ms;
-  struct pollfd p[3] = {{o[0], POLLIN, 0}, {e[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
+  struct pollfd p[3] = {
+      {o[0], POLLIN, 0}, {e[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
 
   while (fds_open > 0 || in_fd >= 0) {
     int64_t left = deadline - pl__now_ms();
@@ -517,7 +568,8 @@ int pl_run(const char *const argv[], const char *input, int timeout_ms,
   if (rc == 0)
     rc = pl__exit_code(status);
   /* Callers get "" rather than NULL for silent output. */
-  if (rc >= 0 && (pl__sink_add(&so, "", 0) != 0 || pl__sink_add(&se, "", 0) != 0))
+  if (rc >= 0 &&
+      (pl__sink_add(&so, "", 0) != 0 || pl__sink_add(&se, "", 0) != 0))
     rc = PL_ENOMEM;
   if (rc >= 0 && out != NULL) {
     *out = so.buf;

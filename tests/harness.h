@@ -14,6 +14,12 @@
  * and keys returned by the accessors belong to the harness and live until
  * pl_harness_free(). Set PL_KEEP_TMP=1 in the environment to keep the
  * directory for inspection.
+ *
+ * A server never outlives its test: it gets SIGKILL when the thread that
+ * started it exits (PR_SET_PDEATHSIG: start servers from the main thread, or
+ * one that outlives them), and at exit every harness not yet freed has its
+ * server killed and its directory removed. The harness functions are not
+ * thread-safe; pl_run() may be called from any thread.
  */
 #ifndef PL_HARNESS_H
 #define PL_HARNESS_H
@@ -58,7 +64,8 @@ int pl_harness_stop(pl_harness *h);
 int pl_harness_kill(pl_harness *h);
 
 /* Stops the server if running (SIGKILL), removes the directory (unless
- * PL_KEEP_TMP is set) and frees everything. pl_harness_free(NULL) is a no-op. */
+ * PL_KEEP_TMP is set) and frees everything. pl_harness_free(NULL) is a no-op.
+ */
 void pl_harness_free(pl_harness *h);
 
 /* "127.0.0.1:PORT" of the running (or last running) server. */

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "client.h"
@@ -84,7 +85,8 @@ static struct res cli_in(const char *input, const char *first, ...) {
   }
   va_list ap;
   va_start(ap, first);
-  for (const char *a = first; a != NULL && n < MAX_ARGS; a = va_arg(ap, const char *))
+  for (const char *a = first; a != NULL && n < MAX_ARGS;
+       a = va_arg(ap, const char *))
     argv[n++] = a;
   va_end(ap);
   argv[n] = NULL;
@@ -110,7 +112,8 @@ static double num(const cJSON *o, const char *name) {
 }
 
 static const char *str(const cJSON *o, const char *name) {
-  const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+  const char *s =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
   return s != NULL ? s : "";
 }
 
@@ -181,6 +184,9 @@ PL_TEST(keygen_enroll_get_list) {
   CHECK_EQ(r.code, 0);
   CHECK_EQ(strlen(r.out), 65);
   char *pub = keep(strndup(r.out, 64));
+  struct stat st;
+  CHECK(stat(key, &st) == 0);
+  CHECK_EQ(st.st_mode & 0777, 0600);
 
   /* keygen never overwrites a key. */
   r = cli("keygen", "--out", key);
@@ -286,7 +292,8 @@ PL_TEST(checkpoint_and_info) {
   CHECK_STR(str(info, "origin"), pl_harness_origin(g_h));
   CHECK_EQ(strlen(str(info, "public_key")), 64);
   const char *vk = str(info, "verifier_key");
-  CHECK(strncmp(vk, pl_harness_origin(g_h), strlen(pl_harness_origin(g_h))) == 0);
+  CHECK(strncmp(vk, pl_harness_origin(g_h), strlen(pl_harness_origin(g_h))) ==
+        0);
 
   r = cli("info");
   CHECK_EQ(r.code, 0);
@@ -295,7 +302,8 @@ PL_TEST(checkpoint_and_info) {
   const char *saved = path("cp.note");
   r = cli("checkpoint", "--out", saved);
   CHECK_EQ(r.code, 0);
-  CHECK(strncmp(r.out, pl_harness_origin(g_h), strlen(pl_harness_origin(g_h))) == 0);
+  CHECK(strncmp(r.out, pl_harness_origin(g_h),
+                strlen(pl_harness_origin(g_h))) == 0);
   char *file = keep(pl_read_file(saved));
   CHECK(file != NULL);
   CHECK_STR(file, r.out);
@@ -347,7 +355,8 @@ PL_TEST(prove_then_verify_offline) {
   CHECK(pl_write_file(proof_path, r.out) == 0);
 
   /* --size must be the size of a checkpoint the prover has. */
-  r = cli("prove", fmt("%lld", idx), "--size", fmt("%.0f", num(doc, "tree_size")));
+  r = cli("prove", fmt("%lld", idx), "--size",
+          fmt("%.0f", num(doc, "tree_size")));
   CHECK_EQ(r.code, 0);
   r = cli("prove", fmt("%lld", idx), "--size", "1");
   CHECK_EQ(r.code, 1);
@@ -381,7 +390,8 @@ PL_TEST(tampered_proof_fails) {
   for (int i = 0; i < 4; i++) {
     const char *pub = new_key(fmt("k%d.key", i));
     CHECK(pub != NULL);
-    CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "auditor", fmt("A%d", i)) >= 0);
+    CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "auditor",
+                 fmt("A%d", i)) >= 0);
   }
   const char *vk = vkey();
   CHECK(vk != NULL);
@@ -424,11 +434,13 @@ PL_TEST(tampered_proof_fails) {
     s[10] = s[10] == 'a' ? 'b' : 'a';
     cJSON_SetValuestring(p, s);
   });
-  TAMPERED("proof_short", cJSON_DeleteItemFromArray(cJSON_GetObjectItem(d, "proof"), 0));
-  TAMPERED("index", cJSON_ReplaceItemInObject(d, "index", cJSON_CreateNumber(2)));
+  TAMPERED("proof_short",
+           cJSON_DeleteItemFromArray(cJSON_GetObjectItem(d, "proof"), 0));
+  TAMPERED("index",
+           cJSON_ReplaceItemInObject(d, "index", cJSON_CreateNumber(2)));
   TAMPERED("tree_size",
-           cJSON_ReplaceItemInObject(d, "tree_size",
-                                     cJSON_CreateNumber(num(d, "tree_size") + 1)));
+           cJSON_ReplaceItemInObject(
+               d, "tree_size", cJSON_CreateNumber(num(d, "tree_size") + 1)));
   TAMPERED("checkpoint", {
     /* A different root line under the same signature. */
     cJSON *cp = cJSON_GetObjectItem(d, "checkpoint");
@@ -437,7 +449,8 @@ PL_TEST(tampered_proof_fails) {
     root_line[0] = root_line[0] == 'A' ? 'B' : 'A';
     cJSON_SetValuestring(cp, s);
   });
-  TAMPERED("type", cJSON_ReplaceItemInObject(d, "type", cJSON_CreateString("bogus")));
+  TAMPERED("type",
+           cJSON_ReplaceItemInObject(d, "type", cJSON_CreateString("bogus")));
   TAMPERED("no_leaf", cJSON_DeleteItemFromObject(d, "leaf"));
 
   /* The right document under another log's key. */
@@ -476,7 +489,8 @@ PL_TEST(consistency_prove_verify) {
   for (int i = 1; i < 5; i++) {
     pub = new_key(fmt("k%d.key", i));
     CHECK(pub != NULL);
-    CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "arbiter", fmt("Arb %d", i)) >= 0);
+    CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "arbiter",
+                 fmt("Arb %d", i)) >= 0);
   }
   const char *vk = vkey();
   CHECK(vk != NULL);
@@ -531,7 +545,8 @@ PL_TEST(consistency_prove_verify) {
   CHECK_EQ(r.code, 1);
 
   bad = json(keep(pl_read_file(with_old)));
-  cJSON_ReplaceItemInObject(bad, "old_size", cJSON_CreateNumber(num(cp, "size") + 1));
+  cJSON_ReplaceItemInObject(bad, "old_size",
+                            cJSON_CreateNumber(num(cp, "size") + 1));
   r = cli("verify", "--vkey", vk, save_json("cons-size.json", bad));
   CHECK_EQ(r.code, 1);
 
@@ -567,13 +582,21 @@ PL_TEST(usage_errors) {
   CHECK_EQ(cli("list", "--bogus").code, 2);
   CHECK_EQ(cli("--timeout", "soon", "info").code, 2);
   CHECK_EQ(cli("keygen").code, 2);
-  CHECK_EQ(cli("enroll", "--key", admin, "--public-key", pub, "--name", "x").code, 2);
+  CHECK_EQ(
+      cli("enroll", "--key", admin, "--public-key", pub, "--name", "x").code,
+      2);
   CHECK_EQ(cli("enroll", "--key", admin, "--public-key", pub, "--role", "king",
-               "--name", "x").code, 2);
-  CHECK_EQ(cli("enroll", "--key", admin, "--public-key", "abcd", "--role", "auditor",
-               "--name", "x").code, 2);
-  CHECK_EQ(cli("enroll", "--key", admin, "--public-key", pub, "--role", "auditor",
-               "--name", "x", "--request-id", "zz").code, 2);
+               "--name", "x")
+               .code,
+           2);
+  CHECK_EQ(cli("enroll", "--key", admin, "--public-key", "abcd", "--role",
+               "auditor", "--name", "x")
+               .code,
+           2);
+  CHECK_EQ(cli("enroll", "--key", admin, "--public-key", pub, "--role",
+               "auditor", "--name", "x", "--request-id", "zz")
+               .code,
+           2);
   CHECK_EQ(cli("prove").code, 2);
   CHECK_EQ(cli("prove", "1", "--consistency", "1").code, 2);
   CHECK_EQ(cli("verify", "proof.json").code, 2);
@@ -590,17 +613,19 @@ PL_TEST(non_admin_enroll_denied) {
   const char *other = new_key("other.key");
   const char *stranger = new_key("stranger.key");
   CHECK(maker != NULL && other != NULL && stranger != NULL);
-  CHECK(enroll(pl_harness_admin_key_path(g_h), maker, "manufacturer", "Maker") >= 0);
+  CHECK(enroll(pl_harness_admin_key_path(g_h), maker, "manufacturer",
+               "Maker") >= 0);
 
   /* An enrolled manufacturer may not enroll anyone. */
-  struct res r = cli("enroll", "--key", path("maker.key"), "--public-key", other,
-                     "--role", "warehouse", "--name", "Other", "--site", "s");
+  struct res r =
+      cli("enroll", "--key", path("maker.key"), "--public-key", other, "--role",
+          "warehouse", "--name", "Other", "--site", "s");
   CHECK_EQ(r.code, 1);
   CHECK(strstr(r.err, "error: PERMISSION_DENIED: ") != NULL);
 
   /* Nor may a key nobody enrolled. */
-  r = cli("enroll", "--key", path("stranger.key"), "--public-key", other, "--role",
-          "warehouse", "--name", "Other", "--site", "s");
+  r = cli("enroll", "--key", path("stranger.key"), "--public-key", other,
+          "--role", "warehouse", "--name", "Other", "--site", "s");
   CHECK_EQ(r.code, 1);
   CHECK(strstr(r.err, "error: PERMISSION_DENIED: ") != NULL);
 
@@ -647,12 +672,14 @@ PL_TEST(follow_streams_entries) {
   for (int i = 0; i < 2; i++) {
     const char *pub = new_key(fmt("k%d.key", i));
     CHECK(pub != NULL);
-    CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "warehouse", fmt("W%d", i)) >= 0);
+    CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "warehouse",
+                 fmt("W%d", i)) >= 0);
   }
   struct res r = cli("--json", "--timeout", "1500", "follow");
   CHECK_EQ(r.code, 0);
   int lines = 0, last = -1;
-  for (char *line = strtok(r.out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+  for (char *line = strtok(r.out, "\n"); line != NULL;
+       line = strtok(NULL, "\n")) {
     cJSON *o = json(line);
     CHECK(o != NULL);
     CHECK_EQ(num(o, "index"), last + 1);
@@ -668,9 +695,10 @@ PL_TEST(follow_streams_entries) {
   /* An entry appended while following shows up without a new call. */
   const char *late = new_key("late.key");
   CHECK(late != NULL);
-  struct late_enroll l = {{PL_CLI_BIN, "--server", pl_harness_target(g_h), "enroll",
-                           "--key", pl_harness_admin_key_path(g_h), "--public-key",
-                           late, "--role", "auditor", "--name", "Latecomer", NULL},
+  struct late_enroll l = {{PL_CLI_BIN, "--server", pl_harness_target(g_h),
+                           "enroll", "--key", pl_harness_admin_key_path(g_h),
+                           "--public-key", late, "--role", "auditor", "--name",
+                           "Latecomer", NULL},
                           -1};
   pthread_t t;
   CHECK(pthread_create(&t, NULL, late_enroll_run, &l) == 0);
@@ -683,8 +711,8 @@ PL_TEST(follow_streams_entries) {
 
 PL_TEST(server_unreachable) {
   cleanup();
-  const char *argv[] = {PL_CLI_BIN, "--server", "127.0.0.1:1", "--timeout", "3000",
-                        "info", NULL};
+  const char *argv[] = {PL_CLI_BIN, "--server", "127.0.0.1:1", "--timeout",
+                        "3000",     "info",     NULL};
   char *out = NULL, *err = NULL;
   int code = pl_run(argv, NULL, 30000, &out, &err);
   keep(out);
