@@ -37,7 +37,6 @@
 #include <grpc/slice.h>
 #include <grpc/support/time.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -79,7 +78,7 @@ static const char bench_usage[] =
     "  --fill N              grow the log to N entries before the reads\n"
     "                        (default 1000000)\n"
     "  --phases LIST         comma list of verify,append,batch,fill,get,proof\n"
-    "                        (default all of them)\n"
+    "                        (default all of them; they always run in this order)\n"
     "  --threads N           sender threads, each with its own completion queue\n"
     "                        (default 1)\n"
     "  --channels N          TCP connections to the server; sender thread t\n"
@@ -122,6 +121,7 @@ typedef struct {
   double p50, p99, max;  /* milliseconds, over successful calls */
   double client_cpu, server_cpu; /* cores' worth used during the phase */
   double machine_cpu;    /* by every process: the rest is someone else's */
+  double steal;          /* CPU the hypervisor gave to other guests */
   double server_top;     /* the busiest server thread, fraction of a core */
   char server_top_name[32];
   uint64_t size_before, size_after;
@@ -297,30 +297,32 @@ static double bench_cpu_secs(void) {
 typedef struct {
   uint64_t t;
   double cpu;
-  unsigned long long busy; /* the whole machine's, in clock ticks */
+  unsigned long long busy, steal; /* the whole machine's, in clock ticks */
   bench_tasks tasks;
 } bench_mark;
 
-/* Ticks that all CPUs spent busy (not idle, not waiting for I/O), from the
- * first line of /proc/stat. */
-static unsigned long long bench_machine_busy(void) {
+/* Ticks that all CPUs spent running something, and ticks the hypervisor
+ * gave to other guests (steal), from the first line of /proc/stat. */
+static void bench_machine_busy(unsigned long long *busy, unsigned long long *steal) {
   unsigned long long v[8] = {0};
+  *busy = *steal = 0;
   FILE *f = fopen("/proc/stat", "r");
   if (f == NULL)
-    return 0;
+    return;
   int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
                  &v[3], &v[4], &v[5], &v[6], &v[7]);
   fclose(f);
   if (n < 4)
-    return 0;
-  /* user nice system idle iowait irq softirq steal: all but idle, iowait. */
-  return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return;
+  /* user nice system idle iowait irq softirq steal */
+  *busy = v[0] + v[1] + v[2] + v[5] + v[6];
+  *steal = v[7];
 }
 
 static void bench_mark_take(const bench *b, bench_mark *m) {
   m->t = bench_now_ns();
   m->cpu = bench_cpu_secs();
-  m->busy = bench_machine_busy();
+  bench_machine_busy(&m->busy, &m->steal);
   bench_tasks_read(b->o.server_pid, &m->tasks);
 }
 
@@ -332,6 +334,7 @@ static void bench_mark_diff(const bench *b, const bench_mark *a, bench_result *r
     return;
   r->client_cpu = (z.cpu - a->cpu) / secs;
   r->machine_cpu = (double)(z.busy - a->busy) / hz / secs;
+  r->steal = (double)(z.steal - a->steal) / hz / secs;
   if (b->o.server_pid <= 0)
     return;
   r->server_cpu = (double)(z.tasks.total - a->tasks.total) / hz / secs;
@@ -1216,6 +1219,7 @@ static void bench_phase_fill(bench *b, bench_result *res) {
   res->client_cpu = cpu.client_cpu;
   res->server_cpu = cpu.server_cpu;
   res->machine_cpu = cpu.machine_cpu;
+  res->steal = cpu.steal;
   res->server_top = cpu.server_top;
   memcpy(res->server_top_name, cpu.server_top_name, sizeof(res->server_top_name));
   res->secs = busy;
@@ -1304,6 +1308,8 @@ static void bench_report_text(const bench *b) {
              r->machine_cpu - r->client_cpu - r->server_cpu);
     else
       printf(", whole machine %.2f cores", r->machine_cpu);
+    if (r->steal >= 0.01)
+      printf(", steal %.2f cores", r->steal);
     printf("\n");
     if (ph != PH_VERIFY && ph != PH_FILL && r->items > 0 && r->secs > 0) {
       double per = r->secs / (double)r->items * 1e6;
@@ -1372,9 +1378,9 @@ static void bench_report_json(const bench *b) {
       printf("\"ratio\":%.3f,", bench_rate(r) / ceiling);
     printf("\"size_before\":%" PRIu64 ",\"size_after\":%" PRIu64 ",\"checked\":%" PRIu64
            ",\"ran_out\":%s,\"sign_secs\":%.2f,\"client_cpu\":%.2f,\"server_cpu\":%.2f,"
-           "\"server_top_thread\":%.2f,\"machine_cpu\":%.2f,",
+           "\"server_top_thread\":%.2f,\"machine_cpu\":%.2f,\"steal\":%.2f,",
            r->size_before, r->size_after, r->checked, r->ran_out ? "true" : "false",
-           r->sign_secs, r->client_cpu, r->server_cpu, r->server_top, r->machine_cpu);
+           r->sign_secs, r->client_cpu, r->server_cpu, r->server_top, r->machine_cpu, r->steal);
     if (r->mem.ok)
       printf("\"server_mem_kb\":{\"rss\":%ld,\"lmdb\":%ld,\"private\":%ld,\"anon\":%ld,"
              "\"peak_rss\":%ld},",
