@@ -50,6 +50,7 @@
 
 #include "arena.h"
 #include "error.h"
+#include "client.h"
 #include "keys.h"
 #include "merkle.h"
 #include "partsledger/v1/ledger.pb-c.h"
@@ -482,7 +483,7 @@ static void *bench_sign_main(void *arg) {
     uint8_t rid[BENCH_REQUEST_ID], pk[PL_PUBLIC_KEY_BYTES], entry[512];
     uint8_t sig[PL_SIGNATURE_BYTES];
     char name[48];
-    randombytes_buf(rid, sizeof(rid));
+    pl_request_id_new(rid);
     randombytes_buf(pk, sizeof(pk));
     snprintf(name, sizeof(name), "bench auditor %zu", s->first + i);
 

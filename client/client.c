@@ -557,6 +557,15 @@ static int64_t pl__now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void pl_request_id_new(uint8_t id[PL__REQUEST_ID_BYTES]) {
+  uint64_t ms = (uint64_t)pl__now_ms();
+  for (int i = 5; i >= 0; i--) {
+    id[i] = (uint8_t)ms;
+    ms >>= 8;
+  }
+  randombytes_buf(id + 6, PL__REQUEST_ID_BYTES - 6);
+}
+
 int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
                    Partsledger__V1__SignedEntry **out) {
   *out = NULL;
@@ -566,7 +575,7 @@ int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
     uint8_t *id = pl_arena_alloc(a, PL__REQUEST_ID_BYTES);
     if (id == NULL)
       return PL_ENOMEM;
-    randombytes_buf(id, PL__REQUEST_ID_BYTES);
+    pl_request_id_new(id);
     e->request_id.data = id;
     e->request_id.len = PL__REQUEST_ID_BYTES;
   }

@@ -81,7 +81,13 @@ int pl_client_health(pl_client *c, int *serving);
 typedef int (*pl_follow_fn)(void *ctx, const Partsledger__V1__EntryResponse *e);
 int pl_client_follow(pl_client *c, uint64_t start, pl_follow_fn fn, void *ctx);
 
-/* Builds a SignedEntry from `e`: fills a random 16-byte request_id when
+/* A new request_id: the current time in milliseconds (48 bits, big-endian)
+ * followed by 80 random bits, like a UUIDv7. The server takes any 16 bytes,
+ * but ids that grow with time land at the end of its idempotency index, so
+ * each append rewrites one page there instead of a random one. */
+void pl_request_id_new(uint8_t id[16]);
+
+/* Builds a SignedEntry from `e`: fills a new request_id (pl_request_id_new) when
  * e->request_id is empty and occurred_at_ms when it is 0, packs the Entry,
  * signs it with `k`. Everything lives in `a`. 0, PL_ENOMEM. */
 int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,

@@ -192,15 +192,17 @@ static int pl__request_lookup(pl_log *log, MDB_txn *txn, const uint8_t *rkey,
 static int pl__append_one(pl_log *log, MDB_txn *parent, pl_append *it,
                           uint64_t index, int genesis) {
   const Partsledger__V1__SignedEntry *se = it->signed_entry;
-  uint8_t rkey[PL_PUBLIC_KEY_BYTES + PL_REQUEST_ID_BYTES];
+  uint8_t rkey[PL_REQUEST_ID_BYTES + PL_PUBLIC_KEY_BYTES];
   MDB_txn *txn = NULL;
   int rc;
 
-  /* Requests are keyed by signer and request_id together, so one actor can
-   * never make another's request look like a duplicate. */
-  memcpy(rkey, se->signer.data, PL_PUBLIC_KEY_BYTES);
-  memcpy(rkey + PL_PUBLIC_KEY_BYTES, it->entry->request_id.data,
-         PL_REQUEST_ID_BYTES);
+  /* Requests are keyed by request_id and signer together, so one actor can
+   * never make another's request look like a duplicate. The request_id comes
+   * first: clients that make it time-ordered (client.h) turn every insert
+   * into an append at the right edge of the B-tree, one page per commit
+   * rather than one random page per entry. */
+  memcpy(rkey, it->entry->request_id.data, PL_REQUEST_ID_BYTES);
+  memcpy(rkey + PL_REQUEST_ID_BYTES, se->signer.data, PL_PUBLIC_KEY_BYTES);
   rc = pl__request_lookup(log, parent, rkey, sizeof(rkey), it);
   if (rc != 0)
     return rc < 0 ? rc : 0;

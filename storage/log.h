@@ -9,7 +9,7 @@
  *           grow, so both tables are written with MDB_APPEND.
  *   meta    "head" -> u64be size || root || signed checkpoint note;
  *           "schema", "origin", "log_key"
- *   request signer || request_id -> u64be index (idempotency)
+ *   request request_id || signer -> u64be index (idempotency)
  *   actor   public key -> ActorRecord (derived state, see kinds.c)
  *
  * One thread writes (pl_log_append); any number read, each through its own

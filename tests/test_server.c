@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -687,10 +688,29 @@ PL_TEST(garbage_never_crashes) {
   env_stop(&e);
 }
 
+/* Client-made request ids sort by time, so the server's idempotency index
+ * grows at its end; the rest of each id is random. */
+PL_TEST(request_ids_grow_with_time) {
+  uint8_t a[16], b[16], c[16];
+  pl_request_id_new(a);
+  pl_request_id_new(c);
+  usleep(3000);
+  pl_request_id_new(b);
+  CHECK(memcmp(a, b, 16) < 0);
+  CHECK(memcmp(a + 6, c + 6, 10) != 0); /* same millisecond, still distinct */
+  uint64_t ms = 0;
+  for (int i = 0; i < 6; i++)
+    ms = (ms << 8) | a[i];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+  CHECK(ms <= now && now - ms < 5000);
+}
+
 PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauthenticated),
              PL_CASE(permission_denied_cases), PL_CASE(malformed_invalid_argument),
              PL_CASE(idempotent_retry), PL_CASE(out_of_range_proofs),
              PL_CASE(append_batch_each_on_its_own), PL_CASE(restart_keeps_everything),
              PL_CASE(kill9_loses_no_acknowledged_entry), PL_CASE(follow_streams_old_and_new),
              PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
-             PL_CASE(garbage_never_crashes))
+             PL_CASE(garbage_never_crashes), PL_CASE(request_ids_grow_with_time))
