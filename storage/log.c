@@ -26,8 +26,28 @@
 #define PL__DEFAULT_MAP ((size_t)64 << 30)
 #define PL__HEAD_FIXED (8 + PL_HASH_BYTES)
 
+/* Complete subtrees at level PL__CACHE_LEVEL and up, kept in memory: every
+ * proof needs the few upper ones, and reading them from LMDB was half of a
+ * proof's cost. Direct-mapped; a slot holds one (level, index) and its hash,
+ * which never changes once committed. Striped locks keep it simple under
+ * any number of readers. */
+#define PL__CACHE_LEVEL 8
+#define PL__CACHE_SLOTS (1u << 16)
+#define PL__CACHE_STRIPES 64
+
+typedef struct {
+  uint64_t tag; /* (index << 6 | level) + 1; 0 = empty */
+  uint8_t hash[PL_HASH_BYTES];
+} pl__cache_slot;
+
+typedef struct pl__node_cache {
+  pthread_mutex_t locks[PL__CACHE_STRIPES];
+  pl__cache_slot slots[PL__CACHE_SLOTS];
+} pl__node_cache;
+
 struct pl_log {
   MDB_env *env;
+  pl__node_cache *cache;
   MDB_dbi leaf, node, meta, request;
   MDB_dbi state[PL__T_COUNT];
   const pl_key *key; /* borrowed from the config; outlives the log */
@@ -43,12 +63,17 @@ struct pl_log {
 struct pl_reader {
   pl_log *log;
   MDB_txn *txn;
+  uint64_t size; /* the snapshot's tree size, read once per snapshot */
+  int have_size;
 };
 
-/* A node source over one transaction, for the merkle.c functions. */
+/* A node source over one transaction, for the merkle.c functions. `cache`
+ * is set for read transactions only: what they see is committed and so can
+ * never change, while the writer's nodes may still be rolled back. */
 typedef struct {
   MDB_txn *txn;
   MDB_dbi dbi;
+  pl__node_cache *cache;
 } pl__nodes;
 
 static int pl__mdb_err(int rc) {
@@ -95,11 +120,44 @@ static int64_t pl__now_ms(void) {
 /* The node table keeps, under each leaf's index, the hashes of every complete
  * subtree that leaf finishes; the level-l subtree number i ends at leaf
  * ((i + 1) << l) - 1 and sits at offset l there. */
+static size_t pl__cache_slot_of(uint64_t tag) {
+  return (size_t)((tag * 0x9e3779b97f4a7c15ull) >> 48) & (PL__CACHE_SLOTS - 1);
+}
+
+static int pl__cache_get(pl__node_cache *c, uint64_t tag, uint8_t out[PL_HASH_BYTES]) {
+  size_t i = pl__cache_slot_of(tag);
+  pthread_mutex_t *lock = &c->locks[i % PL__CACHE_STRIPES];
+  pthread_mutex_lock(lock);
+  int hit = c->slots[i].tag == tag;
+  if (hit)
+    memcpy(out, c->slots[i].hash, PL_HASH_BYTES);
+  pthread_mutex_unlock(lock);
+  return hit;
+}
+
+static void pl__cache_put(pl__node_cache *c, uint64_t tag, const uint8_t h[PL_HASH_BYTES]) {
+  size_t i = pl__cache_slot_of(tag);
+  pthread_mutex_t *lock = &c->locks[i % PL__CACHE_STRIPES];
+  pthread_mutex_lock(lock);
+  c->slots[i].tag = tag;
+  memcpy(c->slots[i].hash, h, PL_HASH_BYTES);
+  pthread_mutex_unlock(lock);
+}
+
+/* The node table keeps, under each leaf's index, the hashes of every complete
+ * subtree that leaf finishes; the level-l subtree number i ends at leaf
+ * ((i + 1) << l) - 1 and sits at offset l there. */
 static int pl__node_read(void *ctx, unsigned level, uint64_t index,
                          uint8_t out[PL_HASH_BYTES]) {
   pl__nodes *nodes = ctx;
   if (level >= 64 || index >= (UINT64_MAX >> level))
     return PL_ERANGE;
+  uint64_t tag = 0;
+  if (nodes->cache != NULL && level >= PL__CACHE_LEVEL && index < (1ull << 57)) {
+    tag = (index << 6 | level) + 1;
+    if (pl__cache_get(nodes->cache, tag, out))
+      return 0;
+  }
   uint8_t k[8];
   pl__be64_put(k, ((index + 1) << level) - 1);
   MDB_val key = {sizeof(k), k}, val;
@@ -112,6 +170,8 @@ static int pl__node_read(void *ctx, unsigned level, uint64_t index,
     return PL_ECORRUPT;
   memcpy(out, (const uint8_t *)val.mv_data + (size_t)level * PL_HASH_BYTES,
          PL_HASH_BYTES);
+  if (tag != 0)
+    pl__cache_put(nodes->cache, tag, out);
   return 0;
 }
 
@@ -178,7 +238,7 @@ static int pl__request_lookup(pl_log *log, MDB_txn *txn, const uint8_t *rkey,
   if (rc != 0 || val.mv_size != 8)
     return rc != 0 ? pl__mdb_err(rc) : PL_ECORRUPT;
   uint64_t index = pl__be64_get(val.mv_data);
-  pl__nodes nodes = {txn, log->node};
+  pl__nodes nodes = {txn, log->node, NULL};
   rc = pl__node_read(&nodes, 0, index, it->leaf_hash);
   if (rc != 0)
     return rc;
@@ -241,7 +301,7 @@ static int pl__append_one(pl_log *log, MDB_txn *parent, pl_append *it,
 
   pl_hash done[65];
   unsigned count;
-  pl__nodes nodes = {txn, log->node};
+  pl__nodes nodes = {txn, log->node, NULL};
   rc = pl_merkle_append(pl__node_read, &nodes, index, it->leaf_hash, done, &count);
   if (rc != 0)
     goto fail;
@@ -274,7 +334,7 @@ fail:
 /* Signs a checkpoint for `size` leaves of `txn` and stores it as the head. */
 static int pl__head_write(pl_log *log, MDB_txn *txn, uint64_t size,
                           pl_head *head) {
-  pl__nodes nodes = {txn, log->node};
+  pl__nodes nodes = {txn, log->node, NULL};
   char body[PL_NOTE_MAX];
   size_t body_len;
   int rc = pl_merkle_root(pl__node_read, &nodes, size, head->root);
@@ -433,7 +493,7 @@ static int pl__head_load(pl_log *log, MDB_txn *txn, char *why, size_t why_len) {
    * must be ours: a cheap tamper check at every start. */
   size_t body_len;
   uint8_t root[PL_HASH_BYTES];
-  pl__nodes nodes = {txn, log->node};
+  pl__nodes nodes = {txn, log->node, NULL};
   rc = pl_merkle_root(pl__node_read, &nodes, log->head.size, root);
   if (rc != 0 || sodium_memcmp(root, log->head.root, PL_HASH_BYTES) != 0 ||
       pl_note_verify(log->vkey, note, note_len, &body_len) != 0) {
@@ -511,10 +571,13 @@ int pl_log_open(const pl_log_config *cfg, pl_log **out, char *why, size_t why_le
   if (rc != 0)
     goto fail;
   log->arena = pl_arena_new(16384);
-  if (log->arena == NULL) {
+  log->cache = calloc(1, sizeof(*log->cache));
+  if (log->arena == NULL || log->cache == NULL) {
     rc = PL_ENOMEM;
     goto fail;
   }
+  for (int i = 0; i < PL__CACHE_STRIPES; i++)
+    pthread_mutex_init(&log->cache->locks[i], NULL);
 
   rc = pl__mdb_err(mdb_env_create(&log->env));
   if (rc != 0)
@@ -581,6 +644,11 @@ void pl_log_close(pl_log *log) {
   if (log->env != NULL)
     mdb_env_close(log->env);
   pl_arena_free(log->arena);
+  if (log->cache != NULL) {
+    for (int i = 0; i < PL__CACHE_STRIPES; i++)
+      pthread_mutex_destroy(&log->cache->locks[i]);
+    free(log->cache);
+  }
   pthread_mutex_destroy(&log->head_lock);
   free(log);
 }
@@ -619,7 +687,10 @@ void pl_reader_free(pl_reader *r) {
   free(r);
 }
 
-int pl_reader_begin(pl_reader *r) { return pl__mdb_err(mdb_txn_renew(r->txn)); }
+int pl_reader_begin(pl_reader *r) {
+  r->have_size = 0;
+  return pl__mdb_err(mdb_txn_renew(r->txn));
+}
 
 void pl_reader_end(pl_reader *r) { mdb_txn_reset(r->txn); }
 
@@ -633,10 +704,17 @@ int pl_reader_head(pl_reader *r, uint64_t *size, uint8_t root[PL_HASH_BYTES],
 }
 
 static int pl__reader_size(pl_reader *r, uint64_t *size) {
-  uint8_t root[PL_HASH_BYTES];
-  const char *note;
-  size_t len;
-  return pl_reader_head(r, size, root, &note, &len);
+  if (!r->have_size) {
+    uint8_t root[PL_HASH_BYTES];
+    const char *note;
+    size_t len;
+    int rc = pl_reader_head(r, &r->size, root, &note, &len);
+    if (rc != 0)
+      return rc;
+    r->have_size = 1;
+  }
+  *size = r->size;
+  return 0;
 }
 
 int pl_reader_leaf(pl_reader *r, uint64_t index, const uint8_t **leaf,
@@ -655,7 +733,7 @@ int pl_reader_leaf(pl_reader *r, uint64_t index, const uint8_t **leaf,
     return rc == MDB_NOTFOUND ? PL_ECORRUPT : pl__mdb_err(rc);
   *leaf = val.mv_data;
   *len = val.mv_size;
-  pl__nodes nodes = {r->txn, r->log->node};
+  pl__nodes nodes = {r->txn, r->log->node, r->log->cache};
   return pl__node_read(&nodes, 0, index, hash);
 }
 
@@ -666,7 +744,7 @@ int pl_reader_root(pl_reader *r, uint64_t size, uint8_t root[PL_HASH_BYTES]) {
     return rc;
   if (size > have)
     return PL_ERANGE;
-  pl__nodes nodes = {r->txn, r->log->node};
+  pl__nodes nodes = {r->txn, r->log->node, r->log->cache};
   return pl_merkle_root(pl__node_read, &nodes, size, root);
 }
 
@@ -678,7 +756,7 @@ int pl_reader_inclusion(pl_reader *r, uint64_t index, uint64_t size,
     return rc;
   if (size > have || index >= size)
     return PL_ERANGE;
-  pl__nodes nodes = {r->txn, r->log->node};
+  pl__nodes nodes = {r->txn, r->log->node, r->log->cache};
   return pl_merkle_inclusion_proof(pl__node_read, &nodes, index, size, out, n);
 }
 
@@ -690,7 +768,7 @@ int pl_reader_consistency(pl_reader *r, uint64_t old_size, uint64_t new_size,
     return rc;
   if (new_size > have || old_size > new_size || old_size == 0)
     return PL_ERANGE;
-  pl__nodes nodes = {r->txn, r->log->node};
+  pl__nodes nodes = {r->txn, r->log->node, r->log->cache};
   return pl_merkle_consistency_proof(pl__node_read, &nodes, old_size, new_size,
                                      out, n);
 }
