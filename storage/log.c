@@ -594,6 +594,11 @@ int pl_log_open(const pl_log_config *cfg, pl_log **out, char *why, size_t why_le
     goto fail;
   }
 
+  /* Reader slots left by a process that was killed would pin old pages and
+   * make the file grow: clear them. */
+  int dead = 0;
+  mdb_reader_check(log->env, &dead);
+
   rc = pl__mdb_err(mdb_txn_begin(log->env, NULL, 0, &txn));
   if (rc != 0)
     goto fail;
