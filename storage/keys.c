@@ -110,6 +110,13 @@ int pl_key_load(const char *path, pl_key **out, char *why, size_t why_len) {
     rc = PL_EKEYFILE;
     goto fail;
   }
+  /* A secret others can read is no longer only ours: refuse it, as ssh
+   * does, rather than sign with it. */
+  if ((st.st_mode & 077) != 0) {
+    pl__why(why, why_len, "%s: readable by group or others (chmod 600 it)", path);
+    rc = PL_EKEYFILE;
+    goto fail;
+  }
   while (have < PL__KEYFILE_READ) {
     ssize_t got = read(fd, buf + have, PL__KEYFILE_READ - have);
     if (got < 0 && errno == EINTR)

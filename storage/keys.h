@@ -27,8 +27,9 @@ int pl_crypto_init(void);
 /* Key pair from a 32-byte seed. 0, PL_ENOMEM. Free with pl_key_free(). */
 int pl_key_from_seed(const uint8_t seed[PL_SEED_BYTES], pl_key **out);
 
-/* Reads a key file: the seed as 64 hex characters, optional trailing newline.
- * 0, PL_EKEYFILE (missing, unreadable or malformed; `why` gets a reason when
+/* Reads a key file: the seed as 64 hex characters, optional trailing newline,
+ * in a file no one but its owner may read or write (mode 0600 or stricter).
+ * 0, PL_EKEYFILE (missing, unreadable, too open or malformed; `why` gets a reason when
  * non-NULL, up to `why_len` bytes), PL_ENOMEM. */
 int pl_key_load(const char *path, pl_key **out, char *why, size_t why_len);
 

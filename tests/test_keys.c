@@ -58,7 +58,7 @@ static int write_file(const char *path, const char *data, size_t n) {
   if (f == NULL)
     return -1;
   ok = fwrite(data, 1, n, f) == n;
-  return fclose(f) == 0 && ok ? 0 : -1;
+  return fclose(f) == 0 && ok && chmod(path, 0600) == 0 ? 0 : -1;
 }
 
 /* ---- cases -------------------------------------------------------------- */
@@ -383,6 +383,12 @@ PL_TEST(key_file_rejects) {
   CHECK_EQ(pl_key_load(t.path, &k, why, sizeof(why)), 0);
   pl_key_free(k);
   k = NULL;
+
+  /* The same good file, readable by others, is refused. */
+  CHECK(chmod(t.path, 0644) == 0);
+  CHECK_EQ(pl_key_load(t.path, &k, why, sizeof(why)), PL_EKEYFILE);
+  CHECK(strstr(why, "chmod 600") != NULL);
+  CHECK(k == NULL);
 
   /* Missing file, a directory, a directory that does not exist. */
   CHECK_EQ(pl_key_load(tmp_file(&t, "missing"), &k, why, sizeof(why)),
