@@ -4,6 +4,7 @@
 #include "writer.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "error.h"
@@ -11,6 +12,8 @@
 /* Entries allowed in the queue before submit pushes back: bounds memory to a
  * few seconds of peak load. */
 #define PL__QUEUE_MAX 200000
+/* Entries in one group commit at most (whole jobs are never split). */
+#define PL__GROUP_MAX 8192
 
 struct pl_writer {
   pl_log *log;
@@ -47,10 +50,23 @@ static void *pl__writer_main(void *arg) {
     pthread_mutex_lock(&w->lock);
     while (w->head == NULL && !w->stopping)
       pthread_cond_wait(&w->ready, &w->lock);
-    pl_writer_job *jobs = w->head;
-    size_t total = w->queued;
-    w->head = w->tail = NULL;
-    w->queued = 0;
+    /* Take whole jobs, up to PL__GROUP_MAX entries: one LMDB transaction
+     * must stay well under its dirty-page limit (MDB_TXN_FULL), and a
+     * bounded group keeps each commit's latency bounded too. */
+    pl_writer_job *jobs = w->head, *last = NULL;
+    size_t total = 0;
+    for (pl_writer_job *j = w->head; j != NULL && (total == 0 || total + j->n <= PL__GROUP_MAX);
+         j = j->next) {
+      total += j->n;
+      last = j;
+    }
+    if (last != NULL) {
+      w->head = last->next;
+      last->next = NULL;
+      if (w->head == NULL)
+        w->tail = NULL;
+    }
+    w->queued -= total;
     pthread_mutex_unlock(&w->lock);
     if (jobs == NULL)
       break; /* stopping, and everything queued is written */
@@ -64,6 +80,12 @@ static void *pl__writer_main(void *arg) {
           w->items[n++] = j->items[i];
       rc = pl_log_append(w->log, w->items, n, &head);
     } else {
+      /* Nothing was written: every entry of the group fails with it. */
+      for (pl_writer_job *j = jobs; j != NULL; j = j->next)
+        for (size_t i = 0; i < j->n; i++) {
+          j->items[i]->err = rc;
+          snprintf(j->items[i]->msg, sizeof(j->items[i]->msg), "%s", pl_strerror(rc));
+        }
       pl_log_head(w->log, &head);
     }
     for (pl_writer_job *j = jobs, *next; j != NULL; j = next) {

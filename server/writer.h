@@ -2,8 +2,9 @@
  * writer.h - the single writer thread and its group commit.
  *
  * Worker threads submit jobs (one per Append or AppendBatch call, entries
- * already decoded and signature-checked). The writer takes everything queued
- * at once, appends it in one LMDB transaction with one fsync, and then calls
+ * already decoded and signature-checked). The writer takes what is queued,
+ * whole jobs up to 8192 entries, appends it in one LMDB transaction with one
+ * fsync, and then calls
  * `done` for every job of the group, on the writer thread, once the group is
  * durable. While it commits, the next group gathers in the queue: that is
  * what makes durable appends cheap under load.

@@ -27,8 +27,8 @@
 #define PL__HEAD_FIXED (8 + PL_HASH_BYTES)
 
 /* Complete subtrees at level PL__CACHE_LEVEL and up, kept in memory: every
- * proof needs the few upper ones, and reading them from LMDB was half of a
- * proof's cost. Direct-mapped; a slot holds one (level, index) and its hash,
+ * proof needs the few upper ones, and reading them from LMDB was about a third
+ * of a proof's cost. Direct-mapped; a slot holds one (level, index) and its hash,
  * which never changes once committed. Striped locks keep it simple under
  * any number of readers. */
 #define PL__CACHE_LEVEL 8

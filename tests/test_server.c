@@ -688,6 +688,57 @@ PL_TEST(garbage_never_crashes) {
   env_stop(&e);
 }
 
+/* Many full batches at once: the writer splits them into bounded groups, and
+ * every entry lands exactly once. */
+typedef struct {
+  const char *target;
+  const pl_key *admin;
+  int ok;
+} batcher;
+
+static void *send_batch(void *arg) {
+  batcher *b = arg;
+  pl_client *c;
+  if (pl_client_open(b->target, &c) != 0)
+    return NULL;
+  pl_client_set_timeout_ms(c, 60000);
+  pl_arena *a = pl_arena_new(1 << 20);
+  Partsledger__V1__SignedEntry **ses = pl_arena_alloc(a, 1000 * sizeof(*ses));
+  for (int i = 0; i < 1000; i++) {
+    uint8_t pk[PL_PUBLIC_KEY_BYTES];
+    randombytes_buf(pk, sizeof(pk));
+    ses[i] = enroll_entry(a, b->admin, pl_arena_dup(a, pk, sizeof(pk)),
+                          PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+  }
+  Partsledger__V1__AppendBatchResponse *r;
+  if (pl_client_append_batch(c, ses, 1000, a, &r) == 0) {
+    b->ok = 1;
+    for (int i = 0; i < 1000; i++)
+      if (r->results[i]->code != 0 || r->results[i]->duplicate)
+        b->ok = 0;
+  }
+  pl_arena_free(a);
+  pl_client_close(c);
+  return NULL;
+}
+
+PL_TEST(concurrent_batches_all_land) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  batcher b[12];
+  pthread_t th[12];
+  for (int i = 0; i < 12; i++) {
+    b[i] = (batcher){pl_harness_target(e.h), pl_harness_admin_key(e.h), 0};
+    CHECK(pthread_create(&th[i], NULL, send_batch, &b[i]) == 0);
+  }
+  for (int i = 0; i < 12; i++)
+    pthread_join(th[i], NULL);
+  for (int i = 0; i < 12; i++)
+    CHECK(b[i].ok);
+  CHECK_EQ(tree_size(&e), 12001);
+  env_stop(&e);
+}
+
 /* Client-made request ids sort by time, so the server's idempotency index
  * grows at its end; the rest of each id is random. */
 PL_TEST(request_ids_grow_with_time) {
@@ -713,4 +764,5 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(append_batch_each_on_its_own), PL_CASE(restart_keeps_everything),
              PL_CASE(kill9_loses_no_acknowledged_entry), PL_CASE(follow_streams_old_and_new),
              PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
-             PL_CASE(garbage_never_crashes), PL_CASE(request_ids_grow_with_time))
+             PL_CASE(garbage_never_crashes), PL_CASE(request_ids_grow_with_time),
+             PL_CASE(concurrent_batches_all_land))
