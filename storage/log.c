@@ -777,3 +777,125 @@ int pl_reader_consistency(pl_reader *r, uint64_t old_size, uint64_t new_size,
   return pl_merkle_consistency_proof(pl__node_read, &nodes, old_size, new_size,
                                      out, n);
 }
+
+/* --- the full check --------------------------------------------------------- */
+
+static int pl__check_leaf(pl_log *log, uint64_t index, const MDB_val *leaf,
+                          char *why, size_t why_len) {
+  Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(NULL, leaf->mv_size, leaf->mv_data);
+  int rc = 0;
+  if (l == NULL || l->index != index || l->signed_entry == NULL) {
+    snprintf(why, why_len, "leaf %llu does not decode as Leaf %llu",
+             (unsigned long long)index, (unsigned long long)index);
+    rc = PL_ECORRUPT;
+  } else {
+    const Partsledger__V1__SignedEntry *se = l->signed_entry;
+    if (se->signer.len != PL_PUBLIC_KEY_BYTES || se->signature.len != PL_SIGNATURE_BYTES ||
+        (index == 0 && memcmp(se->signer.data, log->pk, PL_PUBLIC_KEY_BYTES) != 0) ||
+        pl_entry_verify(se->signer.data, se->entry.data, se->entry.len,
+                        se->signature.data) != 0) {
+      snprintf(why, why_len, "leaf %llu: entry signature does not verify",
+               (unsigned long long)index);
+      rc = PL_ECORRUPT;
+    }
+  }
+  partsledger__v1__leaf__free_unpacked(l, NULL);
+  return rc;
+}
+
+int pl_log_check(pl_log *log, uint64_t *checked, char *why, size_t why_len) {
+  MDB_txn *txn = NULL;
+  MDB_cursor *cur = NULL;
+  pl_hash frontier[64];
+  uint64_t size = 0, i = 0;
+  uint8_t root[PL_HASH_BYTES];
+  MDB_val k, v;
+  int rc;
+
+  *checked = 0;
+  snprintf(why, why_len, "ok");
+  rc = pl__mdb_err(mdb_txn_begin(log->env, NULL, MDB_RDONLY, &txn));
+  if (rc != 0)
+    return rc;
+  const char *note;
+  size_t note_len, body_len;
+  rc = pl__meta_get(log, txn, "head", &v);
+  if (rc == 0)
+    rc = pl__head_decode(&v, &size, root, &note, &note_len);
+  if (rc == 0 && pl_note_verify(log->vkey, note, note_len, &body_len) != 0) {
+    snprintf(why, why_len, "the stored checkpoint is not signed by the log key");
+    rc = PL_ECORRUPT;
+  }
+  if (rc != 0)
+    goto done;
+
+  rc = pl__mdb_err(mdb_cursor_open(txn, log->leaf, &cur));
+  for (int op = MDB_FIRST; rc == 0; op = MDB_NEXT, i++) {
+    int got = mdb_cursor_get(cur, &k, &v, op);
+    if (got == MDB_NOTFOUND)
+      break;
+    if ((rc = pl__mdb_err(got)) != 0)
+      break;
+    if (k.mv_size != 8 || pl__be64_get(k.mv_data) != i || i >= size) {
+      snprintf(why, why_len, "leaf %llu is missing, or a leaf is beyond the head",
+               (unsigned long long)i);
+      rc = PL_ECORRUPT;
+      break;
+    }
+    if ((rc = pl__check_leaf(log, i, &v, why, why_len)) != 0)
+      break;
+
+    /* Recompute the subtrees leaf i completes, from the frontier of
+     * complete subtrees left of it, and compare with the stored row. */
+    pl_hash done[65];
+    unsigned n = 0;
+    pl_merkle_leaf_hash(v.mv_data, v.mv_size, done[n++]);
+    while ((i >> (n - 1)) & 1) {
+      pl_merkle_node_hash(frontier[n - 1], done[n - 1], done[n]);
+      n++;
+    }
+    memcpy(frontier[n - 1], done[n - 1], PL_HASH_BYTES);
+    MDB_val nv;
+    if (mdb_get(txn, log->node, &k, &nv) != 0 || nv.mv_size != n * PL_HASH_BYTES ||
+        memcmp(nv.mv_data, done, nv.mv_size) != 0) {
+      snprintf(why, why_len, "stored tree hashes at leaf %llu do not match the leaves",
+               (unsigned long long)i);
+      rc = PL_ECORRUPT;
+      break;
+    }
+  }
+  if (rc != 0)
+    goto done;
+  if (i != size) {
+    snprintf(why, why_len, "the head says %llu leaves, the log holds %llu",
+             (unsigned long long)size, (unsigned long long)i);
+    rc = PL_ECORRUPT;
+    goto done;
+  }
+  /* The root: the frontier's subtrees, folded from the smallest. */
+  uint8_t acc[PL_HASH_BYTES];
+  int have = 0;
+  for (unsigned l = 0; l < 64; l++) {
+    if (!((size >> l) & 1))
+      continue;
+    if (have)
+      pl_merkle_node_hash(frontier[l], acc, acc);
+    else
+      memcpy(acc, frontier[l], PL_HASH_BYTES);
+    have = 1;
+  }
+  if (!have) /* size 0: the hash of the empty string */
+    crypto_hash_sha256(acc, NULL, 0);
+  if (sodium_memcmp(acc, root, PL_HASH_BYTES) != 0) {
+    snprintf(why, why_len, "the root of the leaves is not the signed root");
+    rc = PL_ECORRUPT;
+    goto done;
+  }
+  *checked = i;
+
+done:
+  if (cur != NULL)
+    mdb_cursor_close(cur);
+  mdb_txn_abort(txn);
+  return rc;
+}

@@ -688,6 +688,23 @@ PL_TEST(garbage_never_crashes) {
   env_stop(&e);
 }
 
+PL_TEST(check_command_on_stored_log) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  Partsledger__V1__AppendResponse *r;
+  for (int i = 0; i < 5; i++)
+    CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, pl_harness_admin_key(e.h)), e.a, &r), 0);
+  CHECK_EQ(pl_harness_stop(e.h), 0);
+  const char *argv[] = {PL_SERVER_BIN, "--check", "--data", pl_harness_data_dir(e.h),
+                        "--log-key", pl_harness_log_key_path(e.h),
+                        "--origin", pl_harness_origin(e.h), NULL};
+  char *out = NULL;
+  CHECK_EQ(pl_run(argv, NULL, 30000, &out, NULL), 0);
+  CHECK(out != NULL && strstr(out, "6 leaves intact") != NULL);
+  free(out);
+  env_stop(&e);
+}
+
 /* Many full batches at once: the writer splits them into bounded groups, and
  * every entry lands exactly once. */
 typedef struct {
@@ -765,4 +782,4 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(kill9_loses_no_acknowledged_entry), PL_CASE(follow_streams_old_and_new),
              PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
              PL_CASE(garbage_never_crashes), PL_CASE(request_ids_grow_with_time),
-             PL_CASE(concurrent_batches_all_land))
+             PL_CASE(concurrent_batches_all_land), PL_CASE(check_command_on_stored_log))
