@@ -137,6 +137,18 @@ static int append1(fixture *f, pl_append *it, pl_head *head) {
   return rc != 0 ? rc : it->err;
 }
 
+/* Appends `n` enrollments of fresh auditor keys, one group each. */
+static int append_auditors(fixture *f, int n, pl_head *head) {
+  for (int i = 0; i < n; i++) {
+    pl_key *k = new_key();
+    int rc = append1(f, enroll(f, f->admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR), head);
+    pl_key_free(k);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
 PL_TEST(genesis_enrolls_admin) {
   fixture f;
   CHECK(fx_init(&f) == 0);
@@ -300,12 +312,7 @@ PL_TEST(reopen_keeps_tree) {
   fixture f;
   CHECK(fx_init(&f) == 0);
   pl_head before, after;
-  for (int i = 0; i < 10; i++) {
-    pl_key *k = new_key();
-    CHECK_EQ(append1(&f, enroll(&f, f.admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
-                     &before), 0);
-    pl_key_free(k);
-  }
+  CHECK_EQ(append_auditors(&f, 10, &before), 0);
   pl_log_close(f.log);
   f.log = NULL;
   CHECK(fx_open(&f) == 0);
@@ -345,49 +352,9 @@ PL_TEST(reopen_refuses_other_identity) {
   fx_done(&f);
 }
 
-/* Rewriting a stored Merkle node behind the log's back is caught at open. */
-PL_TEST(tampered_node_detected) {
-  fixture f;
-  CHECK(fx_init(&f) == 0);
-  pl_head head;
-  for (int i = 0; i < 6; i++) {
-    pl_key *k = new_key();
-    CHECK_EQ(append1(&f, enroll(&f, f.admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
-                     &head), 0);
-    pl_key_free(k);
-  }
-  pl_log_close(f.log);
-  f.log = NULL;
-
-  MDB_env *env;
-  MDB_txn *txn;
-  MDB_dbi dbi;
-  CHECK(mdb_env_create(&env) == 0);
-  mdb_env_set_maxdbs(env, 16);
-  CHECK(mdb_env_open(env, f.dir, 0, 0600) == 0);
-  CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
-  CHECK(mdb_dbi_open(txn, "node", 0, &dbi) == 0);
-  uint8_t k[8] = {0, 0, 0, 0, 0, 0, 0, 3}; /* leaf 3 finishes levels 0..2 */
-  MDB_val key = {8, k}, val;
-  CHECK(mdb_get(txn, dbi, &key, &val) == 0);
-  uint8_t *copy = malloc(val.mv_size);
-  memcpy(copy, val.mv_data, val.mv_size);
-  copy[2 * PL_HASH_BYTES + 5] ^= 1; /* the level-2 subtree: part of every later root */
-  MDB_val nv = {val.mv_size, copy};
-  CHECK(mdb_put(txn, dbi, &key, &nv, 0) == 0);
-  CHECK(mdb_txn_commit(txn) == 0);
-  mdb_env_close(env);
-  free(copy);
-
-  pl_log_config cfg = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26};
-  char why[256];
-  CHECK_EQ(pl_log_open(&cfg, &f.log, why, sizeof(why)), PL_ECORRUPT);
-  CHECK(strstr(why, "checkpoint") != NULL);
-  fx_done(&f);
-}
-
-/* Rewrites one byte of a stored leaf behind the log's back. */
-static int tamper_leaf(const char *dir, uint64_t index, size_t offset) {
+/* Flips one bit of a stored row (table `db`, key = u64be index) behind the
+ * log's back. */
+static int tamper(const char *dir, const char *db, uint64_t index, size_t offset) {
   MDB_env *env;
   MDB_txn *txn;
   MDB_dbi dbi;
@@ -402,7 +369,7 @@ static int tamper_leaf(const char *dir, uint64_t index, size_t offset) {
   if (rc == 0)
     rc = mdb_txn_begin(env, NULL, 0, &txn);
   if (rc == 0)
-    rc = mdb_dbi_open(txn, "leaf", 0, &dbi);
+    rc = mdb_dbi_open(txn, db, 0, &dbi);
   if (rc == 0)
     rc = mdb_get(txn, dbi, &key, &val);
   if (rc == 0 && offset < val.mv_size) {
@@ -419,16 +386,30 @@ static int tamper_leaf(const char *dir, uint64_t index, size_t offset) {
   return rc;
 }
 
+/* Rewriting a stored Merkle node behind the log's back is caught at open. */
+PL_TEST(tampered_node_detected) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  pl_head head;
+  CHECK_EQ(append_auditors(&f, 6, &head), 0);
+  pl_log_close(f.log);
+  f.log = NULL;
+
+  /* Leaf 3 finishes levels 0..2; its level-2 subtree is in every later root. */
+  CHECK_EQ(tamper(f.dir, "node", 3, 2 * PL_HASH_BYTES + 5), 0);
+
+  pl_log_config cfg = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26};
+  char why[256];
+  CHECK_EQ(pl_log_open(&cfg, &f.log, why, sizeof(why)), PL_ECORRUPT);
+  CHECK(strstr(why, "checkpoint") != NULL);
+  fx_done(&f);
+}
+
 PL_TEST(full_check_finds_tampered_leaves) {
   fixture f;
   CHECK(fx_init(&f) == 0);
   pl_head head;
-  for (int i = 0; i < 12; i++) {
-    pl_key *k = new_key();
-    CHECK_EQ(append1(&f, enroll(&f, f.admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
-                     &head), 0);
-    pl_key_free(k);
-  }
+  CHECK_EQ(append_auditors(&f, 12, &head), 0);
   uint64_t checked;
   char why[256];
   CHECK_EQ(pl_log_check(f.log, &checked, why, sizeof(why)), 0);
@@ -439,7 +420,7 @@ PL_TEST(full_check_finds_tampered_leaves) {
   /* integrated_at of leaf 5 off by one: still a valid, signed Leaf, but no
    * longer the one the tree commits to. The cheap check at open (root from
    * the stored subtrees) cannot see it; the full check must. */
-  CHECK_EQ(tamper_leaf(f.dir, 5, 3), 0);
+  CHECK_EQ(tamper(f.dir, "leaf", 5, 3), 0);
   CHECK(fx_open(&f) == 0);
   CHECK_EQ(pl_log_check(f.log, &checked, why, sizeof(why)), PL_ECORRUPT);
   CHECK(strstr(why, "leaf 5") != NULL);
@@ -447,8 +428,8 @@ PL_TEST(full_check_finds_tampered_leaves) {
   f.log = NULL;
 
   /* A byte of leaf 9's signed entry: its signature fails. */
-  CHECK_EQ(tamper_leaf(f.dir, 5, 3), 0); /* undo the first */
-  CHECK_EQ(tamper_leaf(f.dir, 9, 40), 0);
+  CHECK_EQ(tamper(f.dir, "leaf", 5, 3), 0); /* undo the first */
+  CHECK_EQ(tamper(f.dir, "leaf", 9, 40), 0);
   CHECK(fx_open(&f) == 0);
   CHECK_EQ(pl_log_check(f.log, &checked, why, sizeof(why)), PL_ECORRUPT);
   CHECK(strstr(why, "leaf 9") != NULL);
