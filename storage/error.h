@@ -32,7 +32,8 @@
   XX(ECRYPTO, 17, INTERNAL, "cryptographic library failure")                   \
   XX(EKEYFILE, 18, INVALID_ARGUMENT, "key file missing or malformed")          \
   XX(ECONNECT, 19, UNAVAILABLE, "cannot reach the server")                     \
-  XX(EINTERNAL, 20, INTERNAL, "internal error")
+  XX(EINTERNAL, 20, INTERNAL, "internal error")                               \
+  XX(ELOCKED, 21, FAILED_PRECONDITION, "data directory in use by another process")
 
 typedef enum {
   PL_OK = 0,

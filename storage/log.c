@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "arena.h"
@@ -46,6 +49,7 @@ typedef struct pl__node_cache {
 } pl__node_cache;
 
 struct pl_log {
+  int lock_fd; /* flock'ed: one process per data directory */
   MDB_env *env;
   pl__node_cache *cache;
   MDB_dbi leaf, node, meta, request;
@@ -563,6 +567,23 @@ int pl_log_open(const pl_log_config *cfg, pl_log **out, char *why, size_t why_le
   log = calloc(1, sizeof(*log));
   if (log == NULL)
     return PL_ENOMEM;
+  /* LMDB would let a second process write too, but the head, the writer's
+   * order and the signed checkpoints belong to one process: hold the
+   * directory exclusively. */
+  char lock_path[4096];
+  snprintf(lock_path, sizeof(lock_path), "%s/partsledger.lock", cfg->dir);
+  log->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (log->lock_fd < 0 || flock(log->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    int busy = log->lock_fd >= 0 && errno == EWOULDBLOCK;
+    if (busy)
+      snprintf(why, why_len, "the data directory is in use by another process");
+    else
+      snprintf(why, why_len, "cannot lock %s: %s", lock_path, strerror(errno));
+    if (log->lock_fd >= 0)
+      close(log->lock_fd);
+    free(log);
+    return busy ? PL_ELOCKED : PL_EIO;
+  }
   pthread_mutex_init(&log->head_lock, NULL);
   log->key = cfg->log_key;
   snprintf(log->origin, sizeof(log->origin), "%s", cfg->origin);
@@ -655,6 +676,7 @@ void pl_log_close(pl_log *log) {
     free(log->cache);
   }
   pthread_mutex_destroy(&log->head_lock);
+  close(log->lock_fd); /* releases the directory */
   free(log);
 }
 

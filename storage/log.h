@@ -68,8 +68,9 @@ typedef struct {
 /* Opens (creating when needed) the log in cfg->dir. On an empty directory it
  * writes the genesis leaf: an ActorEnrolled of cfg->admin_key as admin,
  * signed by the log key. An existing log must have been made with the same
- * origin and log key. 0, PL_EINVAL (bad config; `why` says which), PL_EIO,
- * PL_ECORRUPT, PL_ENOMEM. */
+ * origin and log key. The directory is held exclusively until close: a
+ * second open, from any process, fails with PL_ELOCKED. 0, PL_EINVAL (bad
+ * config; `why` says which), PL_ELOCKED, PL_EIO, PL_ECORRUPT, PL_ENOMEM. */
 int pl_log_open(const pl_log_config *cfg, pl_log **out, char *why, size_t why_len);
 
 /* Closes the environment. No reader or append may be in progress. */
@@ -134,7 +135,7 @@ int pl_reader_consistency(pl_reader *r, uint64_t old_size, uint64_t new_size,
                           pl_hash *out, size_t *n);
 
 /* The full tamper check: rebuilds the tree from the leaves alone and checks
- * everything stored against it, in one snapshot (safe while a server runs):
+ * everything stored against it, in one read snapshot:
  * leaves are numbered 0..size-1 with no gap, each Leaf decodes with its own
  * index, its entry signature verifies (leaf 0's by the log key), every stored
  * subtree hash equals the one recomputed from the leaf bytes, the root equals

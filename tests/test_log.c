@@ -343,6 +343,18 @@ PL_TEST(reopen_refuses_other_identity) {
   CHECK_EQ(pl_log_open(&cfg2, &f.log, why, sizeof(why)), PL_EINVAL);
   CHECK(strstr(why, "log key") != NULL);
   pl_key_free(other);
+  /* While one log holds the directory, a second open is refused. */
+  pl_log_config same = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26};
+  pl_log *first = NULL, *second = NULL;
+  CHECK_EQ(pl_log_open(&same, &first, why, sizeof(why)), 0);
+  CHECK_EQ(pl_log_open(&same, &second, why, sizeof(why)), PL_ELOCKED);
+  CHECK(strstr(why, "in use") != NULL);
+  CHECK(second == NULL);
+  pl_log_close(first);
+  CHECK_EQ(pl_log_open(&same, &second, why, sizeof(why)), 0); /* released */
+  pl_log_close(second);
+  f.log = NULL;
+
   /* A new directory with no admin key cannot start a log. */
   char dir2[300];
   snprintf(dir2, sizeof(dir2), "%s/new", f.dir);

@@ -705,6 +705,23 @@ PL_TEST(check_command_on_stored_log) {
   env_stop(&e);
 }
 
+/* A second server on the same data directory must refuse to start, not
+ * write beside the first. */
+PL_TEST(second_server_on_same_data_refused) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const char *argv[] = {PL_SERVER_BIN, "--data", pl_harness_data_dir(e.h),
+                        "--listen", "127.0.0.1:0",
+                        "--log-key", pl_harness_log_key_path(e.h),
+                        "--origin", pl_harness_origin(e.h), NULL};
+  char *err = NULL;
+  CHECK_EQ(pl_run(argv, NULL, 30000, NULL, &err), 1);
+  CHECK(err != NULL && strstr(err, "in use by another process") != NULL);
+  free(err);
+  CHECK_EQ(tree_size(&e), 1); /* the first one serves on */
+  env_stop(&e);
+}
+
 /* Many full batches at once: the writer splits them into bounded groups, and
  * every entry lands exactly once. */
 typedef struct {
@@ -782,4 +799,5 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(kill9_loses_no_acknowledged_entry), PL_CASE(follow_streams_old_and_new),
              PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
              PL_CASE(garbage_never_crashes), PL_CASE(request_ids_grow_with_time),
-             PL_CASE(concurrent_batches_all_land), PL_CASE(check_command_on_stored_log))
+             PL_CASE(concurrent_batches_all_land), PL_CASE(check_command_on_stored_log),
+             PL_CASE(second_server_on_same_data_refused))
