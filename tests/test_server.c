@@ -705,6 +705,62 @@ PL_TEST(check_command_on_stored_log) {
   env_stop(&e);
 }
 
+/* A full LMDB map: appends fail with RESOURCE_EXHAUSTED and change nothing,
+ * reads go on, and everything acknowledged is still there after a restart. */
+PL_TEST(full_map_is_resource_exhausted) {
+  env e;
+  static const char *const small[] = {"--map-size", "16", NULL};
+  pl_harness_opts opts = {NULL, small, 0};
+  memset(&e, 0, sizeof(e));
+  CHECK(pl_crypto_init() == 0);
+  CHECK_EQ(pl_harness_start(&opts, &e.h), 0);
+  CHECK_EQ(pl_client_open(pl_harness_target(e.h), &e.c), 0);
+  e.a = pl_arena_new(1 << 20);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  uint64_t acked = 0;
+  int full = 0;
+  for (int round = 0; round < 200 && !full; round++) {
+    pl_arena_reset(e.a);
+    Partsledger__V1__SignedEntry *ses[500];
+    for (int i = 0; i < 500; i++)
+      ses[i] = fresh_enroll(&e, admin);
+    Partsledger__V1__AppendBatchResponse *r;
+    CHECK_EQ(pl_client_append_batch(e.c, ses, 500, e.a, &r), 0);
+    for (size_t i = 0; i < r->n_results; i++) {
+      if (r->results[i]->code == GRPC_STATUS_OK)
+        acked++;
+      else {
+        CHECK_EQ(r->results[i]->code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+        full = 1;
+      }
+    }
+  }
+  CHECK(full);
+  CHECK_EQ(tree_size(&e), acked + 1);
+  /* A whole group fails together; single entries may still fit. Fill the
+   * rest one by one until the map refuses even one. */
+  Partsledger__V1__AppendResponse *one;
+  int rc = 0;
+  for (int i = 0; i < 20000 && rc == 0; i++) {
+    if (i % 256 == 0)
+      pl_arena_reset(e.a);
+    rc = pl_client_append(e.c, fresh_enroll(&e, admin), e.a, &one);
+    if (rc == 0)
+      acked++;
+  }
+  CHECK_EQ(rc, PL_EFULL);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_RESOURCE_EXHAUSTED);
+  CHECK_EQ(tree_size(&e), acked + 1);
+  CHECK_EQ(pl_harness_stop(e.h), 0);
+  CHECK_EQ(pl_harness_restart(e.h), 0);
+  CHECK_EQ(env_reconnect(&e), 0);
+  CHECK_EQ(tree_size(&e), acked + 1);
+  Partsledger__V1__EntryResponse *got;
+  CHECK_EQ(pl_client_get_entry(e.c, acked, e.a, &got), 0);
+  fprintf(stderr, "a 16 MiB map held %llu entries\n", (unsigned long long)acked + 1);
+  env_stop(&e);
+}
+
 /* A second server on the same data directory must refuse to start, not
  * write beside the first. */
 PL_TEST(second_server_on_same_data_refused) {
@@ -800,4 +856,5 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
              PL_CASE(garbage_never_crashes), PL_CASE(request_ids_grow_with_time),
              PL_CASE(concurrent_batches_all_land), PL_CASE(check_command_on_stored_log),
-             PL_CASE(second_server_on_same_data_refused))
+             PL_CASE(second_server_on_same_data_refused),
+             PL_CASE(full_map_is_resource_exhausted))
