@@ -151,9 +151,10 @@ static grpc_byte_buffer *pl__pack(const ProtobufCMessage *m) {
 }
 
 /* Sends the reply (a message when status is OK) and the status, and asks to
- * hear when the call is over (DONE). */
-static void pl__finish(pl_call *c, grpc_status_code status, const char *message,
-                       const ProtobufCMessage *resp) {
+ * hear when the call is over (DONE). Returns 0 when the batch started; else
+ * a unary call has been freed, and a Follow stream is left to its caller. */
+static int pl__finish(pl_call *c, grpc_status_code status, const char *message,
+                      const ProtobufCMessage *resp) {
   grpc_op ops[4];
   size_t n = 0;
   memset(ops, 0, sizeof(ops));
@@ -178,11 +179,12 @@ static void pl__finish(pl_call *c, grpc_status_code status, const char *message,
     ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
   }
   grpc_call_error err = grpc_call_start_batch(c->call, ops, n, &c->t_done, NULL);
-  if (err != GRPC_CALL_OK) {
-    fprintf(stderr, "partsledgerd: cannot send a reply (%d)\n", (int)err);
-    if (c->method == NULL || c->method->kind != PL_METHOD_FOLLOW)
-      pl__call_free(c);
-  }
+  if (err == GRPC_CALL_OK)
+    return 0;
+  fprintf(stderr, "partsledgerd: cannot send a reply (%d)\n", (int)err);
+  if (c->method == NULL || c->method->kind != PL_METHOD_FOLLOW)
+    pl__call_free(c);
+  return -1;
 }
 
 /* Answers a handler's return code. With PL_RPC_PENDING the call belongs to
@@ -224,8 +226,8 @@ static int pl__decode(pl_call *c, ProtobufCMessage **req) {
 
 static void pl__follow_end(pl_call *c, grpc_status_code status, const char *msg) {
   c->ending = 1;
-  c->refs++;
-  pl__finish(c, status, msg, NULL);
+  if (pl__finish(c, status, msg, NULL) == 0)
+    c->refs++; /* DONE will come */
 }
 
 /* Sends the next entry, or parks the stream at the end of the log. Called
