@@ -134,10 +134,10 @@ typedef struct {
 } bench_result;
 
 /* The methods called, and their registration on each channel. */
-enum { M_APPEND, M_BATCH, M_GET, M_PROOF, M_CHECKPOINT, M_COUNT };
+enum { M_APPEND, M_BATCH, M_GET, M_PROOF, M_COUNT };
 static const char *const bench_method_paths[M_COUNT] = {
     BENCH_SERVICE "Append", BENCH_SERVICE "AppendBatch", BENCH_SERVICE "GetEntry",
-    BENCH_SERVICE "GetInclusionProof", BENCH_SERVICE "GetCheckpoint"};
+    BENCH_SERVICE "GetInclusionProof"};
 
 typedef struct {
   grpc_channel *ch;
@@ -353,94 +353,30 @@ static void bench_mark_diff(const bench *b, const bench_mark *a, bench_result *r
   }
 }
 
-/* ---- one synchronous call, for setup (log size, checkpoint) ----------- */
-
-/* Runs one unary call to completion. On OK the reply bytes go to *resp (to
- * unref); otherwise msg gets the status and its details. Returns the status
- * (or -1 when the call could not run). */
-static int bench_call_sync(bench *b, int method, const uint8_t *req, size_t len,
-                           grpc_slice *resp, char *msg, size_t msg_len) {
-  grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
-  gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                       gpr_time_from_seconds(BENCH_DEADLINE_S, GPR_TIMESPAN));
-  grpc_call *call = grpc_channel_create_registered_call(
-      b->chan[0].ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, b->chan[0].m[method], deadline, NULL);
-  grpc_slice s = grpc_slice_from_copied_buffer((const char *)req, len);
-  grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&s, 1), *recv = NULL;
-  grpc_slice_unref(s);
-  grpc_metadata_array md0, md1;
-  grpc_metadata_array_init(&md0);
-  grpc_metadata_array_init(&md1);
-  grpc_status_code status = GRPC_STATUS_UNKNOWN;
-  grpc_slice details = grpc_empty_slice();
-  grpc_op ops[6];
-  memset(ops, 0, sizeof(ops));
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[1].op = GRPC_OP_SEND_MESSAGE;
-  ops[1].data.send_message.send_message = send;
-  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-  ops[3].data.recv_initial_metadata.recv_initial_metadata = &md0;
-  ops[4].op = GRPC_OP_RECV_MESSAGE;
-  ops[4].data.recv_message.recv_message = &recv;
-  ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-  ops[5].data.recv_status_on_client.trailing_metadata = &md1;
-  ops[5].data.recv_status_on_client.status = &status;
-  ops[5].data.recv_status_on_client.status_details = &details;
-  int rc = -1;
-  if (grpc_call_start_batch(call, ops, 6, call, NULL) == GRPC_CALL_OK) {
-    grpc_event ev = grpc_completion_queue_pluck(cq, call, gpr_inf_future(GPR_CLOCK_REALTIME),
-                                                NULL);
-    rc = ev.success ? (int)status : -1;
-  }
-  if (rc == GRPC_STATUS_OK && recv == NULL)
-    rc = -1;
-  if (rc == GRPC_STATUS_OK) {
-    grpc_byte_buffer_reader r;
-    grpc_byte_buffer_reader_init(&r, recv);
-    *resp = grpc_byte_buffer_reader_readall(&r);
-    grpc_byte_buffer_reader_destroy(&r);
-  } else {
-    snprintf(msg, msg_len, "status %d: %.*s", rc, (int)GRPC_SLICE_LENGTH(details),
-             (const char *)GRPC_SLICE_START_PTR(details));
-  }
-  grpc_slice_unref(details);
-  grpc_metadata_array_destroy(&md0);
-  grpc_metadata_array_destroy(&md1);
-  grpc_byte_buffer_destroy(send);
-  if (recv != NULL)
-    grpc_byte_buffer_destroy(recv);
-  grpc_call_unref(call);
-  grpc_completion_queue_shutdown(cq);
-  grpc_completion_queue_destroy(cq);
-  return rc;
-}
+/* ---- setup calls, through the client library -------------------------- */
 
 /* The log's current size and root, from GetCheckpoint. 0 or -1. */
 static int bench_head(bench *b, uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
-  char msg[512];
-  grpc_slice resp;
-  int st = bench_call_sync(b, M_CHECKPOINT, (const uint8_t *)"", 0, &resp, msg,
-                           sizeof(msg));
-  if (st != GRPC_STATUS_OK) {
-    bench_note("GetCheckpoint failed: %s", msg);
-    return -1;
-  }
-  Partsledger__V1__GetCheckpointResponse *r =
-      partsledger__v1__get_checkpoint_response__unpack(NULL, GRPC_SLICE_LENGTH(resp),
-                                                       GRPC_SLICE_START_PTR(resp));
-  grpc_slice_unref(resp);
+  pl_client *c = NULL;
+  pl_arena *a = pl_arena_new(0);
+  Partsledger__V1__GetCheckpointResponse *r = NULL;
+  const char *msg = "out of memory";
   int rc = -1;
-  if (r != NULL && r->root_hash.len == PL_HASH_BYTES) {
-    *size = r->size;
-    if (root != NULL)
-      memcpy(root, r->root_hash.data, PL_HASH_BYTES);
-    rc = 0;
-  } else {
-    bench_note("GetCheckpoint: cannot decode the reply");
+  if (a != NULL && pl_client_open(b->o.server, &c) == 0) {
+    pl_client_set_timeout_ms(c, (int64_t)BENCH_DEADLINE_S * 1000);
+    if (pl_client_get_checkpoint(c, a, &r) == 0 && r->root_hash.len == PL_HASH_BYTES) {
+      *size = r->size;
+      if (root != NULL)
+        memcpy(root, r->root_hash.data, PL_HASH_BYTES);
+      rc = 0;
+    } else {
+      pl_client_last_status(c, &msg);
+    }
   }
-  if (r != NULL)
-    partsledger__v1__get_checkpoint_response__free_unpacked(r, NULL);
+  if (rc != 0)
+    bench_note("GetCheckpoint failed: %s", msg);
+  pl_client_close(c);
+  pl_arena_free(a);
   return rc;
 }
 

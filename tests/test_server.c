@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "grpc/health/v1/health.pb-c.h"
 #include "harness.h"
 #include "note.h"
 #include "test.h"
@@ -341,8 +342,13 @@ PL_TEST(out_of_range_proofs) {
   CHECK_EQ(pl_client_get_consistency_proof(e.c, 0, 1, e.a, &cp), PL_EINVAL);
   CHECK_EQ(pl_client_get_entry(e.c, 1, e.a, &got), PL_ERANGE);
   CHECK_EQ(pl_client_get_entry(e.c, UINT64_MAX, e.a, &got), PL_ERANGE);
+  CHECK_EQ(pl_client_get_consistency_proof(e.c, 2, 1, e.a, &cp), PL_ERANGE);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_OUT_OF_RANGE);
   CHECK_EQ(pl_client_get_consistency_proof(e.c, 1, 1, e.a, &cp), 0);
   CHECK_EQ(cp->n_hashes, 0);
+  Partsledger__V1__ListEntriesResponse *list;
+  CHECK_EQ(pl_client_list_entries(e.c, 0, 1001, e.a, &list), PL_EINVAL);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_INVALID_ARGUMENT);
   env_stop(&e);
 }
 
@@ -643,6 +649,18 @@ PL_TEST(unknown_method_unimplemented) {
   int serving = 0;
   CHECK_EQ(pl_client_health(e.c, &serving), 0);
   CHECK(serving);
+  /* The health standard: a service the server does not know is NOT_FOUND. */
+  Grpc__Health__V1__HealthCheckRequest hreq = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  hreq.service = "no.such.Service";
+  CHECK_EQ(pl_client_call(e.c, "/grpc.health.v1.Health/Check", &hreq.base,
+                          &grpc__health__v1__health_check_response__descriptor, e.a,
+                          &resp), PL_ENOTFOUND);
+  hreq.service = "partsledger.v1.Ledger";
+  CHECK_EQ(pl_client_call(e.c, "/grpc.health.v1.Health/Check", &hreq.base,
+                          &grpc__health__v1__health_check_response__descriptor, e.a,
+                          &resp), 0);
+  CHECK_EQ(((Grpc__Health__V1__HealthCheckResponse *)resp)->status,
+           GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
   env_stop(&e);
 }
 
