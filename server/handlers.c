@@ -4,8 +4,8 @@
  *
  * Handlers turn requests into storage calls and answer errors where they
  * find them (pl_call_errorf + a PL_E* return). Appends are checked here, on
- * the worker (decoding, sizes, signatures: the expensive part, in parallel),
- * then handed to the single writer; `resume` builds their reply once the
+ * the workers (decoding, sizes, signatures: the expensive part, in
+ * parallel), then handed to the single writer; `resume` builds their reply once the
  * writer has made them durable. Depends on rpc.h and storage/ only.
  */
 #include <string.h>
@@ -461,26 +461,26 @@ static int pl__health_check(pl_call *c, const ProtobufCMessage *m,
 
 const pl_method pl_methods[] = {
     {PL__LEDGER "Append", &partsledger__v1__append_request__descriptor,
-     PL_METHOD_UNARY, pl__append, pl__append_resume, 64},
+     PL_METHOD_UNARY, pl__append, pl__append_resume, 64, 1},
     {PL__LEDGER "AppendBatch", &partsledger__v1__append_batch_request__descriptor,
-     PL_METHOD_UNARY, pl__append_batch, pl__append_batch_resume, 16},
+     PL_METHOD_UNARY, pl__append_batch, pl__append_batch_resume, 16, 1},
     {PL__LEDGER "GetEntry", &partsledger__v1__get_entry_request__descriptor,
-     PL_METHOD_UNARY, pl__get_entry, NULL, 64},
+     PL_METHOD_UNARY, pl__get_entry, NULL, 64, 0},
     {PL__LEDGER "ListEntries", &partsledger__v1__list_entries_request__descriptor,
-     PL_METHOD_UNARY, pl__list_entries, NULL, 8},
+     PL_METHOD_UNARY, pl__list_entries, NULL, 8, 1},
     {PL__LEDGER "GetCheckpoint", &partsledger__v1__get_checkpoint_request__descriptor,
-     PL_METHOD_UNARY, pl__get_checkpoint, NULL, 8},
+     PL_METHOD_UNARY, pl__get_checkpoint, NULL, 8, 0},
     {PL__LEDGER "GetInclusionProof",
      &partsledger__v1__get_inclusion_proof_request__descriptor, PL_METHOD_UNARY,
-     pl__get_inclusion_proof, NULL, 64},
+     pl__get_inclusion_proof, NULL, 64, 0},
     {PL__LEDGER "GetConsistencyProof",
      &partsledger__v1__get_consistency_proof_request__descriptor, PL_METHOD_UNARY,
-     pl__get_consistency_proof, NULL, 8},
+     pl__get_consistency_proof, NULL, 8, 0},
     {PL__LEDGER "GetLogInfo", &partsledger__v1__get_log_info_request__descriptor,
-     PL_METHOD_UNARY, pl__get_log_info, NULL, 4},
+     PL_METHOD_UNARY, pl__get_log_info, NULL, 4, 0},
     {PL__LEDGER "Follow", &partsledger__v1__follow_request__descriptor,
-     PL_METHOD_FOLLOW, NULL, NULL, 8},
+     PL_METHOD_FOLLOW, NULL, NULL, 8, 0},
     {"/grpc.health.v1.Health/Check", &grpc__health__v1__health_check_request__descriptor,
-     PL_METHOD_UNARY, pl__health_check, NULL, 4},
+     PL_METHOD_UNARY, pl__health_check, NULL, 4, 0},
 };
 const size_t pl_methods_count = sizeof(pl_methods) / sizeof(pl_methods[0]);

@@ -4,9 +4,10 @@
  *
  * rpc.c owns the completion-queue loop and every grpc_call_start_batch;
  * handlers.c holds the method table and turns requests into storage calls.
- * A handler runs on a worker thread with the call's arena and the worker's
- * LMDB reader; it answers at once, or hands the call to the writer and is
- * resumed (again on a worker) once the writer has made its entries durable.
+ * A handler runs on the poller thread, or on a worker when its method is
+ * offloaded, with the call's arena and that thread's LMDB reader; it answers
+ * at once, or hands the call to the writer and is resumed (on the poller)
+ * once the writer has made its entries durable.
  */
 #ifndef PL_RPC_H
 #define PL_RPC_H
@@ -37,6 +38,7 @@ typedef struct {
   pl_handler_fn handle;                     /* unary: first pass */
   pl_handler_fn resume;                     /* after the writer, or NULL */
   int posted;                               /* requests kept posted */
+  int offload;  /* run on a worker, not the poller (signatures, long pages) */
 } pl_method;
 
 /* handlers.c: the method table. */
@@ -45,7 +47,7 @@ extern const size_t pl_methods_count;
 
 typedef struct {
   const char *listen;  /* "127.0.0.1:50051"; port 0 picks a free one */
-  int workers;         /* worker threads (>= 1) */
+  int workers;         /* worker threads for offloaded calls (>= 1) */
 } pl_rpc_config;
 
 /* Starts serving. The bound port goes to *port. 0, PL_EINVAL (cannot bind),

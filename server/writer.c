@@ -143,13 +143,19 @@ int pl_writer_submit(pl_writer *w, pl_writer_job *job) {
 }
 
 void pl_writer_stop(pl_writer *w) {
-  if (w == NULL)
-    return;
   pthread_mutex_lock(&w->lock);
+  int running = !w->stopping;
   w->stopping = 1;
   pthread_cond_signal(&w->ready);
   pthread_mutex_unlock(&w->lock);
-  pthread_join(w->thread, NULL);
+  if (running)
+    pthread_join(w->thread, NULL);
+}
+
+void pl_writer_free(pl_writer *w) {
+  if (w == NULL)
+    return;
+  pl_writer_stop(w);
   pthread_cond_destroy(&w->ready);
   pthread_mutex_destroy(&w->lock);
   free(w->items);

@@ -39,7 +39,11 @@ int pl_writer_start(pl_log *log, pl_writer_done_fn done,
  * (the caller answers RESOURCE_EXHAUSTED and the client retries). */
 int pl_writer_submit(pl_writer *w, pl_writer_job *job);
 
-/* Commits everything still queued, then stops and frees the writer. */
+/* Commits everything still queued and stops the thread; later submits get
+ * PL_EBUSY. Calls from more than one thread must not overlap. */
 void pl_writer_stop(pl_writer *w);
+
+/* Stops the writer if it still runs, and frees it. */
+void pl_writer_free(pl_writer *w);
 
 #endif /* PL_WRITER_H */
