@@ -30,12 +30,15 @@
 #define PL__HEAD_FIXED (8 + PL_HASH_BYTES)
 
 /* Complete subtrees at level PL__CACHE_LEVEL and up, kept in memory: every
- * proof needs the few upper ones, and reading them from LMDB was about a third
- * of a proof's cost. Direct-mapped; a slot holds one (level, index) and its hash,
- * which never changes once committed. Striped locks keep it simple under
- * any number of readers. */
-#define PL__CACHE_LEVEL 8
-#define PL__CACHE_SLOTS (1u << 16)
+ * proof needs one per level, and each read from LMDB is a descent from the
+ * root with its cache misses. Level 4 and up is 1/8 of the leaf count: 125k
+ * nodes at 1M entries, which the 2^18 slots (10 MiB) hold; past that, nodes
+ * share slots, the last one read wins, and LMDB serves the rest.
+ * Direct-mapped; a slot holds one (level, index) and its hash, which never
+ * changes once committed. Striped locks keep it simple under any number of
+ * readers. */
+#define PL__CACHE_LEVEL 4
+#define PL__CACHE_SLOTS (1u << 18)
 #define PL__CACHE_STRIPES 64
 
 typedef struct {
@@ -60,6 +63,10 @@ struct pl_log {
   uint8_t pk[PL_PUBLIC_KEY_BYTES];
   int64_t last_integrated_ms; /* writer only: keeps integrated_at monotonic */
   pl_arena *arena;            /* writer only: reset for every entry */
+  /* Writer only: the cacheable nodes the group being written finished,
+   * put in the cache once it commits, so proofs find them at once. */
+  pl__cache_slot *fresh;
+  size_t nfresh, capfresh;
   pthread_mutex_t head_lock;  /* guards head for pl_log_head() */
   pl_head head;
 };
@@ -69,6 +76,9 @@ struct pl_reader {
   MDB_txn *txn;
   uint64_t size; /* the snapshot's tree size, read once per snapshot */
   int have_size;
+  /* The ragged right edge of the last size proved at: many proofs share a
+   * size, and the edge costs a SHA-256 per level to compute. */
+  pl_merkle_edge edge;
 };
 
 /* A node source over one transaction, for the merkle.c functions. `cache`
@@ -128,6 +138,13 @@ static size_t pl__cache_slot_of(uint64_t tag) {
   return (size_t)((tag * 0x9e3779b97f4a7c15ull) >> 48) & (PL__CACHE_SLOTS - 1);
 }
 
+/* The cache's tag of a node, or 0 when the node is not cached. */
+static uint64_t pl__cache_tag(unsigned level, uint64_t index) {
+  if (level < PL__CACHE_LEVEL || level >= 64 || index >= (1ull << 57))
+    return 0;
+  return (index << 6 | level) + 1;
+}
+
 static int pl__cache_get(pl__node_cache *c, uint64_t tag, uint8_t out[PL_HASH_BYTES]) {
   size_t i = pl__cache_slot_of(tag);
   pthread_mutex_t *lock = &c->locks[i % PL__CACHE_STRIPES];
@@ -156,12 +173,9 @@ static int pl__node_read(void *ctx, unsigned level, uint64_t index,
   pl__nodes *nodes = ctx;
   if (level >= 64 || index >= (UINT64_MAX >> level))
     return PL_ERANGE;
-  uint64_t tag = 0;
-  if (nodes->cache != NULL && level >= PL__CACHE_LEVEL && index < (1ull << 57)) {
-    tag = (index << 6 | level) + 1;
-    if (pl__cache_get(nodes->cache, tag, out))
-      return 0;
-  }
+  uint64_t tag = nodes->cache != NULL ? pl__cache_tag(level, index) : 0;
+  if (tag != 0 && pl__cache_get(nodes->cache, tag, out))
+    return 0;
   uint8_t k[8];
   pl__be64_put(k, ((index + 1) << level) - 1);
   MDB_val key = {sizeof(k), k}, val;
@@ -251,6 +265,28 @@ static int pl__request_lookup(pl_log *log, MDB_txn *txn, const uint8_t *rkey,
   return 1;
 }
 
+/* Notes the cacheable nodes that leaf `index` finished (done[0..count)).
+ * Best effort: without room they are simply read from LMDB later. */
+static void pl__keep_fresh(pl_log *log, uint64_t index, const pl_hash *done,
+                           unsigned count) {
+  for (unsigned level = PL__CACHE_LEVEL; level < count; level++) {
+    uint64_t tag = pl__cache_tag(level, index >> level);
+    if (tag == 0)
+      continue;
+    if (log->nfresh == log->capfresh) {
+      size_t cap = log->capfresh ? log->capfresh * 2 : 256;
+      pl__cache_slot *p = realloc(log->fresh, cap * sizeof(*p));
+      if (p == NULL)
+        return;
+      log->fresh = p;
+      log->capfresh = cap;
+    }
+    log->fresh[log->nfresh].tag = tag;
+    memcpy(log->fresh[log->nfresh].hash, done[level], PL_HASH_BYTES);
+    log->nfresh++;
+  }
+}
+
 /* Applies one entry in a transaction nested in `parent`. On success the
  * entry is leaf number `index`; on failure nothing of it remains. */
 static int pl__append_one(pl_log *log, MDB_txn *parent, pl_append *it,
@@ -326,6 +362,7 @@ static int pl__append_one(pl_log *log, MDB_txn *parent, pl_append *it,
     goto fail;
   log->last_integrated_ms = now;
   it->index = index;
+  pl__keep_fresh(log, index, done, count);
   return 0;
 
 fail:
@@ -373,6 +410,7 @@ static int pl__append_group(pl_log *log, pl_append **items, size_t n,
     items[i]->msg[0] = '\0';
     items[i]->duplicate = 0;
   }
+  log->nfresh = 0;
   rc = pl__mdb_err(mdb_txn_begin(log->env, NULL, 0, &txn));
   if (rc != 0)
     goto fail;
@@ -405,6 +443,8 @@ static int pl__append_group(pl_log *log, pl_append **items, size_t n,
   log->head = next;
   pthread_mutex_unlock(&log->head_lock);
   *head = next;
+  for (size_t i = 0; log->cache != NULL && i < log->nfresh; i++)
+    pl__cache_put(log->cache, log->fresh[i].tag, log->fresh[i].hash);
   return 0;
 
 fail:
@@ -670,6 +710,7 @@ void pl_log_close(pl_log *log) {
   if (log->env != NULL)
     mdb_env_close(log->env);
   pl_arena_free(log->arena);
+  free(log->fresh);
   if (log->cache != NULL) {
     for (int i = 0; i < PL__CACHE_STRIPES; i++)
       pthread_mutex_destroy(&log->cache->locks[i]);
@@ -775,6 +816,16 @@ int pl_reader_root(pl_reader *r, uint64_t size, uint8_t root[PL_HASH_BYTES]) {
   return pl_merkle_root(pl__node_read, &nodes, size, root);
 }
 
+/* The reader's edge for `size`, computed when the size changes; NULL when it
+ * cannot be (the proof then meets the same error itself). */
+static const pl_merkle_edge *pl__reader_edge(pl_reader *r, pl__nodes *nodes,
+                                             uint64_t size) {
+  if (r->edge.size != size &&
+      pl_merkle_edge_init(pl__node_read, nodes, size, &r->edge) != 0)
+    return NULL;
+  return &r->edge;
+}
+
 int pl_reader_inclusion(pl_reader *r, uint64_t index, uint64_t size,
                         pl_hash *out, size_t *n) {
   uint64_t have;
@@ -784,7 +835,9 @@ int pl_reader_inclusion(pl_reader *r, uint64_t index, uint64_t size,
   if (size > have || index >= size)
     return PL_ERANGE;
   pl__nodes nodes = {r->txn, r->log->node, r->log->cache};
-  return pl_merkle_inclusion_proof(pl__node_read, &nodes, index, size, out, n);
+  const pl_merkle_edge *edge = pl__reader_edge(r, &nodes, size);
+  return pl_merkle_inclusion_proof_edge(pl__node_read, &nodes, edge, index, size,
+                                        out, n);
 }
 
 int pl_reader_consistency(pl_reader *r, uint64_t old_size, uint64_t new_size,
@@ -796,8 +849,9 @@ int pl_reader_consistency(pl_reader *r, uint64_t old_size, uint64_t new_size,
   if (new_size > have || old_size > new_size || old_size == 0)
     return PL_ERANGE;
   pl__nodes nodes = {r->txn, r->log->node, r->log->cache};
-  return pl_merkle_consistency_proof(pl__node_read, &nodes, old_size, new_size,
-                                     out, n);
+  const pl_merkle_edge *edge = pl__reader_edge(r, &nodes, new_size);
+  return pl_merkle_consistency_proof_edge(pl__node_read, &nodes, edge, old_size,
+                                          new_size, out, n);
 }
 
 /* --- the full check --------------------------------------------------------- */

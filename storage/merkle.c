@@ -78,13 +78,20 @@ int pl_merkle_append(pl_merkle_node_fn node, void *ctx, uint64_t index,
  * from the root has that shape, and it makes the range the binary
  * decomposition of n shifted by lo: one complete subtree per one bit of n,
  * biggest first, which are all the reads this needs. */
-static int pl__range_hash(pl_merkle_node_fn node, void *ctx, uint64_t lo,
-                          uint64_t n, uint8_t out[PL_HASH_BYTES]) {
+static int pl__range_hash(pl_merkle_node_fn node, void *ctx,
+                          const pl_merkle_edge *edge, uint64_t lo, uint64_t n,
+                          uint8_t out[PL_HASH_BYTES]) {
   uint8_t sub[PL_HASH_BYTES];
   unsigned level;
   int rc, have = 0;
 
   assert(n >= 1);
+  if (edge != NULL && edge->size == lo + n)
+    for (unsigned i = 0; i < edge->n; i++)
+      if (edge->lo[i] == lo) {
+        memcpy(out, edge->hash[i], PL_HASH_BYTES);
+        return 0;
+      }
   /* The mask is computed with wrap-around, so n above 2^63 demands lo 0. */
   assert((lo & ((pl__is_pow2(n) ? n : pl__split(n) << 1) - 1)) == 0);
   /* Fold from the smallest subtree up: MTH(S1 .. Sm) = H(S1, MTH(S2 .. Sm)),
@@ -115,7 +122,36 @@ int pl_merkle_root(pl_merkle_node_fn node, void *ctx, uint64_t size,
     crypto_hash_sha256(out, NULL, 0);
     return 0;
   }
-  return pl__range_hash(node, ctx, 0, size, out);
+  return pl__range_hash(node, ctx, NULL, 0, size, out);
+}
+
+int pl_merkle_edge_init(pl_merkle_node_fn node, void *ctx, uint64_t size,
+                        pl_merkle_edge *out) {
+  uint8_t h[PL_HASH_BYTES], sub[PL_HASH_BYTES];
+  int rc, have = 0;
+
+  assert(size >= 1);
+  out->size = 0;
+  out->n = 0;
+  /* The fold of pl__range_hash over [0, size): after each subtree but the
+   * first (smallest, complete) one, h is the hash of [its start, size). */
+  for (unsigned level = 0; level < 64; level++) {
+    if (((size >> level) & 1) == 0)
+      continue;
+    uint64_t index = (size >> level) - 1;
+    rc = node(ctx, level, index, have ? sub : h);
+    if (rc != 0)
+      return rc;
+    if (have) {
+      pl_merkle_node_hash(sub, h, h);
+      out->lo[out->n] = index << level;
+      memcpy(out->hash[out->n], h, PL_HASH_BYTES);
+      out->n++;
+    }
+    have = 1;
+  }
+  out->size = size;
+  return 0;
 }
 
 /* Proofs are found root first but are sent innermost first. */
@@ -131,6 +167,12 @@ static void pl__reverse(pl_hash *p, size_t n) {
 
 int pl_merkle_inclusion_proof(pl_merkle_node_fn node, void *ctx, uint64_t index,
                               uint64_t size, pl_hash *out, size_t *n) {
+  return pl_merkle_inclusion_proof_edge(node, ctx, NULL, index, size, out, n);
+}
+
+int pl_merkle_inclusion_proof_edge(pl_merkle_node_fn node, void *ctx,
+                                   const pl_merkle_edge *edge, uint64_t index,
+                                   uint64_t size, pl_hash *out, size_t *n) {
   uint64_t lo = 0, len = size;
   size_t got = 0;
   int rc;
@@ -147,7 +189,7 @@ int pl_merkle_inclusion_proof(pl_merkle_node_fn node, void *ctx, uint64_t index,
 
     assert(got < PL_MERKLE_MAX_PROOF);
     if (index - lo < k) {
-      rc = pl__range_hash(node, ctx, lo + k, len - k, out[got]);
+      rc = pl__range_hash(node, ctx, edge, lo + k, len - k, out[got]);
       len = k;
     } else {
       rc = node(ctx, (unsigned)__builtin_ctzll(k), lo / k, out[got]);
@@ -166,6 +208,14 @@ int pl_merkle_inclusion_proof(pl_merkle_node_fn node, void *ctx, uint64_t index,
 int pl_merkle_consistency_proof(pl_merkle_node_fn node, void *ctx,
                                 uint64_t old_size, uint64_t new_size,
                                 pl_hash *out, size_t *n) {
+  return pl_merkle_consistency_proof_edge(node, ctx, NULL, old_size, new_size,
+                                          out, n);
+}
+
+int pl_merkle_consistency_proof_edge(pl_merkle_node_fn node, void *ctx,
+                                     const pl_merkle_edge *edge,
+                                     uint64_t old_size, uint64_t new_size,
+                                     pl_hash *out, size_t *n) {
   uint64_t lo = 0, len = new_size;
   size_t got = 0;
   int whole = 1, rc;
@@ -182,7 +232,7 @@ int pl_merkle_consistency_proof(pl_merkle_node_fn node, void *ctx,
 
     assert(got < PL_MERKLE_MAX_PROOF);
     if (old_size - lo <= k) {
-      rc = pl__range_hash(node, ctx, lo + k, len - k, out[got]);
+      rc = pl__range_hash(node, ctx, edge, lo + k, len - k, out[got]);
       len = k;
     } else {
       rc = node(ctx, (unsigned)__builtin_ctzll(k), lo / k, out[got]);
@@ -196,7 +246,7 @@ int pl_merkle_consistency_proof(pl_merkle_node_fn node, void *ctx,
   }
   if (!whole) {
     assert(got < PL_MERKLE_MAX_PROOF);
-    rc = pl__range_hash(node, ctx, lo, len, out[got]);
+    rc = pl__range_hash(node, ctx, edge, lo, len, out[got]);
     if (rc != 0)
       return rc;
     got++;

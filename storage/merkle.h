@@ -54,11 +54,40 @@ int pl_merkle_root(pl_merkle_node_fn node, void *ctx, uint64_t size,
 int pl_merkle_inclusion_proof(pl_merkle_node_fn node, void *ctx, uint64_t index,
                               uint64_t size, pl_hash *out, size_t *n);
 
+/* The right edge of a tree of `size` leaves: the hashes of the ranges
+ * [lo, size) that are not complete subtrees. Every proof at that size that
+ * meets the ragged end of the tree needs one of them, and each costs a node
+ * read and a SHA-256 per level, so a reader that answers many proofs at one
+ * size computes the edge once and passes it to the *_edge functions. The
+ * hashes never change once the size is committed. */
+typedef struct {
+  uint64_t size; /* 0: no edge */
+  unsigned n;
+  uint64_t lo[64];
+  pl_hash hash[64];
+} pl_merkle_edge;
+
+/* Fills *out for `size` (>= 1). 0 or the node function's error. */
+int pl_merkle_edge_init(pl_merkle_node_fn node, void *ctx, uint64_t size,
+                        pl_merkle_edge *out);
+
+/* As pl_merkle_inclusion_proof; `edge`, when not NULL, is used for ranges
+ * that end at edge->size. */
+int pl_merkle_inclusion_proof_edge(pl_merkle_node_fn node, void *ctx,
+                                   const pl_merkle_edge *edge, uint64_t index,
+                                   uint64_t size, pl_hash *out, size_t *n);
+
 /* Consistency proof from `old_size` to `new_size` (RFC 9162 2.1.4).
  * 0 < old_size <= new_size, else PL_ERANGE. Equal sizes give an empty proof. */
 int pl_merkle_consistency_proof(pl_merkle_node_fn node, void *ctx,
                                 uint64_t old_size, uint64_t new_size,
                                 pl_hash *out, size_t *n);
+
+/* As pl_merkle_consistency_proof, with an edge as above. */
+int pl_merkle_consistency_proof_edge(pl_merkle_node_fn node, void *ctx,
+                                     const pl_merkle_edge *edge,
+                                     uint64_t old_size, uint64_t new_size,
+                                     pl_hash *out, size_t *n);
 
 /* 0 when the proof shows `leaf_hash` at `index` in the tree with `root`,
  * else PL_EVERIFY (PL_ERANGE when index >= size). */

@@ -717,6 +717,58 @@ static unsigned log2_ceil(uint64_t n) {
   return l;
 }
 
+/* Proofs through a precomputed right edge equal the plain ones, at the
+ * edge's size, and an edge of another size changes nothing. */
+PL_TEST(edge_proofs) {
+  enum { N = 80 };
+  pl_hash *d = random_leaves(N), a[PL_MERKLE_MAX_PROOF], b[PL_MERKLE_MAX_PROOF];
+  pl_merkle_edge edge, other;
+  size_t na, nb;
+
+  CHECK(d != NULL);
+  for (uint64_t size = 1; size <= N; size++) {
+    naive_tree t = {d, N, size, 0};
+    CHECK_EQ(pl_merkle_edge_init(naive_node, &t, size, &edge), 0);
+    CHECK_EQ(edge.size, size);
+    CHECK_EQ(edge.n, (unsigned)__builtin_popcountll(size) - 1);
+    CHECK_EQ(pl_merkle_edge_init(naive_node, &t, size == 1 ? 1 : size - 1, &other), 0);
+    for (uint64_t i = 0; i < size; i++) {
+      CHECK_EQ(pl_merkle_inclusion_proof(naive_node, &t, i, size, a, &na), 0);
+      CHECK_EQ(pl_merkle_inclusion_proof_edge(naive_node, &t, &edge, i, size, b, &nb), 0);
+      CHECK_EQ(na, nb);
+      CHECK(na == 0 || memcmp(a, b, na * PL_HASH_BYTES) == 0);
+      CHECK_EQ(pl_merkle_inclusion_proof_edge(naive_node, &t, &other, i, size, b, &nb), 0);
+      CHECK_EQ(na, nb);
+      CHECK(na == 0 || memcmp(a, b, na * PL_HASH_BYTES) == 0);
+    }
+    for (uint64_t m = 1; m <= size; m++) {
+      CHECK_EQ(pl_merkle_consistency_proof(naive_node, &t, m, size, a, &na), 0);
+      CHECK_EQ(pl_merkle_consistency_proof_edge(naive_node, &t, &edge, m, size, b, &nb), 0);
+      CHECK_EQ(na, nb);
+      CHECK(na == 0 || memcmp(a, b, na * PL_HASH_BYTES) == 0);
+    }
+  }
+  free(d);
+}
+
+/* With the edge, an inclusion proof reads one node per level at most. */
+PL_TEST(edge_read_counts) {
+  const uint64_t size = 1000001;
+  pl_hash proof[PL_MERKLE_MAX_PROOF];
+  pl_merkle_edge edge;
+  size_t n;
+  count_tree t = {size, 0};
+
+  CHECK_EQ(pl_merkle_edge_init(count_node, &t, size, &edge), 0);
+  rng_state = 0x452821e638d01377u;
+  for (int round = 0; round < 2000; round++) {
+    uint64_t i = round == 0 ? 0 : round == 1 ? size - 1 : rng() % size;
+    t.calls = 0;
+    CHECK_EQ(pl_merkle_inclusion_proof_edge(count_node, &t, &edge, i, size, proof, &n), 0);
+    CHECK(t.calls <= n);
+  }
+}
+
 PL_TEST(read_counts) {
   static const uint64_t sizes[] = {
       1000000,        1048576,           1048575,
@@ -796,5 +848,6 @@ PL_TEST_MAIN(PL_CASE(hashes), PL_CASE(vector_roots), PL_CASE(vector_inclusion),
              PL_CASE(tampered_consistency), PL_CASE(wrong_length_proofs),
              PL_CASE(ranges), PL_CASE(node_errors_propagate),
              PL_CASE(append_counts), PL_CASE(append_matches_naive),
-             PL_CASE(random_cross_check), PL_CASE(read_counts),
+             PL_CASE(random_cross_check), PL_CASE(edge_proofs),
+             PL_CASE(edge_read_counts), PL_CASE(read_counts),
              PL_CASE(large_tree))
