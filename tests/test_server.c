@@ -444,6 +444,7 @@ typedef struct {
   uint8_t hash[ACK_MAX][PL_HASH_BYTES];
   char last_checkpoint[PL_NOTE_MAX];
   pthread_mutex_t lock;
+  atomic_int timed_out; /* calls that ended by their deadline, unanswered */
 } appender;
 
 static void *append_loop(void *arg) {
@@ -460,8 +461,11 @@ static void *append_loop(void *arg) {
     Partsledger__V1__SignedEntry *se =
         enroll_entry(a, ap->admin, pk, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
     Partsledger__V1__AppendResponse *r;
-    if (pl_client_append(c, se, a, &r) != 0)
+    if (pl_client_append(c, se, a, &r) != 0) {
+      if (pl_client_last_status(c, NULL) == GRPC_STATUS_DEADLINE_EXCEEDED)
+        atomic_fetch_add(&ap->timed_out, 1);
       break; /* the server is gone */
+    }
     pthread_mutex_lock(&ap->lock);
     int n = atomic_load(&ap->acked);
     ap->index[n] = r->index;
@@ -475,51 +479,87 @@ static void *append_loop(void *arg) {
   return NULL;
 }
 
+/* Starts four appending clients and waits until 300 appends are answered. */
+static appender *appenders_start(env *e, pthread_t th[4]) {
+  appender *ap = calloc(1, sizeof(*ap));
+  if (ap == NULL)
+    return NULL;
+  ap->target = pl_harness_target(e->h);
+  ap->admin = pl_harness_admin_key(e->h);
+  pthread_mutex_init(&ap->lock, NULL);
+  for (int i = 0; i < 4; i++)
+    if (pthread_create(&th[i], NULL, append_loop, ap) != 0)
+      abort();
+  for (int i = 0; i < 1000 && atomic_load(&ap->acked) < 300; i++)
+    usleep(10000);
+  return ap;
+}
+
+/* After a restart: every acknowledged entry is there with its leaf hash, and
+ * the head is consistent with the last checkpoint a client was given. */
+static void check_acked_kept(env *e, appender *ap, const char *how) {
+  int acked = atomic_load(&ap->acked);
+  Partsledger__V1__GetCheckpointResponse *cp;
+  CHECK_EQ(pl_client_get_checkpoint(e->c, e->a, &cp), 0);
+  CHECK(cp->size >= (uint64_t)acked + 1);
+  for (int i = 0; i < acked; i++) {
+    Partsledger__V1__EntryResponse *got;
+    CHECK_EQ(pl_client_get_entry(e->c, ap->index[i], e->a, &got), 0);
+    CHECK_MEM(got->leaf_hash.data, ap->hash[i], PL_HASH_BYTES);
+    if (i % 64 == 0)
+      pl_arena_reset(e->a);
+  }
+  CHECK_EQ(pl_client_get_checkpoint(e->c, e->a, &cp), 0);
+  uint64_t old_size;
+  uint8_t old_root[PL_HASH_BYTES];
+  CHECK_EQ(pl_verify_checkpoint(e->vkey, ap->last_checkpoint, &old_size, old_root), 0);
+  Partsledger__V1__GetConsistencyProofResponse *cons;
+  CHECK_EQ(pl_client_get_consistency_proof(e->c, old_size, cp->size, e->a, &cons), 0);
+  pl_hash proof[PL_MERKLE_MAX_PROOF];
+  for (size_t i = 0; i < cons->n_hashes; i++)
+    memcpy(proof[i], cons->hashes[i].data, PL_HASH_BYTES);
+  CHECK_EQ(pl_verify_consistency(e->vkey, ap->last_checkpoint, cp->checkpoint, proof,
+                                 cons->n_hashes), 0);
+  fprintf(stderr, "%s after %d acknowledged appends; log has %llu\n", how, acked,
+          (unsigned long long)cp->size);
+}
+
 PL_TEST(kill9_loses_no_acknowledged_entry) {
   env e;
   CHECK(env_start(&e) == 0);
-  appender *ap = calloc(1, sizeof(*ap));
-  ap->target = pl_harness_target(e.h);
-  ap->admin = pl_harness_admin_key(e.h);
-  pthread_mutex_init(&ap->lock, NULL);
   pthread_t th[4];
-  for (int i = 0; i < 4; i++)
-    CHECK(pthread_create(&th[i], NULL, append_loop, ap) == 0);
-  /* Let a few hundred appends through, then crash the server mid-stream. */
-  for (int i = 0; i < 1000 && atomic_load(&ap->acked) < 300; i++)
-    usleep(10000);
+  appender *ap = appenders_start(&e, th);
+  CHECK(ap != NULL);
+  /* A few hundred appends are through: crash the server mid-stream. */
   CHECK(atomic_load(&ap->acked) >= 300);
   CHECK_EQ(pl_harness_kill(e.h), 0);
   for (int i = 0; i < 4; i++)
     pthread_join(th[i], NULL);
-  int acked = atomic_load(&ap->acked);
-
   CHECK_EQ(pl_harness_restart(e.h), 0);
   CHECK_EQ(env_reconnect(&e), 0);
-  Partsledger__V1__GetCheckpointResponse *cp;
-  CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &cp), 0);
-  CHECK(cp->size >= (uint64_t)acked + 1);
-  for (int i = 0; i < acked; i++) {
-    Partsledger__V1__EntryResponse *got;
-    CHECK_EQ(pl_client_get_entry(e.c, ap->index[i], e.a, &got), 0);
-    CHECK_MEM(got->leaf_hash.data, ap->hash[i], PL_HASH_BYTES);
-    if (i % 64 == 0)
-      pl_arena_reset(e.a);
-  }
-  /* The new head is consistent with the last checkpoint a client was given. */
-  CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &cp), 0);
-  uint64_t old_size;
-  uint8_t old_root[PL_HASH_BYTES];
-  CHECK_EQ(pl_verify_checkpoint(e.vkey, ap->last_checkpoint, &old_size, old_root), 0);
-  Partsledger__V1__GetConsistencyProofResponse *cons;
-  CHECK_EQ(pl_client_get_consistency_proof(e.c, old_size, cp->size, e.a, &cons), 0);
-  pl_hash proof[PL_MERKLE_MAX_PROOF];
-  for (size_t i = 0; i < cons->n_hashes; i++)
-    memcpy(proof[i], cons->hashes[i].data, PL_HASH_BYTES);
-  CHECK_EQ(pl_verify_consistency(e.vkey, ap->last_checkpoint, cp->checkpoint, proof,
-                                 cons->n_hashes), 0);
-  fprintf(stderr, "kill -9 after %d acknowledged appends; log has %llu\n", acked,
-          (unsigned long long)cp->size);
+  check_acked_kept(&e, ap, "kill -9");
+  pthread_mutex_destroy(&ap->lock);
+  free(ap);
+  env_stop(&e);
+}
+
+/* SIGTERM in the middle of a stream of appends: every call in flight is
+ * answered (committed, or UNAVAILABLE to be retried), none is left to its
+ * deadline, the server exits 0, and what it acknowledged is kept. */
+PL_TEST(sigterm_during_appends_answers_every_call) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  pthread_t th[4];
+  appender *ap = appenders_start(&e, th);
+  CHECK(ap != NULL);
+  CHECK(atomic_load(&ap->acked) >= 300);
+  CHECK_EQ(pl_harness_stop(e.h), 0); /* exit status 0 */
+  for (int i = 0; i < 4; i++)
+    pthread_join(th[i], NULL);
+  CHECK_EQ(atomic_load(&ap->timed_out), 0);
+  CHECK_EQ(pl_harness_restart(e.h), 0);
+  CHECK_EQ(env_reconnect(&e), 0);
+  check_acked_kept(&e, ap, "SIGTERM");
   pthread_mutex_destroy(&ap->lock);
   free(ap);
   env_stop(&e);
@@ -870,7 +910,9 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(permission_denied_cases), PL_CASE(malformed_invalid_argument),
              PL_CASE(idempotent_retry), PL_CASE(out_of_range_proofs),
              PL_CASE(append_batch_each_on_its_own), PL_CASE(restart_keeps_everything),
-             PL_CASE(kill9_loses_no_acknowledged_entry), PL_CASE(follow_streams_old_and_new),
+             PL_CASE(kill9_loses_no_acknowledged_entry),
+             PL_CASE(sigterm_during_appends_answers_every_call),
+             PL_CASE(follow_streams_old_and_new),
              PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
              PL_CASE(garbage_never_crashes), PL_CASE(request_ids_grow_with_time),
              PL_CASE(concurrent_batches_all_land), PL_CASE(check_command_on_stored_log),
