@@ -5,8 +5,8 @@
  * Handlers turn requests into storage calls and answer errors where they
  * find them (pl_call_errorf + a PL_E* return). Appends are checked here, on
  * the workers (decoding, sizes, signatures: the expensive part, in
- * parallel), then handed to the single writer; `resume` builds their reply once the
- * writer has made them durable. Depends on rpc.h and storage/ only.
+ * parallel), then handed to the single writer; `resume` builds their reply
+ * once the writer has made them durable. Depends on rpc.h and storage/ only.
  */
 #include <string.h>
 

@@ -11,9 +11,9 @@
  *
  * Each call is a pl_call with one tag per kind of event, so the event alone
  * says what happened. Unary calls go REQUEST -> handler -> (writer -> worker
- * queue -> resume) -> reply batch -> DONE. Follow streams send one message at a time
- * (SEND), park at the end of the log until the writer commits more (WAKE),
- * and learn from CLOSE that the client went away. Unknown methods arrive
+ * queue -> resume) -> reply batch -> DONE. Follow streams send one message
+ * at a time (SEND), park at the end of the log until the writer commits more
+ * (WAKE), and learn from CLOSE that the client went away. Unknown methods arrive
  * through a few posted generic requests and are answered UNIMPLEMENTED.
  *
  * Depends on gRPC core, handlers.c (the method table), writer.c and log.h.

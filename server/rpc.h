@@ -6,7 +6,7 @@
  * handlers.c holds the method table and turns requests into storage calls.
  * A handler runs on the poller thread, or on a worker when its method is
  * offloaded, with the call's arena and that thread's LMDB reader; it answers
- * at once, or hands the call to the writer and is resumed (on the poller)
+ * at once, or hands the call to the writer and is resumed (on a worker)
  * once the writer has made its entries durable.
  */
 #ifndef PL_RPC_H
