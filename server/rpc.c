@@ -95,6 +95,10 @@ struct pl_call {
   int resuming;   /* queued for its resume, not its handler */
 };
 
+typedef struct {
+  pl_call *head, *tail;
+} pl__queue;
+
 struct pl_rpc {
   grpc_server *server;
   grpc_completion_queue *cq;
@@ -106,10 +110,12 @@ struct pl_rpc {
   pthread_t *workers;
   /* Offloaded calls waiting for a worker. Their method's request is posted
    * again only when a worker takes one, so at most `posted` calls per
-   * method wait here: the rest wait inside gRPC, unread. */
+   * method wait here: the rest wait inside gRPC, unread. Calls back from
+   * the writer wait in their own list, taken first and in order: they are
+   * finishing, and the oldest has waited longest. */
   pthread_mutex_t qlock;
   pthread_cond_t qcond;
-  pl_call *qhead, *qtail;
+  pl__queue fresh, resumed;
   int qstop;
   atomic_int stopping;
   pl__tag shutdown_tag;
@@ -121,7 +127,7 @@ struct pl_rpc {
 };
 
 static void pl__post(pl_rpc *rpc, size_t mi);
-static void pl__enqueue(pl_rpc *rpc, pl_call *c, int front);
+static void pl__enqueue(pl_rpc *rpc, pl_call *c);
 
 /* --- calls and replies --------------------------------------------------- */
 
@@ -401,7 +407,7 @@ static void pl__wake_followers(pl_rpc *rpc, uint64_t committed) {
 static void pl__writer_done(void *ctx, pl_writer_job *job) {
   pl_call *c = (pl_call *)((char *)job - offsetof(pl_call, job));
   c->resuming = 1;
-  pl__enqueue(ctx, c, 1);
+  pl__enqueue(ctx, c);
 }
 
 static void pl__writer_commit(void *ctx, const pl_head *head) {
@@ -424,23 +430,33 @@ static void pl__run(pl_call *c) {
   pl__answer(c, rc, resp);
 }
 
-static void pl__enqueue(pl_rpc *rpc, pl_call *c, int front) {
+static void pl__enqueue(pl_rpc *rpc, pl_call *c) {
   pthread_mutex_lock(&rpc->qlock);
-  if (front) {
-    c->qnext = rpc->qhead;
-    rpc->qhead = c;
-    if (rpc->qtail == NULL)
-      rpc->qtail = c;
-  } else {
-    c->qnext = NULL;
-    if (rpc->qtail != NULL)
-      rpc->qtail->qnext = c;
-    else
-      rpc->qhead = c;
-    rpc->qtail = c;
-  }
+  pl__queue *q = c->resuming ? &rpc->resumed : &rpc->fresh;
+  c->qnext = NULL;
+  if (q->tail != NULL)
+    q->tail->qnext = c;
+  else
+    q->head = c;
+  q->tail = c;
   pthread_cond_signal(&rpc->qcond);
   pthread_mutex_unlock(&rpc->qlock);
+}
+
+/* The next call for a worker, or NULL once stopped with nothing left. */
+static pl_call *pl__dequeue(pl_rpc *rpc) {
+  pthread_mutex_lock(&rpc->qlock);
+  while (rpc->resumed.head == NULL && rpc->fresh.head == NULL && !rpc->qstop)
+    pthread_cond_wait(&rpc->qcond, &rpc->qlock);
+  pl__queue *q = rpc->resumed.head != NULL ? &rpc->resumed : &rpc->fresh;
+  pl_call *c = q->head;
+  if (c != NULL) {
+    q->head = c->qnext;
+    if (q->head == NULL)
+      q->tail = NULL;
+  }
+  pthread_mutex_unlock(&rpc->qlock);
+  return c;
 }
 
 static void pl__on_request(pl_call *c, int success) {
@@ -450,7 +466,7 @@ static void pl__on_request(pl_call *c, int success) {
     return;
   }
   if (c->method != NULL && c->method->offload) {
-    pl__enqueue(rpc, c, 0); /* the worker that takes it posts the next */
+    pl__enqueue(rpc, c); /* the worker that takes it posts the next */
     return;
   }
   /* Post the next request before the work of this one. */
@@ -542,16 +558,7 @@ static void *pl__worker(void *arg) {
   pl__worker_state ws;
   pl__reader_or_die(rpc, &ws);
   for (;;) {
-    pthread_mutex_lock(&rpc->qlock);
-    while (rpc->qhead == NULL && !rpc->qstop)
-      pthread_cond_wait(&rpc->qcond, &rpc->qlock);
-    pl_call *c = rpc->qhead;
-    if (c != NULL) {
-      rpc->qhead = c->qnext;
-      if (rpc->qhead == NULL)
-        rpc->qtail = NULL;
-    }
-    pthread_mutex_unlock(&rpc->qlock);
+    pl_call *c = pl__dequeue(rpc);
     if (c == NULL)
       break;
     c->worker = &ws;
