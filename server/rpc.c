@@ -32,16 +32,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "status.h"
 
 #define PL__GENERIC_POSTED 4
-#define PL__WORKER_NICE 5
 #define PL__MAX_RECEIVE (64 << 20)
 
 typedef enum {
@@ -560,13 +556,6 @@ static void *pl__poll(void *arg) {
 static void *pl__worker(void *arg) {
   pl_rpc *rpc = arg;
   pl__worker_state ws;
-  /* Workers mostly start new work (signature checks); the writer and the
-   * poller finish work already taken (commits, replies, reads). When the
-   * cores are short, finishing comes first: AppendBatch was ahead in 7 of 8
-   * alternating runs, by 8 % on average, with the writer no longer waiting
-   * for a core behind the checks (unary appends: no difference). On Linux
-   * a nice value is per thread. */
-  setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), PL__WORKER_NICE);
   pl__reader_or_die(rpc, &ws);
   for (;;) {
     pl_call *c = pl__dequeue(rpc);
