@@ -363,11 +363,9 @@ static int pl__get_inclusion_proof(pl_call *c, const ProtobufCMessage *m,
   partsledger__v1__get_inclusion_proof_response__init(r);
   pl_hash proof[PL_MERKLE_MAX_PROOF];
   size_t n;
-  const uint8_t *leaf;
-  size_t len;
   rc = pl_reader_inclusion(rd, req->index, size, proof, &n);
   if (rc == 0)
-    rc = pl_reader_leaf(rd, req->index, &leaf, &len, hash);
+    rc = pl_reader_leaf_hash(rd, req->index, hash);
   if (rc == 0)
     rc = pl__copy_proof(c, proof, n, &r->hashes);
   if (rc != 0)

@@ -805,6 +805,17 @@ int pl_reader_leaf(pl_reader *r, uint64_t index, const uint8_t **leaf,
   return pl__node_read(&nodes, 0, index, hash);
 }
 
+int pl_reader_leaf_hash(pl_reader *r, uint64_t index, uint8_t hash[PL_HASH_BYTES]) {
+  uint64_t size;
+  int rc = pl__reader_size(r, &size);
+  if (rc != 0)
+    return rc;
+  if (index >= size)
+    return PL_ERANGE;
+  pl__nodes nodes = {r->txn, r->log->node, r->log->cache};
+  return pl__node_read(&nodes, 0, index, hash);
+}
+
 int pl_reader_root(pl_reader *r, uint64_t size, uint8_t root[PL_HASH_BYTES]) {
   uint64_t have;
   int rc = pl__reader_size(r, &have);

@@ -125,6 +125,10 @@ int pl_reader_head(pl_reader *r, uint64_t *size, uint8_t root[PL_HASH_BYTES],
 int pl_reader_leaf(pl_reader *r, uint64_t index, const uint8_t **leaf,
                    size_t *len, uint8_t hash[PL_HASH_BYTES]);
 
+/* The hash of leaf `index` alone, without reading its bytes. 0, PL_ERANGE
+ * when index is beyond the snapshot. */
+int pl_reader_leaf_hash(pl_reader *r, uint64_t index, uint8_t hash[PL_HASH_BYTES]);
+
 /* Root of the tree of the first `size` leaves (size <= snapshot size). */
 int pl_reader_root(pl_reader *r, uint64_t size, uint8_t root[PL_HASH_BYTES]);
 

@@ -157,6 +157,10 @@ PL_TEST(append_read_prove_round_trip) {
     CHECK_EQ(pl_client_get_inclusion_proof(e.c, i, 0, e.a, &ip), 0);
     CHECK_EQ(ip->tree_size, 11);
     CHECK_EQ(pl_client_get_entry(e.c, i, e.a, &got), 0);
+    uint8_t lh[PL_HASH_BYTES];
+    pl_merkle_leaf_hash(got->leaf.data, got->leaf.len, lh);
+    CHECK_EQ(ip->leaf_hash.len, PL_HASH_BYTES);
+    CHECK_MEM(ip->leaf_hash.data, lh, PL_HASH_BYTES);
     for (size_t k = 0; k < ip->n_hashes; k++)
       memcpy(proof[k], ip->hashes[k].data, PL_HASH_BYTES);
     CHECK_EQ(pl_verify_inclusion(e.vkey, cp->checkpoint, i, got->leaf.data,
