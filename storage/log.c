@@ -785,26 +785,6 @@ static int pl__reader_size(pl_reader *r, uint64_t *size) {
   return 0;
 }
 
-int pl_reader_leaf(pl_reader *r, uint64_t index, const uint8_t **leaf,
-                   size_t *len, uint8_t hash[PL_HASH_BYTES]) {
-  uint64_t size;
-  int rc = pl__reader_size(r, &size);
-  if (rc != 0)
-    return rc;
-  if (index >= size)
-    return PL_ERANGE;
-  uint8_t k[8];
-  pl__be64_put(k, index);
-  MDB_val key = {sizeof(k), k}, val;
-  rc = mdb_get(r->txn, r->log->leaf, &key, &val);
-  if (rc != 0)
-    return rc == MDB_NOTFOUND ? PL_ECORRUPT : pl__mdb_err(rc);
-  *leaf = val.mv_data;
-  *len = val.mv_size;
-  pl__nodes nodes = {r->txn, r->log->node, r->log->cache};
-  return pl__node_read(&nodes, 0, index, hash);
-}
-
 int pl_reader_leaf_hash(pl_reader *r, uint64_t index, uint8_t hash[PL_HASH_BYTES]) {
   uint64_t size;
   int rc = pl__reader_size(r, &size);
@@ -814,6 +794,22 @@ int pl_reader_leaf_hash(pl_reader *r, uint64_t index, uint8_t hash[PL_HASH_BYTES
     return PL_ERANGE;
   pl__nodes nodes = {r->txn, r->log->node, r->log->cache};
   return pl__node_read(&nodes, 0, index, hash);
+}
+
+int pl_reader_leaf(pl_reader *r, uint64_t index, const uint8_t **leaf,
+                   size_t *len, uint8_t hash[PL_HASH_BYTES]) {
+  int rc = pl_reader_leaf_hash(r, index, hash);
+  if (rc != 0)
+    return rc;
+  uint8_t k[8];
+  pl__be64_put(k, index);
+  MDB_val key = {sizeof(k), k}, val;
+  rc = mdb_get(r->txn, r->log->leaf, &key, &val);
+  if (rc != 0)
+    return rc == MDB_NOTFOUND ? PL_ECORRUPT : pl__mdb_err(rc);
+  *leaf = val.mv_data;
+  *len = val.mv_size;
+  return 0;
 }
 
 int pl_reader_root(pl_reader *r, uint64_t size, uint8_t root[PL_HASH_BYTES]) {
