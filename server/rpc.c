@@ -83,9 +83,9 @@ struct pl_call {
   void *state; /* the handler's, from handle to resume */
   pl__tag t_request, t_done, t_wake, t_send, t_close;
 
-  /* Follow streams only: events of one stream may complete on different
-   * workers at once, so its state is guarded by its own lock, and it is
-   * freed when the last outstanding operation (refs) completes. */
+  /* Follow streams only: its state is guarded by its own lock (events of
+   * one stream would race if the queue ever had more than one poller), and
+   * it is freed when the last outstanding operation (refs) completes. */
   pthread_mutex_t lock;
   int refs;
   uint64_t next;
@@ -135,6 +135,15 @@ static pl_call *pl__call_new(pl_rpc *rpc, size_t mi) {
   pl_call *c = calloc(1, sizeof(*c));
   if (c == NULL)
     return NULL;
+  /* The arena comes with the posted request, so a call that arrives always
+   * has one: running out of memory stops a request from being posted, and
+   * never strands a call half-started. */
+  c->arena = pl_arena_new(0);
+  if (c->arena == NULL) {
+    free(c);
+    return NULL;
+  }
+  pthread_mutex_init(&c->lock, NULL);
   c->rpc = rpc;
   c->mi = mi;
   c->method = mi < pl_methods_count ? &pl_methods[mi] : NULL;
@@ -160,8 +169,7 @@ static void pl__call_free(pl_call *c) {
     grpc_byte_buffer_destroy(c->reply);
   if (c->have_details)
     grpc_slice_unref(c->status_details);
-  if (c->method != NULL && c->method->kind == PL_METHOD_FOLLOW && c->arena != NULL)
-    pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->lock);
   pl_arena_free(c->arena);
   free(c);
 }
@@ -323,7 +331,6 @@ static void pl__follow_pump(pl_call *c) {
 
 static void pl__follow_start(pl_call *c) {
   ProtobufCMessage *m;
-  pthread_mutex_init(&c->lock, NULL);
   int rc = pl__decode(c, &m);
   c->refs = 1; /* the RECV_CLOSE below */
   grpc_op op;
@@ -418,11 +425,6 @@ static void pl__writer_commit(void *ctx, const pl_head *head) {
 
 /* Decodes, handles and answers a unary call, on the thread that runs it. */
 static void pl__run(pl_call *c) {
-  c->arena = pl_arena_new(0);
-  if (c->arena == NULL) {
-    pl__finish(c, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL);
-    return;
-  }
   ProtobufCMessage *req, *resp = NULL;
   int rc = pl__decode(c, &req);
   if (rc == 0)
@@ -473,11 +475,6 @@ static void pl__on_request(pl_call *c, int success) {
   if (!atomic_load(&rpc->stopping))
     pl__post(rpc, c->mi);
   if (c->method == NULL) {
-    c->arena = pl_arena_new(0);
-    if (c->arena == NULL) {
-      pl__finish(c, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL);
-      return;
-    }
     char *m = grpc_slice_to_c_string(c->details.method);
     pl_call_errorf(c, "unknown method %s", m);
     gpr_free(m);
@@ -485,11 +482,6 @@ static void pl__on_request(pl_call *c, int success) {
     return;
   }
   if (c->method->kind == PL_METHOD_FOLLOW) {
-    c->arena = pl_arena_new(0);
-    if (c->arena == NULL) {
-      pl__finish(c, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL);
-      return;
-    }
     pl__follow_start(c);
     return;
   }
