@@ -15,6 +15,7 @@
 #include "client.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "harness.h"
+#include "mutate.h"
 #include "note.h"
 #include "test.h"
 
@@ -751,6 +752,99 @@ PL_TEST(garbage_never_crashes) {
   env_stop(&e);
 }
 
+/* Appends whose entry bytes were mutated and then signed again, so they
+ * pass the signature check and meet the rules, and envelopes mangled after
+ * signing. Each call ends with a status a client can act on and a message,
+ * only what was acknowledged lands, and the server stays healthy. */
+static int clear_refusal(int code) {
+  return code == GRPC_STATUS_INVALID_ARGUMENT || code == GRPC_STATUS_UNAUTHENTICATED ||
+         code == GRPC_STATUS_PERMISSION_DENIED || code == GRPC_STATUS_FAILED_PRECONDITION ||
+         code == GRPC_STATUS_NOT_FOUND || code == GRPC_STATUS_ALREADY_EXISTS;
+}
+
+static Partsledger__V1__SignedEntry *mutated_enroll(env *e, uint64_t *rng) {
+  const pl_key *admin = pl_harness_admin_key(e->h);
+  Partsledger__V1__SignedEntry *se = fresh_enroll(e, admin);
+  if (se == NULL || pl_mut_below(rng, 4) == 0)
+    return se;
+  size_t cap = se->entry.len + 64;
+  uint8_t *buf = pl_arena_alloc(e->a, cap);
+  memcpy(buf, se->entry.data, se->entry.len);
+  se->entry.len = pl_mutate(rng, buf, se->entry.len, cap);
+  se->entry.data = buf;
+  if (pl_entry_sign(admin, buf, se->entry.len, se->signature.data) != 0)
+    return NULL;
+  return se;
+}
+
+PL_TEST(mutated_appends_get_clear_answers) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  uint64_t rng = pl_mut_seed("mutated_appends_get_clear_answers");
+  uint64_t appended = 0, refused = 0;
+  for (int round = 0; round < 300; round++) {
+    if (round % 16 == 0)
+      pl_arena_reset(e.a);
+    int batch = round % 4 == 3;
+    Partsledger__V1__SignedEntry *ses[8];
+    size_t n = batch ? 8 : 1;
+    for (size_t i = 0; i < n; i++)
+      CHECK((ses[i] = mutated_enroll(&e, &rng)) != NULL);
+    Partsledger__V1__AppendRequest one = PARTSLEDGER__V1__APPEND_REQUEST__INIT;
+    Partsledger__V1__AppendBatchRequest many = PARTSLEDGER__V1__APPEND_BATCH_REQUEST__INIT;
+    const ProtobufCMessage *req = batch ? &many.base : &one.base;
+    one.signed_entry = ses[0];
+    many.signed_entries = ses;
+    many.n_signed_entries = n;
+    size_t len = protobuf_c_message_get_packed_size(req);
+    uint8_t *bytes = pl_arena_alloc(e.a, len + 64);
+    protobuf_c_message_pack(req, bytes);
+    if (pl_mut_below(&rng, 4) == 0)
+      len = pl_mutate(&rng, bytes, len, len + 64);
+
+    ProtobufCMessage *resp = NULL;
+    pl_client_call_raw(e.c, batch ? "/partsledger.v1.Ledger/AppendBatch"
+                                  : "/partsledger.v1.Ledger/Append",
+                       bytes, len,
+                       batch ? &partsledger__v1__append_batch_response__descriptor
+                             : &partsledger__v1__append_response__descriptor,
+                       e.a, &resp);
+    const char *msg;
+    int code = pl_client_last_status(e.c, &msg);
+    if (code != GRPC_STATUS_OK) {
+      if (!clear_refusal(code))
+        fprintf(stderr, "round %d: %d %s\n", round, code, msg);
+      CHECK(clear_refusal(code));
+      CHECK(msg != NULL && msg[0] != '\0');
+      refused++;
+    } else if (!batch) {
+      CHECK(resp != NULL);
+      appended += !((Partsledger__V1__AppendResponse *)resp)->duplicate;
+    } else {
+      Partsledger__V1__AppendBatchResponse *r = (void *)resp;
+      CHECK(r != NULL);
+      for (size_t i = 0; i < r->n_results; i++) {
+        const Partsledger__V1__AppendResult *res = r->results[i];
+        if (res->code == GRPC_STATUS_OK)
+          appended += !res->duplicate;
+        else {
+          CHECK(clear_refusal(res->code));
+          CHECK(res->message[0] != '\0');
+          refused++;
+        }
+      }
+    }
+  }
+  fprintf(stderr, "%llu appended, %llu refused\n", (unsigned long long)appended,
+          (unsigned long long)refused);
+  CHECK(appended > 0 && refused > 0);
+  CHECK_EQ(tree_size(&e), appended + 1);
+  int serving = 0;
+  CHECK_EQ(pl_client_health(e.c, &serving), 0);
+  CHECK(serving);
+  env_stop(&e);
+}
+
 PL_TEST(check_command_on_stored_log) {
   env e;
   CHECK(env_start(&e) == 0);
@@ -919,7 +1013,8 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(sigterm_during_appends_answers_every_call),
              PL_CASE(follow_streams_old_and_new),
              PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
-             PL_CASE(garbage_never_crashes), PL_CASE(request_ids_grow_with_time),
+             PL_CASE(garbage_never_crashes),
+             PL_CASE(mutated_appends_get_clear_answers), PL_CASE(request_ids_grow_with_time),
              PL_CASE(concurrent_batches_all_land), PL_CASE(check_command_on_stored_log),
              PL_CASE(second_server_on_same_data_refused),
              PL_CASE(full_map_is_resource_exhausted))
