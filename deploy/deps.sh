@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages partsledger builds, tests and runs with, when
 # any is missing. Safe to run again: it does nothing when all are present.
+# Arguments name further packages a script needs (deploy/fuzz.sh: clang).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libcjson-dev
   python3-grpcio   # an independent gRPC implementation for interop tests
   python3-cryptography  # Ed25519 for the interop test's own verifier
+  "$@"
 )
 
 missing=()
