@@ -529,6 +529,7 @@ static void pl__reader_or_die(pl_rpc *rpc, pl__worker_state *ws) {
 static void *pl__poll(void *arg) {
   pl_rpc *rpc = arg;
   pl__worker_state ws;
+  pthread_setname_np(pthread_self(), "pl-poller"); /* for top -H, perf, gdb */
   pl__reader_or_die(rpc, &ws);
   for (;;) {
     grpc_event ev = grpc_completion_queue_next(
@@ -548,6 +549,7 @@ static void *pl__poll(void *arg) {
 static void *pl__worker(void *arg) {
   pl_rpc *rpc = arg;
   pl__worker_state ws;
+  pthread_setname_np(pthread_self(), "pl-worker");
   pl__reader_or_die(rpc, &ws);
   for (;;) {
     pl_call *c = pl__dequeue(rpc);

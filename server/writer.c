@@ -46,6 +46,7 @@ static int pl__reserve(pl_writer *w, size_t n) {
 
 static void *pl__writer_main(void *arg) {
   pl_writer *w = arg;
+  pthread_setname_np(pthread_self(), "pl-writer"); /* for top -H, perf, gdb */
   for (;;) {
     pthread_mutex_lock(&w->lock);
     while (w->head == NULL && !w->stopping)
