@@ -136,7 +136,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   snprintf(fz.dir, sizeof(fz.dir), "/tmp/pl-fuzz-XXXXXX");
   if (mkdtemp(fz.dir) == NULL)
     abort();
-  pl_log_config cfg = {fz.dir, ORIGIN, fz.log_key, pl_key_public(fz.admin), 1 << 28};
+  pl_log_config cfg = {fz.dir, ORIGIN, fz.log_key, pl_key_public(fz.admin),
+                       (size_t)4 << 30};
   if (pl_log_open(&cfg, &fz.log, why, sizeof(why)) != 0) {
     fprintf(stderr, "fuzz_input: %s\n", why);
     abort();
@@ -174,7 +175,7 @@ static void fz_entry(const uint8_t *data, size_t size) {
   pl_head before, after;
   pl_log_head(fz.log, &before);
   if (pl_log_append(fz.log, items, 1, &after) != 0)
-    abort(); /* a 256 MiB map holds every entry a campaign appends */
+    abort(); /* a 4 GiB map (sparse) holds every entry a campaign appends */
   int grew = it.err == 0 && !it.duplicate;
   if (after.size != before.size + (uint64_t)grew)
     abort();
@@ -193,10 +194,16 @@ static void fz_signed_entry(const uint8_t *data, size_t size) {
     abort(); /* every refusal says why */
 }
 
+/* The input as a C string, as the CLI hands a file's text to the parsers. */
+static char *fz_text(const uint8_t *data, size_t size) {
+  char *text = pl_arena_alloc(fz.arena, size + 1);
+  memcpy(text, data, size);
+  text[size] = '\0';
+  return text;
+}
+
 static void fz_note(const uint8_t *data, size_t size) {
-  char *note = pl_arena_alloc(fz.arena, size + 1);
-  memcpy(note, data, size);
-  note[size] = '\0';
+  char *note = fz_text(data, size);
   size_t body_len;
   if (pl_note_verify(fz.vkey, note, size, &body_len) == 0 && body_len > size)
     abort();
@@ -207,9 +214,7 @@ static void fz_note(const uint8_t *data, size_t size) {
 }
 
 static void fz_vkey(const uint8_t *data, size_t size) {
-  char *vkey = pl_arena_alloc(fz.arena, size + 1);
-  memcpy(vkey, data, size);
-  vkey[size] = '\0';
+  char *vkey = fz_text(data, size);
   char name[256];
   uint8_t pk[PL_PUBLIC_KEY_BYTES];
   (void)pl_note_vkey_parse(vkey, name, sizeof(name), pk);
