@@ -243,28 +243,14 @@ static void fz_proof(const uint8_t *data, size_t size) {
   (void)pl_merkle_verify_consistency(a, b, leaf, root, proof, n);
 }
 
+/* Indexed by the input's first byte, in the order the header lists. */
+static void (*const fz_modes[])(const uint8_t *, size_t) = {
+    fz_entry, fz_signed_entry, fz_note, fz_vkey, fz_proof};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size == 0)
+  if (size == 0 || data[0] >= sizeof(fz_modes) / sizeof(fz_modes[0]))
     return 0;
   pl_arena_reset(fz.arena);
-  switch (data[0]) {
-  case 0:
-    fz_entry(data + 1, size - 1);
-    break;
-  case 1:
-    fz_signed_entry(data + 1, size - 1);
-    break;
-  case 2:
-    fz_note(data + 1, size - 1);
-    break;
-  case 3:
-    fz_vkey(data + 1, size - 1);
-    break;
-  case 4:
-    fz_proof(data + 1, size - 1);
-    break;
-  default:
-    break;
-  }
+  fz_modes[data[0]](data + 1, size - 1);
   return 0;
 }

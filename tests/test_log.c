@@ -549,8 +549,8 @@ PL_TEST(mutated_entries_keep_the_log_sound) {
 
   /* The seeds: one valid entry of every shape the kinds know. */
   ProtobufCBinaryData seed[6];
-  size_t nseed = 0;
-  for (int v = 0; v < 6; v++) {
+  const size_t nseed = sizeof(seed) / sizeof(seed[0]);
+  for (size_t v = 0; v < nseed; v++) {
     Partsledger__V1__Entry e = PARTSLEDGER__V1__ENTRY__INIT;
     Partsledger__V1__ActorEnrolled b = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
     Partsledger__V1__ActorRevoked r = PARTSLEDGER__V1__ACTOR_REVOKED__INIT;
@@ -585,7 +585,7 @@ PL_TEST(mutated_entries_keep_the_log_sound) {
       r.reason = "contract ended";
       break;
     }
-    seed[nseed++] = packed_entry(seeds, &e);
+    seed[v] = packed_entry(seeds, &e);
   }
 
   uint64_t rng = pl_mut_seed("mutated_entries_keep_the_log_sound");
