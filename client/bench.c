@@ -29,6 +29,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -111,6 +112,17 @@ typedef struct {
   int full_stack;
 } bench_opts;
 
+/* Server threads of one name (pl-worker, ...), as fractions of the phase
+ * per thread: on a core, runnable but waiting for one, waiting for the disk
+ * (uninterruptible sleep: fdatasync, page reads), and idle. The thread that
+ * is never idle is what limits the phase. */
+#define BENCH_MAX_GROUPS 16
+typedef struct {
+  char name[24];
+  int threads;
+  double cpu, queued, disk, idle;
+} bench_group;
+
 /* Server memory as /proc shows it, in kB. */
 typedef struct {
   int ok;
@@ -130,6 +142,8 @@ typedef struct {
   double steal;          /* CPU the hypervisor gave to other guests */
   double server_top;     /* the busiest server thread, fraction of a core */
   char server_top_name[32];
+  int ngroups;           /* server threads by name: where their time went */
+  bench_group groups[BENCH_MAX_GROUPS];
   uint64_t size_before, size_after;
   int ran_out;           /* write pool used up before the duration */
   double sign_secs;      /* time spent signing for the phase (not measured) */
@@ -236,6 +250,8 @@ typedef struct {
   int n;
   long tid[BENCH_MAX_TASKS];
   unsigned long long ticks[BENCH_MAX_TASKS];
+  /* From schedstat: ns on a core, ns runnable but waiting for one. */
+  unsigned long long run_ns[BENCH_MAX_TASKS], wait_ns[BENCH_MAX_TASKS];
   char comm[BENCH_MAX_TASKS][24];
   unsigned long long total;
 } bench_tasks;
@@ -286,10 +302,98 @@ static void bench_tasks_read(long pid, bench_tasks *t) {
     if (tid <= 0)
       continue;
     snprintf(path, sizeof(path), "/proc/%ld/task/%ld/stat", pid, tid);
-    if (bench_read_stat(path, &t->ticks[t->n], t->comm[t->n], sizeof(t->comm[0])) == 0)
-      t->tid[t->n++] = tid;
+    if (bench_read_stat(path, &t->ticks[t->n], t->comm[t->n], sizeof(t->comm[0])) != 0)
+      continue;
+    snprintf(path, sizeof(path), "/proc/%ld/task/%ld/schedstat", pid, tid);
+    FILE *f = fopen(path, "r");
+    t->run_ns[t->n] = t->wait_ns[t->n] = 0;
+    if (f != NULL) {
+      if (fscanf(f, "%llu %llu", &t->run_ns[t->n], &t->wait_ns[t->n]) != 2)
+        t->run_ns[t->n] = t->wait_ns[t->n] = 0;
+      fclose(f);
+    }
+    t->tid[t->n++] = tid;
   }
   closedir(d);
+}
+
+/* How long each server thread waits for the disk (uninterruptible sleep:
+ * fdatasync, page reads). schedstat gives the time on a core and the time
+ * runnable without one, precisely; this is the third way a thread is busy
+ * without using CPU, and /proc shows it only as the state letter in
+ * /proc/PID/task/TID/stat, so it is sampled every BENCH_STATE_NS while a
+ * phase runs. Each file is kept open and re-read from offset 0: a sample
+ * costs a few preads. */
+#define BENCH_STATE_NS 5000000
+typedef struct {
+  int n;
+  long tid[BENCH_MAX_TASKS];
+  int fd[BENCH_MAX_TASKS];
+  uint64_t disk[BENCH_MAX_TASKS], samples;
+  atomic_int stop;
+  pthread_t thread;
+} bench_sampler;
+
+static char bench_state_of(int fd) {
+  char buf[512];
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0)
+    return '?';
+  buf[n] = '\0';
+  char *close = strrchr(buf, ')');
+  return close != NULL && close[1] == ' ' ? close[2] : '?';
+}
+
+static void *bench_sampler_main(void *arg) {
+  bench_sampler *sp = arg;
+  struct timespec next;
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  while (!atomic_load(&sp->stop)) {
+    for (int i = 0; i < sp->n; i++) {
+      sp->disk[i] += bench_state_of(sp->fd[i]) == 'D';
+    }
+    sp->samples++;
+    next.tv_nsec += BENCH_STATE_NS;
+    if (next.tv_nsec >= 1000000000) {
+      next.tv_nsec -= 1000000000;
+      next.tv_sec++;
+    }
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+  }
+  return NULL;
+}
+
+/* NULL when there is no server to watch, or no thread to sample with. */
+static bench_sampler *bench_sampler_start(long pid, const bench_tasks *t) {
+  if (pid <= 0 || t->n == 0)
+    return NULL;
+  bench_sampler *sp = calloc(1, sizeof(*sp));
+  if (sp == NULL)
+    return NULL;
+  for (int i = 0; i < t->n; i++) {
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%ld/task/%ld/stat", pid, t->tid[i]);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    sp->tid[sp->n] = t->tid[i];
+    sp->fd[sp->n++] = fd;
+  }
+  atomic_init(&sp->stop, 0);
+  if (pthread_create(&sp->thread, NULL, bench_sampler_main, sp) != 0) {
+    for (int i = 0; i < sp->n; i++)
+      close(sp->fd[i]);
+    free(sp);
+    return NULL;
+  }
+  return sp;
+}
+
+static void bench_sampler_stop(bench_sampler *sp) {
+  atomic_store(&sp->stop, 1);
+  pthread_join(sp->thread, NULL);
+  for (int i = 0; i < sp->n; i++)
+    close(sp->fd[i]);
 }
 
 static double bench_cpu_secs(void) {
@@ -305,6 +409,7 @@ typedef struct {
   double cpu;
   unsigned long long busy, steal; /* the whole machine's, in clock ticks */
   bench_tasks tasks;
+  bench_sampler *states; /* NULL when not sampling */
 } bench_mark;
 
 /* Ticks that all CPUs spent running something, and ticks the hypervisor
@@ -325,37 +430,76 @@ static void bench_machine_busy(unsigned long long *busy, unsigned long long *ste
   *steal = v[7];
 }
 
-static void bench_mark_take(const bench *b, bench_mark *m) {
+/* `states`: also sample the server's thread states until the diff. */
+static void bench_mark_take(const bench *b, bench_mark *m, int states) {
   m->t = bench_now_ns();
   m->cpu = bench_cpu_secs();
   bench_machine_busy(&m->busy, &m->steal);
   bench_tasks_read(b->o.server_pid, &m->tasks);
+  m->states = states ? bench_sampler_start(b->o.server_pid, &m->tasks) : NULL;
 }
 
-static void bench_mark_diff(const bench *b, const bench_mark *a, bench_result *r) {
+/* Adds one thread's share of the phase to the group of its name: `cpu` and
+ * `queued` from schedstat, `disk` from the samples. */
+static void bench_group_add(bench_result *r, const char *name, double cpu, double queued,
+                            double disk) {
+  int g = 0;
+  while (g < r->ngroups && strcmp(r->groups[g].name, name) != 0)
+    g++;
+  if (g == r->ngroups) {
+    if (r->ngroups == BENCH_MAX_GROUPS)
+      return;
+    memset(&r->groups[g], 0, sizeof(r->groups[g]));
+    snprintf(r->groups[g].name, sizeof(r->groups[g].name), "%s", name);
+    r->ngroups++;
+  }
+  bench_group *gr = &r->groups[g];
+  double idle = 1.0 - cpu - queued - disk;
+  gr->threads++;
+  gr->cpu += cpu;
+  gr->queued += queued;
+  gr->disk += disk;
+  gr->idle += idle > 0 ? idle : 0; /* sampling error */
+}
+
+static void bench_mark_diff(const bench *b, bench_mark *a, bench_result *r) {
   bench_mark z;
-  bench_mark_take(b, &z);
+  bench_sampler *sp = a->states;
+  a->states = NULL;
+  if (sp != NULL)
+    bench_sampler_stop(sp);
+  bench_mark_take(b, &z, 0);
   double secs = (double)(z.t - a->t) / 1e9, hz = (double)sysconf(_SC_CLK_TCK);
-  if (secs <= 0)
-    return;
-  r->client_cpu = (z.cpu - a->cpu) / secs;
-  r->machine_cpu = (double)(z.busy - a->busy) / hz / secs;
-  r->steal = (double)(z.steal - a->steal) / hz / secs;
-  if (b->o.server_pid <= 0)
-    return;
-  r->server_cpu = (double)(z.tasks.total - a->tasks.total) / hz / secs;
-  for (int i = 0; i < z.tasks.n; i++) {
-    unsigned long long before = 0;
-    for (int j = 0; j < a->tasks.n; j++)
-      if (a->tasks.tid[j] == z.tasks.tid[i])
-        before = a->tasks.ticks[j];
-    double use = (double)(z.tasks.ticks[i] - before) / hz / secs;
-    if (use > r->server_top) {
-      r->server_top = use;
-      snprintf(r->server_top_name, sizeof(r->server_top_name), "%s/%ld",
-               z.tasks.comm[i], z.tasks.tid[i]);
+  if (secs > 0) {
+    r->client_cpu = (z.cpu - a->cpu) / secs;
+    r->machine_cpu = (double)(z.busy - a->busy) / hz / secs;
+    r->steal = (double)(z.steal - a->steal) / hz / secs;
+  }
+  if (secs > 0 && b->o.server_pid > 0) {
+    r->server_cpu = (double)(z.tasks.total - a->tasks.total) / hz / secs;
+    r->ngroups = 0;
+    for (int i = 0; i < z.tasks.n; i++) {
+      unsigned long long before = 0, run0 = 0, wait0 = 0;
+      for (int j = 0; j < a->tasks.n; j++)
+        if (a->tasks.tid[j] == z.tasks.tid[i]) {
+          before = a->tasks.ticks[j];
+          run0 = a->tasks.run_ns[j];
+          wait0 = a->tasks.wait_ns[j];
+        }
+      double use = (double)(z.tasks.ticks[i] - before) / hz / secs;
+      if (use > r->server_top) {
+        r->server_top = use;
+        snprintf(r->server_top_name, sizeof(r->server_top_name), "%s/%ld",
+                 z.tasks.comm[i], z.tasks.tid[i]);
+      }
+      for (int k = 0; sp != NULL && sp->samples > 0 && k < sp->n; k++)
+        if (sp->tid[k] == z.tasks.tid[i])
+          bench_group_add(r, z.tasks.comm[i], (double)(z.tasks.run_ns[i] - run0) / 1e9 / secs,
+                          (double)(z.tasks.wait_ns[i] - wait0) / 1e9 / secs,
+                          (double)sp->disk[k] / (double)sp->samples);
     }
   }
+  free(sp);
 }
 
 /* ---- setup calls, through the client library -------------------------- */
@@ -1013,7 +1157,7 @@ static void bench_phase_verify(bench *b, bench_result *res) {
   crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk);
   sodium_memzero(sk, sizeof(sk));
   bench_mark mk;
-  bench_mark_take(b, &mk);
+  bench_mark_take(b, &mk, 0);
   uint64_t t0 = bench_now_ns(), t, n = 0;
   do {
     for (int i = 0; i < 256; i++) {
@@ -1062,7 +1206,7 @@ static int bench_write(bench *b, const bench_ops *ops, int method, size_t batch,
       res->size_before = r->base;
     bench_mark mk;
     if (measure)
-      bench_mark_take(b, &mk);
+      bench_mark_take(b, &mk, 1);
     bench_run_go(r, inflight, secs, res);
     if (measure)
       bench_mark_diff(b, &mk, res);
@@ -1137,7 +1281,7 @@ static void bench_phase_fill(bench *b, bench_result *res) {
     return;
   }
   bench_mark mk;
-  bench_mark_take(b, &mk);
+  bench_mark_take(b, &mk, 0);
   double busy = 0;
   while (size < b->o.fill && res->errors == 0) {
     uint64_t left = b->o.fill - size;
@@ -1190,7 +1334,7 @@ static void bench_phase_read(bench *b, int ph, bench_result *res) {
     snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
   }
   bench_mark mk;
-  bench_mark_take(b, &mk);
+  bench_mark_take(b, &mk, 1);
   bench_run_go(r, b->o.inflight, b->o.duration, res);
   bench_mark_diff(b, &mk, res);
   free(r);
@@ -1200,6 +1344,34 @@ static void bench_phase_read(bench *b, int ph, bench_result *res) {
 
 static double bench_rate(const bench_result *r) {
   return r->secs > 0 ? (double)r->items / r->secs : 0;
+}
+
+/* Server threads worth a line: ours, and gRPC's own when they work. */
+static int bench_group_shown(const bench_group *g) {
+  return strncmp(g->name, "pl-", 3) == 0 || (1.0 - g->idle / g->threads) >= 0.05;
+}
+
+static void bench_report_groups(const bench_result *r) {
+  int any = 0;
+  for (int g = 0; g < r->ngroups; g++)
+    any |= bench_group_shown(&r->groups[g]);
+  if (!any)
+    return;
+  printf("  server threads, share of the phase each: on a core / waiting for one / "
+         "for the disk / idle\n");
+  for (int g = 0; g < r->ngroups; g++) {
+    const bench_group *gr = &r->groups[g];
+    if (!bench_group_shown(gr))
+      continue;
+    char name[40];
+    if (gr->threads > 1)
+      snprintf(name, sizeof(name), "%s x%d", gr->name, gr->threads);
+    else
+      snprintf(name, sizeof(name), "%s", gr->name);
+    double n = gr->threads;
+    printf("    %-18s %3.0f%% %3.0f%% %3.0f%% %3.0f%%\n", name, 100 * gr->cpu / n,
+           100 * gr->queued / n, 100 * gr->disk / n, 100 * gr->idle / n);
+  }
 }
 
 static void bench_report_text(const bench *b) {
@@ -1262,6 +1434,7 @@ static void bench_report_text(const bench *b) {
         printf(", server %.1f us", r->server_cpu * per);
       printf("\n");
     }
+    bench_report_groups(r);
     if (r->mem.ok)
       printf("  server memory: RSS %.1f MB, of which data.mdb %.1f MB: private %.1f MB "
              "(anon %.1f MB, peak RSS %.1f MB)\n",
@@ -1325,6 +1498,17 @@ static void bench_report_json(const bench *b) {
            "\"server_top_thread\":%.2f,\"machine_cpu\":%.2f,\"steal\":%.2f,",
            r->size_before, r->size_after, r->checked, r->ran_out ? "true" : "false",
            r->sign_secs, r->client_cpu, r->server_cpu, r->server_top, r->machine_cpu, r->steal);
+    printf("\"server_threads\":[");
+    for (int g = 0; g < r->ngroups; g++) {
+      const bench_group *gr = &r->groups[g];
+      double n = gr->threads;
+      printf("%s{\"name\":", g ? "," : "");
+      bench_json_str(gr->name);
+      printf(",\"threads\":%d,\"cpu\":%.3f,\"queued\":%.3f,\"disk\":%.3f,"
+             "\"idle\":%.3f}",
+             gr->threads, gr->cpu / n, gr->queued / n, gr->disk / n, gr->idle / n);
+    }
+    printf("],");
     if (r->mem.ok)
       printf("\"server_mem_kb\":{\"rss\":%ld,\"lmdb\":%ld,\"private\":%ld,\"anon\":%ld,"
              "\"peak_rss\":%ld},",

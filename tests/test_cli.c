@@ -1,7 +1,8 @@
 /*
  * test_cli.c - integration tests of the `partsledger` CLI against the real
  * server: each case starts partsledgerd in a fresh directory (harness.h) and
- * runs PL_CLI_BIN as a subprocess, checking its exit status and output.
+ * runs PL_CLI_BIN as a subprocess, checking its exit status and output. One
+ * case runs the benchmark (PL_BENCH_BIN) briefly, so that it keeps working.
  *
  * Strings and JSON values a case collects are pooled and freed, and the
  * server stopped and its directory removed, at exit: a failed CHECK returns
@@ -21,6 +22,9 @@
 
 #ifndef PL_CLI_BIN
 #error "PL_CLI_BIN must name the partsledger binary"
+#endif
+#ifndef PL_BENCH_BIN
+#error "PL_BENCH_BIN must name the partsledger-bench binary"
 #endif
 
 #define MAX_ARGS 40
@@ -722,8 +726,77 @@ PL_TEST(server_unreachable) {
                         strstr(err, "error: DEADLINE_EXCEEDED: ") != NULL));
 }
 
+/* The share fields of one server_threads row: each in [0, 1], with some
+ * slack for sampling. */
+static int thread_row_ok(const cJSON *row) {
+  static const char *const fields[] = {"cpu", "queued", "disk", "idle"};
+  for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+    double v = num(row, fields[i]);
+    if (!(v >= 0 && v <= 1.1))
+      return 0;
+  }
+  return 1;
+}
+
+static const cJSON *thread_row(const cJSON *phase, const char *name) {
+  const cJSON *row;
+  cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(phase, "server_threads")) {
+    if (strcmp(str(row, "name"), name) == 0)
+      return row;
+  }
+  return NULL;
+}
+
+/* A short run of every phase that talks to the server: every call must
+ * succeed and be checked, the log must grow by what was acknowledged, and
+ * the report must say where the server's threads spent the phase. */
+PL_TEST(bench_runs_clean) {
+  CHECK(start() != NULL);
+  char pid[24];
+  snprintf(pid, sizeof(pid), "%ld", (long)pl_harness_pid(g_h));
+  const char *argv[] = {PL_BENCH_BIN, "--server", pl_harness_target(g_h), "--admin-key",
+                        pl_harness_admin_key_path(g_h), "--server-pid", pid, "--phases",
+                        "append,batch,get,proof", "--duration", "0.5", "--inflight", "8",
+                        "--batch", "20", "--batch-inflight", "2", "--json", NULL};
+  char *out = NULL, *err = NULL;
+  int code = pl_run(argv, NULL, 100000, &out, &err);
+  keep(out);
+  keep(err);
+  CHECK_EQ(code, 0);
+  cJSON *o = json(out);
+  CHECK(o != NULL);
+  const cJSON *phases = cJSON_GetObjectItemCaseSensitive(o, "phases");
+  static const char *const names[] = {"append", "batch", "get", "proof"};
+  double last_size = 0;
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(phases, names[i]);
+    CHECK(ph != NULL);
+    CHECK_EQ(num(ph, "errors"), 0);
+    CHECK(num(ph, "items") > 0 && num(ph, "rate") > 0);
+    CHECK(num(ph, "p50_ms") > 0 && num(ph, "p99_ms") >= num(ph, "p50_ms"));
+    if (i < 2) { /* writes: every acknowledged entry is in the log */
+      CHECK(num(ph, "size_after") >= num(ph, "size_before") + num(ph, "items"));
+      last_size = num(ph, "size_after");
+    } else { /* reads: some responses checked against a proof */
+      CHECK(num(ph, "checked") > 0);
+    }
+    const cJSON *writer = thread_row(ph, "pl-writer"), *workers = thread_row(ph, "pl-worker"),
+                *poller = thread_row(ph, "pl-poller");
+    CHECK(writer != NULL && workers != NULL && poller != NULL);
+    CHECK_EQ(num(writer, "threads"), 1);
+    CHECK(num(workers, "threads") >= 1);
+    CHECK(thread_row_ok(writer) && thread_row_ok(workers) && thread_row_ok(poller));
+    /* Appends keep the writer busy; reads never wake it. */
+    CHECK(i < 2 ? num(writer, "cpu") > 0 : num(writer, "cpu") < 0.01);
+  }
+  struct res r = cli("--json", "checkpoint");
+  CHECK_EQ(r.code, 0);
+  CHECK_EQ(num(json(r.out), "size"), last_size);
+}
+
 PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
              PL_CASE(prove_then_verify_offline), PL_CASE(tampered_proof_fails),
              PL_CASE(consistency_prove_verify), PL_CASE(usage_errors),
              PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
-             PL_CASE(follow_streams_entries), PL_CASE(server_unreachable))
+             PL_CASE(follow_streams_entries), PL_CASE(server_unreachable),
+             PL_CASE(bench_runs_clean))
