@@ -24,6 +24,10 @@
  * against the checkpoint's root). Failures are counted and reported, and make
  * the exit status 1; rates count successful operations only.
  *
+ * With --server-pid it also reads the server's /proc: CPU, private memory,
+ * and for each measured phase where each server thread spent it (on a core,
+ * waiting for one, waiting for the disk, idle), which names the limit.
+ *
  * Uses gRPC core, protobuf-c, libsodium and the storage/ headers (arena,
  * keys, merkle); not the client library, whose calls are synchronous.
  */
@@ -349,9 +353,8 @@ static void *bench_sampler_main(void *arg) {
   struct timespec next;
   clock_gettime(CLOCK_MONOTONIC, &next);
   while (!atomic_load(&sp->stop)) {
-    for (int i = 0; i < sp->n; i++) {
+    for (int i = 0; i < sp->n; i++)
       sp->disk[i] += bench_state_of(sp->fd[i]) == 'D';
-    }
     sp->samples++;
     next.tv_nsec += BENCH_STATE_NS;
     if (next.tv_nsec >= 1000000000) {
@@ -454,12 +457,18 @@ static void bench_group_add(bench_result *r, const char *name, double cpu, doubl
     r->ngroups++;
   }
   bench_group *gr = &r->groups[g];
-  double idle = 1.0 - cpu - queued - disk;
+  /* cpu and queued are exact; the sampled disk share takes what is left of
+   * the phase at most, so that a row adds up to 100 %. */
+  double left = 1.0 - cpu - queued;
+  if (left < 0)
+    left = 0;
+  if (disk > left)
+    disk = left;
   gr->threads++;
   gr->cpu += cpu;
   gr->queued += queued;
   gr->disk += disk;
-  gr->idle += idle > 0 ? idle : 0; /* sampling error */
+  gr->idle += left - disk;
 }
 
 static void bench_mark_diff(const bench *b, bench_mark *a, bench_result *r) {
