@@ -254,8 +254,10 @@ typedef struct {
   int n;
   long tid[BENCH_MAX_TASKS];
   unsigned long long ticks[BENCH_MAX_TASKS];
-  /* From schedstat: ns on a core, ns runnable but waiting for one. */
+  /* From schedstat: ns on a core, ns runnable but waiting for one; `sched`
+   * is 0 where the kernel has no schedstat. */
   unsigned long long run_ns[BENCH_MAX_TASKS], wait_ns[BENCH_MAX_TASKS];
+  int sched[BENCH_MAX_TASKS];
   char comm[BENCH_MAX_TASKS][24];
   unsigned long long total;
 } bench_tasks;
@@ -310,10 +312,10 @@ static void bench_tasks_read(long pid, bench_tasks *t) {
       continue;
     snprintf(path, sizeof(path), "/proc/%ld/task/%ld/schedstat", pid, tid);
     FILE *f = fopen(path, "r");
-    t->run_ns[t->n] = t->wait_ns[t->n] = 0;
+    t->sched[t->n] = 0;
     if (f != NULL) {
-      if (fscanf(f, "%llu %llu", &t->run_ns[t->n], &t->wait_ns[t->n]) != 2)
-        t->run_ns[t->n] = t->wait_ns[t->n] = 0;
+      t->sched[t->n] =
+          fscanf(f, "%llu %llu", &t->run_ns[t->n], &t->wait_ns[t->n]) == 2;
       fclose(f);
     }
     t->tid[t->n++] = tid;
@@ -492,8 +494,8 @@ static void bench_mark_diff(const bench *b, bench_mark *a, bench_result *r) {
       for (int j = 0; j < a->tasks.n; j++)
         if (a->tasks.tid[j] == z.tasks.tid[i]) {
           before = a->tasks.ticks[j];
-          run0 = a->tasks.run_ns[j];
-          wait0 = a->tasks.wait_ns[j];
+          run0 = a->tasks.sched[j] ? a->tasks.run_ns[j] : 0;
+          wait0 = a->tasks.sched[j] ? a->tasks.wait_ns[j] : 0;
         }
       double use = (double)(z.tasks.ticks[i] - before) / hz / secs;
       if (use > r->server_top) {
@@ -501,10 +503,16 @@ static void bench_mark_diff(const bench *b, bench_mark *a, bench_result *r) {
         snprintf(r->server_top_name, sizeof(r->server_top_name), "%s/%ld",
                  z.tasks.comm[i], z.tasks.tid[i]);
       }
+      /* Without schedstat the CPU share comes from the ticks, and the wait
+       * for a core counts as idle. */
+      double cpu = use, queued = 0;
+      if (z.tasks.sched[i]) {
+        cpu = (double)(z.tasks.run_ns[i] - run0) / 1e9 / secs;
+        queued = (double)(z.tasks.wait_ns[i] - wait0) / 1e9 / secs;
+      }
       for (int k = 0; sp != NULL && sp->samples > 0 && k < sp->n; k++)
         if (sp->tid[k] == z.tasks.tid[i])
-          bench_group_add(r, z.tasks.comm[i], (double)(z.tasks.run_ns[i] - run0) / 1e9 / secs,
-                          (double)(z.tasks.wait_ns[i] - wait0) / 1e9 / secs,
+          bench_group_add(r, z.tasks.comm[i], cpu, queued,
                           (double)sp->disk[k] / (double)sp->samples);
     }
   }
