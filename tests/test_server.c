@@ -935,6 +935,60 @@ PL_TEST(second_server_on_same_data_refused) {
   env_stop(&e);
 }
 
+/* Bad command lines end with status 2 and a message naming the option, a
+ * secret key others can read with status 1, and none of them touches the
+ * running server's log. */
+PL_TEST(server_usage_errors) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const char *other = pl_harness_path(e.h, "other-data");
+  const char *loose = pl_harness_path(e.h, "loose.key");
+  char *key = pl_read_file(pl_harness_log_key_path(e.h));
+  CHECK(key != NULL && other != NULL && loose != NULL);
+  CHECK_EQ(pl_write_file(loose, key), 0); /* mode 0644 */
+  free(key);
+  const struct {
+    const char *opt, *value, *says;
+    int code;
+  } cases[] = {
+      {"--listen", "127.0.0.1:99999", "--listen wants HOST:PORT", 2},
+      {"--listen", "127.0.0.1", "--listen wants HOST:PORT", 2},
+      {"--listen", ":50051", "--listen wants HOST:PORT", 2},
+      {"--listen", "::1:50051", "--listen wants HOST:PORT", 2},
+      {"--workers", "0", "--workers must be 1..64", 2},
+      {"--map-size", "lots", "--map-size must be", 2},
+      {"--admin-key", "abcd", "--admin-key must be 64 hex characters", 2},
+      {"--log-key", loose, "readable by group or others", 1},
+      {"--bogus", NULL, "usage: partsledgerd", 2},
+  };
+  /* A valid command line, then the case's option: the last one counts. A
+   * NULL value ends the line (--bogus takes none). */
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *argv[] = {PL_SERVER_BIN, "--data", other, "--listen", "127.0.0.1:0",
+                          "--log-key", pl_harness_log_key_path(e.h), "--origin",
+                          pl_harness_origin(e.h), "--admin-key",
+                          pl_harness_admin_pub_hex(e.h), cases[i].opt, cases[i].value,
+                          NULL};
+    char *err = NULL;
+    int code = pl_run(argv, NULL, 30000, NULL, &err);
+    int says = err != NULL && strstr(err, cases[i].says) != NULL;
+    if (code != cases[i].code || !says)
+      fprintf(stderr, "case %zu (%s %s): exit %d\n", i, cases[i].opt,
+              cases[i].value ? cases[i].value : "", code);
+    free(err);
+    CHECK_EQ(code, cases[i].code);
+    CHECK(says);
+  }
+  const char *help[] = {PL_SERVER_BIN, "--help", NULL};
+  char *out = NULL;
+  CHECK_EQ(pl_run(help, NULL, 30000, &out, NULL), 0);
+  int usage = out != NULL && strstr(out, "--listen HOST:PORT") != NULL;
+  free(out);
+  CHECK(usage);
+  CHECK_EQ(tree_size(&e), 1);
+  env_stop(&e);
+}
+
 /* Many full batches at once: the writer splits them into bounded groups, and
  * every entry lands exactly once. */
 typedef struct {
@@ -1017,4 +1071,5 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(mutated_appends_get_clear_answers), PL_CASE(request_ids_grow_with_time),
              PL_CASE(concurrent_batches_all_land), PL_CASE(check_command_on_stored_log),
              PL_CASE(second_server_on_same_data_refused),
+             PL_CASE(server_usage_errors),
              PL_CASE(full_map_is_resource_exhausted))
