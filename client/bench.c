@@ -59,6 +59,7 @@
 #include "keys.h"
 #include "merkle.h"
 #include "partsledger/v1/ledger.pb-c.h"
+#include "text.h"
 
 #define BENCH_SERVICE "/partsledger.v1.Ledger/"
 #define BENCH_DEADLINE_S 60
@@ -1605,7 +1606,13 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
     o->phases[ph] = 1;
   while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (ch) {
-    case 's': o->server = optarg; break;
+    case 's':
+      if (!pl_host_port_ok(optarg)) {
+        fprintf(stderr, "partsledger-bench: --server wants HOST:PORT with PORT 0..65535\n");
+        return -1;
+      }
+      o->server = optarg;
+      break;
     case 'k': o->admin_key = optarg; break;
     case 'j': o->json = 1; break;
     case 'F': o->full_stack = 1; break;

@@ -24,6 +24,7 @@
 
 #include "client.h"
 #include "note.h"
+#include "text.h"
 
 #define PL_EXIT_OK 0
 #define PL_EXIT_FAIL 1
@@ -1492,6 +1493,9 @@ static int parse_args(struct cli *c, int argc, char **argv) {
 
     if (global) {
       if (strcmp(name, "server") == 0) {
+        if (!pl_host_port_ok(value))
+          return usage_error(
+              c, "--server wants HOST:PORT with PORT 0..65535, not '%s'", value);
         c->server = value;
       } else if (strcmp(name, "json") == 0) {
         c->json = 1;
@@ -1544,6 +1548,9 @@ int main(int argc, char **argv) {
   int rc = parse_args(&c, argc, argv);
   if (rc >= 0)
     return rc;
+  if (!pl_host_port_ok(c.server)) /* only the environment's can be wrong here */
+    return usage_error(&c, "PARTSLEDGER_SERVER wants HOST:PORT with PORT 0..65535, not '%s'",
+                       c.server);
   if (pl_crypto_init() != 0)
     return fail("cannot initialize libsodium");
   c.a = pl_arena_new(0);

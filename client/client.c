@@ -105,6 +105,8 @@ static int pl__status_to_err(grpc_status_code s) {
 
 int pl_client_open(const char *target, pl_client **out) {
   *out = NULL;
+  if (target == NULL || target[0] == '\0')
+    return PL_EINVAL; /* gRPC would log and fail each call instead */
   pl_client *c = calloc(1, sizeof(*c));
   if (c == NULL)
     return PL_ENOMEM;

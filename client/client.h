@@ -28,8 +28,9 @@
 
 typedef struct pl_client pl_client;
 
-/* Connects lazily to `target` ("127.0.0.1:50051"). 0 or PL_ENOMEM. The first
- * open initializes gRPC; the last close shuts it down. */
+/* Connects lazily to `target` ("127.0.0.1:50051", or any gRPC target
+ * string). 0, PL_EINVAL for an empty target, or PL_ENOMEM. The first open
+ * initializes gRPC; the last close shuts it down. */
 int pl_client_open(const char *target, pl_client **out);
 void pl_client_close(pl_client *c);
 

@@ -17,6 +17,7 @@
 #include "keys.h"
 #include "log.h"
 #include "rpc.h"
+#include "text.h"
 
 static const char pl__usage[] =
     "usage: partsledgerd [options]\n"
@@ -42,25 +43,6 @@ static const char pl__usage[] =
     "                      check every stored hash, entry signature and the\n"
     "                      signed head, print the result and exit (0 = intact)\n"
     "  --help              this text\n";
-
-/* HOST:PORT, with PORT a decimal 0..65535 and an IPv6 HOST in brackets.
- * gRPC itself takes a port beyond 65535 without complaint and serves
- * somewhere else, so the address is checked here. */
-static int pl__listen_ok(const char *listen) {
-  const char *colon = strrchr(listen, ':');
-  if (colon == NULL || colon == listen || colon[1] == '\0')
-    return 0;
-  if (listen[0] == '[' ? colon[-1] != ']' || colon - listen < 3
-                       : memchr(listen, ':', (size_t)(colon - listen)) != NULL)
-    return 0;
-  unsigned long port = 0;
-  for (const char *p = colon + 1; *p != '\0'; p++) {
-    if (*p < '0' || *p > '9' || p - colon > 5)
-      return 0;
-    port = port * 10 + (unsigned long)(*p - '0');
-  }
-  return port <= 65535;
-}
 
 /* Writes the bound address to `path` through a rename, so a reader never
  * sees half of it. */
@@ -142,7 +124,7 @@ int main(int argc, char **argv) {
   }
   if (workers < 1)
     workers = 2;
-  if (!pl__listen_ok(listen)) {
+  if (!pl_host_port_ok(listen)) {
     fprintf(stderr, "partsledgerd: --listen wants HOST:PORT with PORT 0..65535 "
                     "(0 picks a free one), got '%s'\n", listen);
     return 2;

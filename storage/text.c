@@ -1,7 +1,10 @@
 /*
- * text.c - UTF-8 checks for text that ends up in signed records; see text.h.
+ * text.c - UTF-8 checks for text that ends up in signed records, and the
+ * syntax of addresses; see text.h.
  */
 #include "text.h"
+
+#include <string.h>
 
 size_t pl_utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
   uint32_t c = s[0], min;
@@ -52,4 +55,20 @@ int pl_text_printable(const char *text, size_t n) {
     i += step;
   }
   return 1;
+}
+
+int pl_host_port_ok(const char *s) {
+  const char *colon = strrchr(s, ':');
+  if (colon == NULL || colon == s || colon[1] == '\0')
+    return 0;
+  size_t hlen = (size_t)(colon - s);
+  if (s[0] == '[' ? hlen < 3 || colon[-1] != ']' : memchr(s, ':', hlen) != NULL)
+    return 0;
+  unsigned long port = 0;
+  for (const char *p = colon + 1; *p != '\0'; p++) {
+    if (*p < '0' || *p > '9' || p - colon > 5)
+      return 0;
+    port = port * 10 + (unsigned long)(*p - '0');
+  }
+  return port <= 65535;
 }

@@ -1,5 +1,6 @@
 /*
- * text.h - UTF-8 validation for text fields.
+ * text.h - UTF-8 validation for text fields, and the HOST:PORT syntax of
+ * addresses given on command lines.
  *
  * Strings in proto3 must be valid UTF-8, and other implementations refuse to
  * decode a message that breaks that rule: an entry whose name is not UTF-8
@@ -20,5 +21,11 @@ size_t pl_utf8_next(const uint8_t *s, size_t n, uint32_t *cp);
 /* 1 when text[0..n) is valid UTF-8 without control characters (C0, DEL,
  * C1), else 0. */
 int pl_text_printable(const char *text, size_t n);
+
+/* 1 when `s` is HOST:PORT with a non-empty HOST (an IPv6 one in brackets,
+ * "[::1]:50051") and PORT a decimal 0..65535 of at most five digits, else 0.
+ * gRPC takes a port beyond 65535 modulo 65536 without a word, so that a
+ * typo would serve or call somewhere else: both sides check first. */
+int pl_host_port_ok(const char *s);
 
 #endif /* PL_TEXT_H */

@@ -585,6 +585,17 @@ PL_TEST(usage_errors) {
   CHECK_EQ(cli("list", "--start", "-1").code, 2);
   CHECK_EQ(cli("list", "--bogus").code, 2);
   CHECK_EQ(cli("--timeout", "soon", "info").code, 2);
+  r = cli("--server", "127.0.0.1:99999", "info"); /* gRPC would call port 34463 */
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--server wants HOST:PORT") != NULL);
+  const char *env_only[] = {PL_CLI_BIN, "info", NULL};
+  char *err = NULL;
+  setenv("PARTSLEDGER_SERVER", "localhost:123456", 1);
+  int code = pl_run(env_only, NULL, 30000, NULL, &err);
+  unsetenv("PARTSLEDGER_SERVER");
+  keep(err);
+  CHECK_EQ(code, 2);
+  CHECK(err != NULL && strstr(err, "PARTSLEDGER_SERVER wants HOST:PORT") != NULL);
   CHECK_EQ(cli("keygen").code, 2);
   CHECK_EQ(
       cli("enroll", "--key", admin, "--public-key", pub, "--name", "x").code,

@@ -19,6 +19,7 @@
 #include "error.h"
 #include "keys.h"
 #include "test.h"
+#include "text.h"
 #include "vectors.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -406,7 +407,23 @@ PL_TEST(key_file_rejects) {
   tmp_cleanup(&t);
 }
 
+/* Addresses on command lines: what gRPC would take and then serve or call
+ * somewhere else must be refused. */
+PL_TEST(host_port) {
+  static const char *const good[] = {"127.0.0.1:50051", "localhost:0", "[::1]:65535",
+                                     "example.org:1", "0.0.0.0:00080"};
+  static const char *const bad[] = {"", ":", "127.0.0.1", "127.0.0.1:", ":50051",
+                                    "127.0.0.1:65536", "127.0.0.1:99999",
+                                    "127.0.0.1:123456", "127.0.0.1:-1", "127.0.0.1:5x",
+                                    "::1:50051", "[::1]50051", "[]:1", "[::1:1",
+                                    "127.0.0.1:+80", "127.0.0.1: 80"};
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+    CHECK(pl_host_port_ok(good[i]));
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    CHECK(!pl_host_port_ok(bad[i]));
+}
+
 PL_TEST_MAIN(PL_CASE(entry_known_answer), PL_CASE(entry_verify_rejects),
              PL_CASE(entry_sizes), PL_CASE(hex), PL_CASE(base64),
              PL_CASE(base64_rejects), PL_CASE(key_file_round_trip),
-             PL_CASE(key_file_rejects))
+             PL_CASE(key_file_rejects), PL_CASE(host_port))
