@@ -596,7 +596,8 @@ int pl_log_open(const pl_log_config *cfg, pl_log **out, char *why, size_t why_le
     return PL_EINVAL;
   }
   if (pl_note_name_check(cfg->origin) != 0) {
-    snprintf(why, why_len, "origin must be a key name: no spaces, '+' or newlines");
+    snprintf(why, why_len, "origin must be a key name: 1-%d printable characters, "
+             "no spaces or '+'", PL_NOTE_NAME_MAX);
     return PL_EINVAL;
   }
   if (mkdir(cfg->dir, 0700) != 0 && errno != EEXIST) {

@@ -959,6 +959,8 @@ PL_TEST(server_usage_errors) {
       {"--map-size", "lots", "--map-size must be", 2},
       {"--admin-key", "abcd", "--admin-key must be 64 hex characters", 2},
       {"--log-key", loose, "readable by group or others", 1},
+      {"--origin", "", "origin must be a key name", 1},
+      {"--origin", "two words", "origin must be a key name", 1},
       {"--bogus", NULL, "usage: partsledgerd", 2},
   };
   /* A valid command line, then the case's option: the last one counts. A
