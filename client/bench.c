@@ -94,7 +94,9 @@ static const char bench_usage[] =
     "                        stack (default: the minimal one, which leaves out\n"
     "                        client-side filters such as deadline enforcement;\n"
     "                        ~10 us less bench CPU per unary Append here)\n"
-    "  --server-pid PID      also report the server's CPU and private memory\n"
+    "  --server-pid PID      also report the server's CPU, its private memory, and\n"
+    "                        where each of its threads spent each phase (on a\n"
+    "                        core, waiting for one, for the disk, idle)\n"
     "  --json                print the results as one JSON object on stdout\n"
     "  --print-pubkey        print the public key of --admin-key in hex and exit\n"
     "  --help                this text\n";
