@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <grpc/grpc.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,18 @@ static const char pl__usage[] =
     "                      check every stored hash, entry signature and the\n"
     "                      signed head, print the result and exit (0 = intact)\n"
     "  --help              this text\n";
+
+/* Set by the writer thread when a commit fails; read after the stop. */
+static atomic_int pl__storage_err;
+
+/* Fail-stop: the server stops as on SIGTERM (what is in flight is answered)
+ * and exits 1, so that a supervisor restarts it on data it checks first. */
+static void pl__storage_failed(void *ctx, int err) {
+  (void)ctx;
+  atomic_store(&pl__storage_err, err);
+  fprintf(stderr, "partsledgerd: a commit failed: %s; stopping\n", pl_strerror(err));
+  kill(getpid(), SIGTERM);
+}
 
 /* Writes the bound address to `path` through a rename, so a reader never
  * sees half of it. */
@@ -179,7 +192,7 @@ int main(int argc, char **argv) {
   }
 
   grpc_init();
-  pl_rpc_config rcfg = {listen, (int)workers};
+  pl_rpc_config rcfg = {listen, (int)workers, pl__storage_failed, NULL};
   pl_rpc *rpc = NULL;
   int port = 0;
   rc = pl_rpc_start(&rcfg, log, &rpc, &port);
@@ -202,11 +215,19 @@ int main(int argc, char **argv) {
 
   int sig = 0;
   sigwait(&stop, &sig);
-  fprintf(stderr, "partsledgerd: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  int failed = atomic_load(&pl__storage_err);
+  if (!failed)
+    fprintf(stderr, "partsledgerd: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   pl_rpc_stop(rpc);
   grpc_shutdown();
   pl_log_close(log);
   pl_key_free(key);
+  if (failed) {
+    fprintf(stderr, "partsledgerd: stopped after a storage failure (%s); every "
+                    "acknowledged entry is durable, and a restart checks the data\n",
+            pl_strerror(failed));
+    return 1;
+  }
   fprintf(stderr, "partsledgerd: stopped cleanly\n");
   return 0;
 }

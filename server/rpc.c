@@ -93,6 +93,7 @@ struct pl_call {
   pl_call *fnext; /* parked list link */
   pl_call *qnext; /* worker queue link */
   int resuming;   /* queued for its resume, not its handler */
+  int counted;    /* matched to a client's call: counted in rpc->active */
 };
 
 typedef struct {
@@ -124,6 +125,14 @@ struct pl_rpc {
   int shut_down;
   pl_call *followers; /* parked Follow streams */
   uint64_t committed; /* tree size of the latest commit */
+  /* Calls matched to a client's call and not yet freed. A stop waits for
+   * them, not for gRPC's own notice, which also waits for every client to
+   * hang up: an idle client connection would hold a stop up for the whole
+   * grace period. */
+  atomic_int active;
+  atomic_int storage_err; /* the error that failed a commit, or 0 */
+  void (*storage_failed)(void *ctx, int err);
+  void *ctx;
 };
 
 static void pl__post(pl_rpc *rpc, size_t mi);
@@ -159,6 +168,15 @@ static pl_call *pl__call_new(pl_rpc *rpc, size_t mi) {
 }
 
 static void pl__call_free(pl_call *c) {
+  pl_rpc *rpc = c->rpc;
+  /* The last call out wakes a stop waiting for it; the lock orders the
+   * wake-up after the stop's check. */
+  if (c->counted && atomic_fetch_sub(&rpc->active, 1) == 1 &&
+      atomic_load(&rpc->stopping)) {
+    pthread_mutex_lock(&rpc->lock);
+    pthread_cond_broadcast(&rpc->shut_cond);
+    pthread_mutex_unlock(&rpc->lock);
+  }
   if (c->call != NULL)
     grpc_call_unref(c->call);
   grpc_metadata_array_destroy(&c->md);
@@ -417,8 +435,24 @@ static void pl__writer_done(void *ctx, pl_writer_job *job) {
   pl__enqueue(ctx, c);
 }
 
-static void pl__writer_commit(void *ctx, const pl_head *head) {
-  pl__wake_followers(ctx, head->size);
+/* A failed commit leaves LMDB's state in doubt (it may have marked the
+ * environment unusable, and after a failed fdatasync the page cache no
+ * longer says what reached the disk). Rather than go on in that state, the
+ * server stops taking appends and asks to be stopped: a restart reopens the
+ * data and checks the root against the signed head. Rejected entries and a
+ * full map are not storage failures and do not get here. */
+static void pl__writer_commit(void *ctx, const pl_head *head, int err) {
+  pl_rpc *rpc = ctx;
+  if (err == 0) {
+    pl__wake_followers(rpc, head->size);
+    return;
+  }
+  if (err != PL_EIO && err != PL_ECORRUPT)
+    return;
+  int none = 0;
+  if (atomic_compare_exchange_strong(&rpc->storage_err, &none, err) &&
+      rpc->storage_failed != NULL)
+    rpc->storage_failed(rpc->ctx, err);
 }
 
 /* --- events --------------------------------------------------------------- */
@@ -467,6 +501,8 @@ static void pl__on_request(pl_call *c, int success) {
     pl__call_free(c);
     return;
   }
+  c->counted = 1;
+  atomic_fetch_add(&rpc->active, 1);
   if (c->method != NULL && c->method->offload) {
     pl__enqueue(rpc, c); /* the worker that takes it posts the next */
     return;
@@ -620,6 +656,11 @@ void pl_call_errorf(pl_call *c, const char *fmt, ...) {
 }
 
 int pl_call_submit(pl_call *c, pl_writer_job *job) {
+  if (atomic_load(&c->rpc->storage_err) != 0) {
+    pl_call_errorf(c, "storage failed and the server is stopping; retry with the "
+                      "same request_id once it is back");
+    return PL_EBUSY;
+  }
   int rc = pl_writer_submit(c->rpc->writer, job);
   if (rc == PL_EBUSY)
     pl_call_errorf(c, "server is shutting down; retry with the same request_id");
@@ -635,6 +676,9 @@ int pl_rpc_start(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port)
   if (rpc == NULL)
     return PL_ENOMEM;
   rpc->log = log;
+  rpc->storage_failed = cfg->storage_failed;
+  rpc->ctx = cfg->ctx;
+  atomic_init(&rpc->storage_err, 0);
   pthread_mutex_init(&rpc->lock, NULL);
   pthread_cond_init(&rpc->shut_cond, NULL);
   pthread_mutex_init(&rpc->qlock, NULL);
@@ -715,17 +759,20 @@ void pl_rpc_stop(pl_rpc *rpc) {
   /* Parked streams end with UNAVAILABLE; appends in flight finish normally. */
   pl__wake_followers(rpc, 0);
 
+  /* Calls in flight get up to 5 s to finish; then what is left is
+   * cancelled, and connections still open (idle ones too) are closed. */
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
   until.tv_sec += 5;
   pthread_mutex_lock(&rpc->lock);
-  while (!rpc->shut_down &&
+  while (!rpc->shut_down && atomic_load(&rpc->active) > 0 &&
          pthread_cond_timedwait(&rpc->shut_cond, &rpc->lock, &until) == 0)
     ;
   int done = rpc->shut_down;
   pthread_mutex_unlock(&rpc->lock);
   if (!done) {
-    /* A client that does not read its stream must not hold the exit up. */
+    /* Neither a client that does not read its stream nor one that just
+     * keeps its connection open may hold the exit up. */
     grpc_server_cancel_all_calls(rpc->server);
     pthread_mutex_lock(&rpc->lock);
     while (!rpc->shut_down)

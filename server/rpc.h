@@ -48,6 +48,12 @@ extern const size_t pl_methods_count;
 typedef struct {
   const char *listen;  /* "127.0.0.1:50051"; port 0 picks a free one */
   int workers;         /* worker threads for offloaded calls (>= 1) */
+  /* Called once, on the writer thread, when a commit fails with a storage
+   * error (PL_EIO, PL_ECORRUPT). From then on appends are refused; the
+   * owner is expected to stop the server, so that a restart reopens the
+   * data and checks it. */
+  void (*storage_failed)(void *ctx, int err);
+  void *ctx;
 } pl_rpc_config;
 
 /* Starts serving. The bound port goes to *port. 0, PL_EINVAL (cannot bind),

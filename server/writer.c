@@ -95,8 +95,7 @@ static void *pl__writer_main(void *arg) {
       j->err = rc;
       w->done(w->ctx, j);
     }
-    if (rc == 0)
-      w->commit(w->ctx, &head);
+    w->commit(w->ctx, &head, rc);
   }
   return NULL;
 }

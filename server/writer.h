@@ -28,8 +28,10 @@ typedef struct pl_writer_job {
 
 /* Called for each job after its group is durable (or failed). */
 typedef void (*pl_writer_done_fn)(void *ctx, pl_writer_job *job);
-/* Called once per committed group, after its jobs' done calls. */
-typedef void (*pl_writer_commit_fn)(void *ctx, const pl_head *head);
+/* Called once per group, after its jobs' done calls: err 0 when the group
+ * committed, else why the whole group failed (a storage error: rejected
+ * entries alone do not fail their group). */
+typedef void (*pl_writer_commit_fn)(void *ctx, const pl_head *head, int err);
 
 /* Starts the writer thread. 0 or PL_ENOMEM. */
 int pl_writer_start(pl_log *log, pl_writer_done_fn done,

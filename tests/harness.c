@@ -331,11 +331,10 @@ fail:
 
 int pl_harness_restart(pl_harness *h) { return pl__spawn(h); }
 
-int pl_harness_stop(pl_harness *h) {
+int pl_harness_wait(pl_harness *h, int timeout_ms) {
   if (h->pid == 0)
     return PL_ESTATE;
-  kill(h->pid, SIGTERM);
-  int64_t deadline = pl__now_ms() + PL__STOP_WAIT_MS;
+  int64_t deadline = pl__now_ms() + timeout_ms;
   for (;;) {
     int status;
     pid_t r = waitpid(h->pid, &status, WNOHANG);
@@ -347,14 +346,23 @@ int pl_harness_stop(pl_harness *h) {
       h->pid = 0;
       return PL_EINTERNAL;
     }
-    if (pl__now_ms() > deadline) {
-      fprintf(stderr, "harness: server ignored SIGTERM for %d ms; killing it\n",
-              PL__STOP_WAIT_MS);
-      pl_harness_kill(h);
+    if (pl__now_ms() > deadline)
       return PL_EBUSY;
-    }
     pl__sleep_ms(10);
   }
+}
+
+int pl_harness_stop(pl_harness *h) {
+  if (h->pid == 0)
+    return PL_ESTATE;
+  kill(h->pid, SIGTERM);
+  int rc = pl_harness_wait(h, PL__STOP_WAIT_MS);
+  if (rc == PL_EBUSY) {
+    fprintf(stderr, "harness: server ignored SIGTERM for %d ms; killing it\n",
+            PL__STOP_WAIT_MS);
+    pl_harness_kill(h);
+  }
+  return rc;
 }
 
 int pl_harness_kill(pl_harness *h) {

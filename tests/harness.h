@@ -60,6 +60,11 @@ int pl_harness_restart(pl_harness *h);
  * then killed with SIGKILL). */
 int pl_harness_stop(pl_harness *h);
 
+/* Waits up to `timeout_ms` for the server to exit on its own. Returns its
+ * exit code as pl_harness_stop() does, PL_EBUSY when it still runs (it is
+ * left running), or PL_ESTATE when it was not running. */
+int pl_harness_wait(pl_harness *h, int timeout_ms);
+
 /* SIGKILL, as a crash would; waits for the process. 0 or PL_ESTATE. */
 int pl_harness_kill(pl_harness *h);
 

@@ -421,7 +421,14 @@ PL_TEST(restart_keeps_everything) {
   CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &before), 0);
   Partsledger__V1__EntryResponse *leaf_before, *leaf_after;
   CHECK_EQ(pl_client_get_entry(e.c, 7, e.a, &leaf_before), 0);
-  CHECK_EQ(pl_harness_stop(e.h), 0); /* SIGTERM: a clean exit */
+  /* SIGTERM: a clean exit. The client's connection stays open and idle;
+   * with nothing in flight the server must not sit out its 5 s grace
+   * period waiting for the client to hang up. */
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  CHECK_EQ(pl_harness_stop(e.h), 0);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  CHECK(t1.tv_sec - t0.tv_sec < 4);
   CHECK_EQ(pl_harness_restart(e.h), 0);
   CHECK_EQ(env_reconnect(&e), 0);
   CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &after), 0);
@@ -434,6 +441,77 @@ PL_TEST(restart_keeps_everything) {
   /* Appends continue the same tree. */
   CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin), e.a, &r), 0);
   CHECK_EQ(r->index, 21);
+  env_stop(&e);
+}
+
+/* --- a disk that fails --------------------------------------------------- */
+
+#ifndef PL_FAULTS_LIB
+#error "PL_FAULTS_LIB must name the fault-injection library (tests/faults.c)"
+#endif
+
+/* Restarts the server with tests/faults.c preloaded: fdatasync fails while
+ * `trip` exists. The environment is the test's own again afterwards. */
+static int restart_with_faults(env *e, const char *trip) {
+  const char *asan = getenv("ASAN_OPTIONS");
+  char *saved = asan != NULL ? strdup(asan) : NULL;
+  char opts[1024];
+  /* ASan wants its runtime first in the library list; a preload comes
+   * before it, which is what this check would refuse. */
+  snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", saved ? saved : "",
+           saved ? ":" : "");
+  setenv("ASAN_OPTIONS", opts, 1);
+  setenv("LD_PRELOAD", PL_FAULTS_LIB, 1);
+  setenv("PL_FAULT_FILE", trip, 1);
+  int rc = pl_harness_restart(e->h);
+  unsetenv("LD_PRELOAD");
+  unsetenv("PL_FAULT_FILE");
+  if (saved != NULL)
+    setenv("ASAN_OPTIONS", saved, 1);
+  else
+    unsetenv("ASAN_OPTIONS");
+  free(saved);
+  return rc != 0 ? rc : env_reconnect(e);
+}
+
+/* When a commit cannot be made durable, its calls fail, nothing of it is
+ * served, and the server stops with status 1 rather than go on with storage
+ * in doubt. A restart serves every acknowledged entry, and the entry whose
+ * commit failed can be sent again with the same request_id. */
+PL_TEST(failed_commit_stops_the_server) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  const char *trip = pl_harness_path(e.h, "fail-sync");
+  CHECK(trip != NULL);
+  CHECK_EQ(pl_harness_stop(e.h), 0);
+  CHECK_EQ(restart_with_faults(&e, trip), 0);
+
+  Partsledger__V1__AppendResponse *r;
+  for (int i = 0; i < 3; i++) /* the preloaded library passes syncs through */
+    CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin), e.a, &r), 0);
+  CHECK_EQ(r->index, 3);
+  Partsledger__V1__GetCheckpointResponse *before;
+  CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &before), 0);
+
+  CHECK_EQ(pl_write_file(trip, "fail\n"), 0);
+  Partsledger__V1__SignedEntry *lost = fresh_enroll(&e, admin);
+  CHECK(pl_client_append(e.c, lost, e.a, &r) != 0);
+  const char *msg;
+  CHECK_EQ(pl_client_last_status(e.c, &msg), GRPC_STATUS_INTERNAL);
+  CHECK(strstr(msg, "storage I/O error") != NULL);
+  CHECK_EQ(pl_harness_wait(e.h, 15000), 1);
+
+  CHECK(unlink(trip) == 0);
+  CHECK_EQ(pl_harness_restart(e.h), 0);
+  CHECK_EQ(env_reconnect(&e), 0);
+  Partsledger__V1__GetCheckpointResponse *after;
+  CHECK_EQ(pl_client_get_checkpoint(e.c, e.a, &after), 0);
+  CHECK_EQ(after->size, 4);
+  CHECK_STR(after->checkpoint, before->checkpoint);
+  CHECK_EQ(pl_client_append(e.c, lost, e.a, &r), 0);
+  CHECK(!r->duplicate);
+  CHECK_EQ(r->index, 4);
   env_stop(&e);
 }
 
@@ -1065,6 +1143,7 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(permission_denied_cases), PL_CASE(malformed_invalid_argument),
              PL_CASE(idempotent_retry), PL_CASE(out_of_range_proofs),
              PL_CASE(append_batch_each_on_its_own), PL_CASE(restart_keeps_everything),
+             PL_CASE(failed_commit_stops_the_server),
              PL_CASE(kill9_loses_no_acknowledged_entry),
              PL_CASE(sigterm_during_appends_answers_every_call),
              PL_CASE(follow_streams_old_and_new),
