@@ -25,7 +25,7 @@
   XX(ERANGE, 10, OUT_OF_RANGE, "beyond the end of the log")                    \
   XX(EVERIFY, 11, FAILED_PRECONDITION, "proof or note does not verify")        \
   XX(ENOMEM, 12, RESOURCE_EXHAUSTED, "out of memory")                          \
-  XX(EFULL, 13, RESOURCE_EXHAUSTED, "storage map is full")                     \
+  XX(EFULL, 13, RESOURCE_EXHAUSTED, "storage is full (map size or disk)")      \
   XX(EBUSY, 14, UNAVAILABLE, "server is shutting down")                        \
   XX(EIO, 15, INTERNAL, "storage I/O error")                                   \
   XX(ECORRUPT, 16, DATA_LOSS, "stored data is corrupt or inconsistent")        \

@@ -98,6 +98,8 @@ static int pl__mdb_err(int rc) {
     return PL_ENOTFOUND;
   case MDB_MAP_FULL:
   case MDB_TXN_FULL:
+  case ENOSPC: /* a full disk is no doubt about what was written: LMDB */
+  case EDQUOT: /* aborts the transaction, and the server serves on */
     return PL_EFULL;
   case MDB_CORRUPTED:
   case MDB_PAGE_NOTFOUND:

@@ -450,9 +450,10 @@ PL_TEST(restart_keeps_everything) {
 #error "PL_FAULTS_LIB must name the fault-injection library (tests/faults.c)"
 #endif
 
-/* Restarts the server with tests/faults.c preloaded: fdatasync fails while
- * `trip` exists. The environment is the test's own again afterwards. */
-static int restart_with_faults(env *e, const char *trip) {
+/* Restarts the server with tests/faults.c preloaded, its switches in the
+ * harness directory: `sync-eio` there makes fdatasync fail, `write-enospc`
+ * makes page writes fail. The environment is the test's own again after. */
+static int restart_with_faults(env *e) {
   const char *asan = getenv("ASAN_OPTIONS");
   char *saved = asan != NULL ? strdup(asan) : NULL;
   char opts[1024];
@@ -462,10 +463,10 @@ static int restart_with_faults(env *e, const char *trip) {
            saved ? ":" : "");
   setenv("ASAN_OPTIONS", opts, 1);
   setenv("LD_PRELOAD", PL_FAULTS_LIB, 1);
-  setenv("PL_FAULT_FILE", trip, 1);
+  setenv("PL_FAULT_DIR", pl_harness_dir(e->h), 1);
   int rc = pl_harness_restart(e->h);
   unsetenv("LD_PRELOAD");
-  unsetenv("PL_FAULT_FILE");
+  unsetenv("PL_FAULT_DIR");
   if (saved != NULL)
     setenv("ASAN_OPTIONS", saved, 1);
   else
@@ -482,10 +483,10 @@ PL_TEST(failed_commit_stops_the_server) {
   env e;
   CHECK(env_start(&e) == 0);
   const pl_key *admin = pl_harness_admin_key(e.h);
-  const char *trip = pl_harness_path(e.h, "fail-sync");
+  const char *trip = pl_harness_path(e.h, "sync-eio");
   CHECK(trip != NULL);
   CHECK_EQ(pl_harness_stop(e.h), 0);
-  CHECK_EQ(restart_with_faults(&e, trip), 0);
+  CHECK_EQ(restart_with_faults(&e), 0);
 
   Partsledger__V1__AppendResponse *r;
   for (int i = 0; i < 3; i++) /* the preloaded library passes syncs through */
@@ -512,6 +513,44 @@ PL_TEST(failed_commit_stops_the_server) {
   CHECK_EQ(pl_client_append(e.c, lost, e.a, &r), 0);
   CHECK(!r->duplicate);
   CHECK_EQ(r->index, 4);
+  env_stop(&e);
+}
+
+/* A full disk is not storage in doubt: LMDB aborts the group's transaction,
+ * the calls get RESOURCE_EXHAUSTED, and the server serves on; once there is
+ * room the same entries go in. */
+PL_TEST(full_disk_refuses_writes_and_serves_on) {
+  env e;
+  CHECK(env_start(&e) == 0);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  const char *full = pl_harness_path(e.h, "write-enospc");
+  CHECK(full != NULL);
+  CHECK_EQ(pl_harness_stop(e.h), 0);
+  CHECK_EQ(restart_with_faults(&e), 0);
+  Partsledger__V1__AppendResponse *r;
+  CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin), e.a, &r), 0);
+
+  CHECK_EQ(pl_write_file(full, "full\n"), 0);
+  Partsledger__V1__SignedEntry *later = fresh_enroll(&e, admin);
+  for (int i = 0; i < 3; i++) {
+    CHECK(pl_client_append(e.c, later, e.a, &r) != 0);
+    const char *msg;
+    CHECK_EQ(pl_client_last_status(e.c, &msg), GRPC_STATUS_RESOURCE_EXHAUSTED);
+    CHECK(strstr(msg, "storage is full") != NULL);
+  }
+  CHECK_EQ(pl_harness_wait(e.h, 200), PL_EBUSY); /* still running */
+  CHECK_EQ(tree_size(&e), 2);
+  Partsledger__V1__EntryResponse *got;
+  CHECK_EQ(pl_client_get_entry(e.c, 1, e.a, &got), 0);
+
+  CHECK(unlink(full) == 0);
+  CHECK_EQ(pl_client_append(e.c, later, e.a, &r), 0);
+  CHECK(!r->duplicate);
+  CHECK_EQ(r->index, 2);
+  CHECK_EQ(pl_harness_stop(e.h), 0);
+  CHECK_EQ(pl_harness_restart(e.h), 0);
+  CHECK_EQ(env_reconnect(&e), 0);
+  CHECK_EQ(tree_size(&e), 3);
   env_stop(&e);
 }
 
@@ -1144,6 +1183,7 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(idempotent_retry), PL_CASE(out_of_range_proofs),
              PL_CASE(append_batch_each_on_its_own), PL_CASE(restart_keeps_everything),
              PL_CASE(failed_commit_stops_the_server),
+             PL_CASE(full_disk_refuses_writes_and_serves_on),
              PL_CASE(kill9_loses_no_acknowledged_entry),
              PL_CASE(sigterm_during_appends_answers_every_call),
              PL_CASE(follow_streams_old_and_new),
