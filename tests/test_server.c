@@ -475,18 +475,23 @@ static int restart_with_faults(env *e) {
   return rc != 0 ? rc : env_reconnect(e);
 }
 
+/* env_start(), with the server run under the fault library from the start. */
+static int env_start_with_faults(env *e) {
+  if (env_start(e) != 0 || pl_harness_stop(e->h) != 0)
+    return -1;
+  return restart_with_faults(e);
+}
+
 /* When a commit cannot be made durable, its calls fail, nothing of it is
  * served, and the server stops with status 1 rather than go on with storage
  * in doubt. A restart serves every acknowledged entry, and the entry whose
  * commit failed can be sent again with the same request_id. */
 PL_TEST(failed_commit_stops_the_server) {
   env e;
-  CHECK(env_start(&e) == 0);
+  CHECK(env_start_with_faults(&e) == 0);
   const pl_key *admin = pl_harness_admin_key(e.h);
   const char *trip = pl_harness_path(e.h, "sync-eio");
   CHECK(trip != NULL);
-  CHECK_EQ(pl_harness_stop(e.h), 0);
-  CHECK_EQ(restart_with_faults(&e), 0);
 
   Partsledger__V1__AppendResponse *r;
   for (int i = 0; i < 3; i++) /* the preloaded library passes syncs through */
@@ -521,12 +526,10 @@ PL_TEST(failed_commit_stops_the_server) {
  * room the same entries go in. */
 PL_TEST(full_disk_refuses_writes_and_serves_on) {
   env e;
-  CHECK(env_start(&e) == 0);
+  CHECK(env_start_with_faults(&e) == 0);
   const pl_key *admin = pl_harness_admin_key(e.h);
   const char *full = pl_harness_path(e.h, "write-enospc");
   CHECK(full != NULL);
-  CHECK_EQ(pl_harness_stop(e.h), 0);
-  CHECK_EQ(restart_with_faults(&e), 0);
   Partsledger__V1__AppendResponse *r;
   CHECK_EQ(pl_client_append(e.c, fresh_enroll(&e, admin), e.a, &r), 0);
 
