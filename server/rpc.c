@@ -439,8 +439,9 @@ static void pl__writer_done(void *ctx, pl_writer_job *job) {
  * environment unusable, and after a failed fdatasync the page cache no
  * longer says what reached the disk). Rather than go on in that state, the
  * server stops taking appends and asks to be stopped: a restart reopens the
- * data and checks the root against the signed head. Rejected entries and a
- * full map are not storage failures and do not get here. */
+ * data and checks the root against the signed head. A full map or disk
+ * (PL_EFULL) is no such doubt: LMDB aborted the transaction cleanly, and
+ * the server serves on. */
 static void pl__writer_commit(void *ctx, const pl_head *head, int err) {
   pl_rpc *rpc = ctx;
   if (err == 0) {
@@ -679,6 +680,7 @@ int pl_rpc_start(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port)
   rpc->storage_failed = cfg->storage_failed;
   rpc->ctx = cfg->ctx;
   atomic_init(&rpc->storage_err, 0);
+  atomic_init(&rpc->active, 0);
   pthread_mutex_init(&rpc->lock, NULL);
   pthread_cond_init(&rpc->shut_cond, NULL);
   pthread_mutex_init(&rpc->qlock, NULL);

@@ -96,10 +96,12 @@ static int pl__mdb_err(int rc) {
     return 0;
   case MDB_NOTFOUND:
     return PL_ENOTFOUND;
+  /* A full disk leaves no doubt about what was written: LMDB aborts the
+   * transaction, as it does when the map is full. */
   case MDB_MAP_FULL:
   case MDB_TXN_FULL:
-  case ENOSPC: /* a full disk is no doubt about what was written: LMDB */
-  case EDQUOT: /* aborts the transaction, and the server serves on */
+  case ENOSPC:
+  case EDQUOT:
     return PL_EFULL;
   case MDB_CORRUPTED:
   case MDB_PAGE_NOTFOUND:
