@@ -215,13 +215,14 @@ int main(int argc, char **argv) {
 
   int sig = 0;
   sigwait(&stop, &sig);
-  int failed = atomic_load(&pl__storage_err);
-  if (!failed)
+  if (atomic_load(&pl__storage_err) == 0)
     fprintf(stderr, "partsledgerd: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   pl_rpc_stop(rpc);
   grpc_shutdown();
   pl_log_close(log);
   pl_key_free(key);
+  /* Read again: a commit may also fail while the stop drains the writer. */
+  int failed = atomic_load(&pl__storage_err);
   if (failed) {
     fprintf(stderr, "partsledgerd: stopped after a storage failure (%s); every "
                     "acknowledged entry is durable, and a restart checks the data\n",
