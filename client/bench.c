@@ -332,11 +332,11 @@ static void bench_tasks_read(long pid, bench_tasks *t) {
  * without using CPU, and /proc shows it only as the state letter in
  * /proc/PID/task/TID/stat, so it is sampled every BENCH_STATE_NS while a
  * phase runs. Each file is kept open and re-read from offset 0: a sample
- * costs a few preads. */
+ * costs a few preads. Slots follow the tasks of the mark that started it;
+ * fd is -1 where a thread's file could not be opened. */
 #define BENCH_STATE_NS 5000000
 typedef struct {
   int n;
-  long tid[BENCH_MAX_TASKS];
   int fd[BENCH_MAX_TASKS];
   uint64_t disk[BENCH_MAX_TASKS], samples;
   atomic_int stop;
@@ -359,7 +359,8 @@ static void *bench_sampler_main(void *arg) {
   clock_gettime(CLOCK_MONOTONIC, &next);
   while (!atomic_load(&sp->stop)) {
     for (int i = 0; i < sp->n; i++)
-      sp->disk[i] += bench_state_of(sp->fd[i]) == 'D';
+      if (sp->fd[i] >= 0)
+        sp->disk[i] += bench_state_of(sp->fd[i]) == 'D';
     sp->samples++;
     next.tv_nsec += BENCH_STATE_NS;
     if (next.tv_nsec >= 1000000000) {
@@ -371,6 +372,13 @@ static void *bench_sampler_main(void *arg) {
   return NULL;
 }
 
+static void bench_sampler_free(bench_sampler *sp) {
+  for (int i = 0; i < sp->n; i++)
+    if (sp->fd[i] >= 0)
+      close(sp->fd[i]);
+  free(sp);
+}
+
 /* NULL when there is no server to watch, or no thread to sample with. */
 static bench_sampler *bench_sampler_start(long pid, const bench_tasks *t) {
   if (pid <= 0 || t->n == 0)
@@ -378,20 +386,15 @@ static bench_sampler *bench_sampler_start(long pid, const bench_tasks *t) {
   bench_sampler *sp = calloc(1, sizeof(*sp));
   if (sp == NULL)
     return NULL;
+  sp->n = t->n;
   for (int i = 0; i < t->n; i++) {
     char path[96];
     snprintf(path, sizeof(path), "/proc/%ld/task/%ld/stat", pid, t->tid[i]);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      continue;
-    sp->tid[sp->n] = t->tid[i];
-    sp->fd[sp->n++] = fd;
+    sp->fd[i] = open(path, O_RDONLY | O_CLOEXEC);
   }
   atomic_init(&sp->stop, 0);
   if (pthread_create(&sp->thread, NULL, bench_sampler_main, sp) != 0) {
-    for (int i = 0; i < sp->n; i++)
-      close(sp->fd[i]);
-    free(sp);
+    bench_sampler_free(sp);
     return NULL;
   }
   return sp;
@@ -400,8 +403,6 @@ static bench_sampler *bench_sampler_start(long pid, const bench_tasks *t) {
 static void bench_sampler_stop(bench_sampler *sp) {
   atomic_store(&sp->stop, 1);
   pthread_join(sp->thread, NULL);
-  for (int i = 0; i < sp->n; i++)
-    close(sp->fd[i]);
 }
 
 static double bench_cpu_secs(void) {
@@ -494,12 +495,14 @@ static void bench_mark_diff(const bench *b, bench_mark *a, bench_result *r) {
     r->ngroups = 0;
     for (int i = 0; i < z.tasks.n; i++) {
       unsigned long long before = 0, run0 = 0, wait0 = 0;
-      for (int j = 0; j < a->tasks.n; j++)
-        if (a->tasks.tid[j] == z.tasks.tid[i]) {
-          before = a->tasks.ticks[j];
-          run0 = a->tasks.sched[j] ? a->tasks.run_ns[j] : 0;
-          wait0 = a->tasks.sched[j] ? a->tasks.wait_ns[j] : 0;
-        }
+      int j = 0;
+      while (j < a->tasks.n && a->tasks.tid[j] != z.tasks.tid[i])
+        j++;
+      if (j < a->tasks.n) {
+        before = a->tasks.ticks[j];
+        run0 = a->tasks.sched[j] ? a->tasks.run_ns[j] : 0;
+        wait0 = a->tasks.sched[j] ? a->tasks.wait_ns[j] : 0;
+      }
       double use = (double)(z.tasks.ticks[i] - before) / hz / secs;
       if (use > r->server_top) {
         r->server_top = use;
@@ -513,13 +516,14 @@ static void bench_mark_diff(const bench *b, bench_mark *a, bench_result *r) {
         cpu = (double)(z.tasks.run_ns[i] - run0) / 1e9 / secs;
         queued = (double)(z.tasks.wait_ns[i] - wait0) / 1e9 / secs;
       }
-      for (int k = 0; sp != NULL && sp->samples > 0 && k < sp->n; k++)
-        if (sp->tid[k] == z.tasks.tid[i])
-          bench_group_add(r, z.tasks.comm[i], cpu, queued,
-                          (double)sp->disk[k] / (double)sp->samples);
+      /* Threads born during the phase were not sampled: left out. */
+      if (sp != NULL && sp->samples > 0 && j < a->tasks.n && sp->fd[j] >= 0)
+        bench_group_add(r, z.tasks.comm[i], cpu, queued,
+                        (double)sp->disk[j] / (double)sp->samples);
     }
   }
-  free(sp);
+  if (sp != NULL)
+    bench_sampler_free(sp);
 }
 
 /* ---- setup calls, through the client library -------------------------- */

@@ -803,6 +803,13 @@ PL_TEST(bench_runs_clean) {
   struct res r = cli("--json", "checkpoint");
   CHECK_EQ(r.code, 0);
   CHECK_EQ(num(json(r.out), "size"), last_size);
+
+  /* A port gRPC would wrap is refused before anything runs. */
+  const char *bad[] = {PL_BENCH_BIN, "--server", "127.0.0.1:99999", "--phases", "get", NULL};
+  char *bad_err = NULL;
+  CHECK_EQ(pl_run(bad, NULL, 30000, NULL, &bad_err), 2);
+  keep(bad_err);
+  CHECK(bad_err != NULL && strstr(bad_err, "--server wants HOST:PORT") != NULL);
 }
 
 PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
