@@ -249,7 +249,9 @@ static int json_emit(cJSON *o, int compact) {
   return PL_EXIT_OK;
 }
 
-/* Reads a whole file ("-" is stdin) into the arena, NUL-terminated. */
+/* Reads a whole text file ("-" is stdin) into the arena, NUL-terminated.
+ * NULL with errno set when it cannot; EILSEQ when the file holds a NUL byte,
+ * which would cut the text short for C and not for other readers. */
 static char *read_file(struct cli *c, const char *path) {
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
   if (f == NULL)
@@ -278,12 +280,22 @@ static char *read_file(struct cli *c, const char *path) {
   if (f != stdin)
     fclose(f);
   char *out = NULL;
+  int nul = 0;
   if (buf != NULL && !bad) {
     buf[len] = '\0';
-    out = pl_arena_dup(c->a, buf, len + 1);
+    nul = memchr(buf, '\0', len) != NULL;
+    if (!nul)
+      out = pl_arena_dup(c->a, buf, len + 1);
   }
   free(buf);
+  if (nul)
+    errno = EILSEQ;
   return out;
+}
+
+/* Why read_file failed, for a message. */
+static const char *read_error(void) {
+  return errno == EILSEQ ? "it holds a NUL byte, so it is not text" : strerror(errno);
 }
 
 static int write_file(const char *path, const char *data) {
@@ -820,7 +832,7 @@ static int anchor_checkpoint(struct cli *c, const char **note, uint64_t *size) {
   if (path != NULL) {
     *note = read_file(c, path);
     if (*note == NULL)
-      return fail("cannot read %s: %s", path, strerror(errno));
+      return fail("cannot read %s: %s", path, read_error());
     if (note_peek(*note, origin, size, root) != 0)
       return fail("%s does not hold a checkpoint note", path);
     return 0;
@@ -849,7 +861,7 @@ static int prove_consistency(struct cli *c, uint64_t old_size) {
     uint64_t s;
     old_note = read_file(c, old_path);
     if (old_note == NULL)
-      return fail("cannot read %s: %s", old_path, strerror(errno));
+      return fail("cannot read %s: %s", old_path, read_error());
     if (note_peek(old_note, origin, &s, root) != 0)
       return fail("%s does not hold a checkpoint note", old_path);
     if (s != old_size)
@@ -999,6 +1011,44 @@ static const char *doc_str(const cJSON *doc, const char *name) {
   return cJSON_IsString(s) ? s->valuestring : NULL;
 }
 
+/* Parses a proof document strictly, so that it cannot say one thing to this
+ * verifier and another to a different JSON reader: nothing may follow the
+ * object, no string may hold \u0000 (cJSON would end the string there, other
+ * readers would not), and no field may appear twice (readers differ on which
+ * one wins). */
+#define PL_DOC_MAX_FIELDS 64
+static int doc_parse(const char *text, const char *name, cJSON **out,
+                     struct verdict *v) {
+  *out = NULL;
+  for (const char *p = strchr(text, '\\'); p != NULL && p[1] != '\0';
+       p = strchr(p + 2, '\\'))
+    if (strncmp(p + 1, "u0000", 5) == 0)
+      return verdict_fail(v, "%s has \\u0000 in a string; a proof document "
+                             "never does", name);
+  cJSON *doc = cJSON_ParseWithOpts(text, NULL, 1);
+  if (doc == NULL || !cJSON_IsObject(doc)) {
+    cJSON_Delete(doc);
+    return verdict_fail(v, "%s is not a JSON proof document (one object, "
+                           "nothing after it)", name);
+  }
+  int fields = 0;
+  for (const cJSON *a = doc->child; a != NULL; a = a->next) {
+    if (++fields > PL_DOC_MAX_FIELDS) {
+      cJSON_Delete(doc);
+      return verdict_fail(v, "%s has over %d fields; a proof document has a "
+                             "handful", name, PL_DOC_MAX_FIELDS);
+    }
+    for (const cJSON *b = a->next; b != NULL; b = b->next)
+      if (strcmp(a->string, b->string) == 0) {
+        verdict_fail(v, "field \"%s\" appears twice in %s", a->string, name);
+        cJSON_Delete(doc);
+        return -1;
+      }
+  }
+  *out = doc;
+  return 0;
+}
+
 static int doc_proof(struct cli *c, const cJSON *doc, pl_hash **out, size_t *n,
                      struct verdict *v) {
   const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "proof");
@@ -1047,6 +1097,32 @@ static int check_note(const char *vkey, const char *what, const char *note,
   return 0;
 }
 
+/* The author's signature and every co-signature over the entry's bytes:
+ * what makes a proven leaf say "by whom". Whether those keys were enrolled
+ * and allowed to write that kind is the log's rule, checked when it was
+ * appended, and shown by the enrollment entries' own proofs. */
+static int check_signatures(const Partsledger__V1__SignedEntry *se,
+                            struct verdict *v) {
+  if (se == NULL)
+    return verdict_fail(v, "the leaf holds no signed entry");
+  if (se->signer.len != PL_PUBLIC_KEY_BYTES ||
+      se->signature.len != PL_SIGNATURE_BYTES)
+    return verdict_fail(v, "the leaf's signer or signature has the wrong length");
+  if (pl_entry_verify(se->signer.data, se->entry.data, se->entry.len,
+                      se->signature.data) != 0)
+    return verdict_fail(v, "the author's signature over the entry does not "
+                           "verify: the log holds an entry its signer did not sign");
+  for (size_t i = 0; i < se->n_cosignatures; i++) {
+    const Partsledger__V1__Cosignature *co = se->cosignatures[i];
+    if (co->signer.len != PL_PUBLIC_KEY_BYTES ||
+        co->signature.len != PL_SIGNATURE_BYTES ||
+        pl_entry_verify(co->signer.data, se->entry.data, se->entry.len,
+                        co->signature.data) != 0)
+      return verdict_fail(v, "co-signature %zu over the entry does not verify", i);
+  }
+  return 0;
+}
+
 static int verify_inclusion(struct cli *c, const char *vkey, const cJSON *doc,
                             struct verdict *v, cJSON *res) {
   uint64_t index, tree_size, size;
@@ -1084,6 +1160,9 @@ static int verify_inclusion(struct cli *c, const char *vkey, const cJSON *doc,
     return verdict_fail(v,
                         "the leaf says it is entry %" PRIu64 ", not %" PRIu64,
                         l->index, index);
+  if (check_signatures(l->signed_entry, v) != 0)
+    return -1;
+  const Partsledger__V1__SignedEntry *se = l->signed_entry;
   int rc = pl_verify_inclusion(vkey, note, index, leaf, leaf_len, proof, n);
   if (rc != 0)
     return verdict_fail(v,
@@ -1095,16 +1174,26 @@ static int verify_inclusion(struct cli *c, const char *vkey, const cJSON *doc,
   pl_merkle_leaf_hash(leaf, leaf_len, lh);
   char origin[PL_NOTE_NAME_MAX + 1];
   note_peek(note, origin, &size, root);
+  const char *signer = hex(c, se->signer.data, PL_PUBLIC_KEY_BYTES);
   snprintf(v->reason, sizeof(v->reason),
-           "inclusion: entry %" PRIu64 " (leaf hash %s) is in the tree of size "
-           "%" PRIu64 " of %s, root %s",
-           index, hex(c, lh, PL_HASH_BYTES), size, origin,
-           hex(c, root, PL_HASH_BYTES));
+           "inclusion: entry %" PRIu64 " (leaf hash %s), signed by %s%s, is in "
+           "the tree of size %" PRIu64 " of %s, root %s",
+           index, hex(c, lh, PL_HASH_BYTES), signer,
+           se->n_cosignatures == 0
+               ? ""
+               : pl_arena_printf(c->a, " and %zu co-signer%s", se->n_cosignatures,
+                                 se->n_cosignatures == 1 ? "" : "s"),
+           size, origin, hex(c, root, PL_HASH_BYTES));
   json_add_u64(res, "index", index);
   json_add_u64(res, "tree_size", size);
   cJSON_AddStringToObject(res, "origin", origin);
   cJSON_AddStringToObject(res, "root_hash", hex(c, root, PL_HASH_BYTES));
   cJSON_AddStringToObject(res, "leaf_hash", hex(c, lh, PL_HASH_BYTES));
+  cJSON_AddStringToObject(res, "signer", signer);
+  cJSON *cos = cJSON_AddArrayToObject(res, "cosigners");
+  for (size_t i = 0; cos != NULL && i < se->n_cosignatures; i++)
+    cJSON_AddItemToArray(cos, cJSON_CreateString(hex(
+        c, se->cosignatures[i]->signer.data, PL_PUBLIC_KEY_BYTES)));
   v->ok = 1;
   return 0;
 }
@@ -1123,13 +1212,20 @@ static int verify_consistency(struct cli *c, const char *vkey, const cJSON *doc,
       doc_u64(doc, "new_size", &new_size, v) != 0)
     return -1;
   if (new_note == NULL)
-    return verdict_fail(v, "field \"new_checkpoint\" is missing");
+    return verdict_fail(v, "field \"new_checkpoint\" is missing or not a string");
+  if (doc_old == NULL && cJSON_GetObjectItemCaseSensitive(doc, "old_checkpoint") != NULL)
+    return verdict_fail(v, "field \"old_checkpoint\" is not a string");
+  if (old_size > new_size)
+    return verdict_fail(v,
+                        "old_size %" PRIu64 " is larger than new_size %" PRIu64
+                        ": a tree can only grow",
+                        old_size, new_size);
   if (doc_proof(c, doc, &proof, &n, v) != 0)
     return -1;
   if (old_path != NULL) {
     old_note = read_file(c, old_path);
     if (old_note == NULL)
-      return verdict_fail(v, "cannot read %s: %s", old_path, strerror(errno));
+      return verdict_fail(v, "cannot read %s: %s", old_path, read_error());
   }
   if (old_note == NULL)
     return verdict_fail(v,
@@ -1197,8 +1293,12 @@ static int cmd_verify(struct cli *c) {
   if (vkey_file != NULL) {
     char *s = read_file(c, vkey_file);
     if (s == NULL)
-      return fail("cannot read %s: %s", vkey_file, strerror(errno));
-    s[strcspn(s, "\r\n")] = '\0';
+      return fail("cannot read %s: %s", vkey_file, read_error());
+    char *eol = s + strcspn(s, "\r\n");
+    if (strcmp(eol, "\n") != 0 && strcmp(eol, "\r\n") != 0 && *eol != '\0')
+      return fail("%s holds more than one line; a verifier key file holds "
+                  "the key alone", vkey_file);
+    *eol = '\0';
     vkey = s;
   }
   char name[PL_NOTE_NAME_MAX + 1];
@@ -1212,12 +1312,14 @@ static int cmd_verify(struct cli *c) {
   char *text = read_file(c, c->pos[0]);
   cJSON *doc = NULL;
   if (text == NULL) {
-    verdict_fail(&v, "cannot read %s: %s", c->pos[0], strerror(errno));
-  } else if ((doc = cJSON_Parse(text)) == NULL || !cJSON_IsObject(doc)) {
-    verdict_fail(&v, "%s is not a JSON proof document", c->pos[0]);
-  } else {
+    verdict_fail(&v, "cannot read %s: %s", c->pos[0], read_error());
+  } else if (doc_parse(text, c->pos[0], &doc, &v) == 0) {
     const char *type = doc_str(doc, "type");
-    if (type != NULL && strcmp(type, "inclusion") == 0)
+    if (type != NULL && strcmp(type, "inclusion") == 0 &&
+        opt_get(c, "old-checkpoint") != NULL)
+      verdict_fail(&v, "--old-checkpoint goes with a consistency proof, and "
+                       "%s is an inclusion proof", c->pos[0]);
+    else if (type != NULL && strcmp(type, "inclusion") == 0)
       verify_inclusion(c, vkey, doc, &v, res);
     else if (type != NULL && strcmp(type, "consistency") == 0)
       verify_consistency(c, vkey, doc, &v, res);
@@ -1386,9 +1488,12 @@ static const struct command commands[] = {
      "check a proof document offline",
      "Checks a document from `prove` (PROOF_FILE, or - for stdin) against the\n"
      "log's verifier key, with no server: the checkpoint signature(s), then\n"
-     "the Merkle proof. Prints \"OK ...\" and exits 0 when it holds; prints\n"
-     "the reason and exits 1 when not. For a consistency document,\n"
-     "--old-checkpoint FILE gives the old checkpoint you kept yourself.\n",
+     "the Merkle proof, and for an inclusion proof the entry's author\n"
+     "signature and co-signatures (the signer is printed). Prints \"OK ...\"\n"
+     "and exits 0 when it holds; prints the reason and exits 1 when not.\n"
+     "The document must be strict JSON: one object, no field twice.\n"
+     "For a consistency document, --old-checkpoint FILE gives the old\n"
+     "checkpoint you kept yourself.\n",
      verify_opts, 1, 1, cmd_verify},
     {"follow", "[--start N]", "print entries as they are appended",
      "Streams entries from index N (default 0) and keeps waiting for new ones\n"

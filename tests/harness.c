@@ -28,7 +28,7 @@
 #endif
 
 #define PL__MAX_EXTRA 32
-#define PL__MAX_PATHS 32
+#define PL__MAX_PATHS 128
 #define PL__STOP_WAIT_MS 15000
 
 struct pl_harness {

@@ -17,6 +17,8 @@
 
 #include "client.h"
 #include "harness.h"
+#include "keys.h"
+#include "merkle.h"
 #include "note.h"
 #include "test.h"
 
@@ -470,12 +472,154 @@ PL_TEST(tampered_proof_fails) {
   r = cli("verify", "--vkey", vk, path("junk.json"));
   CHECK_EQ(r.code, 1);
 
+  /* Documents that would read one way here and another way to a different
+   * JSON reader: each must be refused, with the reason. */
+  char *text = keep(pl_read_file(path("good.json")));
+  CHECK(text != NULL);
+  char *close = strrchr(text, '}');
+  CHECK(close != NULL);
+  const char *dup = fmt("%.*s, \"index\": 0}\n", (int)(close - text), text);
+  CHECK(pl_write_file(path("dup.json"), dup) == 0);
+  r = cli("verify", "--vkey", vk, path("dup.json"));
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "\"index\" appears twice") != NULL);
+
+  CHECK(pl_write_file(path("trail.json"), fmt("%s{\"type\": \"x\"}\n", text)) == 0);
+  r = cli("verify", "--vkey", vk, path("trail.json"));
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "nothing after it") != NULL);
+
+  FILE *f = fopen(path("nul.json"), "wb");
+  CHECK(f != NULL);
+  CHECK(fwrite(text, 1, strlen(text) + 1, f) == strlen(text) + 1); /* the NUL too */
+  CHECK(fputs("junk", f) >= 0);
+  CHECK(fclose(f) == 0);
+  r = cli("verify", "--vkey", vk, path("nul.json"));
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "NUL byte") != NULL);
+
+  /* "leaf": "<hex>\u0000zz": cJSON would stop at the escape. */
+  char *leaf = strstr(text, "\"leaf\":");
+  CHECK(leaf != NULL);
+  char *end = strchr(strchr(leaf + 7, '"') + 1, '"');
+  CHECK(end != NULL);
+  const char *esc = fmt("%.*s\\u0000zz%s", (int)(end - text), text, end);
+  CHECK(pl_write_file(path("esc.json"), esc) == 0);
+  r = cli("verify", "--vkey", vk, path("esc.json"));
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "u0000") != NULL);
+
+  /* An escaped backslash before "u0000" is not an escape of it, and JSON's
+   * other escapes stay legal: the good document with such a field added
+   * still verifies. */
+  const char *other_esc = fmt("%.*s, \"note\": \"a\\\\u0000 \\\"b\\\"\"}\n",
+                              (int)(close - text), text);
+  CHECK(pl_write_file(path("other_esc.json"), other_esc) == 0);
+  r = cli("verify", "--vkey", vk, path("other_esc.json"));
+  CHECK_EQ(r.code, 0);
+
+  /* --old-checkpoint does not go with an inclusion proof. */
+  r = cli("verify", "--vkey", vk, "--old-checkpoint", path("missing.note"),
+          path("good.json"));
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "--old-checkpoint goes with a consistency proof") != NULL);
+
+  /* A verifier key file holds the key and at most a line end. */
+  CHECK(pl_write_file(path("two.vkey"), fmt("%s\nmore\n", vk)) == 0);
+  r = cli("verify", "--vkey-file", path("two.vkey"), path("good.json"));
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "more than one line") != NULL);
+
   r = cli("--json", "verify", "--vkey", vk, path("leaf.json"));
   CHECK_EQ(r.code, 1);
   cJSON *v = json(r.out);
   CHECK(v != NULL);
   CHECK(cJSON_IsFalse(cJSON_GetObjectItem(v, "ok")));
   CHECK(strlen(str(v, "reason")) > 0);
+}
+
+/* A one-leaf log made offline, as a dishonest operator could make it: the
+ * checkpoint is genuinely signed by the log key and the Merkle proof is
+ * sound, so only the author's signature over the entry tells a forged entry
+ * from a real one. `sig_ok` chooses which this leaf is. */
+static const char *one_leaf_log(const pl_key *log_key, const char *origin,
+                                int sig_ok, const char **signer_hex) {
+  uint8_t seed[PL_SEED_BYTES] = {7};
+  pl_key *author = NULL;
+  if (pl_key_from_seed(seed, &author) != 0)
+    return NULL;
+  uint8_t rid[16] = {1, 2, 3}, enrolled[PL_PUBLIC_KEY_BYTES] = {9};
+  Partsledger__V1__ActorEnrolled ae = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
+  ae.public_key = (ProtobufCBinaryData){sizeof(enrolled), enrolled};
+  ae.role = PARTSLEDGER__V1__ROLE__ROLE_AUDITOR;
+  ae.name = "Auditor";
+  Partsledger__V1__Entry e = PARTSLEDGER__V1__ENTRY__INIT;
+  e.request_id = (ProtobufCBinaryData){sizeof(rid), rid};
+  e.occurred_at_ms = 1700000000000;
+  e.body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED;
+  e.actor_enrolled = &ae;
+  uint8_t ebuf[256], sig[PL_SIGNATURE_BYTES];
+  size_t elen = partsledger__v1__entry__pack(&e, ebuf);
+  int rc = pl_entry_sign(author, ebuf, elen, sig);
+  if (!sig_ok)
+    sig[5] ^= 1;
+  Partsledger__V1__SignedEntry se = PARTSLEDGER__V1__SIGNED_ENTRY__INIT;
+  se.entry = (ProtobufCBinaryData){elen, ebuf};
+  se.signer = (ProtobufCBinaryData){PL_PUBLIC_KEY_BYTES, (uint8_t *)pl_key_public(author)};
+  se.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+  Partsledger__V1__Leaf leaf = PARTSLEDGER__V1__LEAF__INIT;
+  leaf.integrated_at_ms = 1700000000001;
+  leaf.signed_entry = &se;
+  uint8_t lbuf[512];
+  size_t llen = partsledger__v1__leaf__pack(&leaf, lbuf);
+  char lhex[2 * sizeof(lbuf) + 1], shex[2 * PL_PUBLIC_KEY_BYTES + 1];
+  pl_hex_encode(lbuf, llen, lhex);
+  *signer_hex = keep(strdup(pl_hex_encode(pl_key_public(author), PL_PUBLIC_KEY_BYTES, shex)));
+  pl_key_free(author);
+
+  uint8_t root[PL_HASH_BYTES]; /* a tree of one leaf: its root is the leaf hash */
+  pl_merkle_leaf_hash(lbuf, llen, root);
+  char body[PL_NOTE_MAX], note[PL_NOTE_MAX];
+  size_t blen, nlen;
+  if (rc != 0 || pl_checkpoint_body(origin, 1, root, body, sizeof(body), &blen) != 0 ||
+      pl_note_sign(log_key, origin, body, blen, note, sizeof(note), &nlen) != 0)
+    return NULL;
+  cJSON *doc = keep_json(cJSON_CreateObject());
+  cJSON_AddStringToObject(doc, "type", "inclusion");
+  cJSON_AddNumberToObject(doc, "index", 0);
+  cJSON_AddNumberToObject(doc, "tree_size", 1);
+  cJSON_AddStringToObject(doc, "leaf", lhex);
+  cJSON_AddItemToObject(doc, "proof", cJSON_CreateArray());
+  cJSON_AddStringToObject(doc, "checkpoint", note);
+  return save_json(sig_ok ? "signed.json" : "forged.json", doc);
+}
+
+PL_TEST(forged_entry_fails_offline) {
+  CHECK(start() != NULL); /* for its directory; the log here is made offline */
+  uint8_t seed[PL_SEED_BYTES] = {42};
+  pl_key *log_key = NULL;
+  CHECK(pl_key_from_seed(seed, &log_key) == 0);
+  const char *origin = "dishonest.example/log";
+  char vk[PL_VKEY_MAX];
+  const char *signer, *signed_doc = one_leaf_log(log_key, origin, 1, &signer),
+                      *forged_doc = one_leaf_log(log_key, origin, 0, &signer);
+  int made = pl_note_vkey(origin, pl_key_public(log_key), vk, sizeof(vk)) == 0;
+  pl_key_free(log_key);
+  CHECK(made && signed_doc != NULL && forged_doc != NULL);
+
+  struct res r = cli("verify", "--vkey", vk, signed_doc);
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, fmt("signed by %s", signer)) != NULL);
+  r = cli("--json", "verify", "--vkey", vk, signed_doc);
+  CHECK_EQ(r.code, 0);
+  cJSON *v = json(r.out);
+  CHECK(v != NULL);
+  CHECK_STR(str(v, "signer"), signer);
+  CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(v, "cosigners")), 0);
+
+  r = cli("verify", "--vkey", vk, forged_doc);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "author's signature over the entry does not verify") != NULL);
 }
 
 PL_TEST(consistency_prove_verify) {
@@ -814,6 +958,7 @@ PL_TEST(bench_runs_clean) {
 
 PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
              PL_CASE(prove_then_verify_offline), PL_CASE(tampered_proof_fails),
+             PL_CASE(forged_entry_fails_offline),
              PL_CASE(consistency_prove_verify), PL_CASE(usage_errors),
              PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
              PL_CASE(follow_streams_entries), PL_CASE(server_unreachable),
