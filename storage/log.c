@@ -405,8 +405,9 @@ static int pl__head_write(pl_log *log, MDB_txn *txn, uint64_t size,
 static int pl__append_group(pl_log *log, pl_append **items, size_t n,
                             pl_head *head, int genesis) {
   MDB_txn *txn = NULL;
-  uint64_t size = log->head.size;
-  size_t added = 0;
+  const uint64_t start = log->head.size;
+  uint64_t size = start;
+  size_t added = 0, first_added = n;
   int rc;
 
   for (size_t i = 0; i < n; i++) {
@@ -423,6 +424,8 @@ static int pl__append_group(pl_log *log, pl_append **items, size_t n,
     if (rc != 0)
       goto fail;
     if (items[i]->err == 0 && !items[i]->duplicate) {
+      if (added == 0)
+        first_added = i;
       size++;
       added++;
     }
@@ -454,10 +457,22 @@ static int pl__append_group(pl_log *log, pl_append **items, size_t n,
 fail:
   if (txn != NULL)
     mdb_txn_abort(txn);
-  /* Nothing was written: every entry that looked appended is not. */
-  for (size_t i = 0; i < n; i++)
-    if (items[i]->err == 0 && !items[i]->duplicate)
-      pl__reject(items[i], rc, NULL);
+  /* Nothing was written: every entry that looked appended is not. And every
+   * verdict reached after the group's first append was reached against
+   * state that is now rolled back: a duplicate of an entry earlier in the
+   * group, or a rule that saw it (an actor enrolled, a key revoked). Those
+   * get the group's error too, which is safe to retry; only what was judged
+   * against committed state keeps its answer. */
+  for (size_t i = 0; i < n; i++) {
+    pl_append *it = items[i];
+    int appended = it->err == 0 && !it->duplicate;
+    int in_group_dup = it->err == 0 && it->duplicate && it->index >= start;
+    int judged_on_group = it->err != 0 && i > first_added;
+    if (appended || in_group_dup || judged_on_group) {
+      it->duplicate = 0;
+      pl__reject(it, rc, NULL);
+    }
+  }
   pl_log_head(log, head);
   return rc;
 }

@@ -89,8 +89,11 @@ void pl_log_head(pl_log *log, pl_head *out);
  * was written, a new checkpoint is signed and committed with it; `head` gets
  * the head that covers every entry of the group (new or duplicate).
  * Returns 0 when the group is durable, or a negative code when the whole
- * transaction failed: then nothing was written, and every item that would
- * have been appended has its err set (duplicates of older entries stay valid).
+ * transaction failed: then nothing was written, and every item whose answer
+ * rested on the group has that code as its err: those that would have been
+ * appended, duplicates of them, and rejections reached after the group's
+ * first append (they saw its state). Duplicates of committed entries, and
+ * rejections reached before that first append, keep their answers.
  * Only one thread may call this. */
 int pl_log_append(pl_log *log, pl_append **items, size_t n, pl_head *head);
 

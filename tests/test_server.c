@@ -3,6 +3,7 @@
  * in a temporary directory, driven through the client library.
  */
 #include <grpc/status.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -554,6 +555,70 @@ PL_TEST(full_disk_refuses_writes_and_serves_on) {
   CHECK_EQ(pl_harness_restart(e.h), 0);
   CHECK_EQ(env_reconnect(&e), 0);
   CHECK_EQ(tree_size(&e), 3);
+  env_stop(&e);
+}
+
+/* A group whose commit fails answers nothing it had judged against its own,
+ * rolled-back entries: not a duplicate of one, not a rule that saw one. */
+PL_TEST(failed_group_answers_nothing_it_rolled_back) {
+  env e;
+  CHECK(env_start_with_faults(&e) == 0);
+  const pl_key *admin = pl_harness_admin_key(e.h);
+  const char *full = pl_harness_path(e.h, "write-enospc");
+  CHECK(full != NULL);
+  uint8_t old_pk[PL_PUBLIC_KEY_BYTES], new_pk[PL_PUBLIC_KEY_BYTES];
+  randombytes_buf(old_pk, sizeof(old_pk));
+  randombytes_buf(new_pk, sizeof(new_pk));
+  Partsledger__V1__SignedEntry *committed =
+      enroll_entry(e.a, admin, old_pk, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR);
+  Partsledger__V1__AppendResponse *one;
+  CHECK_EQ(pl_client_append(e.c, committed, e.a, &one), 0);
+  CHECK_EQ(one->index, 1);
+
+  Partsledger__V1__SignedEntry *fresh = fresh_enroll(&e, admin);
+  Partsledger__V1__SignedEntry *ses[] = {
+      committed, /* a duplicate of a committed entry */
+      enroll_entry(e.a, admin, old_pk, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR), /* exists */
+      fresh,
+      fresh, /* a duplicate of the one before, in the same group */
+      enroll_entry(e.a, admin, new_pk, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR),
+      enroll_entry(e.a, admin, new_pk, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR), /* exists only
+                                                                    in the group */
+  };
+  const size_t n = sizeof(ses) / sizeof(ses[0]);
+  Partsledger__V1__AppendBatchResponse *r;
+  CHECK_EQ(pl_write_file(full, "full\n"), 0);
+  CHECK_EQ(pl_client_append_batch(e.c, ses, n, e.a, &r), 0);
+  CHECK_EQ(r->n_results, n);
+  CHECK_EQ(r->results[0]->code, GRPC_STATUS_OK); /* judged on committed state */
+  CHECK(r->results[0]->duplicate);
+  CHECK_EQ(r->results[0]->index, 1);
+  CHECK_EQ(r->results[1]->code, GRPC_STATUS_ALREADY_EXISTS);
+  for (size_t i = 2; i < n; i++) {
+    if (r->results[i]->code != GRPC_STATUS_RESOURCE_EXHAUSTED)
+      fprintf(stderr, "result %zu: status %u, duplicate %d, index %" PRIu64 "\n", i,
+              r->results[i]->code, r->results[i]->duplicate, r->results[i]->index);
+    CHECK_EQ(r->results[i]->code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    CHECK(!r->results[i]->duplicate);
+  }
+  CHECK_EQ(tree_size(&e), 2);
+
+  /* With room again, the same batch gets the answers the group would have. */
+  CHECK(unlink(full) == 0);
+  CHECK_EQ(pl_client_append_batch(e.c, ses, n, e.a, &r), 0);
+  CHECK_EQ(r->results[0]->code, GRPC_STATUS_OK);
+  CHECK(r->results[0]->duplicate);
+  CHECK_EQ(r->results[1]->code, GRPC_STATUS_ALREADY_EXISTS);
+  CHECK_EQ(r->results[2]->code, GRPC_STATUS_OK);
+  CHECK(!r->results[2]->duplicate);
+  CHECK_EQ(r->results[2]->index, 2);
+  CHECK_EQ(r->results[3]->code, GRPC_STATUS_OK);
+  CHECK(r->results[3]->duplicate);
+  CHECK_EQ(r->results[3]->index, 2);
+  CHECK_EQ(r->results[4]->code, GRPC_STATUS_OK);
+  CHECK_EQ(r->results[4]->index, 3);
+  CHECK_EQ(r->results[5]->code, GRPC_STATUS_ALREADY_EXISTS);
+  CHECK_EQ(tree_size(&e), 4);
   env_stop(&e);
 }
 
@@ -1187,6 +1252,7 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(append_batch_each_on_its_own), PL_CASE(restart_keeps_everything),
              PL_CASE(failed_commit_stops_the_server),
              PL_CASE(full_disk_refuses_writes_and_serves_on),
+             PL_CASE(failed_group_answers_nothing_it_rolled_back),
              PL_CASE(kill9_loses_no_acknowledged_entry),
              PL_CASE(sigterm_during_appends_answers_every_call),
              PL_CASE(follow_streams_old_and_new),
