@@ -449,6 +449,63 @@ PL_TEST(full_check_finds_tampered_leaves) {
   fx_done(&f);
 }
 
+/* Signs `e` packed, with the first `mark` byte of its wire bytes replaced
+ * by `with`, and opens it as the server would. */
+static int open_patched(fixture *f, Partsledger__V1__Entry *e, char mark,
+                        uint8_t with, char *msg) {
+  size_t len = partsledger__v1__entry__get_packed_size(e);
+  uint8_t *bytes = pl_arena_alloc(f->arena, len);
+  partsledger__v1__entry__pack(e, bytes);
+  uint8_t *at = memchr(bytes, mark, len);
+  if (at == NULL)
+    return -100;
+  *at = with;
+  Partsledger__V1__SignedEntry se = PARTSLEDGER__V1__SIGNED_ENTRY__INIT;
+  uint8_t sig[PL_SIGNATURE_BYTES];
+  if (pl_entry_sign(f->admin, bytes, len, sig) != 0)
+    return -101;
+  se.entry = (ProtobufCBinaryData){len, bytes};
+  se.signer = (ProtobufCBinaryData){PL_PUBLIC_KEY_BYTES, (uint8_t *)pl_key_public(f->admin)};
+  se.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+  Partsledger__V1__Entry *dec;
+  return pl_signed_entry_open(&se, pl_arena_allocator(f->arena), &dec, msg);
+}
+
+/* protobuf-c ends a string at its first NUL: a name "ok\0<anything>" must not
+ * pass as "ok". Every string is checked as sent, in the wire bytes. */
+PL_TEST(strings_checked_as_sent) {
+  fixture f;
+  CHECK(fx_init(&f) == 0);
+  char msg[PL_MSG_MAX];
+  uint8_t rid[PL_REQUEST_ID_BYTES] = {1}, pk[PL_PUBLIC_KEY_BYTES] = {0};
+  char *sites[] = {"site-1#"};
+  Partsledger__V1__ActorEnrolled b = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
+  b.public_key = (ProtobufCBinaryData){sizeof(pk), pk}; /* zero bytes: fine in bytes */
+  b.role = PARTSLEDGER__V1__ROLE__ROLE_REPAIR_STATION;
+  b.name = "ok~rest";
+  b.n_site_ids = 1;
+  b.site_ids = sites;
+  Partsledger__V1__Entry e = PARTSLEDGER__V1__ENTRY__INIT;
+  e.request_id = (ProtobufCBinaryData){sizeof(rid), rid};
+  e.body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED;
+  e.actor_enrolled = &b;
+
+  CHECK_EQ(open_patched(&f, &e, '~', '-', msg), 0); /* as a control */
+  CHECK_EQ(open_patched(&f, &e, '~', 0x00, msg), PL_EINVAL);
+  CHECK(strstr(msg, "NUL") != NULL);
+  CHECK_EQ(open_patched(&f, &e, '#', 0x00, msg), PL_EINVAL); /* a repeated string */
+  CHECK_EQ(open_patched(&f, &e, '~', 0xff, msg), PL_EINVAL); /* not UTF-8 */
+
+  Partsledger__V1__ActorRevoked r = PARTSLEDGER__V1__ACTOR_REVOKED__INIT;
+  r.public_key = (ProtobufCBinaryData){sizeof(pk), pk};
+  r.reason = "lost~";
+  e.body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED;
+  e.actor_revoked = &r;
+  CHECK_EQ(open_patched(&f, &e, '~', '.', msg), 0);
+  CHECK_EQ(open_patched(&f, &e, '~', 0x00, msg), PL_EINVAL);
+  fx_done(&f);
+}
+
 PL_TEST(signed_entry_checks) {
   fixture f;
   CHECK(fx_init(&f) == 0);
@@ -700,5 +757,6 @@ PL_TEST_MAIN(PL_CASE(genesis_enrolls_admin), PL_CASE(append_and_prove),
              PL_CASE(roles_and_revocation), PL_CASE(group_rejects_alone_and_dedups),
              PL_CASE(reopen_keeps_tree), PL_CASE(reopen_refuses_other_identity),
              PL_CASE(tampered_node_detected), PL_CASE(signed_entry_checks),
+             PL_CASE(strings_checked_as_sent),
              PL_CASE(full_check_finds_tampered_leaves),
              PL_CASE(mutated_entries_keep_the_log_sound))
