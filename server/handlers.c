@@ -329,9 +329,11 @@ static int pl__get_checkpoint(pl_call *c, const ProtobufCMessage *m,
   rc = pl_reader_head(rd, &r->size, root, &note, &len);
   if (rc != 0)
     return rc;
-  r->checkpoint = pl_arena_dup(pl_call_arena(c), note, len + 1);
+  /* The note in LMDB is not NUL-terminated: copy its bytes, then end it. */
+  r->checkpoint = pl_arena_alloc(pl_call_arena(c), len + 1);
   if (r->checkpoint == NULL)
     return PL_ENOMEM;
+  memcpy(r->checkpoint, note, len);
   r->checkpoint[len] = '\0';
   r->root_hash.data = root;
   r->root_hash.len = PL_HASH_BYTES;

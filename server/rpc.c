@@ -332,11 +332,19 @@ static void pl__follow_pump(pl_call *c) {
       return;
     }
     pl_reader_end(reader);
-    /* At the end: park, unless a commit landed since our snapshot. */
+    /* At the end: park, unless a commit landed since our snapshot, or a
+     * stop began since the check above. The stop sets the flag before it
+     * takes this lock to wake parked streams, so under the lock either it
+     * has not woken them yet (and will find this one) or the flag shows. */
     pthread_mutex_lock(&rpc->lock);
     if (rpc->committed > c->next) {
       pthread_mutex_unlock(&rpc->lock);
       continue;
+    }
+    if (atomic_load(&rpc->stopping)) {
+      pthread_mutex_unlock(&rpc->lock);
+      pl__follow_end(c, GRPC_STATUS_UNAVAILABLE, "server is shutting down");
+      return;
     }
     c->parked = 1;
     c->refs++;
