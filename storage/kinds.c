@@ -320,11 +320,28 @@ int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
     return pl__fail(msg, PL_EINVAL, "%s must be 64 bytes", "signature");
   if (se->n_cosignatures > PL_COSIGNATURES_MAX)
     return pl__fail(msg, PL_EINVAL, "at most %s cosignatures", "32");
-  for (size_t i = 0; i < se->n_cosignatures; i++)
-    if (se->cosignatures[i]->signer.len != PL_PUBLIC_KEY_BYTES ||
-        se->cosignatures[i]->signature.len != PL_SIGNATURE_BYTES)
+  /* The envelope is stored in the leaf but not signed: a field this server
+   * does not know would let anyone who relays an entry change its leaf, and a
+   * co-signer counted twice would inflate a quorum. */
+  if (se->base.n_unknown_fields != 0)
+    return pl__fail(msg, PL_EINVAL, "%s has a field this server does not know",
+                    "signed entry");
+  for (size_t i = 0; i < se->n_cosignatures; i++) {
+    const Partsledger__V1__Cosignature *co = se->cosignatures[i];
+    if (co->signer.len != PL_PUBLIC_KEY_BYTES || co->signature.len != PL_SIGNATURE_BYTES)
       return pl__fail(msg, PL_EINVAL, "%s: signer must be 32 bytes, signature 64",
                       "cosignature");
+    if (co->base.n_unknown_fields != 0)
+      return pl__fail(msg, PL_EINVAL, "%s has a field this server does not know",
+                      "cosignature");
+    if (memcmp(co->signer.data, se->signer.data, PL_PUBLIC_KEY_BYTES) == 0)
+      return pl__fail(msg, PL_EINVAL, "%s: the signer cannot co-sign its own entry",
+                      "cosignature");
+    for (size_t j = 0; j < i; j++)
+      if (memcmp(co->signer.data, se->cosignatures[j]->signer.data,
+                 PL_PUBLIC_KEY_BYTES) == 0)
+        return pl__fail(msg, PL_EINVAL, "%s: a co-signer appears twice", "cosignature");
+  }
 
   Partsledger__V1__Entry *e =
       partsledger__v1__entry__unpack(alloc, se->entry.len, se->entry.data);

@@ -542,6 +542,53 @@ PL_TEST(signed_entry_checks) {
   se.entry.len = sizeof(big);
   CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_ETOOBIG);
 
+  /* Co-signatures: each by a distinct key other than the signer's, each
+   * over the same bytes. */
+  pl_key *co1 = new_key(), *co2 = new_key();
+  Partsledger__V1__Cosignature c1 = PARTSLEDGER__V1__COSIGNATURE__INIT,
+                               c2 = PARTSLEDGER__V1__COSIGNATURE__INIT;
+  uint8_t s1[PL_SIGNATURE_BYTES], s2[PL_SIGNATURE_BYTES];
+  const ProtobufCBinaryData body = it->signed_entry->entry;
+  CHECK(pl_entry_sign(co1, body.data, body.len, s1) == 0);
+  CHECK(pl_entry_sign(co2, body.data, body.len, s2) == 0);
+  c1.signer = (ProtobufCBinaryData){PL_PUBLIC_KEY_BYTES, (uint8_t *)pl_key_public(co1)};
+  c1.signature = (ProtobufCBinaryData){sizeof(s1), s1};
+  c2.signer = (ProtobufCBinaryData){PL_PUBLIC_KEY_BYTES, (uint8_t *)pl_key_public(co2)};
+  c2.signature = (ProtobufCBinaryData){sizeof(s2), s2};
+  Partsledger__V1__Cosignature *cos[2] = {&c1, &c2};
+  se = *it->signed_entry;
+  se.n_cosignatures = 2;
+  se.cosignatures = cos;
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), 0);
+  cos[1] = &c1; /* the same co-signer twice */
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_EINVAL);
+  CHECK(strstr(msg, "twice") != NULL);
+  Partsledger__V1__Cosignature self = c2;
+  self.signer = it->signed_entry->signer; /* the author co-signing */
+  cos[1] = &self;
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_EINVAL);
+  s2[3] ^= 1;
+  cos[1] = &c2;
+  CHECK_EQ(pl_signed_entry_open(&se, al, &e, msg), PL_EBADSIG);
+  pl_key_free(co1);
+  pl_key_free(co2);
+
+  /* A field the envelope does not define: unsigned, so refused. */
+  size_t plen = partsledger__v1__signed_entry__get_packed_size(it->signed_entry);
+  uint8_t *packed = pl_arena_alloc(f.arena, plen + 3);
+  partsledger__v1__signed_entry__pack(it->signed_entry, packed);
+  packed[plen] = 0x98; /* field 99, varint */
+  packed[plen + 1] = 0x06;
+  packed[plen + 2] = 0x01;
+  Partsledger__V1__SignedEntry *extra =
+      partsledger__v1__signed_entry__unpack(al, plen + 3, packed);
+  CHECK(extra != NULL);
+  CHECK_EQ(pl_signed_entry_open(extra, al, &e, msg), PL_EINVAL);
+  CHECK(strstr(msg, "does not know") != NULL);
+  extra = partsledger__v1__signed_entry__unpack(al, plen, packed);
+  CHECK(extra != NULL);
+  CHECK_EQ(pl_signed_entry_open(extra, al, &e, msg), 0);
+
   /* Entries that decode but break a stateless rule. */
   Partsledger__V1__Entry bare = PARTSLEDGER__V1__ENTRY__INIT;
   uint8_t rid[PL_REQUEST_ID_BYTES] = {1};
