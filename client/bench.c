@@ -5,6 +5,10 @@
  *   verify  Ed25519 verifications per second on one core, measured here so
  *           that the write figures can be put next to the ceiling that
  *           signature checking sets on this machine, in the same run;
+ *   disk    what a durable commit costs on the disk under --disk-dir: one
+ *           fdatasync after writing 1 page, 32 scattered pages (where LMDB's
+ *           free list puts a commit's pages) and 32 contiguous ones, since
+ *           the writer's commit is the other limit of the write phases;
  *   append  unary Append, --inflight calls in flight;
  *   batch   AppendBatch of --batch entries, --batch-inflight calls in flight;
  *   fill    AppendBatch until the log holds --fill entries;
@@ -69,6 +73,9 @@
 #define BENCH_SAMPLE 32          /* verify one read response in this many */
 #define BENCH_VERIFY_MSG 300
 #define BENCH_REQUEST_ID 16      /* bytes of a request_id */
+#define BENCH_DISK_PAGE 4096
+#define BENCH_DISK_PAGES 2048    /* the disk phase's file: 8 MiB */
+#define BENCH_DISK_RUN 32        /* pages written before each fdatasync */
 
 static const char bench_usage[] =
     "usage: partsledger-bench --server HOST:PORT --admin-key FILE [options]\n"
@@ -84,8 +91,10 @@ static const char bench_usage[] =
     "  --batch-inflight N    AppendBatch calls in flight (default 8)\n"
     "  --fill N              grow the log to N entries before the reads\n"
     "                        (default 1000000)\n"
-    "  --phases LIST         comma list of verify,append,batch,fill,get,proof\n"
+    "  --phases LIST         comma list of verify,disk,append,batch,fill,get,proof\n"
     "                        (default all of them; they always run in this order)\n"
+    "  --disk-dir DIR        where the disk phase writes its scratch file: the\n"
+    "                        server's data disk (default $TMPDIR, else /tmp)\n"
     "  --threads N           sender threads, each with its own completion queue\n"
     "                        (default 1)\n"
     "  --channels N          TCP connections to the server; sender thread t\n"
@@ -103,13 +112,14 @@ static const char bench_usage[] =
 
 /* ---- options and results ---------------------------------------------- */
 
-enum { PH_VERIFY, PH_APPEND, PH_BATCH, PH_FILL, PH_GET, PH_PROOF, PH_COUNT };
+enum { PH_VERIFY, PH_DISK, PH_APPEND, PH_BATCH, PH_FILL, PH_GET, PH_PROOF, PH_COUNT };
 static const char *const bench_phase_names[PH_COUNT] = {
-    "verify", "append", "batch", "fill", "get", "proof"};
+    "verify", "disk", "append", "batch", "fill", "get", "proof"};
 
 typedef struct {
   const char *server;
   const char *admin_key;
+  const char *disk_dir;
   double duration;
   int inflight, batch, batch_inflight, threads, channels;
   uint64_t fill;
@@ -157,6 +167,9 @@ typedef struct {
   char first_error[256];
   bench_mem mem;
   double verify_rate;    /* verify phase only */
+  /* disk phase only: microseconds per fdatasync after writing one page, and
+   * what each further scattered or contiguous page adds */
+  double disk_sync_us, disk_scattered_us, disk_contig_us;
 } bench_result;
 
 /* The methods called, and their registration on each channel. */
@@ -1200,6 +1213,89 @@ static void bench_phase_verify(bench *b, bench_result *res) {
   res->ran = 1;
 }
 
+/* Mean microseconds of `rounds` of (write `pages` pages, fdatasync):
+ * contiguous from a random page, or scattered (distinct, in ascending order,
+ * as LMDB writes a commit's dirty pages). -1 on an I/O error. */
+static double bench_disk_round(int fd, uint8_t *buf, int pages, int contiguous,
+                               int rounds) {
+  uint64_t t0 = bench_now_ns();
+  for (int r = 0; r < rounds; r++) {
+    if (contiguous) {
+      off_t at = (off_t)(randombytes_uniform(BENCH_DISK_PAGES - pages + 1)) * BENCH_DISK_PAGE;
+      if (pwrite(fd, buf, (size_t)pages * BENCH_DISK_PAGE, at) != pages * BENCH_DISK_PAGE)
+        return -1;
+    } else {
+      /* Every (BENCH_DISK_PAGES / pages)-th page, from a random first one:
+       * distinct, ascending, and never two adjacent. */
+      uint32_t stride = BENCH_DISK_PAGES / (uint32_t)pages;
+      uint32_t first = randombytes_uniform(stride - 1);
+      for (int i = 0; i < pages; i++)
+        if (pwrite(fd, buf, BENCH_DISK_PAGE,
+                   (off_t)(first + (uint32_t)i * stride) * BENCH_DISK_PAGE) != BENCH_DISK_PAGE)
+          return -1;
+    }
+    if (fdatasync(fd) != 0)
+      return -1;
+  }
+  return (double)(bench_now_ns() - t0) / 1e3 / rounds;
+}
+
+static void bench_phase_disk(bench *b, bench_result *res) {
+  const char *dir = b->o.disk_dir;
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/partsledger-bench-disk.XXXXXX", dir);
+  int fd = mkstemp(path);
+  uint8_t *buf = malloc((size_t)BENCH_DISK_RUN * BENCH_DISK_PAGE);
+  if (fd < 0 || buf == NULL) {
+    res->errors++;
+    snprintf(res->first_error, sizeof(res->first_error), "cannot make a file in %s: %s",
+             dir, strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    free(buf);
+    return;
+  }
+  unlink(path); /* gone when closed, whatever happens */
+  randombytes_buf(buf, (size_t)BENCH_DISK_RUN * BENCH_DISK_PAGE);
+  /* The pages exist before they are timed, as a reused LMDB page does. */
+  int ok = 1;
+  for (int i = 0; ok && i < BENCH_DISK_PAGES; i += BENCH_DISK_RUN)
+    ok = pwrite(fd, buf, (size_t)BENCH_DISK_RUN * BENCH_DISK_PAGE,
+                (off_t)i * BENCH_DISK_PAGE) == BENCH_DISK_RUN * BENCH_DISK_PAGE;
+  ok = ok && fsync(fd) == 0;
+  bench_mark mk;
+  bench_mark_take(b, &mk, 0);
+  uint64_t t0 = bench_now_ns();
+  /* Interleaved, so that a change in the machine's load touches all three. */
+  double one = 0, scattered = 0, contig = 0;
+  int rounds = 0;
+  while (ok && (rounds < 3 || bench_now_ns() - t0 < 2000000000u)) {
+    double a = bench_disk_round(fd, buf, 1, 0, 8),
+           s = bench_disk_round(fd, buf, BENCH_DISK_RUN, 0, 2),
+           c = bench_disk_round(fd, buf, BENCH_DISK_RUN, 1, 2);
+    ok = a >= 0 && s >= 0 && c >= 0;
+    one += a;
+    scattered += s;
+    contig += c;
+    rounds++;
+  }
+  res->secs = (double)(bench_now_ns() - t0) / 1e9;
+  bench_mark_diff(b, &mk, res);
+  close(fd);
+  free(buf);
+  if (!ok) {
+    res->errors++;
+    snprintf(res->first_error, sizeof(res->first_error), "writing or syncing in %s: %s", dir,
+             strerror(errno));
+    return;
+  }
+  res->calls = res->items = (uint64_t)rounds * 12;
+  res->disk_sync_us = one / rounds;
+  res->disk_scattered_us = (scattered / rounds - res->disk_sync_us) / (BENCH_DISK_RUN - 1);
+  res->disk_contig_us = (contig / rounds - res->disk_sync_us) / (BENCH_DISK_RUN - 1);
+  res->ran = 1;
+}
+
 /* Signs a pool, runs it, checks the indices. The log size is read right
  * before, so every index must be new. */
 static int bench_write(bench *b, const bench_ops *ops, int method, size_t batch,
@@ -1413,6 +1509,12 @@ static void bench_report_text(const bench *b) {
              BENCH_VERIFY_MSG, v->verify_rate, 1e6 / v->verify_rate);
       printf("  ceiling for signed appends: %ld cores x %.0f = %.0f/s\n", b->cores,
              v->verify_rate, ceiling);
+    } else if (ph == PH_DISK) {
+      printf("  in %s: fdatasync after writing 1 page %.0f us; each further page\n"
+             "  adds %.1f us when scattered (as a commit's pages are), %.1f us when "
+             "contiguous\n",
+             b->o.disk_dir, r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
+      continue;
     } else if (r->skipped) {
       printf("  skipped: the log already holds %" PRIu64 " entries\n", r->size_before);
     } else {
@@ -1511,6 +1613,9 @@ static void bench_report_json(const bench *b) {
     first = 0;
     if (ph == PH_VERIFY)
       printf("\"per_core\":%.0f,", r->verify_rate);
+    if (ph == PH_DISK)
+      printf("\"sync_us\":%.1f,\"scattered_page_us\":%.2f,\"contiguous_page_us\":%.2f,",
+             r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
     printf("\"skipped\":%s,\"secs\":%.3f,\"calls\":%" PRIu64 ",\"items\":%" PRIu64
            ",\"rate\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,",
            r->skipped ? "true" : "false", r->secs, r->calls, r->items, bench_rate(r), r->p50,
@@ -1572,8 +1677,8 @@ static int bench_parse_phases(const char *list, int *phases) {
       if (strcmp(t, bench_phase_names[ph]) == 0)
         phases[ph] = found = 1;
     if (!found) {
-      fprintf(stderr, "partsledger-bench: unknown phase '%s' (verify,append,batch,fill,"
-                      "get,proof)\n", t);
+      fprintf(stderr, "partsledger-bench: unknown phase '%s' (verify,disk,append,batch,"
+                      "fill,get,proof)\n", t);
       rc = -1;
     }
   }
@@ -1593,6 +1698,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
       {"phases", required_argument, NULL, 'p'},
       {"threads", required_argument, NULL, 't'},
       {"channels", required_argument, NULL, 'c'},
+      {"disk-dir", required_argument, NULL, 'D'},
       {"server-pid", required_argument, NULL, 'P'},
       {"json", no_argument, NULL, 'j'},
       {"full-stack", no_argument, NULL, 'F'},
@@ -1608,6 +1714,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
   o->threads = 1;
   o->channels = 1;
   o->fill = 1000000;
+  o->disk_dir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   for (int ph = 0; ph < PH_COUNT; ph++)
     o->phases[ph] = 1;
   while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1620,6 +1727,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
       o->server = optarg;
       break;
     case 'k': o->admin_key = optarg; break;
+    case 'D': o->disk_dir = optarg; break;
     case 'j': o->json = 1; break;
     case 'F': o->full_stack = 1; break;
     case 'K': *print_pubkey = 1; break;
@@ -1776,6 +1884,7 @@ int main(int argc, char **argv) {
     bench_note("%s: running", bench_phase_names[ph]);
     switch (ph) {
     case PH_VERIFY: bench_phase_verify(b, r); break;
+    case PH_DISK: bench_phase_disk(b, r); break;
     case PH_APPEND:
     case PH_BATCH: bench_phase_write(b, ph, r); break;
     case PH_FILL: bench_phase_fill(b, r); break;
@@ -1784,6 +1893,12 @@ int main(int argc, char **argv) {
     r->mem = bench_server_mem(b->o.server_pid);
     if (ph == PH_VERIFY)
       bench_note("verify: %.0f/s on one core", r->verify_rate);
+    else if (ph == PH_DISK && r->errors)
+      bench_note("disk: %s", r->first_error);
+    else if (ph == PH_DISK)
+      bench_note("disk: fdatasync %.0f us, +%.1f us a scattered page, +%.1f us a "
+                 "contiguous one", r->disk_sync_us, r->disk_scattered_us,
+                 r->disk_contig_us);
     else
       bench_note("%s: %.0f/s, p50 %.2f ms, p99 %.2f ms, %" PRIu64 " errors%s%s",
                  bench_phase_names[ph], bench_rate(r), r->p50, r->p99, r->errors,

@@ -72,6 +72,6 @@ echo "bench.sh: $(nproc) cores, $(uname -srm), load average $(cut -d' ' -f1-3 /p
 
 rc=0
 "$build/partsledger-bench" --server "$addr" --admin-key "$dir/admin.key" \
-  --server-pid "$server_pid" "$@" || rc=$?
+  --server-pid "$server_pid" --disk-dir "$dir" "$@" || rc=$?
 echo "bench.sh: data.mdb is $(du -m "$dir/data/data.mdb" 2>/dev/null | cut -f1) MB on disk" >&2
 exit "$rc"

@@ -911,8 +911,9 @@ PL_TEST(bench_runs_clean) {
   snprintf(pid, sizeof(pid), "%ld", (long)pl_harness_pid(g_h));
   const char *argv[] = {PL_BENCH_BIN, "--server", pl_harness_target(g_h), "--admin-key",
                         pl_harness_admin_key_path(g_h), "--server-pid", pid, "--phases",
-                        "append,batch,get,proof", "--duration", "0.5", "--inflight", "8",
-                        "--batch", "20", "--batch-inflight", "2", "--json", NULL};
+                        "disk,append,batch,get,proof", "--duration", "0.5", "--inflight",
+                        "8", "--batch", "20", "--batch-inflight", "2", "--disk-dir",
+                        path("."), "--json", NULL};
   char *out = NULL, *err = NULL;
   int code = pl_run(argv, NULL, 100000, &out, &err);
   keep(out);
@@ -921,6 +922,13 @@ PL_TEST(bench_runs_clean) {
   cJSON *o = json(out);
   CHECK(o != NULL);
   const cJSON *phases = cJSON_GetObjectItemCaseSensitive(o, "phases");
+  /* The disk's costs: a sync takes time, and a page never costs less than
+   * nothing (a contiguous one may cost as little as zero). */
+  const cJSON *disk = cJSON_GetObjectItemCaseSensitive(phases, "disk");
+  CHECK(disk != NULL);
+  CHECK_EQ(num(disk, "errors"), 0);
+  CHECK(num(disk, "sync_us") > 0);
+  CHECK(num(disk, "scattered_page_us") > -5 && num(disk, "contiguous_page_us") > -5);
   static const char *const names[] = {"append", "batch", "get", "proof"};
   double last_size = 0;
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
