@@ -468,28 +468,39 @@ static int pl__health_check(pl_call *c, const ProtobufCMessage *m,
 
 #define PL__LEDGER "/partsledger.v1.Ledger/"
 
+/* Request limits, checked before a request is decoded (rpc.h), in bytes and
+ * fields. A SignedEntry has three fields and up to PL_COSIGNATURES_MAX
+ * co-signatures of two; the slack leaves room for fields added later. */
+#define PL__ENTRY_FIELDS (3 + 3 * PL_COSIGNATURES_MAX + 16)
+#define PL__LIMITS_APPEND (PL_SIGNED_ENTRY_MAX + 16), (1 + PL__ENTRY_FIELDS)
+#define PL__LIMITS_BATCH                                                       \
+  ((size_t)PL__BATCH_MAX * (PL_SIGNED_ENTRY_MAX + 8)),                         \
+      ((size_t)PL__BATCH_MAX * (1 + PL__ENTRY_FIELDS))
+#define PL__LIMITS_READ 1024, 64 /* a few numbers, or a service name */
+
 const pl_method pl_methods[] = {
     {PL__LEDGER "Append", &partsledger__v1__append_request__descriptor,
-     PL_METHOD_UNARY, pl__append, pl__append_resume, 64, 1},
+     PL_METHOD_UNARY, pl__append, pl__append_resume, 64, 1, PL__LIMITS_APPEND},
     {PL__LEDGER "AppendBatch", &partsledger__v1__append_batch_request__descriptor,
-     PL_METHOD_UNARY, pl__append_batch, pl__append_batch_resume, 16, 1},
+     PL_METHOD_UNARY, pl__append_batch, pl__append_batch_resume, 16, 1,
+     PL__LIMITS_BATCH},
     {PL__LEDGER "GetEntry", &partsledger__v1__get_entry_request__descriptor,
-     PL_METHOD_UNARY, pl__get_entry, NULL, 64, 0},
+     PL_METHOD_UNARY, pl__get_entry, NULL, 64, 0, PL__LIMITS_READ},
     {PL__LEDGER "ListEntries", &partsledger__v1__list_entries_request__descriptor,
-     PL_METHOD_UNARY, pl__list_entries, NULL, 8, 1},
+     PL_METHOD_UNARY, pl__list_entries, NULL, 8, 1, PL__LIMITS_READ},
     {PL__LEDGER "GetCheckpoint", &partsledger__v1__get_checkpoint_request__descriptor,
-     PL_METHOD_UNARY, pl__get_checkpoint, NULL, 8, 0},
+     PL_METHOD_UNARY, pl__get_checkpoint, NULL, 8, 0, PL__LIMITS_READ},
     {PL__LEDGER "GetInclusionProof",
      &partsledger__v1__get_inclusion_proof_request__descriptor, PL_METHOD_UNARY,
-     pl__get_inclusion_proof, NULL, 64, 0},
+     pl__get_inclusion_proof, NULL, 64, 0, PL__LIMITS_READ},
     {PL__LEDGER "GetConsistencyProof",
      &partsledger__v1__get_consistency_proof_request__descriptor, PL_METHOD_UNARY,
-     pl__get_consistency_proof, NULL, 8, 0},
+     pl__get_consistency_proof, NULL, 8, 0, PL__LIMITS_READ},
     {PL__LEDGER "GetLogInfo", &partsledger__v1__get_log_info_request__descriptor,
-     PL_METHOD_UNARY, pl__get_log_info, NULL, 4, 0},
+     PL_METHOD_UNARY, pl__get_log_info, NULL, 4, 0, PL__LIMITS_READ},
     {PL__LEDGER "Follow", &partsledger__v1__follow_request__descriptor,
-     PL_METHOD_FOLLOW, NULL, NULL, 8, 0},
+     PL_METHOD_FOLLOW, NULL, NULL, 8, 0, PL__LIMITS_READ},
     {"/grpc.health.v1.Health/Check", &grpc__health__v1__health_check_request__descriptor,
-     PL_METHOD_UNARY, pl__health_check, NULL, 4, 0},
+     PL_METHOD_UNARY, pl__health_check, NULL, 4, 0, PL__LIMITS_READ},
 };
 const size_t pl_methods_count = sizeof(pl_methods) / sizeof(pl_methods[0]);

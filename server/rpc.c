@@ -36,6 +36,7 @@
 
 #include "error.h"
 #include "status.h"
+#include "wire.h"
 
 #define PL__GENERIC_POSTED 4
 #define PL__MAX_RECEIVE (64 << 20)
@@ -264,8 +265,24 @@ static int pl__decode(pl_call *c, ProtobufCMessage **req) {
   }
   grpc_slice s = grpc_byte_buffer_reader_readall(&r);
   grpc_byte_buffer_reader_destroy(&r);
-  *req = protobuf_c_message_unpack(c->method->request, pl_arena_allocator(c->arena),
-                                   GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+  const pl_method *m = c->method;
+  const pl_wire_rules rules = {m->max_fields, 0};
+  const char *why;
+  size_t len = GRPC_SLICE_LENGTH(s);
+  if (len > m->max_bytes) {
+    grpc_slice_unref(s);
+    pl_call_errorf(c, "the request is %zu bytes; %s takes at most %zu", len,
+                   m->request->name, m->max_bytes);
+    return PL_EINVAL;
+  }
+  if (pl_wire_check(m->request, GRPC_SLICE_START_PTR(s), len, &rules, &why) != 0) {
+    grpc_slice_unref(s);
+    pl_call_errorf(c, "the request %s (at most %zu fields for %s)", why, m->max_fields,
+                   m->request->name);
+    return PL_EINVAL;
+  }
+  *req = protobuf_c_message_unpack(m->request, pl_arena_allocator(c->arena), len,
+                                   GRPC_SLICE_START_PTR(s));
   grpc_slice_unref(s);
   if (*req == NULL) {
     pl_call_errorf(c, "cannot decode the request as %s", c->method->request->name);

@@ -39,6 +39,10 @@ typedef struct {
   pl_handler_fn resume;                     /* after the writer, or NULL */
   int posted;                               /* requests kept posted */
   int offload;  /* run on a worker, not the poller (signatures, long pages) */
+  /* Checked before the request is decoded, so that decoding stays within
+   * a bounded multiple of what the method can legitimately take. */
+  size_t max_bytes;  /* the request's size */
+  size_t max_fields; /* its fields, at every depth (wire.h) */
 } pl_method;
 
 /* handlers.c: the method table. */

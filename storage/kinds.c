@@ -9,12 +9,14 @@
  */
 #include "kinds.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "error.h"
 #include "keys.h"
 #include "text.h"
+#include "wire.h"
 #include "partsledger/v1/state.pb-c.h"
 
 #define PL__NAME_MAX 128
@@ -230,78 +232,6 @@ int pl__entry_apply(pl__wctx *w, const Partsledger__V1__Entry *e, char *msg) {
   return k->apply(w, e, msg);
 }
 
-/* --- the wire: strings as sent ------------------------------------------ */
-
-static int pl__varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
-  *v = 0;
-  for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
-    uint8_t b = *(*p)++;
-    *v |= (uint64_t)(b & 0x7f) << shift;
-    if ((b & 0x80) == 0)
-      return 0;
-  }
-  return -1;
-}
-
-/* protobuf-c hands a string field back NUL-terminated and without its
- * length, so a NUL inside one would hide the rest of it from every check
- * made with strlen, while other decoders see it whole (and refuse a string
- * that is not UTF-8). So the string fields of `d`, at any depth, are checked
- * in the wire bytes themselves: 0, -1 for a string with a NUL or not UTF-8,
- * -2 for bytes that do not parse or nest too deep. */
-static int pl__wire_strings_ok(const ProtobufCMessageDescriptor *d,
-                               const uint8_t *p, size_t len, int depth) {
-  const uint8_t *end = p + len;
-  if (depth > 8)
-    return -2;
-  while (p < end) {
-    uint64_t tag, n;
-    if (pl__varint(&p, end, &tag) != 0)
-      return -2;
-    switch (tag & 7) {
-    case 0: /* varint */
-      if (pl__varint(&p, end, &n) != 0)
-        return -2;
-      break;
-    case 1: /* 64-bit */
-      if (end - p < 8)
-        return -2;
-      p += 8;
-      break;
-    case 5: /* 32-bit */
-      if (end - p < 4)
-        return -2;
-      p += 4;
-      break;
-    case 2: { /* length-delimited: bytes, string, message, packed */
-      if (pl__varint(&p, end, &n) != 0 || n > (uint64_t)(end - p))
-        return -2;
-      const ProtobufCFieldDescriptor *f =
-          (tag >> 3) <= UINT32_MAX
-              ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
-              : NULL;
-      if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING) {
-        for (size_t i = 0, step; i < n; i += step) {
-          uint32_t cp;
-          step = pl_utf8_next(p + i, (size_t)n - i, &cp);
-          if (step == 0 || cp == 0)
-            return -1;
-        }
-      } else if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-        int rc = pl__wire_strings_ok(f->descriptor, p, (size_t)n, depth + 1);
-        if (rc != 0)
-          return rc;
-      }
-      p += n;
-      break;
-    }
-    default: /* groups: not in proto3 */
-      return -2;
-    }
-  }
-  return 0;
-}
-
 int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
                          ProtobufCAllocator *alloc, Partsledger__V1__Entry **entry,
                          char *msg) {
@@ -347,12 +277,13 @@ int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
       partsledger__v1__entry__unpack(alloc, se->entry.len, se->entry.data);
   if (e == NULL)
     return pl__fail(msg, PL_EINVAL, "%s", "entry bytes do not decode as an Entry");
-  int rc = pl__wire_strings_ok(&partsledger__v1__entry__descriptor, se->entry.data,
-                               se->entry.len, 0);
+  /* Strings as sent: protobuf-c ends each at its first NUL. */
+  static const pl_wire_rules strings = {SIZE_MAX, 1};
+  const char *why;
+  int rc = pl_wire_check(&partsledger__v1__entry__descriptor, se->entry.data,
+                         se->entry.len, &strings, &why);
   if (rc != 0)
-    return pl__fail(msg, PL_EINVAL, "%s",
-                    rc == -1 ? "entry has a string that holds a NUL byte or is not UTF-8"
-                             : "entry bytes do not decode as an Entry");
+    return pl__fail(msg, rc, "entry %s", why);
   rc = pl_entry_check(e, msg);
   if (rc != 0)
     return rc;
