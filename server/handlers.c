@@ -8,6 +8,7 @@
  * parallel), then handed to the single writer; `resume` builds their reply
  * once the writer has made them durable. Depends on rpc.h and storage/ only.
  */
+#include <inttypes.h>
 #include <sched.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "status.h"
+#include "text.h"
 
 #define PL__BATCH_MAX 1000
 /* Checks between two sched_yield()s in a batch: ~0.35 ms of work. */
@@ -288,6 +290,22 @@ static int pl__list_entries(pl_call *c, const ProtobufCMessage *m,
     size_t len;
     uint8_t *hash = hashes + n * PL_HASH_BYTES;
     rc = pl_reader_leaf(rd, i, &leaf, &len, hash);
+    if (rc == PL_ERANGE && n == 0) {
+      /* The end of the log is an empty last page; past it is a mistake. */
+      uint64_t size;
+      uint8_t root[PL_HASH_BYTES];
+      const char *note;
+      size_t note_len;
+      rc = pl_reader_head(rd, &size, root, &note, &note_len);
+      if (rc != 0)
+        return rc;
+      if (req->start > size) {
+        pl_call_errorf(c, "start %" PRIu64 " is beyond the end of the log (%" PRIu64
+                          " entries)", req->start, size);
+        return PL_ERANGE;
+      }
+      break;
+    }
     if (rc == PL_ERANGE)
       break;
     if (rc != 0)
@@ -454,7 +472,12 @@ static int pl__health_check(pl_call *c, const ProtobufCMessage *m,
                             ProtobufCMessage **resp) {
   const Grpc__Health__V1__HealthCheckRequest *req = (const void *)m;
   if (req->service[0] != '\0' && strcmp(req->service, "partsledger.v1.Ledger") != 0) {
-    pl_call_errorf(c, "unknown service %s", req->service);
+    /* Echoed only when it is text: the message goes to logs and terminals. */
+    size_t n = strlen(req->service);
+    if (n <= 128 && pl_text_printable(req->service, n))
+      pl_call_errorf(c, "unknown service %s", req->service);
+    else
+      pl_call_errorf(c, "unknown service (its name is not printable text)");
     return PL_ENOTFOUND;
   }
   Grpc__Health__V1__HealthCheckResponse *r = pl__alloc(c, sizeof(*r));

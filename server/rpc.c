@@ -25,6 +25,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -389,7 +390,16 @@ static void pl__follow_start(pl_call *c) {
     pl__follow_end(c, pl_status_code(rc), c->message);
   else {
     c->next = ((Partsledger__V1__FollowRequest *)m)->start;
-    pl__follow_pump(c);
+    pl_head head;
+    pl_log_head(c->rpc->log, &head);
+    if (c->next > head.size) {
+      /* A follower ahead of the log holds entries this log never had. */
+      pl_call_errorf(c, "start %" PRIu64 " is beyond the end of the log (%" PRIu64
+                        " entries)", c->next, head.size);
+      pl__follow_end(c, GRPC_STATUS_OUT_OF_RANGE, c->message);
+    } else {
+      pl__follow_pump(c);
+    }
   }
   pthread_mutex_unlock(&c->lock);
 }

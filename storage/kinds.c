@@ -101,14 +101,14 @@ static int pl__enrolled_check(const Partsledger__V1__Entry *e, char *msg) {
                     "actor_enrolled");
   if (!pl__text_ok(b->name, 1, PL__NAME_MAX))
     return pl__fail(msg, PL_EINVAL,
-                    "%s: name must be 1-128 printable characters",
+                    "%s: name must be 1-128 bytes of printable UTF-8",
                     "actor_enrolled");
   if (b->n_site_ids > PL__SITES_MAX)
     return pl__fail(msg, PL_EINVAL, "%s: at most 64 site_ids", "actor_enrolled");
   for (size_t i = 0; i < b->n_site_ids; i++)
     if (!pl__text_ok(b->site_ids[i], 1, PL__SITE_ID_MAX))
       return pl__fail(msg, PL_EINVAL,
-                      "%s: each site_id must be 1-64 printable characters",
+                      "%s: each site_id must be 1-64 bytes of printable UTF-8",
                       "actor_enrolled");
   /* A warehouse works for its sites, a repair station is one site. */
   if (b->role == PARTSLEDGER__V1__ROLE__ROLE_WAREHOUSE && b->n_site_ids == 0)
@@ -151,7 +151,7 @@ static int pl__revoked_check(const Partsledger__V1__Entry *e, char *msg) {
     return pl__fail(msg, PL_EINVAL, "%s: public_key must be 32 bytes",
                     "actor_revoked");
   if (!pl__text_ok(b->reason, 0, PL__REASON_MAX))
-    return pl__fail(msg, PL_EINVAL, "%s: reason must be at most 512 printable characters",
+    return pl__fail(msg, PL_EINVAL, "%s: reason must be at most 512 bytes of printable UTF-8",
                     "actor_revoked");
   return 0;
 }

@@ -43,6 +43,15 @@ size_t pl_utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
 }
 
 
+/* Invisible characters that change how the text around them is shown:
+ * bidirectional controls (a name that reads one way and is stored another,
+ * as in "Trojan Source"), zero-width ones and the byte-order mark. */
+static int pl__deceptive(uint32_t c) {
+  return c == 0x061c || (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+         (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x206f) || c == 0xfeff ||
+         (c >= 0xfff9 && c <= 0xfffb);
+}
+
 int pl_text_printable(const char *text, size_t n) {
   const uint8_t *s = (const uint8_t *)text;
   size_t i = 0, step;
@@ -50,7 +59,7 @@ int pl_text_printable(const char *text, size_t n) {
 
   while (i < n) {
     step = pl_utf8_next(s + i, n - i, &c);
-    if (step == 0 || c < 0x20 || (c >= 0x7f && c <= 0x9f))
+    if (step == 0 || c < 0x20 || (c >= 0x7f && c <= 0x9f) || pl__deceptive(c))
       return 0;
     i += step;
   }

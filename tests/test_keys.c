@@ -409,6 +409,27 @@ PL_TEST(key_file_rejects) {
 
 /* Addresses on command lines: what gRPC would take and then serve or call
  * somewhere else must be refused. */
+PL_TEST(text_printable) {
+  CHECK(pl_text_printable("Station 12", 10));
+  CHECK(pl_text_printable("Werkstatt Köln – Süd", strlen("Werkstatt Köln – Süd")));
+  CHECK(pl_text_printable("", 0));
+  static const char *const refused[] = {
+      "tab\there", "nul\0x", "del\x7f", "c1\xc2\x85", "bad\xff", "overlong\xc0\xaf",
+      "surrogate\xed\xa0\x80",
+      "rlo\xe2\x80\xae",      /* U+202E right-to-left override */
+      "isolate\xe2\x81\xa6",  /* U+2066 left-to-right isolate */
+      "zwsp\xe2\x80\x8b",     /* U+200B zero-width space */
+      "bom\xef\xbb\xbf",      /* U+FEFF */
+      "alm\xd8\x9c",           /* U+061C Arabic letter mark */
+  };
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    size_t n = strlen(refused[i]) + (i == 1 ? 2 : 0); /* "nul\0x": past the NUL */
+    if (pl_text_printable(refused[i], n))
+      fprintf(stderr, "accepted: case %zu\n", i);
+    CHECK(!pl_text_printable(refused[i], n));
+  }
+}
+
 PL_TEST(host_port) {
   static const char *const good[] = {"127.0.0.1:50051", "localhost:0", "[::1]:65535",
                                      "example.org:1", "0.0.0.0:00080"};
@@ -426,4 +447,4 @@ PL_TEST(host_port) {
 PL_TEST_MAIN(PL_CASE(entry_known_answer), PL_CASE(entry_verify_rejects),
              PL_CASE(entry_sizes), PL_CASE(hex), PL_CASE(base64),
              PL_CASE(base64_rejects), PL_CASE(key_file_round_trip),
-             PL_CASE(key_file_rejects), PL_CASE(host_port))
+             PL_CASE(key_file_rejects), PL_CASE(text_printable), PL_CASE(host_port))

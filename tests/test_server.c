@@ -178,8 +178,13 @@ PL_TEST(append_read_prove_round_trip) {
   CHECK_EQ(pl_client_list_entries(e.c, 8, 100, e.a, &list), 0);
   CHECK_EQ(list->n_entries, 3);
   CHECK_EQ(list->next_start, 11);
-  CHECK_EQ(pl_client_list_entries(e.c, 50, 0, e.a, &list), 0);
+  /* The end of the log is an empty last page; past it is OUT_OF_RANGE. */
+  CHECK_EQ(pl_client_list_entries(e.c, 11, 0, e.a, &list), 0);
   CHECK_EQ(list->n_entries, 0);
+  CHECK_EQ(list->next_start, 11);
+  CHECK_EQ(pl_client_list_entries(e.c, 50, 0, e.a, &list), PL_ERANGE);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_OUT_OF_RANGE);
+  CHECK_EQ(pl_client_list_entries(e.c, UINT64_MAX, 0, e.a, &list), PL_ERANGE);
   env_stop(&e);
 }
 
@@ -824,6 +829,12 @@ PL_TEST(follow_streams_old_and_new) {
   CHECK(st2.order_ok);
   pl_client_set_timeout_ms(e.c, 5000);
   CHECK_EQ(tree_size(&e), 10); /* the server is fine after the cancel */
+
+  /* A follower ahead of the log is told at once, not left waiting. */
+  follow_state st3 = {100, 11, 1};
+  CHECK(pl_client_follow(e.c, 11, on_entry, &st3) != 0);
+  CHECK_EQ(last_code(&e), GRPC_STATUS_OUT_OF_RANGE);
+  CHECK_EQ(st3.got, 11);
   env_stop(&e);
 }
 
