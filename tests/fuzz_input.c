@@ -11,7 +11,9 @@
  *      and its body parsed as a checkpoint;
  *   3  a verifier key string;
  *   4  an inclusion and a consistency proof, with their sizes, checked
- *      against a root.
+ *      against a root;
+ *   5  an AppendBatchRequest as the server receives it: measured on the wire
+ *      (wire.h) with a small field budget, then, when that passes, decoded.
  *
  * Every call must return; the sanitizers turn any memory or UB fault into a
  * crash. Mode 0 also checks that a rejection leaves the tree as it was.
@@ -30,6 +32,7 @@
 #include "log.h"
 #include "merkle.h"
 #include "note.h"
+#include "wire.h"
 
 #define ORIGIN "fuzz.partsledger.invalid/log"
 
@@ -112,8 +115,15 @@ static void fz_seeds(const char *dir) {
   se.signer.len = PL_PUBLIC_KEY_BYTES;
   se.signature.data = sig;
   se.signature.len = sizeof(sig);
-  fz_seed(dir, "signed-entry", 1, signed_entry,
-          partsledger__v1__signed_entry__pack(&se, signed_entry));
+  size_t slen = partsledger__v1__signed_entry__pack(&se, signed_entry);
+  fz_seed(dir, "signed-entry", 1, signed_entry, slen);
+  Partsledger__V1__SignedEntry *two[2] = {&se, &se};
+  Partsledger__V1__AppendBatchRequest batch = PARTSLEDGER__V1__APPEND_BATCH_REQUEST__INIT;
+  batch.signed_entries = two;
+  batch.n_signed_entries = 2;
+  uint8_t batch_bytes[2048];
+  fz_seed(dir, "batch", 5, batch_bytes,
+          partsledger__v1__append_batch_request__pack(&batch, batch_bytes));
 
   pl_head head;
   pl_log_head(fz.log, &head);
@@ -243,9 +253,26 @@ static void fz_proof(const uint8_t *data, size_t size) {
   (void)pl_merkle_verify_consistency(a, b, leaf, root, proof, n);
 }
 
+/* The walk is never stricter about the wire than protobuf-c: bytes it finds
+ * unparseable, protobuf-c must refuse too, or the server would turn away
+ * requests that decode. */
+static void fz_wire(const uint8_t *data, size_t size) {
+  static const pl_wire_rules rules = {256, 1};
+  const char *why;
+  int rc = pl_wire_check(&partsledger__v1__append_batch_request__descriptor, data, size,
+                         &rules, &why);
+  if (rc != 0 && why == NULL)
+    abort(); /* every refusal says why */
+  ProtobufCMessage *m = protobuf_c_message_unpack(
+      &partsledger__v1__append_batch_request__descriptor, pl_arena_allocator(fz.arena),
+      size, data);
+  if (rc != 0 && strcmp(why, "does not parse") == 0 && m != NULL)
+    abort();
+}
+
 /* Indexed by the input's first byte, in the order the header lists. */
 static void (*const fz_modes[])(const uint8_t *, size_t) = {
-    fz_entry, fz_signed_entry, fz_note, fz_vkey, fz_proof};
+    fz_entry, fz_signed_entry, fz_note, fz_vkey, fz_proof, fz_wire};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0 || data[0] >= sizeof(fz_modes) / sizeof(fz_modes[0]))
