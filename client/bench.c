@@ -78,7 +78,8 @@
 #define BENCH_DISK_RUN 32        /* pages written before each fdatasync */
 
 static const char bench_usage[] =
-    "usage: partsledger-bench --server HOST:PORT --admin-key FILE [options]\n"
+    "usage: partsledger-bench --server HOST:PORT [--admin-key FILE] [options]\n"
+    "       partsledger-bench --admin-key FILE --print-pubkey\n"
     "\n"
     "Drives a running partsledgerd and reports what it sustains.\n"
     "\n"

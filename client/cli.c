@@ -1432,8 +1432,10 @@ static const struct command commands[] = {
      "  --public-key HEX   the actor's Ed25519 public key (64 hex characters)\n"
      "  --role ROLE        admin, manufacturer, warehouse, repair_station,\n"
      "                     arbiter or auditor\n"
-     "  --name NAME        a human-readable name\n"
-     "  --site ID          a site the actor works at; repeat for several\n"
+     "  --name NAME        a human-readable name (1-128 bytes of printable UTF-8)\n"
+     "  --site ID          a site the actor works at; repeat for several. A\n"
+     "                     warehouse needs at least one, a repair station\n"
+     "                     exactly one\n"
      "  --request-id HEX   16-byte idempotency key (default: random); sending\n"
      "                     the same entry again returns the original index\n",
      enroll_opts, 0, 0, cmd_enroll},

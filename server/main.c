@@ -43,7 +43,13 @@ static const char pl__usage[] =
     "  --check             do not serve: rebuild the tree from the leaves,\n"
     "                      check every stored hash, entry signature and the\n"
     "                      signed head, print the result and exit (0 = intact)\n"
-    "  --help              this text\n";
+    "  --help              this text\n"
+    "\n"
+    "Exit status: 0 after a clean stop; 1 after a failure a restart may cure\n"
+    "(a commit failed while serving, the address or the data directory is in\n"
+    "use); 2 for a usage or configuration error that a restart cannot cure\n"
+    "(flags, key file, a data directory of another origin or log key, stored\n"
+    "data that fails its check).\n";
 
 /* Set by the writer thread when a commit fails; read after the stop. */
 static atomic_int pl__storage_err;
@@ -156,8 +162,8 @@ int main(int argc, char **argv) {
   char why[256];
   int rc = pl_key_load(log_key_path, &key, why, sizeof(why));
   if (rc != 0) {
-    fprintf(stderr, "partsledgerd: log key %s: %s\n", log_key_path, why);
-    return 1;
+    fprintf(stderr, "partsledgerd: log key %s\n", why); /* why names the file */
+    return 2;
   }
 
   /* Block the stop signals before any thread exists, so all inherit it. */
@@ -168,6 +174,16 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  if (check) {
+    /* A check reads a log; it must not make one. */
+    char mdb[4096];
+    snprintf(mdb, sizeof(mdb), "%s/data.mdb", data);
+    if (access(mdb, F_OK) != 0) {
+      fprintf(stderr, "partsledgerd: %s holds no log to check\n", data);
+      pl_key_free(key);
+      return 2;
+    }
+  }
   pl_log_config cfg = {data, origin, key, admin_hex ? admin : NULL,
                        (size_t)map_mib << 20};
   pl_log *log = NULL;
@@ -175,7 +191,9 @@ int main(int argc, char **argv) {
   if (rc != 0) {
     fprintf(stderr, "partsledgerd: %s: %s\n", data, why);
     pl_key_free(key);
-    return 1;
+    /* Another process holding the directory, or the disk, may go away;
+     * a wrong origin or key, or data that fails its check, will not. */
+    return rc == PL_ELOCKED || rc == PL_EIO || rc == PL_ENOMEM ? 1 : 2;
   }
 
   if (check) {

@@ -60,6 +60,13 @@ rc=0
 [ "$rc" -eq 2 ] || fail "with an empty PL_ADMIN_KEY the server exited $rc, want 2"
 grep -q -- "--admin-key" "$tmp/usage.err" || fail "usage error does not name --admin-key"
 grep -q '^RestartPreventExitStatus=2$' "$unit" || fail "the unit retries usage errors"
+# The install steps must leave the log key readable by the service user alone:
+# the server refuses a key its group or others can read (exit 2).
+if grep -E '^#.*chmod +[0-7]*[1-7][0-7]? +/etc/partsledger/log.key' "$unit" | grep -vqE 'chmod +0?600 '; then
+  fail "the install steps loosen the log key's mode"
+fi
+grep -q '^#.*chown partsledger:partsledger /etc/partsledger/log.key' "$unit" ||
+  fail "the install steps do not give the log key to the service user"
 grep -q '^Restart=on-failure$' "$unit" || fail "the unit does not restart after a failed commit"
 
 # Filled in, it serves.

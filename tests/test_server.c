@@ -1131,6 +1131,18 @@ PL_TEST(check_command_on_stored_log) {
   CHECK_EQ(pl_run(argv, NULL, 30000, &out, NULL), 0);
   CHECK(out != NULL && strstr(out, "6 leaves intact") != NULL);
   free(out);
+
+  /* The same data under another origin is a configuration error (status 2,
+   * not retried by a supervisor), and leaves the data as it was. */
+  const char *serve[] = {PL_SERVER_BIN, "--data", pl_harness_data_dir(e.h),
+                         "--listen", "127.0.0.1:0", "--log-key",
+                         pl_harness_log_key_path(e.h), "--origin", "other.example/log", NULL};
+  char *err = NULL;
+  CHECK_EQ(pl_run(serve, NULL, 30000, NULL, &err), 2);
+  int says = err != NULL && strstr(err, "origin") != NULL;
+  free(err);
+  CHECK(says);
+  CHECK_EQ(pl_run(argv, NULL, 30000, NULL, NULL), 0);
   env_stop(&e);
 }
 
@@ -1207,9 +1219,9 @@ PL_TEST(second_server_on_same_data_refused) {
   env_stop(&e);
 }
 
-/* Bad command lines end with status 2 and a message naming the option, a
- * secret key others can read with status 1, and none of them touches the
- * running server's log. */
+/* Bad command lines and configurations end with status 2 (which a supervisor
+ * must not retry: deploy/partsledgerd.service) and a message naming the
+ * problem, and none of them touches the running server's log. */
 PL_TEST(server_usage_errors) {
   env e;
   CHECK(env_start(&e) == 0);
@@ -1230,9 +1242,9 @@ PL_TEST(server_usage_errors) {
       {"--workers", "0", "--workers must be 1..64", 2},
       {"--map-size", "lots", "--map-size must be", 2},
       {"--admin-key", "abcd", "--admin-key must be 64 hex characters", 2},
-      {"--log-key", loose, "readable by group or others", 1},
-      {"--origin", "", "origin must be a key name", 1},
-      {"--origin", "two words", "origin must be a key name", 1},
+      {"--log-key", loose, "readable by group or others", 2},
+      {"--origin", "", "origin must be a key name", 2},
+      {"--origin", "two words", "origin must be a key name", 2},
       {"--bogus", NULL, "usage: partsledgerd", 2},
   };
   /* A valid command line, then the case's option: the last one counts. A
@@ -1253,6 +1265,17 @@ PL_TEST(server_usage_errors) {
     CHECK_EQ(code, cases[i].code);
     CHECK(says);
   }
+  /* --check reads a log and never makes one. */
+  const char *check[] = {PL_SERVER_BIN, "--check", "--data", other, "--log-key",
+                         pl_harness_log_key_path(e.h), "--origin", pl_harness_origin(e.h),
+                         NULL};
+  char *err = NULL;
+  CHECK_EQ(pl_run(check, NULL, 30000, NULL, &err), 2);
+  int says = err != NULL && strstr(err, "holds no log to check") != NULL;
+  free(err);
+  CHECK(says);
+  CHECK(access(other, F_OK) != 0);
+
   const char *help[] = {PL_SERVER_BIN, "--help", NULL};
   char *out = NULL;
   CHECK_EQ(pl_run(help, NULL, 30000, &out, NULL), 0);
