@@ -53,7 +53,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1223,8 +1225,10 @@ static double bench_disk_round(int fd, uint8_t *buf, int pages, int contiguous,
   for (int r = 0; r < rounds; r++) {
     if (contiguous) {
       off_t at = (off_t)(randombytes_uniform(BENCH_DISK_PAGES - pages + 1)) * BENCH_DISK_PAGE;
-      if (pwrite(fd, buf, (size_t)pages * BENCH_DISK_PAGE, at) != pages * BENCH_DISK_PAGE)
+      if (pwrite(fd, buf, (size_t)pages * BENCH_DISK_PAGE, at) != pages * BENCH_DISK_PAGE) {
+        errno = errno ? errno : EIO; /* a short write sets none */
         return -1;
+      }
     } else {
       /* Every (BENCH_DISK_PAGES / pages)-th page, from a random first one:
        * distinct, ascending, and never two adjacent. */
@@ -1232,8 +1236,10 @@ static double bench_disk_round(int fd, uint8_t *buf, int pages, int contiguous,
       uint32_t first = randombytes_uniform(stride - 1);
       for (int i = 0; i < pages; i++)
         if (pwrite(fd, buf, BENCH_DISK_PAGE,
-                   (off_t)(first + (uint32_t)i * stride) * BENCH_DISK_PAGE) != BENCH_DISK_PAGE)
+                   (off_t)(first + (uint32_t)i * stride) * BENCH_DISK_PAGE) != BENCH_DISK_PAGE) {
+          errno = errno ? errno : EIO;
           return -1;
+        }
     }
     if (fdatasync(fd) != 0)
       return -1;
@@ -1257,9 +1263,14 @@ static void bench_phase_disk(bench *b, bench_result *res) {
     return;
   }
   unlink(path); /* gone when closed, whatever happens */
+  struct statfs fs;
+  if (fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+    bench_note("disk: %s is tmpfs, where fdatasync costs nothing: give the server's "
+               "data disk with --disk-dir", dir);
   randombytes_buf(buf, (size_t)BENCH_DISK_RUN * BENCH_DISK_PAGE);
   /* The pages exist before they are timed, as a reused LMDB page does. */
   int ok = 1;
+  errno = 0;
   for (int i = 0; ok && i < BENCH_DISK_PAGES; i += BENCH_DISK_RUN)
     ok = pwrite(fd, buf, (size_t)BENCH_DISK_RUN * BENCH_DISK_PAGE,
                 (off_t)i * BENCH_DISK_PAGE) == BENCH_DISK_RUN * BENCH_DISK_PAGE;

@@ -1119,6 +1119,13 @@ static int check_signatures(const Partsledger__V1__SignedEntry *se,
         pl_entry_verify(co->signer.data, se->entry.data, se->entry.len,
                         co->signature.data) != 0)
       return verdict_fail(v, "co-signature %zu over the entry does not verify", i);
+    /* The log's own rule (kinds.c): a quorum counts distinct co-signers. */
+    int repeated = memcmp(co->signer.data, se->signer.data, PL_PUBLIC_KEY_BYTES) == 0;
+    for (size_t j = 0; j < i && !repeated; j++)
+      repeated = memcmp(co->signer.data, se->cosignatures[j]->signer.data,
+                        PL_PUBLIC_KEY_BYTES) == 0;
+    if (repeated)
+      return verdict_fail(v, "co-signer %zu is the author or another co-signer again", i);
   }
   return 0;
 }
@@ -1160,9 +1167,6 @@ static int verify_inclusion(struct cli *c, const char *vkey, const cJSON *doc,
     return verdict_fail(v,
                         "the leaf says it is entry %" PRIu64 ", not %" PRIu64,
                         l->index, index);
-  if (check_signatures(l->signed_entry, v) != 0)
-    return -1;
-  const Partsledger__V1__SignedEntry *se = l->signed_entry;
   int rc = pl_verify_inclusion(vkey, note, index, leaf, leaf_len, proof, n);
   if (rc != 0)
     return verdict_fail(v,
@@ -1170,6 +1174,11 @@ static int verify_inclusion(struct cli *c, const char *vkey, const cJSON *doc,
                         "checkpoint's root%s%s",
                         rc == PL_EVERIFY ? "" : ": ",
                         rc == PL_EVERIFY ? "" : pl_strerror(rc));
+  /* Only now is the leaf known to be the log's: a bad signature from here on
+   * is the log's doing, not the document's. */
+  if (check_signatures(l->signed_entry, v) != 0)
+    return -1;
+  const Partsledger__V1__SignedEntry *se = l->signed_entry;
   uint8_t lh[PL_HASH_BYTES];
   pl_merkle_leaf_hash(leaf, leaf_len, lh);
   char origin[PL_NOTE_NAME_MAX + 1];

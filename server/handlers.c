@@ -477,7 +477,7 @@ static int pl__health_check(pl_call *c, const ProtobufCMessage *m,
     if (n <= 128 && pl_text_printable(req->service, n))
       pl_call_errorf(c, "unknown service %s", req->service);
     else
-      pl_call_errorf(c, "unknown service (its name is not printable text)");
+      pl_call_errorf(c, "unknown service (its name is too long or not printable)");
     return PL_ENOTFOUND;
   }
   Grpc__Health__V1__HealthCheckResponse *r = pl__alloc(c, sizeof(*r));
@@ -495,11 +495,13 @@ static int pl__health_check(pl_call *c, const ProtobufCMessage *m,
  * fields. A SignedEntry has three fields and up to PL_COSIGNATURES_MAX
  * co-signatures of two; the slack leaves room for fields added later. */
 #define PL__ENTRY_FIELDS (3 + 3 * PL_COSIGNATURES_MAX + 16)
-#define PL__LIMITS_APPEND (PL_SIGNED_ENTRY_MAX + 16), (1 + PL__ENTRY_FIELDS)
+#define PL__LIMITS_APPEND                                                      \
+  .max_bytes = PL_SIGNED_ENTRY_MAX + 16, .max_fields = 1 + PL__ENTRY_FIELDS
 #define PL__LIMITS_BATCH                                                       \
-  ((size_t)PL__BATCH_MAX * (PL_SIGNED_ENTRY_MAX + 8)),                         \
-      ((size_t)PL__BATCH_MAX * (1 + PL__ENTRY_FIELDS))
-#define PL__LIMITS_READ 1024, 64 /* a few numbers, or a service name */
+  .max_bytes = (size_t)PL__BATCH_MAX * (PL_SIGNED_ENTRY_MAX + 8),              \
+  .max_fields = (size_t)PL__BATCH_MAX * (1 + PL__ENTRY_FIELDS)
+/* A few numbers, or a service name. */
+#define PL__LIMITS_READ .max_bytes = 1024, .max_fields = 64
 
 const pl_method pl_methods[] = {
     {PL__LEDGER "Append", &partsledger__v1__append_request__descriptor,

@@ -45,11 +45,12 @@ static const char pl__usage[] =
     "                      signed head, print the result and exit (0 = intact)\n"
     "  --help              this text\n"
     "\n"
-    "Exit status: 0 after a clean stop; 1 after a failure a restart may cure\n"
-    "(a commit failed while serving, the address or the data directory is in\n"
-    "use); 2 for a usage or configuration error that a restart cannot cure\n"
-    "(flags, key file, a data directory of another origin or log key, stored\n"
-    "data that fails its check).\n";
+    "Exit status when serving: 0 after a clean stop; 1 after a failure a\n"
+    "restart may cure (a commit failed, the disk is full or failing, the\n"
+    "address cannot be bound or the data directory is in use); 2 for a usage\n"
+    "or configuration error that a restart cannot cure (flags, key file, a\n"
+    "data directory of another origin or log key, stored data whose root does\n"
+    "not match its signed head). With --check: 0 intact, 1 not, 2 usage.\n";
 
 /* Set by the writer thread when a commit fails; read after the stop. */
 static atomic_int pl__storage_err;
@@ -191,9 +192,10 @@ int main(int argc, char **argv) {
   if (rc != 0) {
     fprintf(stderr, "partsledgerd: %s: %s\n", data, why);
     pl_key_free(key);
-    /* Another process holding the directory, or the disk, may go away;
+    /* Another process holding the directory, or a disk error or a full
+     * disk, may go away;
      * a wrong origin or key, or data that fails its check, will not. */
-    return rc == PL_ELOCKED || rc == PL_EIO || rc == PL_ENOMEM ? 1 : 2;
+    return rc == PL_ELOCKED || rc == PL_EIO || rc == PL_ENOMEM || rc == PL_EFULL ? 1 : 2;
   }
 
   if (check) {

@@ -267,7 +267,9 @@ static int pl__decode(pl_call *c, ProtobufCMessage **req) {
   grpc_slice s = grpc_byte_buffer_reader_readall(&r);
   grpc_byte_buffer_reader_destroy(&r);
   const pl_method *m = c->method;
-  const pl_wire_rules rules = {m->max_fields, 0};
+  /* Strings too: a NUL would cut one short for the handler (Health's
+   * service name is the only one today). */
+  const pl_wire_rules rules = {m->max_fields, 1};
   const char *why;
   size_t len = GRPC_SLICE_LENGTH(s);
   if (len > m->max_bytes) {
@@ -278,8 +280,11 @@ static int pl__decode(pl_call *c, ProtobufCMessage **req) {
   }
   if (pl_wire_check(m->request, GRPC_SLICE_START_PTR(s), len, &rules, &why) != 0) {
     grpc_slice_unref(s);
-    pl_call_errorf(c, "the request %s (at most %zu fields for %s)", why, m->max_fields,
-                   m->request->name);
+    if (strcmp(why, "has more fields than allowed") == 0)
+      pl_call_errorf(c, "the request %s (at most %zu for %s)", why, m->max_fields,
+                     m->request->name);
+    else
+      pl_call_errorf(c, "the request %s", why);
     return PL_EINVAL;
   }
   *req = protobuf_c_message_unpack(m->request, pl_arena_allocator(c->arena), len,

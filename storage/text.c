@@ -45,9 +45,13 @@ size_t pl_utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
 
 /* Invisible characters that change how the text around them is shown:
  * bidirectional controls (a name that reads one way and is stored another,
- * as in "Trojan Source"), zero-width ones and the byte-order mark. */
+ * as in "Trojan Source"), invisible spaces and hyphens, the byte-order mark,
+ * and the line and paragraph separators that break a line in a log. The
+ * zero-width (non-)joiners U+200C and U+200D stay: Persian and Indic names
+ * and emoji need them. */
 static int pl__deceptive(uint32_t c) {
-  return c == 0x061c || (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+  return c == 0x00ad || c == 0x061c || c == 0x180e || c == 0x200b ||
+         (c >= 0x200e && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
          (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x206f) || c == 0xfeff ||
          (c >= 0xfff9 && c <= 0xfffb);
 }

@@ -20,8 +20,9 @@ size_t pl_utf8_next(const uint8_t *s, size_t n, uint32_t *cp);
 
 /* 1 when text[0..n) is valid UTF-8 without control characters (C0, DEL,
  * C1) and without the invisible ones that change how text is shown
- * (bidirectional controls, zero-width characters, the byte-order mark), else
- * 0. Names end up in audit reports read by people who must not be misled. */
+ * (bidirectional controls, invisible spaces, the byte-order mark, line and
+ * paragraph separators), else 0. Names end up in audit reports read by
+ * people who must not be misled. */
 int pl_text_printable(const char *text, size_t n);
 
 /* 1 when `s` is HOST:PORT with a non-empty HOST (an IPv6 one in brackets,

@@ -6,7 +6,8 @@
  * in memory and time before any rule can look at it; and it hands a string
  * back NUL-terminated without its length, so a NUL inside one hides the rest
  * of it from every later check. pl_wire_check walks the bytes with the
- * message's descriptor first and refuses both. Depends on protobuf-c only.
+ * message's descriptor first and refuses both. Depends on protobuf-c, and on
+ * error.h and text.h of storage/.
  */
 #ifndef PL_WIRE_H
 #define PL_WIRE_H

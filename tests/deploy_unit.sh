@@ -34,27 +34,38 @@ else
   echo "deploy_unit: systemd-analyze not installed; unit syntax not checked"
 fi
 
-# ExecStart with the env file's values and the paths moved under $tmp.
+# ExecStart as systemd runs it: split at spaces (the line has no quotes), each
+# word that is ${VAR} replaced by the env file's value as one argument, even
+# an empty one, and the unit's paths moved under $tmp. Sets `args`.
 line=$(sed -n 's/^ExecStart=//p' "$unit")
 [ -n "$line" ] || fail "no ExecStart in the unit"
-exec_line() { # $1: the env file to take values from
-  local l=$line var val
+exec_args() { # $1: the env file to take values from
+  local -A env=()
+  local var val word words
   while IFS='=' read -r var val; do
-    case "$var" in PL_*) l=${l//"\${$var}"/$val} ;; esac
+    env[$var]=$val
   done < <(grep -E '^PL_[A-Z_]+=' "$1")
-  case "$l" in *'${'*) fail "ExecStart names a variable the env file lacks: $l" ;; esac
-  l=${l//\/usr\/local\/bin\/partsledgerd/$server}
-  l=${l//\/var\/lib\/partsledger/$tmp/state}
-  l=${l//\/etc\/partsledger/$tmp/etc}
-  printf '%s\n' "$l"
+  read -ra words <<<"$line"
+  args=()
+  for word in "${words[@]}"; do
+    if [[ $word =~ ^\$\{([A-Za-z_]+)\}$ ]]; then
+      var=${BASH_REMATCH[1]}
+      [[ -v env[$var] ]] || fail "ExecStart names \${$var}, which the env file lacks"
+      word=${env[$var]}
+    fi
+    case "$word" in *'${'*) fail "ExecStart has a variable inside a word: $word" ;; esac
+    word=${word//\/usr\/local\/bin\/partsledgerd/$server}
+    word=${word//\/var\/lib\/partsledger/$tmp/state}
+    word=${word//\/etc\/partsledger/$tmp/etc}
+    args+=("$word")
+  done
 }
 mkdir -p -m 0700 "$tmp/state" "$tmp/etc"
 "$cli" keygen --out "$tmp/etc/log.key" >/dev/null
 admin=$("$cli" keygen --out "$tmp/admin.key")
 
 # As shipped, the admin key is empty: a usage error, not a restart loop.
-cmd=$(exec_line "$envfile")
-read -ra args <<<"$cmd"
+exec_args "$envfile"
 rc=0
 "${args[@]}" 2>"$tmp/usage.err" || rc=$?
 [ "$rc" -eq 2 ] || fail "with an empty PL_ADMIN_KEY the server exited $rc, want 2"
@@ -72,8 +83,7 @@ grep -q '^Restart=on-failure$' "$unit" || fail "the unit does not restart after 
 # Filled in, it serves.
 sed -e "s/^PL_ADMIN_KEY=.*/PL_ADMIN_KEY=$admin/" -e "s/^PL_LISTEN=.*/PL_LISTEN=127.0.0.1:0/" \
   "$envfile" >"$tmp/env.filled"
-cmd=$(exec_line "$tmp/env.filled")
-read -ra args <<<"$cmd"
+exec_args "$tmp/env.filled"
 "${args[@]}" --ready-file "$tmp/ready" 2>"$tmp/server.err" &
 pid=$!
 for _ in $(seq 100); do

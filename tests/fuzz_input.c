@@ -12,8 +12,8 @@
  *   3  a verifier key string;
  *   4  an inclusion and a consistency proof, with their sizes, checked
  *      against a root;
- *   5  an AppendBatchRequest as the server receives it: measured on the wire
- *      (wire.h) with a small field budget, then, when that passes, decoded.
+ *   5  an AppendBatchRequest as the server receives it, and the same bytes
+ *      as an Entry: measured on the wire (wire.h), then decoded.
  *
  * Every call must return; the sanitizers turn any memory or UB fault into a
  * crash. Mode 0 also checks that a rejection leaves the tree as it was.
@@ -255,19 +255,23 @@ static void fz_proof(const uint8_t *data, size_t size) {
 
 /* The walk is never stricter about the wire than protobuf-c: bytes it finds
  * unparseable, protobuf-c must refuse too, or the server would turn away
- * requests that decode. */
-static void fz_wire(const uint8_t *data, size_t size) {
+ * requests that decode. The same bytes are also walked as an Entry, whose
+ * strings the walk checks. */
+static void fz_wire_as(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                       size_t size) {
   static const pl_wire_rules rules = {256, 1};
   const char *why;
-  int rc = pl_wire_check(&partsledger__v1__append_batch_request__descriptor, data, size,
-                         &rules, &why);
+  int rc = pl_wire_check(d, data, size, &rules, &why);
   if (rc != 0 && why == NULL)
     abort(); /* every refusal says why */
-  ProtobufCMessage *m = protobuf_c_message_unpack(
-      &partsledger__v1__append_batch_request__descriptor, pl_arena_allocator(fz.arena),
-      size, data);
+  ProtobufCMessage *m = protobuf_c_message_unpack(d, pl_arena_allocator(fz.arena), size, data);
   if (rc != 0 && strcmp(why, "does not parse") == 0 && m != NULL)
     abort();
+}
+
+static void fz_wire(const uint8_t *data, size_t size) {
+  fz_wire_as(&partsledger__v1__append_batch_request__descriptor, data, size);
+  fz_wire_as(&partsledger__v1__entry__descriptor, data, size);
 }
 
 /* Indexed by the input's first byte, in the order the header lists. */

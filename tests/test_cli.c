@@ -434,6 +434,8 @@ PL_TEST(tampered_proof_fails) {
   } while (0)
 
   TAMPERED("leaf", flip_hex(d, "leaf", strlen(str(d, "leaf")) - 3));
+  /* A leaf changed in the document is the document's fault, not the log's. */
+  CHECK(strstr(r.err, "the proof does not lead from the leaf") != NULL);
   TAMPERED("proof0", {
     cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "proof"), 0);
     char *s = keep(strdup(p->valuestring));
@@ -540,10 +542,11 @@ PL_TEST(tampered_proof_fails) {
 
 /* A one-leaf log made offline, as a dishonest operator could make it: the
  * checkpoint is genuinely signed by the log key and the Merkle proof is
- * sound, so only the author's signature over the entry tells a forged entry
- * from a real one. `sig_ok` chooses which this leaf is. */
+ * sound, so only the signatures over the entry tell a forged entry from a
+ * real one. `sig_ok` chooses which this leaf is; `self_cosign` adds a valid
+ * co-signature by the author, which a quorum must not count. */
 static const char *one_leaf_log(const pl_key *log_key, const char *origin,
-                                int sig_ok, const char **signer_hex) {
+                                int sig_ok, int self_cosign, const char **signer_hex) {
   uint8_t seed[PL_SEED_BYTES] = {7};
   pl_key *author = NULL;
   if (pl_key_from_seed(seed, &author) != 0)
@@ -567,6 +570,15 @@ static const char *one_leaf_log(const pl_key *log_key, const char *origin,
   se.entry = (ProtobufCBinaryData){elen, ebuf};
   se.signer = (ProtobufCBinaryData){PL_PUBLIC_KEY_BYTES, (uint8_t *)pl_key_public(author)};
   se.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+  uint8_t cosig[PL_SIGNATURE_BYTES];
+  Partsledger__V1__Cosignature co = PARTSLEDGER__V1__COSIGNATURE__INIT, *cos[1] = {&co};
+  if (self_cosign) {
+    rc = rc != 0 ? rc : pl_entry_sign(author, ebuf, elen, cosig);
+    co.signer = se.signer;
+    co.signature = (ProtobufCBinaryData){sizeof(cosig), cosig};
+    se.cosignatures = cos;
+    se.n_cosignatures = 1;
+  }
   Partsledger__V1__Leaf leaf = PARTSLEDGER__V1__LEAF__INIT;
   leaf.integrated_at_ms = 1700000000001;
   leaf.signed_entry = &se;
@@ -591,7 +603,7 @@ static const char *one_leaf_log(const pl_key *log_key, const char *origin,
   cJSON_AddStringToObject(doc, "leaf", lhex);
   cJSON_AddItemToObject(doc, "proof", cJSON_CreateArray());
   cJSON_AddStringToObject(doc, "checkpoint", note);
-  return save_json(sig_ok ? "signed.json" : "forged.json", doc);
+  return save_json(self_cosign ? "self.json" : sig_ok ? "signed.json" : "forged.json", doc);
 }
 
 PL_TEST(forged_entry_fails_offline) {
@@ -601,11 +613,12 @@ PL_TEST(forged_entry_fails_offline) {
   CHECK(pl_key_from_seed(seed, &log_key) == 0);
   const char *origin = "dishonest.example/log";
   char vk[PL_VKEY_MAX];
-  const char *signer, *signed_doc = one_leaf_log(log_key, origin, 1, &signer),
-                      *forged_doc = one_leaf_log(log_key, origin, 0, &signer);
+  const char *signer, *self_doc = one_leaf_log(log_key, origin, 1, 1, &signer),
+                      *forged_doc = one_leaf_log(log_key, origin, 0, 0, &signer),
+                      *signed_doc = one_leaf_log(log_key, origin, 1, 0, &signer);
   int made = pl_note_vkey(origin, pl_key_public(log_key), vk, sizeof(vk)) == 0;
   pl_key_free(log_key);
-  CHECK(made && signed_doc != NULL && forged_doc != NULL);
+  CHECK(made && signed_doc != NULL && forged_doc != NULL && self_doc != NULL);
 
   struct res r = cli("verify", "--vkey", vk, signed_doc);
   CHECK_EQ(r.code, 0);
@@ -620,6 +633,9 @@ PL_TEST(forged_entry_fails_offline) {
   r = cli("verify", "--vkey", vk, forged_doc);
   CHECK_EQ(r.code, 1);
   CHECK(strstr(r.err, "author's signature over the entry does not verify") != NULL);
+  r = cli("verify", "--vkey", vk, self_doc);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "co-signer 0 is the author") != NULL);
 }
 
 PL_TEST(consistency_prove_verify) {

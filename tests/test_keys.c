@@ -407,18 +407,23 @@ PL_TEST(key_file_rejects) {
   tmp_cleanup(&t);
 }
 
-/* Addresses on command lines: what gRPC would take and then serve or call
- * somewhere else must be refused. */
+/* Text that ends up in audit reports: valid UTF-8, no control characters,
+ * nothing invisible that changes how the rest reads. */
 PL_TEST(text_printable) {
   CHECK(pl_text_printable("Station 12", 10));
   CHECK(pl_text_printable("Werkstatt Köln – Süd", strlen("Werkstatt Köln – Süd")));
   CHECK(pl_text_printable("", 0));
+  /* Zero-width non-joiner and joiner: Persian spelling and emoji need them. */
+  CHECK(pl_text_printable("\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85", 17));
+  CHECK(pl_text_printable("\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x94\xa7", 11));
   static const char *const refused[] = {
       "tab\there", "nul\0x", "del\x7f", "c1\xc2\x85", "bad\xff", "overlong\xc0\xaf",
       "surrogate\xed\xa0\x80",
       "rlo\xe2\x80\xae",      /* U+202E right-to-left override */
       "isolate\xe2\x81\xa6",  /* U+2066 left-to-right isolate */
       "zwsp\xe2\x80\x8b",     /* U+200B zero-width space */
+      "lsep\xe2\x80\xa8",     /* U+2028 line separator */
+      "shy\xc2\xad",           /* U+00AD soft hyphen */
       "bom\xef\xbb\xbf",      /* U+FEFF */
       "alm\xd8\x9c",           /* U+061C Arabic letter mark */
   };
@@ -430,6 +435,8 @@ PL_TEST(text_printable) {
   }
 }
 
+/* Addresses on command lines: what gRPC would take and then serve or call
+ * somewhere else must be refused. */
 PL_TEST(host_port) {
   static const char *const good[] = {"127.0.0.1:50051", "localhost:0", "[::1]:65535",
                                      "example.org:1", "0.0.0.0:00080"};

@@ -897,6 +897,22 @@ PL_TEST(unknown_method_unimplemented) {
   CHECK_EQ(pl_client_call(e.c, "/grpc.health.v1.Health/Check", &hreq.base,
                           &grpc__health__v1__health_check_response__descriptor, e.a,
                           &resp), PL_ENOTFOUND);
+  const char *msg;
+  CHECK_EQ(pl_client_last_status(e.c, &msg), GRPC_STATUS_NOT_FOUND);
+  CHECK(strstr(msg, "no.such.Service") != NULL);
+  /* A name that is not text is not echoed; one with a NUL in it does not
+   * decode ("ab\0cd": field 1, length 5). */
+  hreq.service = "\xe2\x80\xae" "evil";
+  CHECK_EQ(pl_client_call(e.c, "/grpc.health.v1.Health/Check", &hreq.base,
+                          &grpc__health__v1__health_check_response__descriptor, e.a,
+                          &resp), PL_ENOTFOUND);
+  CHECK_EQ(pl_client_last_status(e.c, &msg), GRPC_STATUS_NOT_FOUND);
+  CHECK(strstr(msg, "not printable") != NULL && strstr(msg, "evil") == NULL);
+  static const uint8_t nul_name[] = {0x0a, 0x05, 'a', 'b', 0x00, 'c', 'd'};
+  pl_client_call_raw(e.c, "/grpc.health.v1.Health/Check", nul_name, sizeof(nul_name),
+                     &grpc__health__v1__health_check_response__descriptor, e.a, &resp);
+  CHECK_EQ(pl_client_last_status(e.c, &msg), GRPC_STATUS_INVALID_ARGUMENT);
+  CHECK(strstr(msg, "NUL") != NULL);
   hreq.service = "partsledger.v1.Ledger";
   CHECK_EQ(pl_client_call(e.c, "/grpc.health.v1.Health/Check", &hreq.base,
                           &grpc__health__v1__health_check_response__descriptor, e.a,
