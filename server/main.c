@@ -192,9 +192,9 @@ int main(int argc, char **argv) {
   if (rc != 0) {
     fprintf(stderr, "partsledgerd: %s: %s\n", data, why);
     pl_key_free(key);
-    /* Another process holding the directory, or a disk error or a full
-     * disk, may go away;
-     * a wrong origin or key, or data that fails its check, will not. */
+    /* Another process holding the directory, a failing or full disk, may
+     * go away; a wrong origin or key, or data that fails its check, will
+     * not. */
     return rc == PL_ELOCKED || rc == PL_EIO || rc == PL_ENOMEM || rc == PL_EFULL ? 1 : 2;
   }
 
