@@ -93,6 +93,8 @@ static int pl__status_to_err(grpc_status_code s) {
     return PL_EFULL;
   case GRPC_STATUS_UNAVAILABLE:
   case GRPC_STATUS_DEADLINE_EXCEEDED:
+  case GRPC_STATUS_CANCELLED: /* what a stopping server gives calls it had not
+                                 started: safe to retry, as UNAVAILABLE is */
     return PL_ECONNECT;
   case GRPC_STATUS_DATA_LOSS:
     return PL_ECORRUPT;

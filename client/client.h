@@ -90,7 +90,8 @@ void pl_request_id_new(uint8_t id[16]);
 
 /* Builds a SignedEntry from `e`: fills a new request_id (pl_request_id_new) when
  * e->request_id is empty and occurred_at_ms when it is 0, packs the Entry,
- * signs it with `k`. Everything lives in `a`. 0, PL_ENOMEM. */
+ * signs it with `k`. Everything lives in `a`. 0, PL_ENOMEM, or PL_ECRYPTO when
+ * signing fails. */
 int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
                    Partsledger__V1__SignedEntry **out);
 

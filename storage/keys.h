@@ -44,7 +44,7 @@ const uint8_t *pl_key_public(const pl_key *k);
 /* Wipes and frees the key; pl_key_free(NULL) is a no-op. */
 void pl_key_free(pl_key *k);
 
-/* Ed25519 over (PL_ENTRY_CONTEXT || entry). 0 or PL_ENOMEM. */
+/* Ed25519 over (PL_ENTRY_CONTEXT || entry). 0, PL_ENOMEM or PL_ECRYPTO. */
 int pl_entry_sign(const pl_key *k, const uint8_t *entry, size_t len,
                   uint8_t sig[PL_SIGNATURE_BYTES]);
 

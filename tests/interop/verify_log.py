@@ -838,14 +838,22 @@ class Run:
                   "duplicate=%s index=%d" % (r.boolean(5), r.uint(1)))
         self.check_append_response("Append (repeat)", r, r.uint(1), r.uint(6))
 
-        # A bad signature must be refused.
+        # A bad signature, and a good one over the entry without the
+        # context, must be refused UNAUTHENTICATED and leave the log as it was.
         se, entry, sig = make_entry(admin)
-        bad = pb_bytes(1, entry) + pb_bytes(2, self.admin_pk) + pb_bytes(3, flip(sig))
-        try:
-            rpc.ledger("Append", pb_bytes(1, bad))
-            res.check("Append with a bad signature is refused", False, "it was accepted")
-        except grpc.RpcError as e:
-            res.check("Append with a bad signature is refused", e.code() != grpc.StatusCode.OK)
+        bare_sig = admin.sign(entry)
+        size_before = rpc.ledger("GetLogInfo").uint(4)
+        for what, s in (("a bad signature", flip(sig)),
+                        ("a signature without the context", bare_sig)):
+            bad = pb_bytes(1, entry) + pb_bytes(2, self.admin_pk) + pb_bytes(3, s)
+            try:
+                rpc.ledger("Append", pb_bytes(1, bad))
+                res.check("Append with %s is refused" % what, False, "it was accepted")
+            except grpc.RpcError as e:
+                res.check("Append with %s is refused UNAUTHENTICATED" % what,
+                          e.code() == grpc.StatusCode.UNAUTHENTICATED, str(e.code()))
+        res.check("refused appends leave the log as it was",
+                  rpc.ledger("GetLogInfo").uint(4) == size_before)
 
         # A batch.
         batch = [make_entry(admin, "interop batch %d" % i) for i in range(N_BATCH)]
@@ -948,9 +956,6 @@ class Run:
         res.check("a verifier key with a wrong key id is rejected",
                   rejects(vkey_parse, "%s+%s+%s" % (name, flip(kid).hex(),
                                                     self.vkey.split("+", 2)[2])))
-        res.check("a leaf signature over the entry without the context is rejected",
-                  not ed_verify(self.admin_pk, self.sent[first_index][0],
-                                self.sent[first_index][2]))
         return final_size, final_root, cp.string(1)
 
 
@@ -976,6 +981,9 @@ def run_cli(res, cli, addr, vkey, run, final_size, final_note, tmp):
             leaf = bytes.fromhex(doc["leaf"])
             res.check("cli prove %d: leaf is GetEntry's" % index,
                       leaf == run.leaves.get(index) and int(doc["index"]) == index)
+            res.check("cli prove %d: tree_size is the checkpoint's size" % index,
+                      int(doc["tree_size"]) == got[0],
+                      "%s vs %d" % (doc["tree_size"], got[0]))
             res.verifies("cli prove %d: inclusion proof" % index, verify_inclusion,
                          index, got[0], leaf_hash(leaf),
                          [bytes.fromhex(h) for h in doc["proof"]], got[1])
@@ -991,6 +999,12 @@ def run_cli(res, cli, addr, vkey, run, final_size, final_note, tmp):
         b = res.verifies("cli consistency: new checkpoint", checkpoint_open,
                          doc["new_checkpoint"], vkey, ORIGIN)
         if a and b:
+            res.check("cli consistency: the old checkpoint is the one passed in",
+                      doc["old_checkpoint"] == run.checkpoints[old_size][1] and
+                      a[0] == old_size)
+            res.check("cli consistency: sizes are the checkpoints' sizes",
+                      int(doc["old_size"]) == a[0] and int(doc["new_size"]) == b[0],
+                      "%s/%s vs %d/%d" % (doc["old_size"], doc["new_size"], a[0], b[0]))
             res.verifies("cli consistency: proof", verify_consistency, a[0], b[0],
                          a[1], b[1], [bytes.fromhex(h) for h in doc["proof"]])
 
