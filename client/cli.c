@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "log.h"
 #include "note.h"
 #include "text.h"
 
@@ -1097,36 +1098,18 @@ static int check_note(const char *vkey, const char *what, const char *note,
   return 0;
 }
 
-/* The author's signature and every co-signature over the entry's bytes:
- * what makes a proven leaf say "by whom". Whether those keys were enrolled
- * and allowed to write that kind is the log's rule, checked when it was
- * appended, and shown by the enrollment entries' own proofs. */
+/* The author's signature and every co-signature over the entry's bytes,
+ * by the log's own rule (pl_signed_entry_verify): what makes a proven leaf
+ * say "by whom". Whether those keys were enrolled and allowed to write that
+ * kind is the log's rule, checked when it was appended, and shown by the
+ * enrollment entries' own proofs. */
 static int check_signatures(const Partsledger__V1__SignedEntry *se,
                             struct verdict *v) {
+  char msg[PL_MSG_MAX];
   if (se == NULL)
     return verdict_fail(v, "the leaf holds no signed entry");
-  if (se->signer.len != PL_PUBLIC_KEY_BYTES ||
-      se->signature.len != PL_SIGNATURE_BYTES)
-    return verdict_fail(v, "the leaf's signer or signature has the wrong length");
-  if (pl_entry_verify(se->signer.data, se->entry.data, se->entry.len,
-                      se->signature.data) != 0)
-    return verdict_fail(v, "the author's signature over the entry does not "
-                           "verify: the log holds an entry its signer did not sign");
-  for (size_t i = 0; i < se->n_cosignatures; i++) {
-    const Partsledger__V1__Cosignature *co = se->cosignatures[i];
-    if (co->signer.len != PL_PUBLIC_KEY_BYTES ||
-        co->signature.len != PL_SIGNATURE_BYTES ||
-        pl_entry_verify(co->signer.data, se->entry.data, se->entry.len,
-                        co->signature.data) != 0)
-      return verdict_fail(v, "co-signature %zu over the entry does not verify", i);
-    /* The log's own rule (kinds.c): a quorum counts distinct co-signers. */
-    int repeated = memcmp(co->signer.data, se->signer.data, PL_PUBLIC_KEY_BYTES) == 0;
-    for (size_t j = 0; j < i && !repeated; j++)
-      repeated = memcmp(co->signer.data, se->cosignatures[j]->signer.data,
-                        PL_PUBLIC_KEY_BYTES) == 0;
-    if (repeated)
-      return verdict_fail(v, "co-signer %zu is the author or another co-signer again", i);
-  }
+  if (pl_signed_entry_verify(se, msg) != 0)
+    return verdict_fail(v, "%s: the log holds an entry not signed as it says", msg);
   return 0;
 }
 

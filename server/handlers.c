@@ -290,24 +290,22 @@ static int pl__list_entries(pl_call *c, const ProtobufCMessage *m,
     size_t len;
     uint8_t *hash = hashes + n * PL_HASH_BYTES;
     rc = pl_reader_leaf(rd, i, &leaf, &len, hash);
-    if (rc == PL_ERANGE && n == 0) {
+    if (rc == PL_ERANGE && n > 0)
+      break;
+    if (rc == PL_ERANGE) {
       /* The end of the log is an empty last page; past it is a mistake. */
       uint64_t size;
       uint8_t root[PL_HASH_BYTES];
       const char *note;
       size_t note_len;
-      rc = pl_reader_head(rd, &size, root, &note, &note_len);
-      if (rc != 0)
+      if ((rc = pl_reader_head(rd, &size, root, &note, &note_len)) != 0)
         return rc;
-      if (req->start > size) {
-        pl_call_errorf(c, "start %" PRIu64 " is beyond the end of the log (%" PRIu64
-                          " entries)", req->start, size);
-        return PL_ERANGE;
-      }
-      break;
+      if (req->start <= size)
+        break;
+      pl_call_errorf(c, "start %" PRIu64 " is beyond the end of the log (%" PRIu64
+                        " entries)", req->start, size);
+      return PL_ERANGE;
     }
-    if (rc == PL_ERANGE)
-      break;
     if (rc != 0)
       return rc;
     if (n > 0 && bytes + len > PL__PAGE_BYTES)

@@ -175,22 +175,16 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  if (check) {
-    /* A check reads a log; it must not make one. */
-    char mdb[4096];
-    snprintf(mdb, sizeof(mdb), "%s/data.mdb", data);
-    if (access(mdb, F_OK) != 0) {
-      fprintf(stderr, "partsledgerd: %s holds no log to check\n", data);
-      pl_key_free(key);
-      return 2;
-    }
-  }
+  /* A check reads a log; it must not make one. */
   pl_log_config cfg = {data, origin, key, admin_hex ? admin : NULL,
-                       (size_t)map_mib << 20};
+                       (size_t)map_mib << 20, check};
   pl_log *log = NULL;
   rc = pl_log_open(&cfg, &log, why, sizeof(why));
   if (rc != 0) {
-    fprintf(stderr, "partsledgerd: %s: %s\n", data, why);
+    if (rc == PL_ENOTFOUND)
+      fprintf(stderr, "partsledgerd: %s holds no log to check\n", data);
+    else
+      fprintf(stderr, "partsledgerd: %s: %s\n", data, why);
     pl_key_free(key);
     /* Another process holding the directory, a failing or full disk, may
      * go away; a wrong origin or key, or data that fails its check, will

@@ -278,9 +278,10 @@ static int pl__decode(pl_call *c, ProtobufCMessage **req) {
                    m->request->name, m->max_bytes);
     return PL_EINVAL;
   }
-  if (pl_wire_check(m->request, GRPC_SLICE_START_PTR(s), len, &rules, &why) != 0) {
+  int rc = pl_wire_check(m->request, GRPC_SLICE_START_PTR(s), len, &rules, &why);
+  if (rc != 0) {
     grpc_slice_unref(s);
-    if (strcmp(why, "has more fields than allowed") == 0)
+    if (rc == PL_ETOOBIG)
       pl_call_errorf(c, "the request %s (at most %zu for %s)", why, m->max_fields,
                      m->request->name);
     else

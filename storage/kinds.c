@@ -232,17 +232,9 @@ int pl__entry_apply(pl__wctx *w, const Partsledger__V1__Entry *e, char *msg) {
   return k->apply(w, e, msg);
 }
 
-int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
-                         ProtobufCAllocator *alloc, Partsledger__V1__Entry **entry,
-                         char *msg) {
-  char tag[17];
-  *entry = NULL;
-  if (partsledger__v1__signed_entry__get_packed_size(se) > PL_SIGNED_ENTRY_MAX)
-    return pl__fail(msg, PL_ETOOBIG, "signed entry exceeds %s bytes", "65536");
-  if (se->entry.len == 0)
-    return pl__fail(msg, PL_EINVAL, "%s", "entry is empty");
-  if (se->entry.len > PL_ENTRY_MAX)
-    return pl__fail(msg, PL_ETOOBIG, "entry exceeds %s bytes", "16384");
+/* Who signed: key and signature lengths, and co-signers that are distinct
+ * and not the author (a co-signer counted twice would inflate a quorum). */
+static int pl__signers_check(const Partsledger__V1__SignedEntry *se, char *msg) {
   if (se->signer.len != PL_PUBLIC_KEY_BYTES)
     return pl__fail(msg, PL_EINVAL, "%s must be a 32-byte Ed25519 public key",
                     "signer");
@@ -250,47 +242,34 @@ int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
     return pl__fail(msg, PL_EINVAL, "%s must be 64 bytes", "signature");
   if (se->n_cosignatures > PL_COSIGNATURES_MAX)
     return pl__fail(msg, PL_EINVAL, "at most %s cosignatures", "32");
-  /* The envelope is stored in the leaf but not signed: a field this server
-   * does not know would let anyone who relays an entry change its leaf, and a
-   * co-signer counted twice would inflate a quorum. */
-  if (se->base.n_unknown_fields != 0)
-    return pl__fail(msg, PL_EINVAL, "%s has a field this server does not know",
-                    "signed entry");
   for (size_t i = 0; i < se->n_cosignatures; i++) {
     const Partsledger__V1__Cosignature *co = se->cosignatures[i];
     if (co->signer.len != PL_PUBLIC_KEY_BYTES || co->signature.len != PL_SIGNATURE_BYTES)
       return pl__fail(msg, PL_EINVAL, "%s: signer must be 32 bytes, signature 64",
                       "cosignature");
-    if (co->base.n_unknown_fields != 0)
-      return pl__fail(msg, PL_EINVAL, "%s has a field this server does not know",
-                      "cosignature");
-    if (memcmp(co->signer.data, se->signer.data, PL_PUBLIC_KEY_BYTES) == 0)
-      return pl__fail(msg, PL_EINVAL, "%s: the signer cannot co-sign its own entry",
-                      "cosignature");
-    for (size_t j = 0; j < i; j++)
-      if (memcmp(co->signer.data, se->cosignatures[j]->signer.data,
-                 PL_PUBLIC_KEY_BYTES) == 0)
-        return pl__fail(msg, PL_EINVAL, "%s: a co-signer appears twice", "cosignature");
+    int again = memcmp(co->signer.data, se->signer.data, PL_PUBLIC_KEY_BYTES) == 0;
+    if (again) {
+      snprintf(msg, PL_MSG_MAX, "co-signer %zu is the author", i);
+      return PL_EINVAL;
+    }
+    for (size_t j = 0; j < i && !again; j++)
+      again = memcmp(co->signer.data, se->cosignatures[j]->signer.data,
+                     PL_PUBLIC_KEY_BYTES) == 0;
+    if (again) {
+      snprintf(msg, PL_MSG_MAX, "co-signer %zu appears twice", i);
+      return PL_EINVAL;
+    }
   }
+  return 0;
+}
 
-  Partsledger__V1__Entry *e =
-      partsledger__v1__entry__unpack(alloc, se->entry.len, se->entry.data);
-  if (e == NULL)
-    return pl__fail(msg, PL_EINVAL, "%s", "entry bytes do not decode as an Entry");
-  /* Strings as sent: protobuf-c ends each at its first NUL. */
-  static const pl_wire_rules strings = {SIZE_MAX, 1};
-  const char *why;
-  int rc = pl_wire_check(&partsledger__v1__entry__descriptor, se->entry.data,
-                         se->entry.len, &strings, &why);
-  if (rc != 0)
-    return pl__fail(msg, rc, "entry %s", why);
-  rc = pl_entry_check(e, msg);
-  if (rc != 0)
-    return rc;
-
+/* The author's signature and every co-signature over the entry's bytes. */
+static int pl__signatures_check(const Partsledger__V1__SignedEntry *se, char *msg) {
+  char tag[17];
   if (pl_entry_verify(se->signer.data, se->entry.data, se->entry.len,
                       se->signature.data) != 0)
-    return pl__fail(msg, PL_EBADSIG, "signature does not verify for signer %s…",
+    return pl__fail(msg, PL_EBADSIG,
+                    "the author's signature over the entry does not verify (signer %s…)",
                     pl__key_tag(se->signer.data, tag));
   for (size_t i = 0; i < se->n_cosignatures; i++) {
     const Partsledger__V1__Cosignature *co = se->cosignatures[i];
@@ -299,6 +278,53 @@ int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
       return pl__fail(msg, PL_EBADSIG, "cosignature does not verify for %s…",
                       pl__key_tag(co->signer.data, tag));
   }
+  return 0;
+}
+
+int pl_signed_entry_verify(const Partsledger__V1__SignedEntry *se, char *msg) {
+  int rc = pl__signers_check(se, msg);
+  return rc != 0 ? rc : pl__signatures_check(se, msg);
+}
+
+int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
+                         ProtobufCAllocator *alloc, Partsledger__V1__Entry **entry,
+                         char *msg) {
+  *entry = NULL;
+  if (partsledger__v1__signed_entry__get_packed_size(se) > PL_SIGNED_ENTRY_MAX)
+    return pl__fail(msg, PL_ETOOBIG, "signed entry exceeds %s bytes", "65536");
+  if (se->entry.len == 0)
+    return pl__fail(msg, PL_EINVAL, "%s", "entry is empty");
+  if (se->entry.len > PL_ENTRY_MAX)
+    return pl__fail(msg, PL_ETOOBIG, "entry exceeds %s bytes", "16384");
+  int rc = pl__signers_check(se, msg);
+  if (rc != 0)
+    return rc;
+  /* The envelope is stored in the leaf but not signed: a field this server
+   * does not know would let anyone who relays an entry change its leaf. */
+  if (se->base.n_unknown_fields != 0)
+    return pl__fail(msg, PL_EINVAL, "%s has a field this server does not know",
+                    "signed entry");
+  for (size_t i = 0; i < se->n_cosignatures; i++)
+    if (se->cosignatures[i]->base.n_unknown_fields != 0)
+      return pl__fail(msg, PL_EINVAL, "%s has a field this server does not know",
+                      "cosignature");
+
+  Partsledger__V1__Entry *e =
+      partsledger__v1__entry__unpack(alloc, se->entry.len, se->entry.data);
+  if (e == NULL)
+    return pl__fail(msg, PL_EINVAL, "%s", "entry bytes do not decode as an Entry");
+  /* Strings as sent: protobuf-c ends each at its first NUL. */
+  static const pl_wire_rules strings = {SIZE_MAX, 1};
+  const char *why;
+  rc = pl_wire_check(&partsledger__v1__entry__descriptor, se->entry.data, se->entry.len,
+                     &strings, &why);
+  if (rc != 0)
+    return pl__fail(msg, rc, "entry %s", why);
+  rc = pl_entry_check(e, msg);
+  if (rc == 0)
+    rc = pl__signatures_check(se, msg); /* the costly part last */
+  if (rc != 0)
+    return rc;
   *entry = e;
   return 0;
 }

@@ -619,6 +619,14 @@ int pl_log_open(const pl_log_config *cfg, pl_log **out, char *why, size_t why_le
              "no spaces or '+'", PL_NOTE_NAME_MAX);
     return PL_EINVAL;
   }
+  if (cfg->existing) {
+    char mdb[4096];
+    snprintf(mdb, sizeof(mdb), "%s/data.mdb", cfg->dir);
+    if (access(mdb, F_OK) != 0) {
+      snprintf(why, why_len, "no log in %s", cfg->dir);
+      return PL_ENOTFOUND;
+    }
+  }
   if (mkdir(cfg->dir, 0700) != 0 && errno != EEXIST) {
     snprintf(why, why_len, "cannot create %s: %s", cfg->dir, strerror(errno));
     return PL_EIO;

@@ -36,12 +36,15 @@ typedef struct pl_log pl_log;
 typedef struct pl_reader pl_reader;
 
 typedef struct {
-  const char *dir;          /* data directory; created when missing */
+  const char *dir;          /* data directory; created when missing, unless
+                               `existing` */
   const char *origin;       /* checkpoint origin and note key name */
   const pl_key *log_key;    /* signs checkpoints and the genesis leaf */
   const uint8_t *admin_key; /* first admin's public key: needed only when the
                                directory holds no log yet */
   size_t map_size;          /* LMDB map size in bytes; 0 = 64 GiB */
+  int existing;             /* open only a log that is there: create nothing,
+                               and fail with PL_ENOTFOUND when there is none */
 } pl_log_config;
 
 /* The signed head of the log after a commit. */
@@ -65,12 +68,14 @@ typedef struct {
   int duplicate;         /* request already logged: index and hash are the original's */
 } pl_append;
 
-/* Opens (creating when needed) the log in cfg->dir. On an empty directory it
- * writes the genesis leaf: an ActorEnrolled of cfg->admin_key as admin,
+/* Opens the log in cfg->dir, creating it when needed unless cfg->existing.
+ * On an empty directory it writes the genesis leaf: an ActorEnrolled of
+ * cfg->admin_key as admin,
  * signed by the log key. An existing log must have been made with the same
  * origin and log key. The directory is held exclusively until close: a
  * second open, from any process, fails with PL_ELOCKED. 0, PL_EINVAL (bad
- * config; `why` says which), PL_ELOCKED, PL_EIO, PL_ECORRUPT, PL_ENOMEM. */
+ * config; `why` says which), PL_ENOTFOUND (no log, with cfg->existing),
+ * PL_ELOCKED, PL_EIO, PL_ECORRUPT, PL_ENOMEM. */
 int pl_log_open(const pl_log_config *cfg, pl_log **out, char *why, size_t why_len);
 
 /* Closes the environment. No reader or append may be in progress. */
@@ -102,13 +107,22 @@ int pl_log_append(pl_log *log, pl_append **items, size_t n, pl_head *head);
 int pl_entry_check(const Partsledger__V1__Entry *e, char *msg);
 
 /* Everything a SignedEntry must pass before the writer sees it: sizes and key
- * lengths (PL_EINVAL, PL_ETOOBIG), the entry bytes decode as an Entry that
- * passes pl_entry_check (PL_EINVAL), and the signature and every
- * co-signature verify (PL_EBADSIG). The decoded Entry is allocated with
+ * lengths (PL_EINVAL, PL_ETOOBIG), distinct co-signers, no field the server
+ * does not know in the unsigned envelope, the entry bytes decode as an Entry
+ * whose strings are UTF-8 without NUL and that passes pl_entry_check
+ * (PL_EINVAL), and the signature and every co-signature verify (PL_EBADSIG;
+ * pl_signed_entry_verify below). The decoded Entry is allocated with
  * `alloc` and returned in *entry. `msg` (PL_MSG_MAX) says what failed. */
 int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
                          ProtobufCAllocator *alloc, Partsledger__V1__Entry **entry,
                          char *msg);
+
+/* The signatures alone, for whoever checks a stored leaf, the server's or an
+ * offline verifier: key and signature lengths, co-signers distinct and other
+ * than the author, and the author's and every co-signature over the entry
+ * bytes (which need not decode). 0, PL_EINVAL or PL_EBADSIG, with `msg`
+ * (PL_MSG_MAX) saying which. */
+int pl_signed_entry_verify(const Partsledger__V1__SignedEntry *se, char *msg);
 
 /* A reader holds one LMDB read transaction at a time. Make one per thread. */
 int pl_reader_new(pl_log *log, pl_reader **out);

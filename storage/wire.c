@@ -27,9 +27,9 @@ static int pl__varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
   return -1;
 }
 
-static int pl__fail(pl__walk *w, const char *why) {
+static int pl__fail(pl__walk *w, int err, const char *why) {
   w->why = why;
-  return PL_EINVAL;
+  return err;
 }
 
 static int pl__utf8_no_nul(const uint8_t *s, size_t n) {
@@ -46,33 +46,33 @@ static int pl__walk_msg(pl__walk *w, const ProtobufCMessageDescriptor *d,
                         const uint8_t *p, size_t len, int depth) {
   const uint8_t *end = p + len;
   if (depth > PL__WIRE_DEPTH)
-    return pl__fail(w, "nests too deeply");
+    return pl__fail(w, PL_EINVAL, "nests too deeply");
   while (p < end) {
     uint64_t tag, n;
     if (pl__varint(&p, end, &tag) != 0)
-      return pl__fail(w, "does not parse");
+      return pl__fail(w, PL_EINVAL, "does not parse");
     if (++w->fields > w->rules->max_fields)
-      return pl__fail(w, "has more fields than allowed");
+      return pl__fail(w, PL_ETOOBIG, "has more fields than allowed");
     switch (tag & 7) {
     case 0: /* varint */
       if (pl__varint(&p, end, &n) != 0)
-        return pl__fail(w, "does not parse");
+        return pl__fail(w, PL_EINVAL, "does not parse");
       break;
     case 1: /* 64-bit */
       if (end - p < 8)
-        return pl__fail(w, "does not parse");
+        return pl__fail(w, PL_EINVAL, "does not parse");
       p += 8;
       break;
     case 5: /* 32-bit */
       if (end - p < 4)
-        return pl__fail(w, "does not parse");
+        return pl__fail(w, PL_EINVAL, "does not parse");
       p += 4;
       break;
     case 2: { /* length-delimited: bytes, string, message or packed scalars */
       if (pl__varint(&p, end, &n) != 0 || n > (uint64_t)(end - p))
-        return pl__fail(w, "does not parse");
+        return pl__fail(w, PL_EINVAL, "does not parse");
       const ProtobufCFieldDescriptor *f =
-          d != NULL && (tag >> 3) <= UINT32_MAX
+          (tag >> 3) <= UINT32_MAX
               ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
               : NULL;
       if (f == NULL) {
@@ -83,18 +83,18 @@ static int pl__walk_msg(pl__walk *w, const ProtobufCMessageDescriptor *d,
           return rc;
       } else if (f->type == PROTOBUF_C_TYPE_STRING) {
         if (w->rules->strings && !pl__utf8_no_nul(p, (size_t)n))
-          return pl__fail(w, "has a string with a NUL byte or not UTF-8");
+          return pl__fail(w, PL_EINVAL, "has a string with a NUL byte or not UTF-8");
       } else if (f->type != PROTOBUF_C_TYPE_BYTES) {
         /* Packed scalars: at least one byte each. */
         if (n > w->rules->max_fields - w->fields)
-          return pl__fail(w, "has more fields than allowed");
+          return pl__fail(w, PL_ETOOBIG, "has more fields than allowed");
         w->fields += (size_t)n;
       }
       p += n;
       break;
     }
     default: /* groups: not in proto3, and protobuf-c refuses them */
-      return pl__fail(w, "does not parse");
+      return pl__fail(w, PL_EINVAL, "does not parse");
     }
   }
   return 0;

@@ -24,9 +24,10 @@ typedef struct {
   int strings;
 } pl_wire_rules;
 
-/* Checks the message `d` in p[0..len) against `rules`. 0, or PL_EINVAL with
- * *why set to a static phrase ("has more fields than allowed", "has a string
- * with a NUL byte or not UTF-8", "does not parse", "nests too deeply"). */
+/* Checks the message `d` in p[0..len) against `rules`. 0; PL_ETOOBIG when it
+ * has more fields than allowed; PL_EINVAL when a string has a NUL byte or is
+ * not UTF-8, or the bytes do not parse or nest too deeply. *why is set to a
+ * static phrase saying which ("has more fields than allowed", ...). */
 int pl_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len,
                   const pl_wire_rules *rules, const char **why);
 

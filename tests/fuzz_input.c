@@ -152,7 +152,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   if (mkdtemp(fz.dir) == NULL)
     abort();
   pl_log_config cfg = {fz.dir, ORIGIN, fz.log_key, pl_key_public(fz.admin),
-                       (size_t)4 << 30};
+                       (size_t)4 << 30, 0};
   if (pl_log_open(&cfg, &fz.log, why, sizeof(why)) != 0) {
     fprintf(stderr, "fuzz_input: %s\n", why);
     abort();

@@ -38,7 +38,7 @@ static pl_key *new_key(void) {
 }
 
 static int fx_open(fixture *f) {
-  pl_log_config cfg = {f->dir, ORIGIN, f->log_key, pl_key_public(f->admin), 1 << 26};
+  pl_log_config cfg = {f->dir, ORIGIN, f->log_key, pl_key_public(f->admin), 1 << 26, 0};
   char why[256];
   int rc = pl_log_open(&cfg, &f->log, why, sizeof(why));
   if (rc != 0)
@@ -336,16 +336,16 @@ PL_TEST(reopen_refuses_other_identity) {
   pl_log_close(f.log);
   f.log = NULL;
   char why[256];
-  pl_log_config cfg = {f.dir, "other.example/log", f.log_key, NULL, 1 << 26};
+  pl_log_config cfg = {f.dir, "other.example/log", f.log_key, NULL, 1 << 26, 0};
   CHECK_EQ(pl_log_open(&cfg, &f.log, why, sizeof(why)), PL_EINVAL);
   CHECK(strstr(why, "origin") != NULL);
   pl_key *other = new_key();
-  pl_log_config cfg2 = {f.dir, ORIGIN, other, NULL, 1 << 26};
+  pl_log_config cfg2 = {f.dir, ORIGIN, other, NULL, 1 << 26, 0};
   CHECK_EQ(pl_log_open(&cfg2, &f.log, why, sizeof(why)), PL_EINVAL);
   CHECK(strstr(why, "log key") != NULL);
   pl_key_free(other);
   /* While one log holds the directory, a second open is refused. */
-  pl_log_config same = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26};
+  pl_log_config same = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26, 0};
   pl_log *first = NULL, *second = NULL;
   CHECK_EQ(pl_log_open(&same, &first, why, sizeof(why)), 0);
   CHECK_EQ(pl_log_open(&same, &second, why, sizeof(why)), PL_ELOCKED);
@@ -359,9 +359,20 @@ PL_TEST(reopen_refuses_other_identity) {
   /* A new directory with no admin key cannot start a log. */
   char dir2[300];
   snprintf(dir2, sizeof(dir2), "%s/new", f.dir);
-  pl_log_config cfg3 = {dir2, ORIGIN, f.log_key, NULL, 1 << 26};
+  pl_log_config cfg3 = {dir2, ORIGIN, f.log_key, NULL, 1 << 26, 0};
   CHECK_EQ(pl_log_open(&cfg3, &f.log, why, sizeof(why)), PL_EINVAL);
   CHECK(f.log == NULL);
+  /* Asked for an existing log, an open creates nothing where there is none,
+   * and opens the one that is there. */
+  char dir3[300];
+  snprintf(dir3, sizeof(dir3), "%s/none", f.dir);
+  pl_log_config only = {dir3, ORIGIN, f.log_key, pl_key_public(f.admin), 1 << 26, 1};
+  CHECK_EQ(pl_log_open(&only, &f.log, why, sizeof(why)), PL_ENOTFOUND);
+  CHECK(f.log == NULL && access(dir3, F_OK) != 0);
+  only.dir = f.dir;
+  CHECK_EQ(pl_log_open(&only, &f.log, why, sizeof(why)), 0);
+  pl_log_close(f.log);
+  f.log = NULL;
   fx_done(&f);
 }
 
@@ -411,7 +422,7 @@ PL_TEST(tampered_node_detected) {
   /* Leaf 3 finishes levels 0..2; its level-2 subtree is in every later root. */
   CHECK_EQ(tamper(f.dir, "node", 3, 2 * PL_HASH_BYTES + 5), 0);
 
-  pl_log_config cfg = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26};
+  pl_log_config cfg = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26, 0};
   char why[256];
   CHECK_EQ(pl_log_open(&cfg, &f.log, why, sizeof(why)), PL_ECORRUPT);
   CHECK(strstr(why, "checkpoint") != NULL);
