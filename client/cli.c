@@ -23,7 +23,7 @@
 #include <time.h>
 
 #include "client.h"
-#include "log.h"
+#include "entry.h"
 #include "note.h"
 #include "text.h"
 
@@ -112,35 +112,12 @@ static int fail(const char *fmt, ...) {
   return PL_EXIT_FAIL;
 }
 
-static const char *status_name(int code) {
-  static const char *const names[] = {"OK",
-                                      "CANCELLED",
-                                      "UNKNOWN",
-                                      "INVALID_ARGUMENT",
-                                      "DEADLINE_EXCEEDED",
-                                      "NOT_FOUND",
-                                      "ALREADY_EXISTS",
-                                      "PERMISSION_DENIED",
-                                      "RESOURCE_EXHAUSTED",
-                                      "FAILED_PRECONDITION",
-                                      "ABORTED",
-                                      "OUT_OF_RANGE",
-                                      "UNIMPLEMENTED",
-                                      "INTERNAL",
-                                      "UNAVAILABLE",
-                                      "DATA_LOSS",
-                                      "UNAUTHENTICATED"};
-  if (code >= 0 && (size_t)code < sizeof(names) / sizeof(names[0]))
-    return names[code];
-  return "UNKNOWN";
-}
-
 /* Reports a failed call the way the server put it. */
 static int server_error(const struct cli *c, int rc) {
   const char *msg = "";
   int st = c->client != NULL ? pl_client_last_status(c->client, &msg) : 0;
   if (st != 0)
-    fprintf(stderr, "error: %s: %s\n", status_name(st),
+    fprintf(stderr, "error: %s: %s\n", pl_status_name(st),
             msg[0] != '\0' ? msg : pl_strerror(rc));
   else
     fprintf(stderr, "error: %s: %s\n", pl_err_name(rc), pl_strerror(rc));
@@ -369,36 +346,6 @@ static void decode(struct cli *c, const Partsledger__V1__EntryResponse *r,
                                  se->signature.data) == 0;
 }
 
-static const struct {
-  const char *name;
-  Partsledger__V1__Role role;
-} roles[] = {
-    {"admin", PARTSLEDGER__V1__ROLE__ROLE_ADMIN},
-    {"manufacturer", PARTSLEDGER__V1__ROLE__ROLE_MANUFACTURER},
-    {"warehouse", PARTSLEDGER__V1__ROLE__ROLE_WAREHOUSE},
-    {"repair_station", PARTSLEDGER__V1__ROLE__ROLE_REPAIR_STATION},
-    {"arbiter", PARTSLEDGER__V1__ROLE__ROLE_ARBITER},
-    {"auditor", PARTSLEDGER__V1__ROLE__ROLE_AUDITOR},
-};
-
-static const char *role_name(Partsledger__V1__Role r) {
-  for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-    if (roles[i].role == r)
-      return roles[i].name;
-  return "unspecified";
-}
-
-static const char *kind_name(const Partsledger__V1__Entry *e) {
-  switch (e->body_case) {
-  case PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED:
-    return "actor_enrolled";
-  case PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED:
-    return "actor_revoked";
-  default:
-    return "unknown";
-  }
-}
-
 static cJSON *entry_json(struct cli *c, const struct decoded *d, int raw) {
   cJSON *o = cJSON_CreateObject();
   json_add_u64(o, "index", d->resp->index);
@@ -423,14 +370,14 @@ static cJSON *entry_json(struct cli *c, const struct decoded *d, int raw) {
                             hex(c, e->request_id.data, e->request_id.len));
     json_add_i64(o, "occurred_at_ms", e->occurred_at_ms);
     cJSON_AddStringToObject(o, "occurred_at", iso_time(c, e->occurred_at_ms));
-    cJSON_AddStringToObject(o, "kind", kind_name(e));
+    cJSON_AddStringToObject(o, "kind", pl_kind_name(e->body_case));
     cJSON *b = cJSON_AddObjectToObject(o, "body");
     if (e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED &&
         e->actor_enrolled != NULL) {
       const Partsledger__V1__ActorEnrolled *ae = e->actor_enrolled;
       cJSON_AddStringToObject(b, "public_key",
                               hex(c, ae->public_key.data, ae->public_key.len));
-      cJSON_AddStringToObject(b, "role", role_name(ae->role));
+      cJSON_AddStringToObject(b, "role", pl_role_name(ae->role));
       cJSON_AddStringToObject(b, "name", ae->name);
       cJSON *sites = cJSON_AddArrayToObject(b, "site_ids");
       for (size_t i = 0; i < ae->n_site_ids; i++)
@@ -479,13 +426,13 @@ static void entry_print(struct cli *c, const struct decoded *d) {
            hex(c, e->request_id.data, e->request_id.len));
     printf("occurred at:   %s (%" PRId64 ")\n", iso_time(c, e->occurred_at_ms),
            e->occurred_at_ms);
-    printf("kind:          %s\n", kind_name(e));
+    printf("kind:          %s\n", pl_kind_name(e->body_case));
     if (e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED &&
         e->actor_enrolled != NULL) {
       const Partsledger__V1__ActorEnrolled *ae = e->actor_enrolled;
       printf("  public key:  %s\n",
              hex(c, ae->public_key.data, ae->public_key.len));
-      printf("  role:        %s\n", role_name(ae->role));
+      printf("  role:        %s\n", pl_role_name(ae->role));
       printf("  name:        %s\n", ae->name);
       printf("  sites:       ");
       for (size_t i = 0; i < ae->n_site_ids; i++)
@@ -511,12 +458,12 @@ static void entry_line(struct cli *c, const struct decoded *d) {
   const Partsledger__V1__Entry *e = d->entry;
   printf("%-6" PRIu64 " %s  %-14s", d->resp->index,
          d->leaf != NULL ? iso_time(c, d->leaf->integrated_at_ms) : "?",
-         e != NULL ? kind_name(e) : "undecodable");
+         e != NULL ? pl_kind_name(e->body_case) : "undecodable");
   if (e != NULL &&
       e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED &&
       e->actor_enrolled != NULL) {
     const Partsledger__V1__ActorEnrolled *ae = e->actor_enrolled;
-    printf("  %s \"%s\" key=%s", role_name(ae->role), ae->name,
+    printf("  %s \"%s\" key=%s", pl_role_name(ae->role), ae->name,
            hex(c, ae->public_key.data, ae->public_key.len));
   } else if (e != NULL &&
              e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED &&
@@ -652,11 +599,9 @@ static int cmd_enroll(struct cli *c) {
       request_id_opt(c, &e, &ex) != 0)
     return ex;
   const char *role = opt_get(c, "role");
-  ae.role = PARTSLEDGER__V1__ROLE__ROLE_UNSPECIFIED;
-  for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-    if (strcmp(role, roles[i].name) == 0)
-      ae.role = roles[i].role;
-  if (ae.role == PARTSLEDGER__V1__ROLE__ROLE_UNSPECIFIED)
+  int r = pl_role_parse(role);
+  ae.role = r > 0 ? (Partsledger__V1__Role)r : PARTSLEDGER__V1__ROLE__ROLE_UNSPECIFIED;
+  if (r <= 0)
     return usage_error(c,
                        "unknown role '%s' (admin, manufacturer, warehouse, "
                        "repair_station, arbiter, auditor)",

@@ -17,14 +17,3 @@ grpc_status_code pl_status_code(int err) {
   }
   return GRPC_STATUS_INTERNAL;
 }
-
-const char *pl_status_name(grpc_status_code code) {
-  static const char *const names[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-      "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-  if ((unsigned)code < sizeof(names) / sizeof(names[0]))
-    return names[code];
-  return "UNKNOWN";
-}

@@ -10,7 +10,4 @@
 /* GRPC_STATUS_OK for 0, the listed status for a PL_E* code, INTERNAL else. */
 grpc_status_code pl_status_code(int err);
 
-/* The canonical upper-case name of a status ("INVALID_ARGUMENT"). */
-const char *pl_status_name(grpc_status_code code);
-
 #endif /* PL_STATUS_H */

@@ -3,6 +3,8 @@
  */
 #include "error.h"
 
+#include <stddef.h>
+
 const char *pl_strerror(int err) {
   switch (err) {
   case PL_OK:
@@ -27,4 +29,15 @@ const char *pl_err_name(int err) {
 #undef PL__ERR_NAME
   }
   return "EUNKNOWN";
+}
+
+const char *pl_status_name(int code) {
+  static const char *const names[] = {
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+      "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+      "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  if (code >= 0 && (size_t)code < sizeof(names) / sizeof(names[0]))
+    return names[code];
+  return "UNKNOWN";
 }

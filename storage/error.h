@@ -48,4 +48,9 @@ const char *pl_strerror(int err);
 /* Symbolic name for a code ("EINVAL"); never NULL. */
 const char *pl_err_name(int err);
 
+/* The name of a gRPC status code by its number ("NOT_FOUND"), the way the
+ * server's replies and the CLI's messages spell it; "UNKNOWN" past the list.
+ * Here rather than in server/ so that clients need no gRPC header for it. */
+const char *pl_status_name(int code);
+
 #endif /* PL_ERROR_H */

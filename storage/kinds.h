@@ -1,45 +1,32 @@
 /*
- * kinds.h - the table of entry kinds and what each may change. Private to
- * storage/: log.c calls in here for every entry it applies, and kinds.c
- * reaches the derived-state tables only through the pl__state_* functions
- * that log.c exports, so LMDB stays inside log.c.
+ * kinds.h - the one list of entry kinds.
+ *
+ * A row per oneof case of Entry.body: its case, its name (the body field's
+ * name, which is also what traces and audit bundles call it), its protobuf
+ * type, and the roles that may sign it (bits of Role, PL_ROLE_BIT). The list
+ * generates the table of stateless checks in entry.c (pl_spec_<name>, in
+ * spec/<family>.c) and the table of state rules in apply.c (in
+ * state/<family>.c). Adding a kind is a row here, the proto message, its
+ * functions in its family's two files, and its CLI command.
  */
 #ifndef PL_KINDS_H
 #define PL_KINDS_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "partsledger/v1/ledger.pb-c.h"
 
-#include "arena.h"
-#include "log.h"
+#define PL_ROLE_BIT(r) (1u << PARTSLEDGER__V1__ROLE__ROLE_##r)
 
-/* Derived-state tables that kinds may read and write. */
-typedef enum {
-  PL__T_ACTOR = 0,
-  PL__T_COUNT
-} pl__table;
+/* XX(CASE, name, Type, roles) */
+#define PL_KINDS(XX)                                                           \
+  XX(ACTOR_ENROLLED, actor_enrolled, ActorEnrolled, PL_ROLE_BIT(ADMIN))        \
+  XX(ACTOR_REVOKED, actor_revoked, ActorRevoked, PL_ROLE_BIT(ADMIN))
 
-/* The context of one entry being applied inside the writer's transaction. */
-typedef struct {
-  void *txn;             /* the entry's nested transaction (opaque here) */
-  pl_log *log;
-  pl_arena *arena;       /* freed when the entry is done */
-  uint64_t index;        /* the index this entry will get */
-  const uint8_t *signer; /* 32 bytes */
-  int genesis;           /* the log's own first leaf: signer authority skipped */
-} pl__wctx;
-
-/* Reads a state row. The value is borrowed until the transaction ends.
- * 0, PL_ENOTFOUND, PL_EIO. */
-int pl__state_get(pl__wctx *w, pl__table t, const void *key, size_t klen,
-                  const void **val, size_t *vlen);
-/* Writes a state row, replacing any old one. 0, PL_EFULL, PL_EIO. */
-int pl__state_put(pl__wctx *w, pl__table t, const void *key, size_t klen,
-                  const void *val, size_t vlen);
-
-/* Checks the signer's authority for the entry's kind, then the kind's rules
- * against the state, then writes the state it changes. On rejection returns
- * the code and fills `msg` (PL_MSG_MAX); the caller aborts the transaction. */
-int pl__entry_apply(pl__wctx *w, const Partsledger__V1__Entry *e, char *msg);
+/* The stateless check of each kind: what makes the body well-formed on its
+ * own, before any state is read. 0, or a PL_E* code (PL_EINVAL nearly
+ * always) with `msg` (PL_MSG_MAX bytes) naming the field. */
+#define PL__SPEC_DECL(CASE, name, Type, roles)                                 \
+  int pl_spec_##name(const Partsledger__V1__##Type *b, char *msg);
+PL_KINDS(PL__SPEC_DECL)
+#undef PL__SPEC_DECL
 
 #endif /* PL_KINDS_H */

@@ -23,7 +23,7 @@
 
 #include "arena.h"
 #include "error.h"
-#include "kinds.h"
+#include "apply.h"
 
 #define PL__SCHEMA "1"
 #define PL__DEFAULT_MAP ((size_t)64 << 30)

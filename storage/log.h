@@ -21,16 +21,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "entry.h"
 #include "keys.h"
 #include "merkle.h"
 #include "note.h"
 #include "partsledger/v1/ledger.pb-c.h"
 
-#define PL_ENTRY_MAX 16384         /* largest serialized Entry accepted */
-#define PL_SIGNED_ENTRY_MAX 65536  /* largest SignedEntry, cosignatures included */
-#define PL_COSIGNATURES_MAX 32
-#define PL_REQUEST_ID_BYTES 16
-#define PL_MSG_MAX 160             /* room for a per-entry error message */
 
 typedef struct pl_log pl_log;
 typedef struct pl_reader pl_reader;
@@ -101,28 +97,6 @@ void pl_log_head(pl_log *log, pl_head *out);
  * rejections reached before that first append, keep their answers.
  * Only one thread may call this. */
 int pl_log_append(pl_log *log, pl_append **items, size_t n, pl_head *head);
-
-/* Checks what can be checked without state: sizes, request_id, a known body
- * kind and its fields. 0 or PL_EINVAL with `msg` (PL_MSG_MAX bytes) set. */
-int pl_entry_check(const Partsledger__V1__Entry *e, char *msg);
-
-/* Everything a SignedEntry must pass before the writer sees it: sizes and key
- * lengths (PL_EINVAL, PL_ETOOBIG), distinct co-signers, no field the server
- * does not know in the unsigned envelope, the entry bytes decode as an Entry
- * whose strings are UTF-8 without NUL and that passes pl_entry_check
- * (PL_EINVAL), and the signature and every co-signature verify (PL_EBADSIG;
- * pl_signed_entry_verify below). The decoded Entry is allocated with
- * `alloc` and returned in *entry. `msg` (PL_MSG_MAX) says what failed. */
-int pl_signed_entry_open(const Partsledger__V1__SignedEntry *se,
-                         ProtobufCAllocator *alloc, Partsledger__V1__Entry **entry,
-                         char *msg);
-
-/* The signatures alone, for whoever checks a stored leaf, the server's or an
- * offline verifier: key and signature lengths, co-signers distinct and other
- * than the author, and the author's and every co-signature over the entry
- * bytes (which need not decode). 0, PL_EINVAL or PL_EBADSIG, with `msg`
- * (PL_MSG_MAX) saying which. */
-int pl_signed_entry_verify(const Partsledger__V1__SignedEntry *se, char *msg);
 
 /* A reader holds one LMDB read transaction at a time. Make one per thread. */
 int pl_reader_new(pl_log *log, pl_reader **out);

@@ -85,3 +85,8 @@ int pl_host_port_ok(const char *s) {
   }
   return port <= 65535;
 }
+
+int pl_text_ok(const char *s, size_t min, size_t max) {
+  size_t n = strlen(s);
+  return n >= min && n <= max && pl_text_printable(s, n);
+}

@@ -25,6 +25,10 @@ size_t pl_utf8_next(const uint8_t *s, size_t n, uint32_t *cp);
  * people who must not be misled. */
 int pl_text_printable(const char *text, size_t n);
 
+/* 1 when the NUL-terminated `s` is printable (as above) and its length in
+ * bytes lies in [min, max]. */
+int pl_text_ok(const char *s, size_t min, size_t max);
+
 /* 1 when `s` is HOST:PORT with a non-empty HOST (an IPv6 one in brackets,
  * "[::1]:50051") and PORT a decimal 0..65535 of at most five digits, else 0.
  * gRPC takes a port beyond 65535 modulo 65536 without a word, so that a
