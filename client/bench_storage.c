@@ -93,7 +93,8 @@ int main(int argc, char **argv) {
   char dir[] = "/tmp/pl-bench-storage-XXXXXX";
   if (mkdtemp(dir) == NULL)
     return 1;
-  pl_log_config cfg = {dir, "bench.invalid/storage", log_key, pl_key_public(admin), 0, 0};
+  pl_log_config cfg = {.dir = dir, .origin = "bench.invalid/storage", .log_key = log_key,
+                       .admin_key = pl_key_public(admin)};
   pl_log *log;
   char why[256];
   if (pl_log_open(&cfg, &log, why, sizeof(why)) != 0) {

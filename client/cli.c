@@ -547,6 +547,9 @@ static int request_id_opt(struct cli *c, Partsledger__V1__Entry *e,
   }
   e->request_id.data = id;
   e->request_id.len = n;
+  /* A retry must be the same entry, byte for byte: with an id of the
+   * caller's, the clock stays out of it. */
+  e->occurred_at_ms = PL_OCCURRED_UNSET;
   return 0;
 }
 

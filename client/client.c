@@ -585,6 +585,8 @@ int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
   }
   if (e->occurred_at_ms == 0)
     e->occurred_at_ms = pl__now_ms();
+  else if (e->occurred_at_ms == PL_OCCURRED_UNSET)
+    e->occurred_at_ms = 0;
 
   Partsledger__V1__SignedEntry *se = pl_arena_alloc(a, sizeof(*se));
   uint8_t *signer = pl_arena_dup(a, pl_key_public(k), PL_PUBLIC_KEY_BYTES);

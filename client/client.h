@@ -88,6 +88,11 @@ int pl_client_follow(pl_client *c, uint64_t start, pl_follow_fn fn, void *ctx);
  * each append rewrites one page there instead of a random one. */
 void pl_request_id_new(uint8_t id[16]);
 
+/* occurred_at_ms that pl_entry_build leaves out (0 on the wire) instead of
+ * filling with the clock: for entries that must come out the same bytes
+ * when built again (a retry under the same request_id, an import rerun). */
+#define PL_OCCURRED_UNSET INT64_MIN
+
 /* Builds a SignedEntry from `e`: fills a new request_id (pl_request_id_new) when
  * e->request_id is empty and occurred_at_ms when it is 0, packs the Entry,
  * signs it with `k`. Everything lives in `a`. 0, PL_ENOMEM, or PL_ECRYPTO when

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grpc/grpc.h>
+#include <grpc/support/log.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -42,7 +43,16 @@ static const char pl__usage[] =
     "  --ready-file FILE   once serving, write HOST:PORT to FILE\n"
     "  --check             do not serve: rebuild the tree from the leaves,\n"
     "                      check every stored hash, entry signature and the\n"
-    "                      signed head, print the result and exit (0 = intact)\n"
+    "                      signed head, recompute the derived state (actors,\n"
+    "                      requests, ...) from the leaves and compare it with\n"
+    "                      the stored one, print every difference (table and\n"
+    "                      key) and the result, and exit (0 = intact)\n"
+    "  --rebuild           do not serve: recompute every derived table from\n"
+    "                      the leaves alone, check the tree's root against the\n"
+    "                      signed head, store the result and exit (a data\n"
+    "                      directory whose derived state is of an older\n"
+    "                      version is rebuilt at start anyway)\n"
+    "  --version           print the version and exit\n"
     "  --help              this text\n"
     "\n"
     "Exit status when serving: 0 after a clean stop; 1 after a failure a\n"
@@ -50,7 +60,11 @@ static const char pl__usage[] =
     "address cannot be bound or the data directory is in use); 2 for a usage\n"
     "or configuration error that a restart cannot cure (flags, key file, a\n"
     "data directory of another origin or log key, stored data whose root does\n"
-    "not match its signed head). With --check: 0 intact, 1 not, 2 usage.\n";
+    "not match its signed head). With --check: 0 intact, 1 not, 2 usage;\n"
+    "with --rebuild: 0 rebuilt, 1 a storage failure, 2 data that cannot be\n"
+    "rebuilt (its leaves do not match its signed head).\n"
+    "\n"
+    "gRPC's own log lines are shown only when GRPC_VERBOSITY is set.\n";
 
 /* Set by the writer thread when a commit fails; read after the stop. */
 static atomic_int pl__storage_err;
@@ -63,6 +77,22 @@ static void pl__storage_failed(void *ctx, int err) {
   fprintf(stderr, "partsledgerd: a commit failed: %s; stopping\n", pl_strerror(err));
   kill(getpid(), SIGTERM);
 }
+
+/* Prints one difference --check found. */
+static void pl__print_diff(void *ctx, const char *table, const uint8_t *key,
+                           size_t klen, const char *what) {
+  unsigned *shown = ctx;
+  if (++*shown > 1000)
+    return; /* the count in the summary says how many more */
+  printf("partsledgerd: derived state: table %s, key ", table);
+  for (size_t i = 0; i < klen && i < 128; i++)
+    printf("%02x", key[i]);
+  printf("%s: %s\n", klen > 128 ? "…" : "", what);
+}
+
+/* gRPC's own lines ("Failed to add port...") say in its words what the
+ * server then says in the user's; they are shown when asked for. */
+static void pl__grpc_log_quiet(gpr_log_func_args *args) { (void)args; }
 
 /* Writes the bound address to `path` through a rename, so a reader never
  * sees half of it. */
@@ -88,7 +118,7 @@ int main(int argc, char **argv) {
   const char *data = "var/data", *listen = "127.0.0.1:50051";
   const char *log_key_path = "var/log.key", *origin = "localhost/partsledger";
   const char *admin_hex = NULL, *ready_file = NULL;
-  int check = 0;
+  int check = 0, rebuild = 0;
   long workers = sysconf(_SC_NPROCESSORS_ONLN);
   unsigned long long map_mib = 65536;
   static const struct option opts[] = {
@@ -101,6 +131,8 @@ int main(int argc, char **argv) {
       {"map-size", required_argument, NULL, 'm'},
       {"ready-file", required_argument, NULL, 'r'},
       {"check", no_argument, NULL, 'c'},
+      {"rebuild", no_argument, NULL, 'b'},
+      {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int ch;
@@ -114,6 +146,10 @@ int main(int argc, char **argv) {
     case 'a': admin_hex = optarg; break;
     case 'r': ready_file = optarg; break;
     case 'c': check = 1; break;
+    case 'b': rebuild = 1; break;
+    case 'V':
+      printf("partsledgerd %s\n", PL_VERSION);
+      return 0;
     case 'w':
       errno = 0;
       workers = strtol(optarg, &end, 10);
@@ -144,6 +180,10 @@ int main(int argc, char **argv) {
   }
   if (workers < 1)
     workers = 2;
+  if (check && rebuild) {
+    fprintf(stderr, "partsledgerd: --check and --rebuild are separate runs\n");
+    return 2;
+  }
   if (!pl_host_port_ok(listen)) {
     fprintf(stderr, "partsledgerd: --listen wants HOST:PORT with PORT 0..65535 "
                     "(0 picks a free one), got '%s'\n", listen);
@@ -175,14 +215,19 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  /* A check reads a log; it must not make one. */
-  pl_log_config cfg = {data, origin, key, admin_hex ? admin : NULL,
-                       (size_t)map_mib << 20, check};
+  /* A check or a rebuild reads a log; it must not make one. The genesis
+   * leaf waits until the address is bound: a start that cannot serve
+   * leaves the directory as it found it. */
+  pl_log_config cfg = {.dir = data, .origin = origin, .log_key = key,
+                       .admin_key = admin_hex ? admin : NULL,
+                       .map_size = (size_t)map_mib << 20,
+                       .existing = check || rebuild, .defer_genesis = 1};
   pl_log *log = NULL;
   rc = pl_log_open(&cfg, &log, why, sizeof(why));
   if (rc != 0) {
     if (rc == PL_ENOTFOUND)
-      fprintf(stderr, "partsledgerd: %s holds no log to check\n", data);
+      fprintf(stderr, "partsledgerd: %s holds no log to %s\n", data,
+              check ? "check" : "rebuild");
     else
       fprintf(stderr, "partsledgerd: %s: %s\n", data, why);
     pl_key_free(key);
@@ -194,9 +239,11 @@ int main(int argc, char **argv) {
 
   if (check) {
     uint64_t checked = 0;
-    rc = pl_log_check(log, &checked, why, sizeof(why));
+    unsigned shown = 0;
+    rc = pl_log_check(log, &checked, pl__print_diff, &shown, why, sizeof(why));
     if (rc == 0)
-      printf("partsledgerd: %s: %llu leaves intact; the tree's root is the signed root\n",
+      printf("partsledgerd: %s: %llu leaves intact; the tree's root is the signed root, "
+             "and the derived state is the leaves' own\n",
              data, (unsigned long long)checked);
     else
       printf("partsledgerd: %s: TAMPERED OR CORRUPT: %s\n", data, why);
@@ -204,12 +251,33 @@ int main(int argc, char **argv) {
     pl_key_free(key);
     return rc == 0 ? 0 : 1;
   }
+  if (rebuild) {
+    uint64_t replayed = 0;
+    rc = pl_log_rebuild(log, &replayed, why, sizeof(why));
+    if (rc == 0)
+      printf("partsledgerd: %s: derived state rebuilt from %llu leaves; the tree's root "
+             "is the signed root\n", data, (unsigned long long)replayed);
+    else
+      fprintf(stderr, "partsledgerd: %s: cannot rebuild: %s\n", data, why);
+    pl_log_close(log);
+    pl_key_free(key);
+    return rc == 0 ? 0 : rc == PL_ECORRUPT ? 2 : 1;
+  }
+  if (pl_log_size(log) == 0 && admin_hex == NULL) {
+    fprintf(stderr, "partsledgerd: %s: a new log needs the first admin's public key "
+            "(--admin-key HEX)\n", data);
+    pl_log_close(log);
+    pl_key_free(key);
+    return 2;
+  }
 
+  if (getenv("GRPC_VERBOSITY") == NULL)
+    gpr_set_log_function(pl__grpc_log_quiet);
   grpc_init();
   pl_rpc_config rcfg = {listen, (int)workers, pl__storage_failed, NULL};
   pl_rpc *rpc = NULL;
   int port = 0;
-  rc = pl_rpc_start(&rcfg, log, &rpc, &port);
+  rc = pl_rpc_bind(&rcfg, log, &rpc, &port);
   if (rc != 0) {
     fprintf(stderr, "partsledgerd: cannot listen on %s (in use, or a bad address)\n",
             listen);
@@ -218,6 +286,26 @@ int main(int argc, char **argv) {
     pl_key_free(key);
     return 1;
   }
+  if (pl_log_size(log) == 0) {
+    rc = pl_log_genesis(log, admin, why, sizeof(why));
+    if (rc != 0) {
+      fprintf(stderr, "partsledgerd: %s: %s\n", data, why);
+      pl_rpc_unbind(rpc);
+      grpc_shutdown();
+      pl_log_close(log);
+      pl_key_free(key);
+      return 1;
+    }
+    char hex[2 * PL_PUBLIC_KEY_BYTES + 1];
+    fprintf(stderr, "partsledgerd: new log: its first admin is %s\n",
+            pl_hex_encode(admin, sizeof(admin), hex));
+  } else if (admin_hex != NULL && pl_log_admin_check(log, admin, why, sizeof(why)) != 0) {
+    /* Not an error: the flag matters only for a new log. But whoever gave
+     * it believes the key can sign here, and it cannot. */
+    fprintf(stderr, "partsledgerd: warning: --admin-key %s; it cannot enroll or revoke "
+            "anyone here\n", why);
+  }
+  pl_rpc_serve(rpc);
   pl_head head;
   pl_log_head(log, &head);
   fprintf(stderr, "partsledgerd: serving %s on port %d, %llu entries, origin %s\n"

@@ -16,7 +16,7 @@
  * (WAKE), and learn from CLOSE that the client went away. Unknown methods arrive
  * through a few posted generic requests and are answered UNIMPLEMENTED.
  *
- * Depends on gRPC core, handlers.c (the method table), writer.c and log.h.
+ * Depends on gRPC core, the services (services.c), writer.c and log.h.
  */
 #include "rpc.h"
 
@@ -68,7 +68,7 @@ typedef struct {
 struct pl_call {
   pl_rpc *rpc;
   const pl_method *method; /* NULL: a generic request (unknown method) */
-  size_t mi;               /* index of method in pl_methods */
+  size_t mi;               /* index of method in rpc->methods */
   grpc_call *call;
   gpr_timespec deadline;
   grpc_metadata_array md;
@@ -107,6 +107,10 @@ struct pl_rpc {
   grpc_completion_queue *cq;
   pl_log *log;
   pl_writer *writer;
+  /* Every method of every service, flattened: calls know theirs by index. */
+  const pl_method **methods;
+  char **paths; /* "/partsledger.v1.Ledger/Append" */
+  size_t nmethods;
   void **handles; /* registered method handles, by method index */
   pthread_t poller;
   int nworkers;
@@ -157,7 +161,7 @@ static pl_call *pl__call_new(pl_rpc *rpc, size_t mi) {
   pthread_mutex_init(&c->lock, NULL);
   c->rpc = rpc;
   c->mi = mi;
-  c->method = mi < pl_methods_count ? &pl_methods[mi] : NULL;
+  c->method = mi < rpc->nmethods ? rpc->methods[mi] : NULL;
   grpc_metadata_array_init(&c->md);
   grpc_call_details_init(&c->details);
   pl__tag *tags[] = {&c->t_request, &c->t_done, &c->t_wake, &c->t_send, &c->t_close};
@@ -670,6 +674,22 @@ static void pl__post(pl_rpc *rpc, size_t mi) {
 /* --- for handlers --------------------------------------------------------- */
 
 pl_arena *pl_call_arena(pl_call *c) { return c->arena; }
+
+void *pl_call_alloc(pl_call *c, size_t n) { return pl_arena_alloc(c->arena, n ? n : 1); }
+
+int pl_call_proof(pl_call *c, const pl_hash *proof, size_t n, ProtobufCBinaryData **out) {
+  ProtobufCBinaryData *bins = pl_call_alloc(c, n * sizeof(*bins));
+  if (bins == NULL)
+    return PL_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    bins[i].len = PL_HASH_BYTES;
+    bins[i].data = pl_arena_dup(c->arena, proof[i], PL_HASH_BYTES);
+    if (bins[i].data == NULL)
+      return PL_ENOMEM;
+  }
+  *out = bins;
+  return 0;
+}
 pl_log *pl_call_log(pl_call *c) { return c->rpc->log; }
 pl_writer_job *pl_call_job(pl_call *c) { return &c->job; }
 void pl_call_set_state(pl_call *c, void *state) { c->state = state; }
@@ -713,13 +733,52 @@ int pl_call_submit(pl_call *c, pl_writer_job *job) {
 
 /* --- start and stop -------------------------------------------------------- */
 
-int pl_rpc_start(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port) {
+static void pl__rpc_free(pl_rpc *rpc) {
+  for (size_t i = 0; rpc->paths != NULL && i < rpc->nmethods; i++)
+    free(rpc->paths[i]);
+  free(rpc->paths);
+  free(rpc->methods);
+  free(rpc->handles);
+  free(rpc->workers);
+  pthread_cond_destroy(&rpc->shut_cond);
+  pthread_mutex_destroy(&rpc->lock);
+  pthread_cond_destroy(&rpc->qcond);
+  pthread_mutex_destroy(&rpc->qlock);
+  free(rpc);
+}
+
+/* Lists every method of every service, with its full path. */
+static int pl__methods(pl_rpc *rpc) {
+  size_t n = 0;
+  for (size_t s = 0; s < pl_services_count; s++)
+    n += pl_services[s]->n_methods;
+  rpc->methods = calloc(n, sizeof(*rpc->methods));
+  rpc->paths = calloc(n, sizeof(*rpc->paths));
+  rpc->handles = calloc(n, sizeof(*rpc->handles));
+  if (rpc->methods == NULL || rpc->paths == NULL || rpc->handles == NULL)
+    return PL_ENOMEM;
+  for (size_t s = 0; s < pl_services_count; s++)
+    for (size_t m = 0; m < pl_services[s]->n_methods; m++) {
+      const pl_method *method = &pl_services[s]->methods[m];
+      size_t len = strlen(pl_services[s]->name) + strlen(method->name) + 3;
+      char *path = malloc(len);
+      if (path == NULL)
+        return PL_ENOMEM;
+      snprintf(path, len, "/%s/%s", pl_services[s]->name, method->name);
+      rpc->paths[rpc->nmethods] = path;
+      rpc->methods[rpc->nmethods++] = method;
+    }
+  return 0;
+}
+
+int pl_rpc_bind(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port) {
   pl_rpc *rpc = calloc(1, sizeof(*rpc));
   if (rpc == NULL)
     return PL_ENOMEM;
   rpc->log = log;
   rpc->storage_failed = cfg->storage_failed;
   rpc->ctx = cfg->ctx;
+  rpc->nworkers = cfg->workers > 0 ? cfg->workers : 1;
   atomic_init(&rpc->storage_err, 0);
   atomic_init(&rpc->active, 0);
   pthread_mutex_init(&rpc->lock, NULL);
@@ -727,9 +786,10 @@ int pl_rpc_start(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port)
   pthread_mutex_init(&rpc->qlock, NULL);
   pthread_cond_init(&rpc->qcond, NULL);
   rpc->shutdown_tag.call = NULL;
-  pl_head head;
-  pl_log_head(log, &head);
-  rpc->committed = head.size;
+  if (pl__methods(rpc) != 0) {
+    pl__rpc_free(rpc);
+    return PL_ENOMEM;
+  }
 
   grpc_arg args[3];
   memset(args, 0, sizeof(args));
@@ -748,37 +808,45 @@ int pl_rpc_start(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port)
   rpc->cq = grpc_completion_queue_create_for_next(NULL);
   rpc->server = grpc_server_create(&chargs, NULL);
   grpc_server_register_completion_queue(rpc->server, rpc->cq, NULL);
-  rpc->handles = calloc(pl_methods_count, sizeof(void *));
-  if (rpc->handles == NULL)
-    goto nomem;
-  for (size_t i = 0; i < pl_methods_count; i++)
+  for (size_t i = 0; i < rpc->nmethods; i++)
     rpc->handles[i] = grpc_server_register_method(
-        rpc->server, pl_methods[i].path, NULL,
-        GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+        rpc->server, rpc->paths[i], NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
   grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
   *port = grpc_server_add_http2_port(rpc->server, cfg->listen, creds);
   grpc_server_credentials_release(creds);
   if (*port == 0) {
-    grpc_server_destroy(rpc->server);
-    grpc_completion_queue_shutdown(rpc->cq);
-    while (grpc_completion_queue_next(rpc->cq, gpr_inf_future(GPR_CLOCK_REALTIME),
-                                      NULL).type != GRPC_QUEUE_SHUTDOWN)
-      ;
-    grpc_completion_queue_destroy(rpc->cq);
-    free(rpc->handles);
-    free(rpc);
+    pl_rpc_unbind(rpc);
     return PL_EINVAL;
   }
-  if (pl_writer_start(log, pl__writer_done, pl__writer_commit, rpc, &rpc->writer) != 0)
+  *out = rpc;
+  return 0;
+}
+
+void pl_rpc_unbind(pl_rpc *rpc) {
+  if (rpc == NULL)
+    return;
+  grpc_server_destroy(rpc->server);
+  grpc_completion_queue_shutdown(rpc->cq);
+  while (grpc_completion_queue_next(rpc->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
+             .type != GRPC_QUEUE_SHUTDOWN)
+    ;
+  grpc_completion_queue_destroy(rpc->cq);
+  pl__rpc_free(rpc);
+}
+
+void pl_rpc_serve(pl_rpc *rpc) {
+  pl_head head;
+  pl_log_head(rpc->log, &head);
+  rpc->committed = head.size;
+  if (pl_writer_start(rpc->log, pl__writer_done, pl__writer_commit, rpc, &rpc->writer) != 0)
     goto nomem;
   grpc_server_start(rpc->server);
-  for (size_t i = 0; i < pl_methods_count; i++)
-    for (int k = 0; k < pl_methods[i].posted; k++)
+  for (size_t i = 0; i < rpc->nmethods; i++)
+    for (int k = 0; k < rpc->methods[i]->posted; k++)
       pl__post(rpc, i);
   for (int k = 0; k < PL__GENERIC_POSTED; k++)
-    pl__post(rpc, pl_methods_count);
+    pl__post(rpc, rpc->nmethods);
 
-  rpc->nworkers = cfg->workers > 0 ? cfg->workers : 1;
   rpc->workers = calloc((size_t)rpc->nworkers, sizeof(pthread_t));
   if (rpc->workers == NULL)
     goto nomem;
@@ -787,8 +855,7 @@ int pl_rpc_start(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port)
       goto nomem;
   if (pthread_create(&rpc->poller, NULL, pl__poll, rpc) != 0)
     goto nomem;
-  *out = rpc;
-  return 0;
+  return;
 
 nomem:
   /* Only reachable at start-up with no client yet: give up. */
@@ -837,11 +904,5 @@ void pl_rpc_stop(pl_rpc *rpc) {
   pl_writer_free(rpc->writer);
   grpc_server_destroy(rpc->server);
   grpc_completion_queue_destroy(rpc->cq);
-  pthread_cond_destroy(&rpc->shut_cond);
-  pthread_mutex_destroy(&rpc->lock);
-  pthread_cond_destroy(&rpc->qcond);
-  pthread_mutex_destroy(&rpc->qlock);
-  free(rpc->workers);
-  free(rpc->handles);
-  free(rpc);
+  pl__rpc_free(rpc);
 }

@@ -1,13 +1,16 @@
 /*
- * rpc.h - the gRPC core server: one completion queue, N worker threads, a
- * table of methods, and the state machine of each call. Private to server/.
+ * rpc.h - the gRPC core server: one completion queue, N worker threads, the
+ * services and their methods, and the state machine of each call. Private
+ * to server/.
  *
- * rpc.c owns the completion-queue loop and every grpc_call_start_batch;
- * handlers.c holds the method table and turns requests into storage calls.
- * A handler runs on the poller thread, or on a worker when its method is
- * offloaded, with the call's arena and that thread's LMDB reader; it answers
- * at once, or hands the call to the writer and is resumed (on a worker)
- * once the writer has made its entries durable.
+ * rpc.c owns the completion-queue loop and every grpc_call_start_batch.
+ * Each gRPC service is a file of its own (ledger_rpc.c, health_rpc.c, ...)
+ * that exports a pl_service: its methods, each with a handler that turns
+ * the request into storage calls. services.c lists them. A handler runs on
+ * the poller thread, or on a worker when its method is offloaded, with the
+ * call's arena and that thread's reader; it answers at once, or hands the
+ * call to the writer and is resumed (on a worker) once the writer has made
+ * its entries durable.
  */
 #ifndef PL_RPC_H
 #define PL_RPC_H
@@ -32,7 +35,7 @@ typedef int (*pl_handler_fn)(pl_call *c, const ProtobufCMessage *req,
 typedef enum { PL_METHOD_UNARY, PL_METHOD_FOLLOW } pl_method_kind;
 
 typedef struct {
-  const char *path;                         /* "/partsledger.v1.Ledger/Append" */
+  const char *name;                         /* "Append" */
   const ProtobufCMessageDescriptor *request;
   pl_method_kind kind;
   pl_handler_fn handle;                     /* unary: first pass */
@@ -45,9 +48,20 @@ typedef struct {
   size_t max_fields; /* its fields, at every depth (wire.h) */
 } pl_method;
 
-/* handlers.c: the method table. */
-extern const pl_method pl_methods[];
-extern const size_t pl_methods_count;
+/* A gRPC service: its full name and its methods. */
+typedef struct {
+  const char *name; /* "partsledger.v1.Ledger" */
+  const pl_method *methods;
+  size_t n_methods;
+} pl_service;
+
+#define PL_SERVICE(svc_name, table)                                            \
+  {.name = (svc_name), .methods = (table),                                     \
+   .n_methods = sizeof(table) / sizeof((table)[0])}
+
+/* services.c: every service the server answers, and how many. */
+extern const pl_service *const pl_services[];
+extern const size_t pl_services_count;
 
 typedef struct {
   const char *listen;  /* "127.0.0.1:50051"; port 0 picks a free one */
@@ -60,9 +74,16 @@ typedef struct {
   void *ctx;
 } pl_rpc_config;
 
-/* Starts serving. The bound port goes to *port. 0, PL_EINVAL (cannot bind),
- * PL_ENOMEM. grpc_init() must have been called. */
-int pl_rpc_start(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port);
+/* Makes the server and binds its address; it serves nothing yet. The bound
+ * port goes to *port. 0, PL_EINVAL (cannot bind), PL_ENOMEM. grpc_init()
+ * must have been called. */
+int pl_rpc_bind(const pl_rpc_config *cfg, pl_log *log, pl_rpc **out, int *port);
+
+/* Starts serving a bound server: the writer, the workers and the poller. */
+void pl_rpc_serve(pl_rpc *rpc);
+
+/* Frees a server that was bound and never served. */
+void pl_rpc_unbind(pl_rpc *rpc);
 
 /* Stops accepting, finishes what is in flight (appends queued at the writer
  * are committed and answered), ends Follow streams, joins every thread. */
@@ -71,6 +92,10 @@ void pl_rpc_stop(pl_rpc *rpc);
 /* --- for handlers --------------------------------------------------------- */
 
 pl_arena *pl_call_arena(pl_call *c);
+/* `n` bytes (at least one) of the call's arena, or NULL. */
+void *pl_call_alloc(pl_call *c, size_t n);
+/* Proof hashes copied into the call's arena as repeated bytes. */
+int pl_call_proof(pl_call *c, const pl_hash *proof, size_t n, ProtobufCBinaryData **out);
 pl_log *pl_call_log(pl_call *c);
 /* The worker's reader, with a snapshot begun; ended by rpc.c after the
  * handler returns. NULL with PL_EIO when a snapshot cannot be had. */

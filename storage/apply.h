@@ -1,46 +1,37 @@
 /*
- * kinds.h - the table of entry kinds and what each may change. Private to
- * storage/: log.c calls in here for every entry it applies, and kinds.c
- * reaches the derived-state tables only through the pl__state_* functions
- * that log.c exports, so LMDB stays inside log.c.
+ * apply.h - applies one entry to the derived state: the signer's authority,
+ * then the kind's rules, then its effects. log.c calls it for every entry
+ * it appends and for every leaf it replays in a rebuild.
+ *
+ * Depends on the state modules (state/state.h) and entry.h.
  */
 #ifndef PL_APPLY_H
 #define PL_APPLY_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "arena.h"
-#include "entry.h"
-#include "log.h"
+#include "keys.h"
+#include "state/state.h"
 
-/* Derived-state tables that kinds may read and write. */
-typedef enum {
-  PL__T_ACTOR = 0,
-  PL__T_COUNT
-} pl__table;
+/* The version of the derived tables' layout and rules. A data directory
+ * whose derived state is of an older version is rebuilt from its leaves
+ * before it is served. Raise it with every change to what a kind writes. */
+#define PL_DERIVED_VERSION 2
 
-/* The context of one entry being applied inside the writer's transaction. */
-typedef struct {
-  void *txn;             /* the entry's nested transaction (opaque here) */
-  pl_log *log;
-  pl_arena *arena;       /* freed when the entry is done */
-  uint64_t index;        /* the index this entry will get */
-  const uint8_t *signer; /* 32 bytes */
-  int genesis;           /* the log's own first leaf: signer authority skipped */
-} pl__wctx;
+/* Checks the entry against the state, writing nothing: the signer must be
+ * enrolled, not revoked, and of a role that may write the kind (not asked
+ * of the genesis leaf), then the kind's own rules. 0, or the code with
+ * a->msg set. a->author is filled on the way. */
+int pl_apply_check(pl_apply *a);
 
-/* Reads a state row. The value is borrowed until the transaction ends.
- * 0, PL_ENOTFOUND, PL_EIO. */
-int pl__state_get(pl__wctx *w, pl__table t, const void *key, size_t klen,
-                  const void **val, size_t *vlen);
-/* Writes a state row, replacing any old one. 0, PL_EFULL, PL_EIO. */
-int pl__state_put(pl__wctx *w, pl__table t, const void *key, size_t klen,
-                  const void *val, size_t vlen);
+/* Writes what the entry changes, after pl_apply_check passed. A failure
+ * here is a storage failure (the transaction holds half an entry) and
+ * fails the whole transaction. */
+int pl_apply_write(pl_apply *a);
 
-/* Checks the signer's authority for the entry's kind, then the kind's rules
- * against the state, then writes the state it changes. On rejection returns
- * the code and fills `msg` (PL_MSG_MAX); the caller aborts the transaction. */
-int pl__entry_apply(pl__wctx *w, const Partsledger__V1__Entry *e, char *msg);
+/* The genesis leaf's entry: the log key enrolls the first admin. Signed
+ * with `log_key`; everything lives in `arena`. */
+int pl_apply_genesis(const pl_key *log_key, const uint8_t admin[PL_PUBLIC_KEY_BYTES],
+                     int64_t now_ms, pl_arena *arena,
+                     Partsledger__V1__SignedEntry **se, Partsledger__V1__Entry **entry);
 
 #endif /* PL_APPLY_H */

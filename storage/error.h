@@ -33,7 +33,10 @@
   XX(EKEYFILE, 18, INVALID_ARGUMENT, "key file missing or malformed")          \
   XX(ECONNECT, 19, UNAVAILABLE, "cannot reach the server")                     \
   XX(EINTERNAL, 20, INTERNAL, "internal error")                               \
-  XX(ELOCKED, 21, FAILED_PRECONDITION, "data directory in use by another process")
+  XX(ELOCKED, 21, FAILED_PRECONDITION, "data directory in use by another process") \
+  XX(ETXNFULL, 22, RESOURCE_EXHAUSTED, "too much for one transaction")          \
+  XX(EVALSIZE, 23, INVALID_ARGUMENT, "a key or value is too large to store")    \
+  XX(EREADERS, 24, UNAVAILABLE, "too many readers at once; retry")
 
 typedef enum {
   PL_OK = 0,

@@ -151,8 +151,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   snprintf(fz.dir, sizeof(fz.dir), "/tmp/pl-fuzz-XXXXXX");
   if (mkdtemp(fz.dir) == NULL)
     abort();
-  pl_log_config cfg = {fz.dir, ORIGIN, fz.log_key, pl_key_public(fz.admin),
-                       (size_t)4 << 30, 0};
+  pl_log_config cfg = {.dir = fz.dir, .origin = ORIGIN, .log_key = fz.log_key,
+                       .admin_key = pl_key_public(fz.admin), .map_size = (size_t)4 << 30};
   if (pl_log_open(&cfg, &fz.log, why, sizeof(why)) != 0) {
     fprintf(stderr, "fuzz_input: %s\n", why);
     abort();

@@ -575,15 +575,17 @@ int pl_run(const char *const argv[], const char *input, int timeout_ms,
     fwrite(se.buf, 1, se.len, stderr);
   if (rc == 0)
     rc = pl__exit_code(status);
-  /* Callers get "" rather than NULL for silent output. */
-  if (rc >= 0 &&
-      (pl__sink_add(&so, "", 0) != 0 || pl__sink_add(&se, "", 0) != 0))
+  /* Callers get "" rather than NULL for silent output, and what a child
+   * killed at the timeout had written by then. */
+  int keep = rc >= 0 || rc == PL_ECONNECT;
+  if (keep && (pl__sink_add(&so, "", 0) != 0 || pl__sink_add(&se, "", 0) != 0))
     rc = PL_ENOMEM;
-  if (rc >= 0 && out != NULL) {
+  keep = rc >= 0 || rc == PL_ECONNECT;
+  if (keep && out != NULL) {
     *out = so.buf;
     so.buf = NULL;
   }
-  if (rc >= 0 && err != NULL) {
+  if (keep && err != NULL) {
     *err = se.buf;
     se.buf = NULL;
   }

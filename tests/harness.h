@@ -94,8 +94,10 @@ const char *pl_harness_path(pl_harness *h, const char *name);
 /* Runs argv[0] (a path, not searched in PATH) with `argv`, feeding `input`
  * (may be NULL: empty stdin) and capturing stdout and stderr into malloc'ed,
  * NUL-terminated strings (either out pointer may be NULL to discard). The
- * child is killed after `timeout_ms` (0: 60000). Returns the exit code, 128 +
- * signal when killed by a signal, or a negative PL_E* when it could not run.
+ * child is killed after `timeout_ms` (0: 60000): then PL_ECONNECT is returned
+ * and the out strings hold what it wrote until then. Returns the exit code,
+ * 128 + signal when killed by a signal, or a negative PL_E* when it could
+ * not run.
  * What the child wrote to stderr is also copied to the test's stderr, so a
  * failing case shows it. */
 int pl_run(const char *const argv[], const char *input, int timeout_ms,

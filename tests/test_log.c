@@ -19,136 +19,7 @@
 #include "note.h"
 #include "test.h"
 
-#define ORIGIN "test.example/log"
-
-typedef struct {
-  char dir[64];
-  pl_key *log_key, *admin;
-  pl_log *log;
-  pl_arena *arena;
-} fixture;
-
-static pl_key *new_key(void) {
-  uint8_t seed[PL_SEED_BYTES];
-  pl_key *k = NULL;
-  randombytes_buf(seed, sizeof(seed));
-  if (pl_key_from_seed(seed, &k) != 0)
-    abort();
-  return k;
-}
-
-static int fx_open(fixture *f) {
-  pl_log_config cfg = {f->dir, ORIGIN, f->log_key, pl_key_public(f->admin), 1 << 26, 0};
-  char why[256];
-  int rc = pl_log_open(&cfg, &f->log, why, sizeof(why));
-  if (rc != 0)
-    fprintf(stderr, "open: %s\n", why);
-  return rc;
-}
-
-static int fx_init(fixture *f) {
-  memset(f, 0, sizeof(*f));
-  if (pl_crypto_init() != 0)
-    return -1;
-  snprintf(f->dir, sizeof(f->dir), "/tmp/pl-test-log-XXXXXX");
-  if (mkdtemp(f->dir) == NULL)
-    return -1;
-  f->log_key = new_key();
-  f->admin = new_key();
-  f->arena = pl_arena_new(0);
-  return fx_open(f);
-}
-
-static void fx_done(fixture *f) {
-  char cmd[128];
-  pl_log_close(f->log);
-  pl_key_free(f->log_key);
-  pl_key_free(f->admin);
-  pl_arena_free(f->arena);
-  snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-  if (system(cmd) != 0)
-    fprintf(stderr, "cannot remove %s\n", f->dir);
-}
-
-/* A signed entry for the writer, decoded as the server would decode it. */
-static pl_append *make(fixture *f, const pl_key *signer, Partsledger__V1__Entry *e) {
-  pl_arena *a = f->arena;
-  if (e->request_id.len == 0) {
-    e->request_id.data = pl_arena_alloc(a, PL_REQUEST_ID_BYTES);
-    e->request_id.len = PL_REQUEST_ID_BYTES;
-    randombytes_buf(e->request_id.data, PL_REQUEST_ID_BYTES);
-  }
-  size_t len = partsledger__v1__entry__get_packed_size(e);
-  uint8_t *bytes = pl_arena_alloc(a, len);
-  partsledger__v1__entry__pack(e, bytes);
-  Partsledger__V1__SignedEntry *se = pl_arena_alloc(a, sizeof(*se));
-  partsledger__v1__signed_entry__init(se);
-  se->entry.data = bytes;
-  se->entry.len = len;
-  se->signer.data = (uint8_t *)pl_key_public(signer);
-  se->signer.len = PL_PUBLIC_KEY_BYTES;
-  se->signature.data = pl_arena_alloc(a, PL_SIGNATURE_BYTES);
-  se->signature.len = PL_SIGNATURE_BYTES;
-  pl_entry_sign(signer, bytes, len, se->signature.data);
-
-  pl_append *it = pl_arena_alloc(a, sizeof(*it));
-  memset(it, 0, sizeof(*it));
-  char msg[PL_MSG_MAX];
-  Partsledger__V1__Entry *dec;
-  if (pl_signed_entry_open(se, pl_arena_allocator(a), &dec, msg) != 0) {
-    fprintf(stderr, "open: %s\n", msg);
-    return NULL;
-  }
-  it->signed_entry = se;
-  it->entry = dec;
-  return it;
-}
-
-static pl_append *enroll(fixture *f, const pl_key *signer, const pl_key *who,
-                         Partsledger__V1__Role role) {
-  Partsledger__V1__ActorEnrolled *b = pl_arena_alloc(f->arena, sizeof(*b));
-  partsledger__v1__actor_enrolled__init(b);
-  b->public_key.data = (uint8_t *)pl_key_public(who);
-  b->public_key.len = PL_PUBLIC_KEY_BYTES;
-  b->role = role;
-  b->name = "someone";
-  Partsledger__V1__Entry *e = pl_arena_alloc(f->arena, sizeof(*e));
-  partsledger__v1__entry__init(e);
-  e->body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED;
-  e->actor_enrolled = b;
-  return make(f, signer, e);
-}
-
-static pl_append *revoke_of(fixture *f, const pl_key *signer, const pl_key *who) {
-  Partsledger__V1__ActorRevoked *b = pl_arena_alloc(f->arena, sizeof(*b));
-  partsledger__v1__actor_revoked__init(b);
-  b->public_key.data = (uint8_t *)pl_key_public(who);
-  b->public_key.len = PL_PUBLIC_KEY_BYTES;
-  b->reason = "left";
-  Partsledger__V1__Entry *e = pl_arena_alloc(f->arena, sizeof(*e));
-  partsledger__v1__entry__init(e);
-  e->body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED;
-  e->actor_revoked = b;
-  return make(f, signer, e);
-}
-
-static int append1(fixture *f, pl_append *it, pl_head *head) {
-  pl_append *items[1] = {it};
-  int rc = pl_log_append(f->log, items, 1, head);
-  return rc != 0 ? rc : it->err;
-}
-
-/* Appends `n` enrollments of fresh auditor keys, one group each. */
-static int append_auditors(fixture *f, int n, pl_head *head) {
-  for (int i = 0; i < n; i++) {
-    pl_key *k = new_key();
-    int rc = append1(f, enroll(f, f->admin, k, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR), head);
-    pl_key_free(k);
-    if (rc != 0)
-      return rc;
-  }
-  return 0;
-}
+#include "fixture.h"
 
 PL_TEST(genesis_enrolls_admin) {
   fixture f;
@@ -336,16 +207,19 @@ PL_TEST(reopen_refuses_other_identity) {
   pl_log_close(f.log);
   f.log = NULL;
   char why[256];
-  pl_log_config cfg = {f.dir, "other.example/log", f.log_key, NULL, 1 << 26, 0};
+  pl_log_config cfg = {.dir = f.dir, .origin = "other.example/log", .log_key = f.log_key,
+                       .map_size = 1 << 26};
   CHECK_EQ(pl_log_open(&cfg, &f.log, why, sizeof(why)), PL_EINVAL);
   CHECK(strstr(why, "origin") != NULL);
   pl_key *other = new_key();
-  pl_log_config cfg2 = {f.dir, ORIGIN, other, NULL, 1 << 26, 0};
+  pl_log_config cfg2 = {.dir = f.dir, .origin = ORIGIN, .log_key = other,
+                        .map_size = 1 << 26};
   CHECK_EQ(pl_log_open(&cfg2, &f.log, why, sizeof(why)), PL_EINVAL);
   CHECK(strstr(why, "log key") != NULL);
   pl_key_free(other);
   /* While one log holds the directory, a second open is refused. */
-  pl_log_config same = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26, 0};
+  pl_log_config same = {.dir = f.dir, .origin = ORIGIN, .log_key = f.log_key,
+                        .map_size = 1 << 26};
   pl_log *first = NULL, *second = NULL;
   CHECK_EQ(pl_log_open(&same, &first, why, sizeof(why)), 0);
   CHECK_EQ(pl_log_open(&same, &second, why, sizeof(why)), PL_ELOCKED);
@@ -359,14 +233,17 @@ PL_TEST(reopen_refuses_other_identity) {
   /* A new directory with no admin key cannot start a log. */
   char dir2[300];
   snprintf(dir2, sizeof(dir2), "%s/new", f.dir);
-  pl_log_config cfg3 = {dir2, ORIGIN, f.log_key, NULL, 1 << 26, 0};
+  pl_log_config cfg3 = {.dir = dir2, .origin = ORIGIN, .log_key = f.log_key,
+                        .map_size = 1 << 26};
   CHECK_EQ(pl_log_open(&cfg3, &f.log, why, sizeof(why)), PL_EINVAL);
   CHECK(f.log == NULL);
   /* Asked for an existing log, an open creates nothing where there is none,
    * and opens the one that is there. */
   char dir3[300];
   snprintf(dir3, sizeof(dir3), "%s/none", f.dir);
-  pl_log_config only = {dir3, ORIGIN, f.log_key, pl_key_public(f.admin), 1 << 26, 1};
+  pl_log_config only = {.dir = dir3, .origin = ORIGIN, .log_key = f.log_key,
+                        .admin_key = pl_key_public(f.admin), .map_size = 1 << 26,
+                        .existing = 1};
   CHECK_EQ(pl_log_open(&only, &f.log, why, sizeof(why)), PL_ENOTFOUND);
   CHECK(f.log == NULL && access(dir3, F_OK) != 0);
   only.dir = f.dir;
@@ -422,7 +299,8 @@ PL_TEST(tampered_node_detected) {
   /* Leaf 3 finishes levels 0..2; its level-2 subtree is in every later root. */
   CHECK_EQ(tamper(f.dir, "node", 3, 2 * PL_HASH_BYTES + 5), 0);
 
-  pl_log_config cfg = {f.dir, ORIGIN, f.log_key, NULL, 1 << 26, 0};
+  pl_log_config cfg = {.dir = f.dir, .origin = ORIGIN, .log_key = f.log_key,
+                       .map_size = 1 << 26};
   char why[256];
   CHECK_EQ(pl_log_open(&cfg, &f.log, why, sizeof(why)), PL_ECORRUPT);
   CHECK(strstr(why, "checkpoint") != NULL);
@@ -436,7 +314,7 @@ PL_TEST(full_check_finds_tampered_leaves) {
   CHECK_EQ(append_auditors(&f, 12, &head), 0);
   uint64_t checked;
   char why[256];
-  CHECK_EQ(pl_log_check(f.log, &checked, why, sizeof(why)), 0);
+  CHECK_EQ(pl_log_check(f.log, &checked, NULL, NULL, why, sizeof(why)), 0);
   CHECK_EQ(checked, 13);
   pl_log_close(f.log);
   f.log = NULL;
@@ -446,7 +324,7 @@ PL_TEST(full_check_finds_tampered_leaves) {
    * the stored subtrees) cannot see it; the full check must. */
   CHECK_EQ(tamper(f.dir, "leaf", 5, 3), 0);
   CHECK(fx_open(&f) == 0);
-  CHECK_EQ(pl_log_check(f.log, &checked, why, sizeof(why)), PL_ECORRUPT);
+  CHECK_EQ(pl_log_check(f.log, &checked, NULL, NULL, why, sizeof(why)), PL_ECORRUPT);
   CHECK(strstr(why, "leaf 5") != NULL);
   pl_log_close(f.log);
   f.log = NULL;
@@ -455,7 +333,7 @@ PL_TEST(full_check_finds_tampered_leaves) {
   CHECK_EQ(tamper(f.dir, "leaf", 5, 3), 0); /* undo the first */
   CHECK_EQ(tamper(f.dir, "leaf", 9, 40), 0);
   CHECK(fx_open(&f) == 0);
-  CHECK_EQ(pl_log_check(f.log, &checked, why, sizeof(why)), PL_ECORRUPT);
+  CHECK_EQ(pl_log_check(f.log, &checked, NULL, NULL, why, sizeof(why)), PL_ECORRUPT);
   CHECK(strstr(why, "leaf 9") != NULL);
   fx_done(&f);
 }
@@ -794,7 +672,7 @@ PL_TEST(mutated_entries_keep_the_log_sound) {
   /* Every leaf still proves, and the tree survives a reopen. */
   uint64_t checked = 0;
   char why[256];
-  CHECK_EQ(pl_log_check(f.log, &checked, why, sizeof(why)), 0);
+  CHECK_EQ(pl_log_check(f.log, &checked, NULL, NULL, why, sizeof(why)), 0);
   CHECK_EQ(checked, size);
   pl_log_close(f.log);
   f.log = NULL;

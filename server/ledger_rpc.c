@@ -1,6 +1,6 @@
 /*
- * handlers.c - the method table of partsledger.v1.Ledger and
- * grpc.health.v1.Health, and one handler per method.
+ * ledger_rpc.c - the service partsledger.v1.Ledger: appends, and reads of
+ * leaves, checkpoints and proofs.
  *
  * Handlers turn requests into storage calls and answer errors where they
  * find them (pl_call_errorf + a PL_E* return). Appends are checked here, on
@@ -13,11 +13,9 @@
 #include <string.h>
 
 #include "error.h"
-#include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
 #include "rpc.h"
 #include "status.h"
-#include "text.h"
 
 #define PL__BATCH_MAX 1000
 /* Checks between two sched_yield()s in a batch: ~0.35 ms of work. */
@@ -34,10 +32,6 @@ typedef struct {
   pl_append *item; /* NULL when rejected before the writer */
 } pl__slot;
 
-static void *pl__alloc(pl_call *c, size_t n) {
-  return pl_arena_alloc(pl_call_arena(c), n ? n : 1);
-}
-
 /* Checks one SignedEntry on the worker and prepares it for the writer.
  * On failure returns the code with `msg` (PL_MSG_MAX) filled. */
 static int pl__prepare(pl_call *c, const Partsledger__V1__SignedEntry *se,
@@ -46,28 +40,13 @@ static int pl__prepare(pl_call *c, const Partsledger__V1__SignedEntry *se,
   int rc = pl_signed_entry_open(se, pl_arena_allocator(pl_call_arena(c)), &entry, msg);
   if (rc != 0)
     return rc;
-  pl_append *it = pl__alloc(c, sizeof(*it));
+  pl_append *it = pl_call_alloc(c, sizeof(*it));
   if (it == NULL)
     return PL_ENOMEM;
   memset(it, 0, sizeof(*it));
   it->signed_entry = se;
   it->entry = entry;
   *out = it;
-  return 0;
-}
-
-static int pl__copy_proof(pl_call *c, const pl_hash *proof, size_t n,
-                          ProtobufCBinaryData **out) {
-  ProtobufCBinaryData *bins = pl__alloc(c, n * sizeof(*bins));
-  if (bins == NULL)
-    return PL_ENOMEM;
-  for (size_t i = 0; i < n; i++) {
-    bins[i].len = PL_HASH_BYTES;
-    bins[i].data = pl_arena_dup(pl_call_arena(c), proof[i], PL_HASH_BYTES);
-    if (bins[i].data == NULL)
-      return PL_ENOMEM;
-  }
-  *out = bins;
   return 0;
 }
 
@@ -88,7 +67,7 @@ static int pl__append(pl_call *c, const ProtobufCMessage *m, ProtobufCMessage **
     pl_call_errorf(c, "%s", msg);
     return rc;
   }
-  job->items = pl__alloc(c, sizeof(pl_append *));
+  job->items = pl_call_alloc(c, sizeof(pl_append *));
   if (job->items == NULL)
     return PL_ENOMEM;
   job->items[0] = it;
@@ -106,7 +85,7 @@ static int pl__append_resume(pl_call *c, const ProtobufCMessage *m,
     pl_call_errorf(c, "%s", it->msg[0] ? it->msg : pl_strerror(it->err));
     return it->err;
   }
-  Partsledger__V1__AppendResponse *r = pl__alloc(c, sizeof(*r));
+  Partsledger__V1__AppendResponse *r = pl_call_alloc(c, sizeof(*r));
   if (r == NULL)
     return PL_ENOMEM;
   partsledger__v1__append_response__init(r);
@@ -125,7 +104,7 @@ static int pl__append_resume(pl_call *c, const ProtobufCMessage *m,
   size_t n;
   rc = pl_reader_inclusion(rd, it->index, job->head.size, proof, &n);
   if (rc == 0)
-    rc = pl__copy_proof(c, proof, n, &r->inclusion_proof);
+    rc = pl_call_proof(c, proof, n, &r->inclusion_proof);
   if (rc != 0)
     return rc;
   r->n_inclusion_proof = n;
@@ -143,9 +122,9 @@ typedef struct {
 static int pl__batch_reply(pl_call *c, ProtobufCMessage **resp) {
   const pl__batch *b = pl_call_state(c);
   const pl_writer_job *job = pl_call_job(c);
-  Partsledger__V1__AppendBatchResponse *r = pl__alloc(c, sizeof(*r));
-  Partsledger__V1__AppendResult *res = pl__alloc(c, b->n * sizeof(*res));
-  Partsledger__V1__AppendResult **ptrs = pl__alloc(c, b->n * sizeof(*ptrs));
+  Partsledger__V1__AppendBatchResponse *r = pl_call_alloc(c, sizeof(*r));
+  Partsledger__V1__AppendResult *res = pl_call_alloc(c, b->n * sizeof(*res));
+  Partsledger__V1__AppendResult **ptrs = pl_call_alloc(c, b->n * sizeof(*ptrs));
   if (r == NULL || res == NULL || ptrs == NULL)
     return PL_ENOMEM;
   partsledger__v1__append_batch_response__init(r);
@@ -191,12 +170,12 @@ static int pl__append_batch(pl_call *c, const ProtobufCMessage *m,
                    PL__BATCH_MAX, req->n_signed_entries);
     return PL_EINVAL;
   }
-  pl__batch *b = pl__alloc(c, sizeof(*b));
+  pl__batch *b = pl_call_alloc(c, sizeof(*b));
   if (b == NULL)
     return PL_ENOMEM;
   b->n = req->n_signed_entries;
-  b->slots = pl__alloc(c, b->n * sizeof(*b->slots));
-  job->items = pl__alloc(c, b->n * sizeof(pl_append *));
+  b->slots = pl_call_alloc(c, b->n * sizeof(*b->slots));
+  job->items = pl_call_alloc(c, b->n * sizeof(pl_append *));
   if (b->slots == NULL || job->items == NULL)
     return PL_ENOMEM;
   pl_call_set_state(c, b);
@@ -241,8 +220,8 @@ static int pl__get_entry(pl_call *c, const ProtobufCMessage *m, ProtobufCMessage
   pl_reader *rd = pl_call_reader(c, &rc);
   if (rd == NULL)
     return rc;
-  Partsledger__V1__EntryResponse *r = pl__alloc(c, sizeof(*r));
-  uint8_t *hash = pl__alloc(c, PL_HASH_BYTES);
+  Partsledger__V1__EntryResponse *r = pl_call_alloc(c, sizeof(*r));
+  uint8_t *hash = pl_call_alloc(c, PL_HASH_BYTES);
   if (r == NULL || hash == NULL)
     return PL_ENOMEM;
   partsledger__v1__entry_response__init(r);
@@ -276,10 +255,10 @@ static int pl__list_entries(pl_call *c, const ProtobufCMessage *m,
   pl_reader *rd = pl_call_reader(c, &rc);
   if (rd == NULL)
     return rc;
-  Partsledger__V1__ListEntriesResponse *r = pl__alloc(c, sizeof(*r));
-  Partsledger__V1__EntryResponse *es = pl__alloc(c, want * sizeof(*es));
-  Partsledger__V1__EntryResponse **ptrs = pl__alloc(c, want * sizeof(*ptrs));
-  uint8_t *hashes = pl__alloc(c, (size_t)want * PL_HASH_BYTES);
+  Partsledger__V1__ListEntriesResponse *r = pl_call_alloc(c, sizeof(*r));
+  Partsledger__V1__EntryResponse *es = pl_call_alloc(c, want * sizeof(*es));
+  Partsledger__V1__EntryResponse **ptrs = pl_call_alloc(c, want * sizeof(*ptrs));
+  uint8_t *hashes = pl_call_alloc(c, (size_t)want * PL_HASH_BYTES);
   if (r == NULL || es == NULL || ptrs == NULL || hashes == NULL)
     return PL_ENOMEM;
   partsledger__v1__list_entries_response__init(r);
@@ -335,8 +314,8 @@ static int pl__get_checkpoint(pl_call *c, const ProtobufCMessage *m,
   pl_reader *rd = pl_call_reader(c, &rc);
   if (rd == NULL)
     return rc;
-  Partsledger__V1__GetCheckpointResponse *r = pl__alloc(c, sizeof(*r));
-  uint8_t *root = pl__alloc(c, PL_HASH_BYTES);
+  Partsledger__V1__GetCheckpointResponse *r = pl_call_alloc(c, sizeof(*r));
+  uint8_t *root = pl_call_alloc(c, PL_HASH_BYTES);
   if (r == NULL || root == NULL)
     return PL_ENOMEM;
   partsledger__v1__get_checkpoint_response__init(r);
@@ -383,8 +362,8 @@ static int pl__get_inclusion_proof(pl_call *c, const ProtobufCMessage *m,
                    (unsigned long long)have);
     return PL_ERANGE;
   }
-  Partsledger__V1__GetInclusionProofResponse *r = pl__alloc(c, sizeof(*r));
-  uint8_t *hash = pl__alloc(c, PL_HASH_BYTES);
+  Partsledger__V1__GetInclusionProofResponse *r = pl_call_alloc(c, sizeof(*r));
+  uint8_t *hash = pl_call_alloc(c, PL_HASH_BYTES);
   if (r == NULL || hash == NULL)
     return PL_ENOMEM;
   partsledger__v1__get_inclusion_proof_response__init(r);
@@ -394,7 +373,7 @@ static int pl__get_inclusion_proof(pl_call *c, const ProtobufCMessage *m,
   if (rc == 0)
     rc = pl_reader_leaf_hash(rd, req->index, hash);
   if (rc == 0)
-    rc = pl__copy_proof(c, proof, n, &r->hashes);
+    rc = pl_call_proof(c, proof, n, &r->hashes);
   if (rc != 0)
     return rc;
   r->n_hashes = n;
@@ -428,7 +407,7 @@ static int pl__get_consistency_proof(pl_call *c, const ProtobufCMessage *m,
                    (unsigned long long)have);
     return PL_ERANGE;
   }
-  Partsledger__V1__GetConsistencyProofResponse *r = pl__alloc(c, sizeof(*r));
+  Partsledger__V1__GetConsistencyProofResponse *r = pl_call_alloc(c, sizeof(*r));
   if (r == NULL)
     return PL_ENOMEM;
   partsledger__v1__get_consistency_proof_response__init(r);
@@ -436,7 +415,7 @@ static int pl__get_consistency_proof(pl_call *c, const ProtobufCMessage *m,
   size_t n;
   rc = pl_reader_consistency(rd, req->old_size, size, proof, &n);
   if (rc == 0)
-    rc = pl__copy_proof(c, proof, n, &r->hashes);
+    rc = pl_call_proof(c, proof, n, &r->hashes);
   if (rc != 0)
     return rc;
   r->n_hashes = n;
@@ -450,7 +429,7 @@ static int pl__get_log_info(pl_call *c, const ProtobufCMessage *m,
                             ProtobufCMessage **resp) {
   (void)m;
   pl_log *log = pl_call_log(c);
-  Partsledger__V1__GetLogInfoResponse *r = pl__alloc(c, sizeof(*r));
+  Partsledger__V1__GetLogInfoResponse *r = pl_call_alloc(c, sizeof(*r));
   if (r == NULL)
     return PL_ENOMEM;
   partsledger__v1__get_log_info_response__init(r);
@@ -465,30 +444,6 @@ static int pl__get_log_info(pl_call *c, const ProtobufCMessage *m,
   return 0;
 }
 
-/* grpc.health.v1: the whole server, or the Ledger service by name. */
-static int pl__health_check(pl_call *c, const ProtobufCMessage *m,
-                            ProtobufCMessage **resp) {
-  const Grpc__Health__V1__HealthCheckRequest *req = (const void *)m;
-  if (req->service[0] != '\0' && strcmp(req->service, "partsledger.v1.Ledger") != 0) {
-    /* Echoed only when it is text: the message goes to logs and terminals. */
-    size_t n = strlen(req->service);
-    if (n <= 128 && pl_text_printable(req->service, n))
-      pl_call_errorf(c, "unknown service %s", req->service);
-    else
-      pl_call_errorf(c, "unknown service (its name is too long or not printable)");
-    return PL_ENOTFOUND;
-  }
-  Grpc__Health__V1__HealthCheckResponse *r = pl__alloc(c, sizeof(*r));
-  if (r == NULL)
-    return PL_ENOMEM;
-  grpc__health__v1__health_check_response__init(r);
-  r->status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
-  *resp = &r->base;
-  return 0;
-}
-
-#define PL__LEDGER "/partsledger.v1.Ledger/"
-
 /* Request limits, checked before a request is decoded (rpc.h), in bytes and
  * fields. A SignedEntry has three fields and up to PL_COSIGNATURES_MAX
  * co-signatures of two; the slack leaves room for fields added later. */
@@ -501,29 +456,32 @@ static int pl__health_check(pl_call *c, const ProtobufCMessage *m,
 /* A few numbers, or a service name. */
 #define PL__LIMITS_READ .max_bytes = 1024, .max_fields = 64
 
-const pl_method pl_methods[] = {
-    {PL__LEDGER "Append", &partsledger__v1__append_request__descriptor,
-     PL_METHOD_UNARY, pl__append, pl__append_resume, 64, 1, PL__LIMITS_APPEND},
-    {PL__LEDGER "AppendBatch", &partsledger__v1__append_batch_request__descriptor,
-     PL_METHOD_UNARY, pl__append_batch, pl__append_batch_resume, 16, 1,
-     PL__LIMITS_BATCH},
-    {PL__LEDGER "GetEntry", &partsledger__v1__get_entry_request__descriptor,
-     PL_METHOD_UNARY, pl__get_entry, NULL, 64, 0, PL__LIMITS_READ},
-    {PL__LEDGER "ListEntries", &partsledger__v1__list_entries_request__descriptor,
-     PL_METHOD_UNARY, pl__list_entries, NULL, 8, 1, PL__LIMITS_READ},
-    {PL__LEDGER "GetCheckpoint", &partsledger__v1__get_checkpoint_request__descriptor,
-     PL_METHOD_UNARY, pl__get_checkpoint, NULL, 8, 0, PL__LIMITS_READ},
-    {PL__LEDGER "GetInclusionProof",
-     &partsledger__v1__get_inclusion_proof_request__descriptor, PL_METHOD_UNARY,
-     pl__get_inclusion_proof, NULL, 64, 0, PL__LIMITS_READ},
-    {PL__LEDGER "GetConsistencyProof",
-     &partsledger__v1__get_consistency_proof_request__descriptor, PL_METHOD_UNARY,
-     pl__get_consistency_proof, NULL, 8, 0, PL__LIMITS_READ},
-    {PL__LEDGER "GetLogInfo", &partsledger__v1__get_log_info_request__descriptor,
-     PL_METHOD_UNARY, pl__get_log_info, NULL, 4, 0, PL__LIMITS_READ},
-    {PL__LEDGER "Follow", &partsledger__v1__follow_request__descriptor,
-     PL_METHOD_FOLLOW, NULL, NULL, 8, 0, PL__LIMITS_READ},
-    {"/grpc.health.v1.Health/Check", &grpc__health__v1__health_check_request__descriptor,
-     PL_METHOD_UNARY, pl__health_check, NULL, 4, 0, PL__LIMITS_READ},
+static const pl_method pl__ledger_methods[] = {
+    {.name = "Append", .request = &partsledger__v1__append_request__descriptor,
+     .handle = pl__append, .resume = pl__append_resume, .posted = 64, .offload = 1,
+     PL__LIMITS_APPEND},
+    {.name = "AppendBatch", .request = &partsledger__v1__append_batch_request__descriptor,
+     .handle = pl__append_batch, .resume = pl__append_batch_resume, .posted = 16,
+     .offload = 1, PL__LIMITS_BATCH},
+    /* Reads of one leaf or one proof are answered on the poller: handing
+     * them to a worker cost GetEntry 45 % of its rate (BENCHMARKS.md). */
+    {.name = "GetEntry", .request = &partsledger__v1__get_entry_request__descriptor,
+     .handle = pl__get_entry, .posted = 64, PL__LIMITS_READ},
+    {.name = "ListEntries", .request = &partsledger__v1__list_entries_request__descriptor,
+     .handle = pl__list_entries, .posted = 8, .offload = 1, PL__LIMITS_READ},
+    {.name = "GetCheckpoint",
+     .request = &partsledger__v1__get_checkpoint_request__descriptor,
+     .handle = pl__get_checkpoint, .posted = 8, PL__LIMITS_READ},
+    {.name = "GetInclusionProof",
+     .request = &partsledger__v1__get_inclusion_proof_request__descriptor,
+     .handle = pl__get_inclusion_proof, .posted = 64, PL__LIMITS_READ},
+    {.name = "GetConsistencyProof",
+     .request = &partsledger__v1__get_consistency_proof_request__descriptor,
+     .handle = pl__get_consistency_proof, .posted = 8, PL__LIMITS_READ},
+    {.name = "GetLogInfo", .request = &partsledger__v1__get_log_info_request__descriptor,
+     .handle = pl__get_log_info, .posted = 4, PL__LIMITS_READ},
+    {.name = "Follow", .request = &partsledger__v1__follow_request__descriptor,
+     .kind = PL_METHOD_FOLLOW, .posted = 8, PL__LIMITS_READ},
 };
-const size_t pl_methods_count = sizeof(pl_methods) / sizeof(pl_methods[0]);
+
+const pl_service pl_service_ledger = PL_SERVICE("partsledger.v1.Ledger", pl__ledger_methods);
