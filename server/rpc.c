@@ -77,6 +77,8 @@ struct pl_call {
   pl_arena *arena;
   pl__worker_state *worker; /* the worker handling the current event */
   char *message;     /* status message of a failing reply */
+  const uint8_t *raw; /* an encoded reply (pl_call_reply_raw), or NULL */
+  size_t raw_len;
   grpc_byte_buffer *reply;
   grpc_slice status_details;
   int have_details;
@@ -216,8 +218,13 @@ static int pl__finish(pl_call *c, grpc_status_code status, const char *message,
   grpc_op ops[4];
   size_t n = 0;
   memset(ops, 0, sizeof(ops));
-  if (status == GRPC_STATUS_OK && resp != NULL)
+  if (status == GRPC_STATUS_OK && resp != NULL) {
     c->reply = pl__pack(resp);
+  } else if (status == GRPC_STATUS_OK && c->raw != NULL) {
+    grpc_slice sl = grpc_slice_from_copied_buffer((const char *)c->raw, c->raw_len);
+    c->reply = grpc_raw_byte_buffer_create(&sl, 1);
+    grpc_slice_unref(sl);
+  }
   if (!c->sent_md) {
     ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
     c->sent_md = 1;
@@ -706,6 +713,11 @@ pl_reader *pl_call_reader(pl_call *c, int *err) {
     ws->open = 1;
   }
   return ws->reader;
+}
+
+void pl_call_reply_raw(pl_call *c, const uint8_t *bytes, size_t len) {
+  c->raw = bytes;
+  c->raw_len = len;
 }
 
 void pl_call_errorf(pl_call *c, const char *fmt, ...) {

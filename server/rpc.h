@@ -100,6 +100,10 @@ pl_log *pl_call_log(pl_call *c);
 /* The worker's reader, with a snapshot begun; ended by rpc.c after the
  * handler returns. NULL with PL_EIO when a snapshot cannot be had. */
 pl_reader *pl_call_reader(pl_call *c, int *err);
+/* Answers with these bytes (an encoded response message, in the call's
+ * arena) instead of packing *resp: for replies built from rows stored
+ * already encoded. The handler returns 0 with *resp NULL. */
+void pl_call_reply_raw(pl_call *c, const uint8_t *bytes, size_t len);
 /* Sets the status message sent with a failing return code. */
 void pl_call_errorf(pl_call *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

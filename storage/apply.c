@@ -79,7 +79,12 @@ int pl_apply_check(pl_apply *a) {
 
 int pl_apply_write(pl_apply *a) {
   const pl__rule_row *k = pl__rule_of(a->entry->body_case);
-  return k != NULL ? k->write(a) : PL_EINTERNAL;
+  if (k == NULL)
+    return PL_EINTERNAL;
+  /* Time passes before the entry acts: what expired by its log time goes
+   * first, whatever the entry is, so a replay does the same. */
+  int rc = pl_inventory_tick(a);
+  return rc != 0 ? rc : k->write(a);
 }
 
 int pl_apply_genesis(const pl_key *log_key, const uint8_t admin[PL_PUBLIC_KEY_BYTES],

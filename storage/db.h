@@ -33,7 +33,20 @@
   XX(META, meta, PL_TABLE_LOG)       /* name -> value */                       \
   XX(REQUEST, request, PL_TABLE_DERIVED) /* request_id||signer -> index */     \
   XX(ACTOR, actor, PL_TABLE_DERIVED) /* public key -> actor row */             \
-  XX(ACTOR_SITE, actor_site, PL_TABLE_DERIVED) /* key||site -> "" */
+  XX(ACTOR_SITE, actor_site, PL_TABLE_DERIVED) /* key||site -> "" */        \
+  XX(SITE, site, PL_TABLE_DERIVED)   /* site -> Site */                        \
+  XX(SUPPLIER, supplier, PL_TABLE_DERIVED) /* supplier -> Supplier */          \
+  XX(SUPPLIER_BATCH, supplier_batch, PL_TABLE_DERIVED) /* supplier,seq->batch */\
+  XX(BATCH, batch, PL_TABLE_DERIVED) /* batch -> Batch */                      \
+  XX(BATCH_SERIAL, batch_serial, PL_TABLE_DERIVED) /* batch,serial -> "" */    \
+  XX(BATCH_SITE, batch_site, PL_TABLE_DERIVED) /* batch,site -> "" */          \
+  XX(BATCH_FACT, batch_fact, PL_TABLE_DERIVED) /* batch,seq -> Fact */         \
+  XX(STOCK_SKU, stock_sku, PL_TABLE_DERIVED) /* site,sku -> counts */          \
+  XX(STOCK_BATCH, stock_batch, PL_TABLE_DERIVED) /* site,sku,batch -> units */ \
+  XX(RESERVATION, reservation, PL_TABLE_DERIVED) /* id -> Reservation */       \
+  XX(RES_ACTIVE, res_active, PL_TABLE_DERIVED) /* site,sku,id -> terms */      \
+  XX(RES_EXPIRY, res_expiry, PL_TABLE_DERIVED) /* expires,id -> site,sku */    \
+  XX(GEO, geo, PL_TABLE_DERIVED)     /* sku,cell,site -> lat,lon,kind */
 
 typedef enum {
 #define PL__TABLE_ENUM(e, name, flags) PL_T_##e,

@@ -15,11 +15,28 @@
 #include "partsledger/v1/ledger.pb-c.h"
 
 #define PL_ROLE_BIT(r) (1u << PARTSLEDGER__V1__ROLE__ROLE_##r)
+/* The roles that work for sites: which of those sites, the kind's rules
+ * check (state/actor.c, pl_actor_require_site). */
+#define PL_SITE_ROLES (PL_ROLE_BIT(WAREHOUSE) | PL_ROLE_BIT(REPAIR_STATION))
 
 /* XX(CASE, name, Type, roles) */
 #define PL_KINDS(XX)                                                           \
   XX(ACTOR_ENROLLED, actor_enrolled, ActorEnrolled, PL_ROLE_BIT(ADMIN))        \
-  XX(ACTOR_REVOKED, actor_revoked, ActorRevoked, PL_ROLE_BIT(ADMIN))
+  XX(ACTOR_REVOKED, actor_revoked, ActorRevoked, PL_ROLE_BIT(ADMIN))          \
+  XX(SITE_REGISTERED, site_registered, SiteRegistered, PL_ROLE_BIT(ADMIN))     \
+  XX(SUPPLIER_REGISTERED, supplier_registered, SupplierRegistered,             \
+     PL_ROLE_BIT(ADMIN))                                                       \
+  XX(BATCH_REGISTERED, batch_registered, BatchRegistered,                      \
+     PL_ROLE_BIT(MANUFACTURER))                                                \
+  XX(STOCK_RECEIVED, stock_received, StockReceived, PL_SITE_ROLES)             \
+  XX(STOCK_TRANSFERRED, stock_transferred, StockTransferred, PL_SITE_ROLES)    \
+  XX(STOCK_ADJUSTED, stock_adjusted, StockAdjusted, PL_SITE_ROLES)             \
+  XX(PART_RESERVED, part_reserved, PartReserved, PL_SITE_ROLES)                \
+  XX(RESERVATION_RELEASED, reservation_released, ReservationReleased,          \
+     PL_SITE_ROLES)                                                            \
+  XX(RESERVATION_FULFILLED, reservation_fulfilled, ReservationFulfilled,       \
+     PL_SITE_ROLES)                                                            \
+  XX(BATCH_RECALLED, batch_recalled, BatchRecalled, PL_ROLE_BIT(MANUFACTURER))
 
 /* The stateless check of each kind: what makes the body well-formed on its
  * own, before any state is read. 0, or a PL_E* code (PL_EINVAL nearly

@@ -24,6 +24,8 @@
 #include "entry.h"
 #include "keys.h"
 #include "kinds.h"
+#include "partsledger/v1/inventory.pb-c.h"
+#include "partsledger/v1/trace.pb-c.h"
 
 /* An enrolled key, as the actor table holds it. */
 typedef struct {
@@ -55,6 +57,37 @@ typedef struct {
 PL_KINDS(PL__STATE_DECL)
 #undef PL__STATE_DECL
 
+/* --- keys and rows (state/row.c) --- */
+
+/* A key of several parts: strings end with a NUL (ids never hold one), so
+ * a key's leading parts are a prefix of it; numbers are big-endian. Longer
+ * than LMDB allows sets `over`, and the key is refused where it is used. */
+typedef struct {
+  uint8_t b[511];
+  size_t n;
+  int over;
+} pl_key_buf;
+
+void pl_kb_init(pl_key_buf *k);
+pl_key_buf *pl_kb_str(pl_key_buf *k, const char *s);
+pl_key_buf *pl_kb_u64(pl_key_buf *k, uint64_t v);
+
+/* Reads a row holding a protobuf message into `arena`. 0, PL_ENOTFOUND,
+ * PL_ECORRUPT (it does not decode), PL_EVALSIZE (an over-long key). */
+int pl_row_get(pl_txn *t, pl_table tb, const pl_key_buf *k,
+               const ProtobufCMessageDescriptor *d, pl_arena *arena,
+               ProtobufCMessage **out);
+/* Writes a message as a row. */
+int pl_row_put(pl_txn *t, pl_table tb, const pl_key_buf *k, const ProtobufCMessage *m,
+               pl_arena *arena);
+/* Plain get, put and delete under a built key. */
+int pl_kv_get(pl_txn *t, pl_table tb, const pl_key_buf *k, pl_val *v);
+int pl_kv_put(pl_txn *t, pl_table tb, const pl_key_buf *k, const void *v, size_t len);
+int pl_kv_del(pl_txn *t, pl_table tb, const pl_key_buf *k);
+/* The number after the last key under `prefix` whose tail is a u64
+ * sequence number (0 when there is none): the next free one. */
+int pl_kv_next_seq(pl_txn *t, pl_table tb, const pl_key_buf *prefix, uint64_t *next);
+
 /* --- actors (state/actor.c) --- */
 
 /* The actor row of a key. 0 or PL_ENOTFOUND. */
@@ -70,5 +103,40 @@ int pl_actor_require_site(pl_apply *a, const char *site_id);
 
 /* Short hex prefix of a key for messages ("3f9a0c2d1b7e4455"). */
 const char *pl_key_tag(const uint8_t *pk, char buf[17]);
+
+/* --- sites and suppliers (state/site.c) --- */
+
+/* A site's or supplier's row, in `arena`. 0 or PL_ENOTFOUND. */
+int pl_site_get(pl_txn *t, const char *site_id, pl_arena *arena,
+                Partsledger__V1__Site **out);
+int pl_supplier_get(pl_txn *t, const char *supplier_id, pl_arena *arena,
+                    Partsledger__V1__Supplier **out);
+/* The check every kind naming a site makes: registered, or PL_ENOTFOUND
+ * with a message. */
+int pl_site_require(pl_apply *a, const char *site_id);
+
+/* --- inventory (state/inventory.c), for the families that build on it --- */
+
+/* A batch's row, in `arena`. 0 or PL_ENOTFOUND. */
+int pl_batch_get(pl_txn *t, const char *batch_id, pl_arena *arena,
+                 Partsledger__V1__Batch **out);
+/* 1 when the batch's registration listed `serial`, else 0 (or an error). */
+int pl_batch_has_serial(pl_txn *t, const char *batch_id, const char *serial);
+/* A reservation's row, in `arena`. 0 or PL_ENOTFOUND. The stored state is
+ * ACTIVE, RELEASED or FULFILLED; whether an ACTIVE one has expired is the
+ * caller's to judge by its own time. */
+int pl_reservation_get(pl_txn *t, const char *reservation_id, pl_arena *arena,
+                       Partsledger__V1__Reservation **out);
+/* Adds a fact to a batch's trace (TraceBatch), as leaf a->index. */
+int pl_trace_fact(pl_apply *a, const char *batch_id, const char *kind,
+                  const char *site_id, const char *to_site_id, int64_t quantity);
+/* Expires the reservations whose time has come by a->at_ms: run before
+ * every entry's write, so the derived state never counts one for long. */
+int pl_inventory_tick(pl_apply *a);
+
+/* --- the geo index (state/geo.c) --- */
+
+/* Puts a site in (or takes it out of) the geo index of a SKU. */
+int pl_geo_index_set(pl_apply *a, const char *sku, const char *site_id, int present);
 
 #endif /* PL_STATE_H */
