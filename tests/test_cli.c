@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "entry.h"
 #include "harness.h"
 #include "keys.h"
 #include "merkle.h"
@@ -552,18 +553,24 @@ static const char *one_leaf_log(const pl_key *log_key, const char *origin,
   if (pl_key_from_seed(seed, &author) != 0)
     return NULL;
   uint8_t rid[16] = {1, 2, 3}, enrolled[PL_PUBLIC_KEY_BYTES] = {9};
-  Partsledger__V1__ActorEnrolled ae = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
-  ae.public_key = (ProtobufCBinaryData){sizeof(enrolled), enrolled};
-  ae.role = PARTSLEDGER__V1__ROLE__ROLE_AUDITOR;
-  ae.name = "Auditor";
-  Partsledger__V1__Entry e = PARTSLEDGER__V1__ENTRY__INIT;
-  e.request_id = (ProtobufCBinaryData){sizeof(rid), rid};
-  e.occurred_at_ms = 1700000000000;
-  e.body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED;
-  e.actor_enrolled = &ae;
+  pl_arena *a = pl_arena_new(0);
+  Partsledger__V1__Entry *e = NULL;
+  if (a == NULL || pl_build_actor_enrolled(a, enrolled, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR,
+                                           "Auditor", NULL, 0, &e) != 0) {
+    pl_arena_free(a);
+    pl_key_free(author);
+    return NULL;
+  }
+  /* Fixed, so that the leaf is the same on every run. */
+  e->request_id = (ProtobufCBinaryData){sizeof(rid), rid};
+  e->occurred_at_ms = 1700000000000;
+  /* Signed here rather than by pl_entry_build, which could not forge. */
   uint8_t ebuf[256], sig[PL_SIGNATURE_BYTES];
-  size_t elen = partsledger__v1__entry__pack(&e, ebuf);
-  int rc = pl_entry_sign(author, ebuf, elen, sig);
+  size_t elen = partsledger__v1__entry__get_packed_size(e) <= sizeof(ebuf)
+                    ? partsledger__v1__entry__pack(e, ebuf)
+                    : 0;
+  pl_arena_free(a);
+  int rc = elen > 0 ? pl_entry_sign(author, ebuf, elen, sig) : PL_ETOOBIG;
   if (!sig_ok)
     sig[5] ^= 1;
   Partsledger__V1__SignedEntry se = PARTSLEDGER__V1__SIGNED_ENTRY__INIT;
@@ -636,6 +643,127 @@ PL_TEST(forged_entry_fails_offline) {
   r = cli("verify", "--vkey", vk, self_doc);
   CHECK_EQ(r.code, 1);
   CHECK(strstr(r.err, "co-signer 0 is the author") != NULL);
+}
+
+/* The library's verdicts, as an audit-bundle verifier would use them: the
+ * code says whether the proof holds (0), does not (PL_EVERIFY), is no proof
+ * document (PL_EINVAL) or needs the caller's old checkpoint (PL_ENOTFOUND). */
+PL_TEST(verify_library_verdicts) {
+  CHECK(start() != NULL); /* for its directory */
+  uint8_t seed[PL_SEED_BYTES] = {43};
+  pl_key *log_key = NULL;
+  CHECK(pl_key_from_seed(seed, &log_key) == 0);
+  const char *origin = "library.example/log";
+  char vk[PL_VKEY_MAX];
+  const char *signer, *good = one_leaf_log(log_key, origin, 1, 0, &signer),
+                      *forged = one_leaf_log(log_key, origin, 0, 0, &signer);
+  int made = pl_note_vkey(origin, pl_key_public(log_key), vk, sizeof(vk)) == 0;
+  pl_key_free(log_key);
+  CHECK(made && good != NULL && forged != NULL);
+  pl_arena *a = pl_arena_new(0);
+  CHECK(a != NULL);
+  pl_verdict v;
+  pl_proof_facts f;
+  cJSON *doc = NULL;
+  int ok = 0;
+
+  char *text = keep(pl_read_file(good));
+  CHECK(text != NULL);
+  CHECK_EQ(pl_proof_doc_parse(text, "good", &doc, &v), 0);
+  keep_json(doc);
+  CHECK_EQ(pl_proof_doc_type(doc), PL_PROOF_INCLUSION);
+  ok = pl_verify_proof_doc(vk, doc, NULL, a, &f, &v) == 0 && v.code == 0 &&
+       f.index == 0 && f.tree_size == 1 && strcmp(f.origin, origin) == 0 &&
+       f.signed_entry != NULL && strncmp(v.message, "inclusion: entry 0", 18) == 0;
+  char hex[2 * PL_PUBLIC_KEY_BYTES + 1];
+  ok = ok && strcmp(pl_hex_encode(f.signed_entry->signer.data, PL_PUBLIC_KEY_BYTES, hex),
+                    signer) == 0;
+  /* An old checkpoint does not go with an inclusion proof. */
+  ok = ok && pl_verify_proof_doc(vk, doc, str(doc, "checkpoint"), a, &f, &v) == PL_EINVAL;
+  /* A consistency document of the same tree with no old checkpoint needs
+   * the caller's; given it, it holds (a tree is a prefix of itself). */
+  cJSON *cons = keep_json(cJSON_CreateObject());
+  cJSON_AddStringToObject(cons, "type", "consistency");
+  cJSON_AddNumberToObject(cons, "old_size", 1);
+  cJSON_AddNumberToObject(cons, "new_size", 1);
+  cJSON_AddStringToObject(cons, "new_checkpoint", str(doc, "checkpoint"));
+  cJSON_AddItemToObject(cons, "proof", cJSON_CreateArray());
+  ok = ok && pl_verify_proof_doc(vk, cons, NULL, a, &f, &v) == PL_ENOTFOUND &&
+       f.type == PL_PROOF_CONSISTENCY;
+  ok = ok && pl_verify_proof_doc(vk, cons, str(doc, "checkpoint"), a, &f, &v) == 0 &&
+       f.old_size == 1 && f.new_size == 1 &&
+       memcmp(f.old_root_hash, f.new_root_hash, PL_HASH_BYTES) == 0;
+  ok = ok && pl_verify_proof_doc(vk, cons, "not a note", a, &f, &v) == PL_EINVAL;
+  /* Another log's key: the document does not hold. */
+  uint8_t pk[PL_PUBLIC_KEY_BYTES] = {5};
+  char other[PL_VKEY_MAX];
+  ok = ok && pl_note_vkey(origin, pk, other, sizeof(other)) == 0 &&
+       pl_verify_proof_doc(other, doc, NULL, a, &f, &v) == PL_EVERIFY &&
+       strstr(v.message, "not signed by the verifier key") != NULL;
+  ok = ok && pl_verify_proof_doc("not-a-key", doc, NULL, a, &f, &v) == PL_EINVAL;
+  pl_arena_free(a);
+  CHECK(ok);
+
+  text = keep(pl_read_file(forged));
+  CHECK(text != NULL);
+  CHECK_EQ(pl_proof_doc_parse(text, "forged", &doc, &v), 0);
+  keep_json(doc);
+  a = pl_arena_new(0);
+  CHECK(a != NULL);
+  int rc = pl_verify_proof_doc(vk, doc, NULL, a, &f, &v);
+  pl_arena_free(a);
+  CHECK_EQ(rc, PL_EVERIFY);
+  CHECK_EQ(v.code, PL_EVERIFY);
+  CHECK(f.signed_entry == NULL);
+
+  CHECK_EQ(pl_proof_doc_parse("[1, 2]", "array", &doc, &v), PL_EINVAL);
+  CHECK(doc == NULL);
+  CHECK(strstr(v.message, "array is not a JSON proof document") != NULL);
+  CHECK_EQ(pl_proof_doc_parse("{\"type\": 1, \"type\": 2}", "twice", &doc, &v),
+           PL_EINVAL);
+}
+
+/* The builders copy what they are given into the arena and refuse what an
+ * Entry cannot hold. */
+PL_TEST(entry_builders) {
+  cleanup();
+  CHECK(pl_crypto_init() == 0);
+  pl_arena *a = pl_arena_new(0);
+  CHECK(a != NULL);
+  uint8_t pk[PL_PUBLIC_KEY_BYTES] = {1, 2, 3};
+  char name[] = "Depot", site0[] = "s-0", site1[] = "s-1";
+  char *sites[] = {site0, site1};
+  Partsledger__V1__Entry *e = NULL, *r = NULL, *bad = NULL;
+  int ok = pl_build_actor_enrolled(a, pk, PARTSLEDGER__V1__ROLE__ROLE_WAREHOUSE, name,
+                                   sites, 2, &e) == 0 &&
+           pl_build_actor_revoked(a, pk, "gone", &r) == 0;
+  /* Changing the caller's buffers afterwards changes nothing built. */
+  name[0] = site0[0] = pk[0] = 'x';
+  ok = ok && e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED &&
+       e->request_id.len == 0 && e->occurred_at_ms == 0 &&
+       strcmp(e->actor_enrolled->name, "Depot") == 0 &&
+       e->actor_enrolled->n_site_ids == 2 &&
+       strcmp(e->actor_enrolled->site_ids[0], "s-0") == 0 &&
+       e->actor_enrolled->public_key.len == PL_PUBLIC_KEY_BYTES &&
+       e->actor_enrolled->public_key.data[0] == 1 &&
+       e->actor_enrolled->role == PARTSLEDGER__V1__ROLE__ROLE_WAREHOUSE;
+  ok = ok && r->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED &&
+       strcmp(r->actor_revoked->reason, "gone") == 0 &&
+       r->actor_revoked->public_key.data[0] == 1;
+  /* What the entry checks of the server accept, once signed. */
+  char msg[PL_MSG_MAX];
+  uint8_t seed[PL_SEED_BYTES] = {3};
+  pl_key *k = NULL;
+  Partsledger__V1__SignedEntry *se = NULL;
+  Partsledger__V1__Entry *opened = NULL;
+  ok = ok && pl_key_from_seed(seed, &k) == 0 && pl_entry_build(k, e, a, &se) == 0 &&
+       pl_signed_entry_open(se, pl_arena_allocator(a), &opened, msg) == 0;
+  pl_key_free(k);
+  ok = ok && pl_build_actor_enrolled(a, pk, 1, NULL, NULL, 0, &bad) == PL_EINVAL &&
+       bad == NULL && pl_build_actor_enrolled(a, pk, 1, "x", NULL, 1, &bad) == PL_EINVAL &&
+       pl_build_actor_revoked(a, pk, NULL, &bad) == PL_EINVAL;
+  pl_arena_free(a);
+  CHECK(ok);
 }
 
 PL_TEST(consistency_prove_verify) {
@@ -987,4 +1115,5 @@ PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
              PL_CASE(consistency_prove_verify), PL_CASE(usage_errors),
              PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
              PL_CASE(follow_streams_entries), PL_CASE(server_unreachable),
-             PL_CASE(bench_runs_clean))
+             PL_CASE(verify_library_verdicts),
+             PL_CASE(entry_builders), PL_CASE(bench_runs_clean))
