@@ -21,7 +21,9 @@
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,22 @@ static int pl__status_to_err(grpc_status_code s) {
 
 /* ---- lifecycle ---- */
 
+/* gRPC's own log lines ("E1202 ... Connection refused") would reach the
+ * terminal of whoever runs a client, next to the one line the caller prints
+ * from pl_client_last_status: every failure already comes back as a status.
+ * So they are dropped, unless GRPC_VERBOSITY asks for them (then gRPC reads
+ * it at grpc_init, as it always does). */
+static void pl__grpc_log_drop(gpr_log_func_args *args) { (void)args; }
+
+static void pl__grpc_log_quiet(void) {
+  if (getenv("GRPC_VERBOSITY") == NULL) {
+    gpr_set_log_verbosity(GPR_LOG_SEVERITY_ERROR);
+    gpr_set_log_function(pl__grpc_log_drop);
+  }
+}
+
+static pthread_once_t pl__grpc_log_once = PTHREAD_ONCE_INIT;
+
 int pl_client_open(const char *target, pl_client **out) {
   *out = NULL;
   if (target == NULL || target[0] == '\0')
@@ -121,6 +139,7 @@ int pl_client_open(const char *target, pl_client **out) {
 
   /* gRPC counts its initializations, so one per client is balanced by the
    * grpc_shutdown() in pl_client_close(). */
+  pthread_once(&pl__grpc_log_once, pl__grpc_log_quiet);
   grpc_init();
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();
   c->channel = grpc_channel_create(target, creds, NULL);

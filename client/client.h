@@ -14,6 +14,10 @@
  * build.c), signs them (pl_entry_build), and verifies what a server returned
  * offline, from a verifier key alone (verify.h, included here): these use no
  * network and no server state.
+ *
+ * gRPC's own log lines are dropped for the whole process from the first
+ * pl_client_open on, unless GRPC_VERBOSITY is set in the environment: the
+ * calls report every failure through their codes and pl_client_last_status.
  */
 #ifndef PL_CLIENT_H
 #define PL_CLIENT_H

@@ -1025,6 +1025,29 @@ PL_TEST(server_unreachable) {
                         strstr(err, "error: DEADLINE_EXCEEDED: ") != NULL));
 }
 
+/* gRPC's own log lines stay off the terminal unless GRPC_VERBOSITY asks for
+ * them: the user sees the CLI's one line. */
+PL_TEST(grpc_logs_quiet) {
+  cleanup();
+  const char *argv[] = {PL_CLI_BIN, "--server", "127.0.0.1:1", "--timeout",
+                        "3000",     "info",     NULL};
+  char *err = NULL;
+  unsetenv("GRPC_VERBOSITY");
+  int code = pl_run(argv, NULL, 30000, NULL, &err);
+  keep(err);
+  CHECK_EQ(code, 1);
+  CHECK(err != NULL && strncmp(err, "error: ", 7) == 0);
+  CHECK(strchr(err, '\n') == err + strlen(err) - 1); /* one line */
+
+  setenv("GRPC_VERBOSITY", "debug", 1);
+  char *loud = NULL;
+  code = pl_run(argv, NULL, 30000, NULL, &loud);
+  unsetenv("GRPC_VERBOSITY");
+  keep(loud);
+  CHECK_EQ(code, 1);
+  CHECK(loud != NULL && strlen(loud) > strlen(err));
+}
+
 /* The share fields of one server_threads row: each in [0, 1], with some
  * slack for sampling. */
 static int thread_row_ok(const cJSON *row) {
@@ -1115,5 +1138,5 @@ PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
              PL_CASE(consistency_prove_verify), PL_CASE(usage_errors),
              PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
              PL_CASE(follow_streams_entries), PL_CASE(server_unreachable),
-             PL_CASE(verify_library_verdicts),
+             PL_CASE(grpc_logs_quiet), PL_CASE(verify_library_verdicts),
              PL_CASE(entry_builders), PL_CASE(bench_runs_clean))
