@@ -195,9 +195,10 @@ PL_TEST(keygen_enroll_get_list) {
   CHECK(stat(key, &st) == 0);
   CHECK_EQ(st.st_mode & 0777, 0600);
 
-  /* keygen never overwrites a key. */
+  /* keygen never overwrites a key: a file it would write that exists is
+   * the command line's problem (2), not a failure of the call (1). */
   r = cli("keygen", "--out", key);
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "exists") != NULL);
 
   r = cli("pubkey", "--key", key);
@@ -422,17 +423,22 @@ PL_TEST(tampered_proof_fails) {
 
   /* One change at a time, each to a fresh copy of the good document. */
   cJSON *d;
-#define TAMPERED(label, ...)                                                   \
+  /* A document whose claims the signed data contradicts does not verify
+   * (1, "FAILED: "); one that is no longer a proof document cannot be
+   * judged (2, "error: "). */
+#define CHANGED(label, want, prefix, ...)                                      \
   do {                                                                         \
     d = json(good);                                                            \
     CHECK(d != NULL);                                                          \
     __VA_ARGS__;                                                               \
     r = cli("verify", "--vkey", vk, save_json(label ".json", d));              \
-    if (r.code != 1)                                                           \
-      fprintf(stderr, "tampering '%s' was not caught\n", label);               \
-    CHECK_EQ(r.code, 1);                                                       \
-    CHECK(strstr(r.err, "FAILED: ") != NULL);                                  \
+    if (r.code != (want))                                                      \
+      fprintf(stderr, "change '%s' was not caught as %d\n", label, (want));    \
+    CHECK_EQ(r.code, (want));                                                  \
+    CHECK(strncmp(r.err, prefix, strlen(prefix)) == 0);                        \
   } while (0)
+#define TAMPERED(label, ...) CHANGED(label, 1, "FAILED: ", __VA_ARGS__)
+#define MALFORMED(label, ...) CHANGED(label, 2, "error: ", __VA_ARGS__)
 
   TAMPERED("leaf", flip_hex(d, "leaf", strlen(str(d, "leaf")) - 3));
   /* A leaf changed in the document is the document's fault, not the log's. */
@@ -458,9 +464,17 @@ PL_TEST(tampered_proof_fails) {
     root_line[0] = root_line[0] == 'A' ? 'B' : 'A';
     cJSON_SetValuestring(cp, s);
   });
-  TAMPERED("type",
-           cJSON_ReplaceItemInObject(d, "type", cJSON_CreateString("bogus")));
-  TAMPERED("no_leaf", cJSON_DeleteItemFromObject(d, "leaf"));
+  MALFORMED("type",
+            cJSON_ReplaceItemInObject(d, "type", cJSON_CreateString("bogus")));
+  CHECK(strstr(r.err, "unknown proof type") != NULL);
+  MALFORMED("no_leaf", cJSON_DeleteItemFromObject(d, "leaf"));
+  CHECK(strstr(r.err, "\"leaf\"") != NULL);
+  MALFORMED("index_text",
+            cJSON_ReplaceItemInObject(d, "index", cJSON_CreateString("one")));
+  MALFORMED("proof_hash", {
+    cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "proof"), 0);
+    cJSON_SetValuestring(p, "abc");
+  });
 
   /* The right document under another log's key. */
   uint8_t pk[PL_PUBLIC_KEY_BYTES] = {1, 2, 3};
@@ -470,10 +484,20 @@ PL_TEST(tampered_proof_fails) {
   CHECK_EQ(r.code, 1);
   CHECK(strstr(r.err, "not signed by the verifier key") != NULL);
 
-  /* Not JSON at all. */
+  /* Not JSON at all, or no file: nothing to judge. */
   CHECK(pl_write_file(path("junk.json"), "this is not a proof\n") == 0);
   r = cli("verify", "--vkey", vk, path("junk.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "not a JSON proof document") != NULL);
+  r = cli("verify", "--vkey", vk, path("missing.json"));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "error: cannot read") != NULL);
+  r = cli("--json", "verify", "--vkey", vk, path("missing.json"));
+  CHECK_EQ(r.code, 2);
+  cJSON *missing = json(r.out);
+  CHECK(missing != NULL);
+  CHECK(cJSON_IsFalse(cJSON_GetObjectItem(missing, "ok")));
+  CHECK(strstr(str(missing, "reason"), "cannot read") != NULL);
 
   /* Documents that would read one way here and another way to a different
    * JSON reader: each must be refused, with the reason. */
@@ -484,12 +508,12 @@ PL_TEST(tampered_proof_fails) {
   const char *dup = fmt("%.*s, \"index\": 0}\n", (int)(close - text), text);
   CHECK(pl_write_file(path("dup.json"), dup) == 0);
   r = cli("verify", "--vkey", vk, path("dup.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "\"index\" appears twice") != NULL);
 
   CHECK(pl_write_file(path("trail.json"), fmt("%s{\"type\": \"x\"}\n", text)) == 0);
   r = cli("verify", "--vkey", vk, path("trail.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "nothing after it") != NULL);
 
   FILE *f = fopen(path("nul.json"), "wb");
@@ -498,7 +522,7 @@ PL_TEST(tampered_proof_fails) {
   CHECK(fputs("junk", f) >= 0);
   CHECK(fclose(f) == 0);
   r = cli("verify", "--vkey", vk, path("nul.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "NUL byte") != NULL);
 
   /* "leaf": "<hex>\u0000zz": cJSON would stop at the escape. */
@@ -509,7 +533,7 @@ PL_TEST(tampered_proof_fails) {
   const char *esc = fmt("%.*s\\u0000zz%s", (int)(end - text), text, end);
   CHECK(pl_write_file(path("esc.json"), esc) == 0);
   r = cli("verify", "--vkey", vk, path("esc.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "u0000") != NULL);
 
   /* An escaped backslash before "u0000" is not an escape of it, and JSON's
@@ -524,14 +548,17 @@ PL_TEST(tampered_proof_fails) {
   /* --old-checkpoint does not go with an inclusion proof. */
   r = cli("verify", "--vkey", vk, "--old-checkpoint", path("missing.note"),
           path("good.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "--old-checkpoint goes with a consistency proof") != NULL);
 
   /* A verifier key file holds the key and at most a line end. */
   CHECK(pl_write_file(path("two.vkey"), fmt("%s\nmore\n", vk)) == 0);
   r = cli("verify", "--vkey-file", path("two.vkey"), path("good.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "more than one line") != NULL);
+  r = cli("verify", "--vkey-file", path("missing.vkey"), path("good.json"));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "cannot read") != NULL);
 
   r = cli("--json", "verify", "--vkey", vk, path("leaf.json"));
   CHECK_EQ(r.code, 1);
@@ -811,7 +838,8 @@ PL_TEST(consistency_prove_verify) {
   /* A saved note of another size does not pass for OLD. */
   r = cli("prove", "--consistency", fmt("%.0f", num(cp, "size") + 1),
           "--old-checkpoint", old_note);
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
+
 
   CHECK_EQ(pl_harness_stop(g_h), 0);
 
@@ -819,11 +847,20 @@ PL_TEST(consistency_prove_verify) {
   CHECK_EQ(r.code, 0);
   CHECK(strncmp(r.out, "OK consistency", 14) == 0);
 
+  /* Without the old checkpoint there is nothing to judge the document
+   * against: the user must give it (2), which says nothing of the log. */
   r = cli("verify", "--vkey", vk, without_old);
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "--old-checkpoint") != NULL);
   r = cli("verify", "--vkey", vk, "--old-checkpoint", old_note, without_old);
   CHECK_EQ(r.code, 0);
+  r = cli("verify", "--vkey", vk, "--old-checkpoint", path("missing.note"),
+          without_old);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "cannot read") != NULL);
+  r = cli("verify", "--vkey", vk, "--old-checkpoint", with_old, without_old);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "not a checkpoint note") != NULL);
 
   /* A changed proof hash, or a claim about other sizes, fails. */
   cJSON *bad = json(keep(pl_read_file(with_old)));
@@ -902,6 +939,14 @@ PL_TEST(usage_errors) {
            2);
   CHECK_EQ(cli("prove").code, 2);
   CHECK_EQ(cli("prove", "1", "--consistency", "1").code, 2);
+  /* A key file that is not there is the command line's problem. */
+  r = cli("pubkey", "--key", path("missing.key"));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "missing.key") != NULL);
+  CHECK_EQ(cli("enroll", "--key", path("missing.key"), "--public-key", pub,
+               "--role", "auditor", "--name", "x")
+               .code,
+           2);
   CHECK_EQ(cli("verify", "proof.json").code, 2);
   CHECK_EQ(cli("verify", "--vkey", "not-a-key", "proof.json").code, 2);
   r = cli("revoke", "--key", admin);

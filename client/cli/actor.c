@@ -21,7 +21,7 @@ static int cmd_keygen(struct cli *c) {
   pl_key *k = NULL;
   int rc = pl_key_generate_file(path, &k);
   if (rc == PL_EEXIST)
-    return cli_fail("%s already exists; not overwriting it", path);
+    return cli_input_error("%s already exists; not overwriting it", path);
   if (rc != 0)
     return cli_fail("cannot write key file %s: %s", path, pl_strerror(rc));
   const char *pub = cli_hex(c, pl_key_public(k), PL_PUBLIC_KEY_BYTES);
@@ -176,7 +176,7 @@ static const struct cli_command commands[] = {
     {"keygen", "--out FILE", "write a new key file and print its public key",
      "Writes a new random Ed25519 key to FILE (its 32-byte seed as 64 hex\n"
      "characters, mode 0600) and prints the public key in hex. Refuses to\n"
-     "overwrite an existing file. Needs no server.\n",
+     "overwrite an existing file (exit status 2). Needs no server.\n",
      keygen_opts, 0, 0, cmd_keygen},
     {"pubkey", "--key FILE", "print the public key of a key file",
      "Prints the public key (hex) of the key in FILE. Needs no server.\n",

@@ -27,8 +27,15 @@
 
 #include "client.h"
 
-/* Exit statuses: 0 ok, 1 verification failed or the server (or the local
- * system) refused, 2 the command line is wrong. */
+/* Exit statuses, the same for every command:
+ * 0  done (verify: the proof holds; health: SERVING).
+ * 1  done, and the answer is no: a proof that does not verify, a server
+ *    that refused or could not be reached, NOT_SERVING, or a local failure
+ *    (out of memory, a write that failed half way).
+ * 2  not done, because of what it was given: a wrong command line, or a
+ *    file it names that is missing, unreadable or not what the command needs
+ *    (a key file, a proof document, a checkpoint note), or one it would
+ *    write that already exists. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
@@ -108,6 +115,9 @@ struct cli {
 /* A wrong command line: also prints the command's usage line. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* What the command was given is not what it needs (a missing or malformed
+ * file, a file it would overwrite): CLI_EXIT_USAGE, without the usage line. */
+int cli_input_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Anything else that failed: CLI_EXIT_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A failed call, the way the server put it: "error: <STATUS>: <message>". */

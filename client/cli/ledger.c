@@ -355,7 +355,8 @@ static const struct cli_command commands[] = {
      "object per line with --json.\n",
      follow_opts, 0, 0, cmd_follow},
     {"health", "", "ask the server whether it is serving",
-     "Calls grpc.health.v1.Health/Check. Exit status 0 when SERVING.\n",
+     "Calls grpc.health.v1.Health/Check. Exit status 0 when SERVING, 1 when\n"
+     "not or when the server cannot be reached.\n",
      no_opts, 0, 0, cmd_health},
 };
 

@@ -65,6 +65,14 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...) {
   return CLI_EXIT_USAGE;
 }
 
+int cli_input_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  cli__error(fmt, ap);
+  va_end(ap);
+  return CLI_EXIT_USAGE;
+}
+
 int cli_fail(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -264,9 +272,11 @@ int cli_load_key(struct cli *c, const char *opt, pl_key **k) {
   const char *path = cli_opt(c, opt);
   char why[512] = "";
   int rc = pl_key_load(path, k, why, sizeof(why));
+  if (rc == PL_EKEYFILE)
+    return cli_input_error("cannot load key %s: %s", path,
+                           why[0] ? why : pl_strerror(rc));
   if (rc != 0)
-    return cli_fail("cannot load key %s: %s", path,
-                    why[0] ? why : pl_strerror(rc));
+    return cli_fail("cannot load key %s: %s", path, pl_strerror(rc));
   return 0;
 }
 
@@ -348,14 +358,20 @@ static void print_usage(FILE *f) {
         "none)\n"
         "  --json              JSON output for scripts\n"
         "  -h, --help          this text; COMMAND --help for a command's\n"
-        "\nexit status: 0 ok, 1 verification failed or server error, 2 usage "
-        "error\n",
+        "\nexit status:\n"
+        "  0  done (verify: the proof holds; health: SERVING)\n"
+        "  1  the answer is no: a proof that does not verify, a server that\n"
+        "     refused or cannot be reached, NOT_SERVING, a local failure\n"
+        "  2  a wrong command line, or a file it names missing, unreadable,\n"
+        "     not what the command needs, or one it would not overwrite\n",
         f);
 }
 
 static void print_command_help(const struct cli_command *cmd) {
   printf("usage: partsledger %s %s\n\n%s", cmd->name, cmd->synopsis, cmd->help);
-  printf("\nglobal options: --server HOST:PORT, --timeout MS, --json\n");
+  printf("\nglobal options: --server HOST:PORT, --timeout MS, --json\n"
+         "exit status: 0 done, 1 the answer is no or the call failed, 2 wrong\n"
+         "command line or input (see partsledger --help)\n");
 }
 
 static const struct cli_command *find_command(const char *name) {

@@ -6,7 +6,9 @@
  *
  * The checking itself is the library's (verify.h): this file reads the
  * files, calls it, and prints the verdict. `verify` exits 0 when the proof
- * holds and 1 when it does not or cannot be checked.
+ * holds, 1 when it does not, and 2 when it could not judge: a file that
+ * cannot be read, a document that is not a proof document, or a
+ * consistency document without the old checkpoint it needs.
  *
  * May depend on: cli.h, client.h and verify.h (and the storage/ headers
  * through them), cJSON.
@@ -26,9 +28,9 @@ static int kept_checkpoint(struct cli *c, const char *path, const char **note,
   uint8_t root[PL_HASH_BYTES];
   *note = cli_read_file(c, path);
   if (*note == NULL)
-    return cli_fail("cannot read %s: %s", path, cli_read_error());
+    return cli_input_error("cannot read %s: %s", path, cli_read_error());
   if (pl_checkpoint_peek(*note, origin, size, root) != 0)
-    return cli_fail("%s does not hold a checkpoint note", path);
+    return cli_input_error("%s does not hold a checkpoint note", path);
   return 0;
 }
 
@@ -75,8 +77,10 @@ static int prove_consistency(struct cli *c, uint64_t old_size) {
     if ((rc = kept_checkpoint(c, old_path, &old_note, &kept_size)) != 0)
       return rc;
     if (kept_size != old_size)
-      return cli_fail("%s is a checkpoint of size %" PRIu64 ", not %" PRIu64,
-                      old_path, kept_size, old_size);
+      return cli_usage_error(c,
+                             "%s is a checkpoint of size %" PRIu64
+                             ", not %" PRIu64,
+                             old_path, kept_size, old_size);
   }
   const char *new_note;
   uint64_t new_size;
@@ -187,12 +191,12 @@ static const char *verifier_key(struct cli *c, int *ex) {
   if (path != NULL) {
     char *s = cli_read_file(c, path);
     if (s == NULL) {
-      *ex = cli_fail("cannot read %s: %s", path, cli_read_error());
+      *ex = cli_input_error("cannot read %s: %s", path, cli_read_error());
       return NULL;
     }
     char *eol = s + strcspn(s, "\r\n");
     if (strcmp(eol, "\n") != 0 && strcmp(eol, "\r\n") != 0 && *eol != '\0') {
-      *ex = cli_fail("%s holds more than one line; a verifier key file "
+      *ex = cli_input_error("%s holds more than one line; a verifier key file "
                             "holds the key alone",
                             path);
       return NULL;
@@ -213,7 +217,9 @@ static const char *verifier_key(struct cli *c, int *ex) {
 /* Prints the verdict, as text or JSON, and returns the exit status. */
 static int verdict_report(struct cli *c, const pl_verdict *v,
                           const pl_proof_facts *f) {
-  int ex = v->code == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+  int ex = v->code == 0                                   ? CLI_EXIT_OK
+           : v->code == PL_EINVAL || v->code == PL_ENOTFOUND ? CLI_EXIT_USAGE
+                                                           : CLI_EXIT_FAIL;
   const char *hint = v->code == PL_ENOTFOUND
                          ? "; pass it with --old-checkpoint FILE"
                          : "";
@@ -256,8 +262,11 @@ static int verdict_report(struct cli *c, const pl_verdict *v,
   } else if (v->code == 0) {
     printf("OK %s\n", v->message);
   }
-  if (ex != CLI_EXIT_OK)
-    fprintf(stderr, "FAILED: %s%s\n", v->message, hint);
+  /* FAILED: the proof does not hold. error: it could not be judged. */
+  if (ex == CLI_EXIT_FAIL)
+    fprintf(stderr, "FAILED: %s\n", v->message);
+  else if (ex == CLI_EXIT_USAGE)
+    fprintf(stderr, "error: %s%s\n", v->message, hint);
   return ex;
 }
 
@@ -329,11 +338,14 @@ static const struct cli_command commands[] = {
      "Checks a document from `prove` (PROOF_FILE, or - for stdin) against the\n"
      "log's verifier key, with no server: the checkpoint signature(s), then\n"
      "the Merkle proof, and for an inclusion proof the entry's author\n"
-     "signature and co-signatures (the signer is printed). Prints \"OK ...\"\n"
-     "and exits 0 when it holds; prints the reason and exits 1 when not.\n"
+     "signature and co-signatures (the signer is printed).\n"
      "The document must be strict JSON: one object, no field twice.\n"
      "For a consistency document, --old-checkpoint FILE gives the old\n"
-     "checkpoint you kept yourself.\n",
+     "checkpoint you kept yourself.\n"
+     "Exit status: 0 and \"OK ...\" when the proof holds; 1 and \"FAILED: ...\"\n"
+     "when it does not; 2 and \"error: ...\" when it cannot be judged (a file\n"
+     "that cannot be read, a document that is not a proof document, a\n"
+     "consistency document without its old checkpoint).\n",
      verify_opts, 1, 1, cmd_verify},
 };
 
