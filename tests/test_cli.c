@@ -1070,6 +1070,47 @@ PL_TEST(server_unreachable) {
                         strstr(err, "error: DEADLINE_EXCEEDED: ") != NULL));
 }
 
+/* One rule for both: the log's size is an empty page (list prints nothing,
+ * follow waits), past it is OUT_OF_RANGE and exit status 1. */
+PL_TEST(list_follow_past_end) {
+  CHECK(start() != NULL);
+  struct res r = cli("--json", "info");
+  CHECK_EQ(r.code, 0);
+  cJSON *info = json(r.out);
+  CHECK(info != NULL);
+  double size = num(info, "size");
+  const char *at_end = fmt("%.0f", size), *past = fmt("%.0f", size + 1);
+
+  r = cli("list", "--start", at_end);
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(r.out, "");
+  CHECK_STR(r.err, "");
+  r = cli("--json", "list", "--start", at_end);
+  CHECK_EQ(r.code, 0);
+  cJSON *l = json(r.out);
+  CHECK(l != NULL);
+  CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(l, "entries")), 0);
+  CHECK_EQ(num(l, "next_start"), size);
+  r = cli("--timeout", "800", "follow", "--start", at_end);
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(r.out, "");
+
+  r = cli("list", "--start", past);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "error: OUT_OF_RANGE: ") != NULL);
+  CHECK(strstr(r.err, "beyond the end of the log") != NULL);
+  CHECK_STR(r.out, "");
+  r = cli("--json", "list", "--start", past, "--limit", "0");
+  CHECK_EQ(r.code, 1);
+  CHECK_STR(r.out, "");
+  r = cli("--timeout", "5000", "follow", "--start", past);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "error: OUT_OF_RANGE: ") != NULL);
+  CHECK(strstr(r.err, "beyond the end of the log") != NULL);
+  r = cli("follow", "--start", past); /* without a timeout: still an answer */
+  CHECK_EQ(r.code, 1);
+}
+
 /* gRPC's own log lines stay off the terminal unless GRPC_VERBOSITY asks for
  * them: the user sees the CLI's one line. */
 PL_TEST(grpc_logs_quiet) {
@@ -1183,5 +1224,6 @@ PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
              PL_CASE(consistency_prove_verify), PL_CASE(usage_errors),
              PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
              PL_CASE(follow_streams_entries), PL_CASE(server_unreachable),
+             PL_CASE(list_follow_past_end),
              PL_CASE(grpc_logs_quiet), PL_CASE(verify_library_verdicts),
              PL_CASE(entry_builders), PL_CASE(bench_runs_clean))

@@ -203,15 +203,16 @@ static int cmd_list(struct cli *c) {
     return rc;
   cJSON *all = c->json ? cJSON_CreateArray() : NULL;
   uint64_t printed = 0, next = start, resume = start;
-  /* Pages until the limit (0: no limit) or the end of the log. */
+  /* Pages until the limit (0: no limit) or the end of the log. The server
+   * answers a start at the end with an empty page, and one past it with
+   * OUT_OF_RANGE, which is reported: a start the log never reached is a
+   * mistake (or another log), as it is for `follow`. */
   while (limit == 0 || printed < limit) {
     uint64_t want = limit == 0 ? CLI_LIST_PAGE : limit - printed;
     Partsledger__V1__ListEntriesResponse *r;
     rc = pl_client_list_entries(
         c->client, next, want > CLI_LIST_PAGE ? CLI_LIST_PAGE : (uint32_t)want,
         c->a, &r);
-    if (rc == PL_ERANGE)
-      break; /* starting at or past the end: nothing (more) to list */
     if (rc != 0) {
       cJSON_Delete(all);
       return cli_server_error(c, rc);
@@ -289,6 +290,8 @@ static int cmd_follow(struct cli *c) {
     c->timeout_ms = 0;
   if ((rc = cli_connect(c)) != 0)
     return rc;
+  /* A start at the end of the log waits for the next entry; one past it is
+   * the server's OUT_OF_RANGE, as for `list`. */
   rc = pl_client_follow(c->client, start, follow_one, c);
   if (rc == 0)
     return CLI_EXIT_OK;
@@ -340,7 +343,8 @@ static const struct cli_command commands[] = {
      checkpoint_opts, 0, 0, cmd_checkpoint},
     {"list", "[--start N] [--limit N]", "list entries, one line each",
      "Prints entries from index N (default 0), at most --limit of them\n"
-     "(default 100; 0 means to the end of the log).\n",
+     "(default 100; 0 means to the end of the log). N equal to the log's size\n"
+     "prints nothing; N past it is an error (OUT_OF_RANGE, exit status 1).\n",
      list_opts, 0, 0, cmd_list},
     {"get", "INDEX [--raw]", "show one entry",
      "Prints entry INDEX decoded: integration time, signer, whether its\n"
@@ -351,8 +355,9 @@ static const struct cli_command commands[] = {
     {"follow", "[--start N]", "print entries as they are appended",
      "Streams entries from index N (default 0) and keeps waiting for new ones\n"
      "until interrupted, or until --timeout MS (global option) has passed,\n"
-     "which ends it with exit status 0. One line per entry, or one JSON\n"
-     "object per line with --json.\n",
+     "which ends it with exit status 0. N equal to the log's size waits for\n"
+     "the next entry; N past it is an error (OUT_OF_RANGE, exit status 1).\n"
+     "One line per entry, or one JSON object per line with --json.\n",
      follow_opts, 0, 0, cmd_follow},
     {"health", "", "ask the server whether it is serving",
      "Calls grpc.health.v1.Health/Check. Exit status 0 when SERVING, 1 when\n"
