@@ -839,13 +839,31 @@ PL_TEST(consistency_prove_verify) {
   r = cli("prove", "--consistency", fmt("%.0f", num(cp, "size") + 1),
           "--old-checkpoint", old_note);
   CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "must agree") != NULL);
 
+  /* The saved note gives OLD when it is left out. */
+  r = cli("prove", "--consistency", "--old-checkpoint", old_note);
+  CHECK_EQ(r.code, 0);
+  cJSON *from_file = json(r.out);
+  CHECK(from_file != NULL);
+  CHECK_EQ(num(from_file, "old_size"), num(cp, "size"));
+  CHECK_STR(str(from_file, "old_checkpoint"), str(doc, "old_checkpoint"));
+  const char *from_file_path = path("cons-file.json");
+  CHECK(pl_write_file(from_file_path, r.out) == 0);
+  r = cli("prove", fmt("--consistency=%s", old_size), "--old-checkpoint", old_note);
+  CHECK_EQ(r.code, 0);
+  r = cli("prove", "--consistency");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--old-checkpoint FILE") != NULL);
 
   CHECK_EQ(pl_harness_stop(g_h), 0);
 
   r = cli("verify", "--vkey", vk, with_old);
   CHECK_EQ(r.code, 0);
   CHECK(strncmp(r.out, "OK consistency", 14) == 0);
+
+  r = cli("verify", "--vkey", vk, from_file_path);
+  CHECK_EQ(r.code, 0);
 
   /* Without the old checkpoint there is nothing to judge the document
    * against: the user must give it (2), which says nothing of the log. */
@@ -939,6 +957,11 @@ PL_TEST(usage_errors) {
            2);
   CHECK_EQ(cli("prove").code, 2);
   CHECK_EQ(cli("prove", "1", "--consistency", "1").code, 2);
+  /* The empty tree is a prefix of every tree, and no document proves it. */
+  r = cli("prove", "--consistency", "0");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "old size is 0") != NULL);
+  CHECK_EQ(cli("prove", "--consistency=0").code, 2);
   /* A key file that is not there is the command line's problem. */
   r = cli("pubkey", "--key", path("missing.key"));
   CHECK_EQ(r.code, 2);

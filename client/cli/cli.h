@@ -49,8 +49,10 @@ struct cli;
 
 /* ---- the command table ---- */
 
-/* Whether an option takes a value. */
-enum cli_arg { CLI_FLAG, CLI_VALUE };
+/* Whether an option takes a value. An optional value is the next argument
+ * unless that starts with '-' ("--consistency 5", "--consistency=5", or a
+ * bare "--consistency"); a bare one reads as "". */
+enum cli_arg { CLI_FLAG, CLI_VALUE, CLI_OPTIONAL_VALUE };
 #define CLI_REQUIRED 1
 
 struct cli_opt {
@@ -125,8 +127,8 @@ int cli_server_error(const struct cli *c, int rc);
 
 /* ---- options ---- */
 
-/* The value of --name (the last one given), "1" for a flag; NULL when
- * absent. */
+/* The value of --name (the last one given), "1" for a flag, "" for an
+ * optional value not given; NULL when absent. */
 const char *cli_opt(const struct cli *c, const char *name);
 int cli_opt_count(const struct cli *c, const char *name);
 /* Strict unsigned decimal: digits only, no sign, no overflow. 0 or -1. */

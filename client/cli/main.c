@@ -445,6 +445,13 @@ static int parse_args(struct cli *c, int argc, char **argv) {
         value = argv[++i];
       else
         return cli_usage_error(c, "--%s needs a value", name);
+    } else if (takes == CLI_OPTIONAL_VALUE) {
+      if (eq != NULL)
+        value = eq + 1;
+      else if (i + 1 < argc && argv[i + 1][0] != '-')
+        value = argv[++i];
+      else
+        value = "";
     } else if (eq != NULL) {
       return cli_usage_error(c, "--%s takes no value", name);
     } else {

@@ -69,19 +69,40 @@ static cJSON *proof_json(struct cli *c, ProtobufCBinaryData *h, size_t n) {
   return a;
 }
 
-static int prove_consistency(struct cli *c, uint64_t old_size) {
+/* `cons` is --consistency's value: the old size, or "" to take it from
+ * --old-checkpoint FILE. */
+static int prove_consistency(struct cli *c, const char *cons) {
   const char *old_path = cli_opt(c, "old-checkpoint"), *old_note = NULL;
-  uint64_t kept_size;
+  uint64_t old_size = 0, kept_size;
+  int have_size = cons[0] != '\0';
+  if (c->npos != 0)
+    return cli_usage_error(c, "--consistency takes no INDEX");
+  if (have_size && cli_parse_u64(cons, &old_size) != 0)
+    return cli_usage_error(c, "--consistency wants the old tree size, not '%s'",
+                           cons);
+  if (!have_size && old_path == NULL)
+    return cli_usage_error(c, "--consistency wants the old tree size, or "
+                              "--old-checkpoint FILE to take it from");
   int rc;
   if (old_path != NULL) {
     if ((rc = kept_checkpoint(c, old_path, &old_note, &kept_size)) != 0)
       return rc;
-    if (kept_size != old_size)
+    if (have_size && kept_size != old_size)
       return cli_usage_error(c,
                              "%s is a checkpoint of size %" PRIu64
-                             ", not %" PRIu64,
+                             ", not %" PRIu64 "; the sizes must agree (or give "
+                             "only the file)",
                              old_path, kept_size, old_size);
+    old_size = kept_size;
   }
+  /* A document for size 0 would carry no checkpoint the verifier could
+   * check (no log signs an empty tree: each starts with its genesis
+   * entry), so `verify` could never accept it. */
+  if (old_size == 0)
+    return cli_usage_error(c, "the old size is 0: the empty tree is a prefix "
+                              "of every tree and has no proof; give the size "
+                              "of a checkpoint you kept (1 or more)");
+
   const char *new_note;
   uint64_t new_size;
   if ((rc = cli_connect(c)) != 0 ||
@@ -90,21 +111,15 @@ static int prove_consistency(struct cli *c, uint64_t old_size) {
   if (old_size > new_size)
     return cli_fail("old size %" PRIu64 " is larger than the new size %" PRIu64,
                     old_size, new_size);
+  Partsledger__V1__GetConsistencyProofResponse *r;
+  if ((rc = pl_client_get_consistency_proof(c->client, old_size, new_size, c->a,
+                                            &r)) != 0)
+    return cli_server_error(c, rc);
+  if (r->old_size != old_size || r->new_size != new_size)
+    return cli_fail("the server answered for sizes %" PRIu64 " -> %" PRIu64
+                    " instead of %" PRIu64 " -> %" PRIu64,
+                    r->old_size, r->new_size, old_size, new_size);
 
-  cJSON *proof;
-  if (old_size == 0) {
-    proof = cJSON_CreateArray(); /* the empty tree needs no proof */
-  } else {
-    Partsledger__V1__GetConsistencyProofResponse *r;
-    if ((rc = pl_client_get_consistency_proof(c->client, old_size, new_size,
-                                              c->a, &r)) != 0)
-      return cli_server_error(c, rc);
-    if (r->old_size != old_size || r->new_size != new_size)
-      return cli_fail("the server answered for sizes %" PRIu64 " -> %" PRIu64
-                      " instead of %" PRIu64 " -> %" PRIu64,
-                      r->old_size, r->new_size, old_size, new_size);
-    proof = proof_json(c, r->hashes, r->n_hashes);
-  }
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "type", "consistency");
   cli_json_add_u64(o, "old_size", old_size);
@@ -112,21 +127,15 @@ static int prove_consistency(struct cli *c, uint64_t old_size) {
   if (old_note != NULL)
     cJSON_AddStringToObject(o, "old_checkpoint", old_note);
   cJSON_AddStringToObject(o, "new_checkpoint", new_note);
-  cJSON_AddItemToObject(o, "proof", proof);
+  cJSON_AddItemToObject(o, "proof", proof_json(c, r->hashes, r->n_hashes));
   return cli_json_emit(o, 0);
 }
 
 static int cmd_prove(struct cli *c) {
   const char *cons = cli_opt(c, "consistency");
-  uint64_t index = 0, old_size = 0;
-  if (cons != NULL) {
-    if (c->npos != 0)
-      return cli_usage_error(c, "--consistency takes no INDEX");
-    if (cli_parse_u64(cons, &old_size) != 0)
-      return cli_usage_error(c, "--consistency wants the old tree size, not '%s'",
-                             cons);
-    return prove_consistency(c, old_size);
-  }
+  if (cons != NULL)
+    return prove_consistency(c, cons);
+  uint64_t index;
   if (c->npos != 1)
     return cli_usage_error(c, "prove wants an INDEX (or --consistency OLD)");
   if (cli_parse_u64(c->pos[0], &index) != 0)
@@ -305,7 +314,7 @@ static int cmd_verify(struct cli *c) {
 /* ---- the rows ---- */
 
 static const struct cli_opt prove_opts[] = {
-    {"size", CLI_VALUE, 0},           {"consistency", CLI_VALUE, 0},
+    {"size", CLI_VALUE, 0},           {"consistency", CLI_OPTIONAL_VALUE, 0},
     {"old-checkpoint", CLI_VALUE, 0}, {"checkpoint", CLI_VALUE, 0},
     {NULL, CLI_FLAG, 0}};
 static const struct cli_opt verify_opts[] = {{"vkey", CLI_VALUE, 0},
@@ -315,20 +324,22 @@ static const struct cli_opt verify_opts[] = {{"vkey", CLI_VALUE, 0},
 
 static const struct cli_command commands[] = {
     {"prove",
-     "INDEX [--size N] [--checkpoint FILE] | --consistency OLD [--size NEW] "
-     "[--old-checkpoint FILE] [--checkpoint FILE]",
+     "INDEX [--size N] [--checkpoint FILE] | --consistency [OLD] "
+     "[--old-checkpoint FILE] [--size NEW] [--checkpoint FILE]",
      "print a self-contained inclusion or consistency proof",
      "With INDEX: fetches the checkpoint, the inclusion proof of entry INDEX "
      "in\n"
      "its tree and the entry's leaf, and prints a JSON document\n"
      "  {type: \"inclusion\", index, tree_size, leaf, proof, checkpoint}\n"
      "that `verify` checks offline.\n"
-     "With --consistency OLD: prints\n"
+     "With --consistency: prints\n"
      "  {type: \"consistency\", old_size, new_size, old_checkpoint,\n"
      "   new_checkpoint, proof}\n"
      "proving the tree of size OLD is a prefix of the current one.\n"
      "old_checkpoint is the note in --old-checkpoint FILE (one you saved with\n"
-     "`checkpoint --out`), omitted without it.\n"
+     "`checkpoint --out`), omitted without it. With the file, OLD may be left\n"
+     "out: it is the file's size (given both, they must agree). OLD is 1 or\n"
+     "more: the empty tree has no proof.\n"
      "The server signs only its current size: --size N must be that size,\n"
      "unless --checkpoint FILE supplies a saved note of size N.\n",
      prove_opts, 0, 1, cmd_prove},
