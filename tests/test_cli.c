@@ -1134,6 +1134,35 @@ PL_TEST(list_follow_past_end) {
   CHECK_EQ(r.code, 1);
 }
 
+/* checkpoint --out keeps what is there unless --force. */
+PL_TEST(checkpoint_out_kept) {
+  CHECK(start() != NULL);
+  const char *kept = path("kept.note");
+  CHECK(pl_write_file(kept, "an older checkpoint\n") == 0);
+  struct res r = cli("checkpoint", "--out", kept);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "already exists") != NULL);
+  CHECK(strstr(r.err, "--force") != NULL);
+  CHECK_STR(r.out, "");
+  CHECK_STR(keep(pl_read_file(kept)), "an older checkpoint\n");
+
+  r = cli("checkpoint", "--out", kept, "--force");
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(keep(pl_read_file(kept)), r.out);
+  struct stat st;
+  CHECK(stat(kept, &st) == 0);
+  CHECK((st.st_mode & 0777) != 0600); /* not the temporary file's mode */
+
+  const char *fresh = path("fresh.note");
+  r = cli("checkpoint", "--out", fresh);
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(keep(pl_read_file(fresh)), r.out);
+
+  r = cli("checkpoint", "--out", fmt("%s/cp.note", path("nodir")));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "cannot create") != NULL);
+}
+
 /* gRPC's own log lines stay off the terminal unless GRPC_VERBOSITY asks for
  * them: the user sees the CLI's one line. */
 PL_TEST(grpc_logs_quiet) {
@@ -1247,6 +1276,6 @@ PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
              PL_CASE(consistency_prove_verify), PL_CASE(usage_errors),
              PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
              PL_CASE(follow_streams_entries), PL_CASE(server_unreachable),
-             PL_CASE(list_follow_past_end),
+             PL_CASE(list_follow_past_end), PL_CASE(checkpoint_out_kept),
              PL_CASE(grpc_logs_quiet), PL_CASE(verify_library_verdicts),
              PL_CASE(entry_builders), PL_CASE(bench_runs_clean))

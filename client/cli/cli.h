@@ -163,8 +163,11 @@ int cli_json_emit(cJSON *o, int compact);
 char *cli_read_file(struct cli *c, const char *path);
 /* Why cli_read_file failed, for a message. */
 const char *cli_read_error(void);
-/* Writes `data` to `path`, created or truncated. 0 or -1 with errno set. */
-int cli_write_file(const char *path, const char *data);
+/* Writes `data` to a new file `path` (mode 0644), or replaces an existing one
+ * when `replace` (through a rename, so a failed write leaves the old file
+ * whole). 0, or an exit status with the error printed: CLI_EXIT_USAGE when
+ * the file exists (and !replace) or cannot be created there. */
+int cli_write_file(const char *path, const char *data, int replace);
 
 /* ---- the server and keys ---- */
 

@@ -10,9 +10,9 @@
  * May depend on: cli.h, client.h (and the storage/ headers through it),
  * entry.h for kind names, cJSON.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "entry.h"
@@ -173,14 +173,22 @@ static int cmd_info(struct cli *c) {
 
 static int cmd_checkpoint(struct cli *c) {
   const char *out = cli_opt(c, "out");
+  int force = cli_opt(c, "force") != NULL;
+  /* A kept checkpoint is what later proves the log did not fork: refuse
+   * before asking the server, and again when writing (O_EXCL), in case the
+   * file appears meanwhile. */
+  if (out != NULL && !force && access(out, F_OK) == 0)
+    return cli_input_error("%s already exists; not overwriting it (--force "
+                           "replaces it)",
+                           out);
   int rc = cli_connect(c);
   if (rc != 0)
     return rc;
   Partsledger__V1__GetCheckpointResponse *r;
   if ((rc = pl_client_get_checkpoint(c->client, c->a, &r)) != 0)
     return cli_server_error(c, rc);
-  if (out != NULL && cli_write_file(out, r->checkpoint) != 0)
-    return cli_fail("cannot write %s: %s", out, strerror(errno));
+  if (out != NULL && (rc = cli_write_file(out, r->checkpoint, force)) != 0)
+    return rc;
   if (!c->json) {
     fputs(r->checkpoint, stdout);
     return CLI_EXIT_OK;
@@ -325,8 +333,8 @@ static const struct cli_opt get_opts[] = {{"raw", CLI_FLAG, 0},
                                           {NULL, CLI_FLAG, 0}};
 static const struct cli_opt list_opts[] = {
     {"start", CLI_VALUE, 0}, {"limit", CLI_VALUE, 0}, {NULL, CLI_FLAG, 0}};
-static const struct cli_opt checkpoint_opts[] = {{"out", CLI_VALUE, 0},
-                                                 {NULL, CLI_FLAG, 0}};
+static const struct cli_opt checkpoint_opts[] = {
+    {"out", CLI_VALUE, 0}, {"force", CLI_FLAG, 0}, {NULL, CLI_FLAG, 0}};
 static const struct cli_opt follow_opts[] = {{"start", CLI_VALUE, 0},
                                              {NULL, CLI_FLAG, 0}};
 
@@ -335,10 +343,12 @@ static const struct cli_command commands[] = {
      "Prints the log's origin, its verifier key (what `verify` needs), its\n"
      "public key and its current size.\n",
      no_opts, 0, 0, cmd_info},
-    {"checkpoint", "[--out FILE]", "print the current signed checkpoint",
+    {"checkpoint", "[--out FILE [--force]]",
+     "print the current signed checkpoint",
      "Prints the server's current checkpoint, a signed note. --out FILE also\n"
      "saves it, to check consistency against later (prove --consistency\n"
-     "--old-checkpoint FILE).\n"
+     "--old-checkpoint FILE). An existing FILE is kept (exit status 2)\n"
+     "unless --force replaces it.\n"
      "With --json: the note, the size and the root hash.\n",
      checkpoint_opts, 0, 0, cmd_checkpoint},
     {"list", "[--start N] [--limit N]", "list entries, one line each",

@@ -12,12 +12,15 @@
  * May depend on: client.h (and through it the storage/ headers), cJSON.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "entry.h"
@@ -249,13 +252,73 @@ const char *cli_read_error(void) {
                          : strerror(errno);
 }
 
-int cli_write_file(const char *path, const char *data) {
-  FILE *f = fopen(path, "wb");
-  if (f == NULL)
-    return -1;
-  size_t n = strlen(data);
-  int ok = fwrite(data, 1, n, f) == n;
-  return fclose(f) == 0 && ok ? 0 : -1;
+/* Writes all of `data` to `fd` and closes it. 0 or -1 with errno set. */
+static int cli__write_close(int fd, const char *data) {
+  size_t n = strlen(data), done = 0;
+  while (done < n) {
+    ssize_t put = write(fd, data + done, n - done);
+    if (put < 0 && errno == EINTR)
+      continue;
+    if (put <= 0) {
+      int saved = put < 0 ? errno : EIO;
+      close(fd);
+      errno = saved;
+      return -1;
+    }
+    done += (size_t)put;
+  }
+  return close(fd);
+}
+
+int cli_write_file(const char *path, const char *data, int replace) {
+  if (!replace) {
+    /* O_EXCL: a file that appears between a check and the write is still
+     * not overwritten. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST)
+      return cli_input_error("%s already exists; not overwriting it (--force "
+                             "replaces it)",
+                             path);
+    if (fd < 0)
+      return cli_input_error("cannot create %s: %s", path, strerror(errno));
+    if (cli__write_close(fd, data) != 0) {
+      int saved = errno;
+      unlink(path);
+      return cli_fail("cannot write %s: %s", path, strerror(saved));
+    }
+    return 0;
+  }
+  /* Replacing: a new file next to it, renamed over it once whole. */
+  size_t len = strlen(path);
+  char *tmp = malloc(len + sizeof(".XXXXXX"));
+  if (tmp == NULL)
+    return cli_fail("out of memory");
+  memcpy(tmp, path, len);
+  memcpy(tmp + len, ".XXXXXX", sizeof(".XXXXXX"));
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    int saved = errno;
+    free(tmp);
+    return cli_input_error("cannot create %s: %s", path, strerror(saved));
+  }
+  /* mkstemp makes the file 0600; give it what open(0644) would have. */
+  mode_t mask = umask(0);
+  umask(mask);
+  int rc = -1, saved = 0;
+  if (fchmod(fd, 0644 & ~mask) != 0) {
+    saved = errno;
+    close(fd);
+  } else if (cli__write_close(fd, data) != 0 || rename(tmp, path) != 0) {
+    saved = errno;
+  } else {
+    rc = 0;
+  }
+  if (rc != 0)
+    unlink(tmp);
+  free(tmp);
+  if (rc != 0)
+    return cli_fail("cannot write %s: %s", path, strerror(saved));
+  return 0;
 }
 
 /* ---- the server and keys ---- */
