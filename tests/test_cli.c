@@ -1134,6 +1134,24 @@ PL_TEST(list_follow_past_end) {
   CHECK_EQ(r.code, 1);
 }
 
+/* keygen into a directory that is not there names the directory. */
+PL_TEST(keygen_missing_directory) {
+  CHECK(start() != NULL);
+  const char *dir = path("no-such-dir");
+  const char *key = fmt("%s/x.key", dir);
+  struct res r = cli("keygen", "--out", key);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, fmt("directory %s does not exist", dir)) != NULL);
+  struct stat st;
+  CHECK(stat(dir, &st) != 0);
+
+  /* A file where the directory should be is named as such. */
+  CHECK(pl_write_file(path("plain"), "x\n") == 0);
+  r = cli("keygen", "--out", fmt("%s/x.key", path("plain")));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, fmt("%s is not a directory", path("plain"))) != NULL);
+}
+
 /* checkpoint --out keeps what is there unless --force. */
 PL_TEST(checkpoint_out_kept) {
   CHECK(start() != NULL);
@@ -1160,7 +1178,7 @@ PL_TEST(checkpoint_out_kept) {
 
   r = cli("checkpoint", "--out", fmt("%s/cp.note", path("nodir")));
   CHECK_EQ(r.code, 2);
-  CHECK(strstr(r.err, "cannot create") != NULL);
+  CHECK(strstr(r.err, "does not exist") != NULL);
 }
 
 /* gRPC's own log lines stay off the terminal unless GRPC_VERBOSITY asks for
@@ -1276,6 +1294,7 @@ PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
              PL_CASE(consistency_prove_verify), PL_CASE(usage_errors),
              PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
              PL_CASE(follow_streams_entries), PL_CASE(server_unreachable),
-             PL_CASE(list_follow_past_end), PL_CASE(checkpoint_out_kept),
+             PL_CASE(list_follow_past_end), PL_CASE(keygen_missing_directory),
+             PL_CASE(checkpoint_out_kept),
              PL_CASE(grpc_logs_quiet), PL_CASE(verify_library_verdicts),
              PL_CASE(entry_builders), PL_CASE(bench_runs_clean))

@@ -22,6 +22,14 @@ static int cmd_keygen(struct cli *c) {
   int rc = pl_key_generate_file(path, &k);
   if (rc == PL_EEXIST)
     return cli_input_error("%s already exists; not overwriting it", path);
+  if (rc == PL_EKEYFILE) {
+    /* The library says only that the key file failed; the usual reason is
+     * the directory, and then the directory is what to name. */
+    const char *dir = cli_dir_problem(c, path);
+    if (dir != NULL)
+      return cli_input_error("cannot write key file %s: %s", path, dir);
+    return cli_fail("cannot write key file %s", path);
+  }
   if (rc != 0)
     return cli_fail("cannot write key file %s: %s", path, pl_strerror(rc));
   const char *pub = cli_hex(c, pl_key_public(k), PL_PUBLIC_KEY_BYTES);

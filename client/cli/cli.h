@@ -35,7 +35,7 @@
  * 2  not done, because of what it was given: a wrong command line, or a
  *    file it names that is missing, unreadable or not what the command needs
  *    (a key file, a proof document, a checkpoint note), or one it would
- *    write that already exists. */
+ *    write that already exists or whose directory does not. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
@@ -167,7 +167,12 @@ const char *cli_read_error(void);
  * when `replace` (through a rename, so a failed write leaves the old file
  * whole). 0, or an exit status with the error printed: CLI_EXIT_USAGE when
  * the file exists (and !replace) or cannot be created there. */
-int cli_write_file(const char *path, const char *data, int replace);
+int cli_write_file(struct cli *c, const char *path, const char *data,
+                   int replace);
+/* Says why a file cannot be created at `path` when its directory is the
+ * reason (missing, not a directory, not writable): "directory /x does not
+ * exist". NULL when the directory looks fine. In the arena. */
+const char *cli_dir_problem(struct cli *c, const char *path);
 
 /* ---- the server and keys ---- */
 

@@ -187,7 +187,7 @@ static int cmd_checkpoint(struct cli *c) {
   Partsledger__V1__GetCheckpointResponse *r;
   if ((rc = pl_client_get_checkpoint(c->client, c->a, &r)) != 0)
     return cli_server_error(c, rc);
-  if (out != NULL && (rc = cli_write_file(out, r->checkpoint, force)) != 0)
+  if (out != NULL && (rc = cli_write_file(c, out, r->checkpoint, force)) != 0)
     return rc;
   if (!c->json) {
     fputs(r->checkpoint, stdout);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +253,23 @@ const char *cli_read_error(void) {
                          : strerror(errno);
 }
 
+const char *cli_dir_problem(struct cli *c, const char *path) {
+  char *copy = pl_arena_dup(c->a, path, strlen(path) + 1);
+  if (copy == NULL)
+    return NULL;
+  const char *dir = dirname(copy);
+  struct stat st;
+  if (stat(dir, &st) != 0 && errno == ENOENT)
+    return pl_arena_printf(c->a, "directory %s does not exist", dir);
+  if (stat(dir, &st) != 0)
+    return pl_arena_printf(c->a, "directory %s: %s", dir, strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return pl_arena_printf(c->a, "%s is not a directory", dir);
+  if (access(dir, W_OK | X_OK) != 0)
+    return pl_arena_printf(c->a, "directory %s: %s", dir, strerror(errno));
+  return NULL;
+}
+
 /* Writes all of `data` to `fd` and closes it. 0 or -1 with errno set. */
 static int cli__write_close(int fd, const char *data) {
   size_t n = strlen(data), done = 0;
@@ -270,7 +288,15 @@ static int cli__write_close(int fd, const char *data) {
   return close(fd);
 }
 
-int cli_write_file(const char *path, const char *data, int replace) {
+/* The reason a file cannot be created at `path`: its directory's problem
+ * when it has one, else strerror(err). */
+static const char *cli__create_error(struct cli *c, const char *path, int err) {
+  const char *dir = cli_dir_problem(c, path);
+  return dir != NULL ? dir : strerror(err);
+}
+
+int cli_write_file(struct cli *c, const char *path, const char *data,
+                   int replace) {
   if (!replace) {
     /* O_EXCL: a file that appears between a check and the write is still
      * not overwritten. */
@@ -280,7 +306,8 @@ int cli_write_file(const char *path, const char *data, int replace) {
                              "replaces it)",
                              path);
     if (fd < 0)
-      return cli_input_error("cannot create %s: %s", path, strerror(errno));
+      return cli_input_error("cannot create %s: %s", path,
+                             cli__create_error(c, path, errno));
     if (cli__write_close(fd, data) != 0) {
       int saved = errno;
       unlink(path);
@@ -299,7 +326,8 @@ int cli_write_file(const char *path, const char *data, int replace) {
   if (fd < 0) {
     int saved = errno;
     free(tmp);
-    return cli_input_error("cannot create %s: %s", path, strerror(saved));
+    return cli_input_error("cannot create %s: %s", path,
+                           cli__create_error(c, path, saved));
   }
   /* mkstemp makes the file 0600; give it what open(0644) would have. */
   mode_t mask = umask(0);
