@@ -1181,6 +1181,26 @@ PL_TEST(checkpoint_out_kept) {
   CHECK(strstr(r.err, "does not exist") != NULL);
 }
 
+PL_TEST(version) {
+  cleanup();
+  struct res r = cli("--version");
+  CHECK_EQ(r.code, 0);
+  CHECK(strncmp(r.out, "partsledger ", 12) == 0);
+  const char *v = r.out + 12;
+  CHECK(*v >= '0' && *v <= '9');
+  CHECK(strspn(v, "0123456789.") == strlen(v) - 1 && v[strlen(v) - 1] == '\n');
+  struct res cmd = cli("version");
+  CHECK_EQ(cmd.code, 0);
+  CHECK_STR(cmd.out, r.out);
+  r = cli("--json", "version");
+  CHECK_EQ(r.code, 0);
+  cJSON *o = json(r.out);
+  CHECK(o != NULL);
+  CHECK(strncmp(cmd.out + 12, str(o, "version"), strlen(str(o, "version"))) == 0);
+  r = cli("--help");
+  CHECK(strstr(r.out, "--version") != NULL);
+}
+
 /* gRPC's own log lines stay off the terminal unless GRPC_VERBOSITY asks for
  * them: the user sees the CLI's one line. */
 PL_TEST(grpc_logs_quiet) {
@@ -1295,6 +1315,6 @@ PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
              PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
              PL_CASE(follow_streams_entries), PL_CASE(server_unreachable),
              PL_CASE(list_follow_past_end), PL_CASE(keygen_missing_directory),
-             PL_CASE(checkpoint_out_kept),
+             PL_CASE(checkpoint_out_kept), PL_CASE(version),
              PL_CASE(grpc_logs_quiet), PL_CASE(verify_library_verdicts),
              PL_CASE(entry_builders), PL_CASE(bench_runs_clean))

@@ -27,6 +27,10 @@
 #include "entry.h"
 #include "text.h"
 
+#ifndef PL_VERSION
+#error "PL_VERSION must be defined (CMake passes PROJECT_VERSION)"
+#endif
+
 /* The families of commands, in the order --help lists them. A new family is
  * a file exporting `const struct cli_family cli_family_<name>`, and one line
  * here. */
@@ -39,8 +43,11 @@
 CLI_FAMILIES(CLI__DECLARE)
 #undef CLI__DECLARE
 
+static const struct cli_family cli__general; /* `version`, below */
+
 #define CLI__ROW(name) &cli_family_##name,
-const struct cli_family *const cli_families[] = {CLI_FAMILIES(CLI__ROW)};
+const struct cli_family *const cli_families[] = {CLI_FAMILIES(CLI__ROW) &
+                                                 cli__general};
 #undef CLI__ROW
 const size_t cli_n_families = sizeof(cli_families) / sizeof(cli_families[0]);
 
@@ -432,6 +439,30 @@ int cli_show_body(struct cli *c, const Partsledger__V1__Entry *e,
   return 0;
 }
 
+/* ---- version ---- */
+
+static int cmd_version(struct cli *c) {
+  if (!c->json) {
+    puts("partsledger " PL_VERSION);
+    return CLI_EXIT_OK;
+  }
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "version", PL_VERSION);
+  return cli_json_emit(o, 0);
+}
+
+static const struct cli_opt no_opts[] = {{NULL, CLI_FLAG, 0}};
+
+static const struct cli_command general_commands[] = {
+    {"version", "", "print the version",
+     "Prints \"partsledger VERSION\" (with --json: {\"version\": ...}); the\n"
+     "same as partsledger --version. Needs no server.\n",
+     no_opts, 0, 0, cmd_version},
+};
+
+static const struct cli_family cli__general = {
+    "other", CLI_ROWS(general_commands), NULL};
+
 /* ---- usage and help ---- */
 
 static void print_usage(FILE *f) {
@@ -449,6 +480,7 @@ static void print_usage(FILE *f) {
         "none)\n"
         "  --json              JSON output for scripts\n"
         "  -h, --help          this text; COMMAND --help for a command's\n"
+        "  --version           the version\n"
         "\nexit status:\n"
         "  0  done (verify: the proof holds; health: SERVING)\n"
         "  1  the answer is no: a proof that does not verify, a server that\n"
@@ -475,7 +507,7 @@ static const struct cli_command *find_command(const char *name) {
 
 /* Parses argv into `c`. Returns -1 to go on, or an exit status. */
 static int parse_args(struct cli *c, int argc, char **argv) {
-  int help = 0, only_pos = 0;
+  int help = 0, version = 0, only_pos = 0;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (only_pos || arg[0] != '-' || strcmp(arg, "-") == 0) {
@@ -496,6 +528,10 @@ static int parse_args(struct cli *c, int argc, char **argv) {
     }
     if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
       help = 1;
+      continue;
+    }
+    if (strcmp(arg, "--version") == 0) {
+      version = 1;
       continue;
     }
     if (strncmp(arg, "--", 2) != 0)
@@ -582,6 +618,8 @@ static int parse_args(struct cli *c, int argc, char **argv) {
       print_usage(stdout);
     return CLI_EXIT_OK;
   }
+  if (version)
+    return cmd_version(c);
   if (c->cmd == NULL) {
     print_usage(stderr);
     return CLI_EXIT_USAGE;
