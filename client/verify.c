@@ -258,10 +258,6 @@ static int pl__doc_proof(pl_arena *a, const cJSON *doc, pl_hash **out,
   return 0;
 }
 
-static const char *pl__hex(const uint8_t *p, size_t n, char *out) {
-  return pl_hex_encode(p, n, out);
-}
-
 /* ---- proof documents ---- */
 
 int pl_proof_doc_parse(const char *text, const char *name, cJSON **out,
@@ -379,9 +375,9 @@ static int pl__inclusion(const char *vkey, const cJSON *doc, pl_arena *a,
       v, 0,
       "inclusion: entry %" PRIu64 " (leaf hash %s), signed by %s%s, is in the "
       "tree of size %" PRIu64 " of %s, root %s",
-      index, pl__hex(f->leaf_hash, PL_HASH_BYTES, lh),
-      pl__hex(se->signer.data, PL_PUBLIC_KEY_BYTES, signer), cos, size,
-      f->origin, pl__hex(root, PL_HASH_BYTES, rh));
+      index, pl_hex_encode(f->leaf_hash, PL_HASH_BYTES, lh),
+      pl_hex_encode(se->signer.data, PL_PUBLIC_KEY_BYTES, signer), cos, size,
+      f->origin, pl_hex_encode(root, PL_HASH_BYTES, rh));
 }
 
 static int pl__consistency(const char *vkey, const cJSON *doc,
@@ -471,8 +467,8 @@ static int pl__consistency(const char *vkey, const cJSON *doc,
   return pl__verdict(v, 0,
                      "consistency: the tree of size %" PRIu64 " (root %s) is a "
                      "prefix of the tree of size %" PRIu64 " (root %s)",
-                     old_size, pl__hex(r_old, PL_HASH_BYTES, ro), new_size,
-                     pl__hex(r_new, PL_HASH_BYTES, rn));
+                     old_size, pl_hex_encode(r_old, PL_HASH_BYTES, ro), new_size,
+                     pl_hex_encode(r_new, PL_HASH_BYTES, rn));
 }
 
 int pl_verify_proof_doc(const char *vkey, const cJSON *doc,

@@ -46,8 +46,9 @@ CLI_FAMILIES(CLI__DECLARE)
 static const struct cli_family cli__general; /* `version`, below */
 
 #define CLI__ROW(name) &cli_family_##name,
-const struct cli_family *const cli_families[] = {CLI_FAMILIES(CLI__ROW) &
-                                                 cli__general};
+const struct cli_family *const cli_families[] = {
+    CLI_FAMILIES(CLI__ROW) /* and last: */ &cli__general,
+};
 #undef CLI__ROW
 const size_t cli_n_families = sizeof(cli_families) / sizeof(cli_families[0]);
 
@@ -266,10 +267,10 @@ const char *cli_dir_problem(struct cli *c, const char *path) {
     return NULL;
   const char *dir = dirname(copy);
   struct stat st;
-  if (stat(dir, &st) != 0 && errno == ENOENT)
-    return pl_arena_printf(c->a, "directory %s does not exist", dir);
   if (stat(dir, &st) != 0)
-    return pl_arena_printf(c->a, "directory %s: %s", dir, strerror(errno));
+    return errno == ENOENT
+               ? pl_arena_printf(c->a, "directory %s does not exist", dir)
+               : pl_arena_printf(c->a, "directory %s: %s", dir, strerror(errno));
   if (!S_ISDIR(st.st_mode))
     return pl_arena_printf(c->a, "%s is not a directory", dir);
   if (access(dir, W_OK | X_OK) != 0)
@@ -309,9 +310,7 @@ int cli_write_file(struct cli *c, const char *path, const char *data,
      * not overwritten. */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 && errno == EEXIST)
-      return cli_input_error("%s already exists; not overwriting it (--force "
-                             "replaces it)",
-                             path);
+      return cli_input_error("%s already exists; not overwriting it", path);
     if (fd < 0)
       return cli_input_error("cannot create %s: %s", path,
                              cli__create_error(c, path, errno));
