@@ -7,11 +7,12 @@
  * cached, so a call costs one grpc_channel_create_registered_call and one
  * batch. Unary calls send and receive everything in that single batch; Follow
  * sends its request, then receives one message per batch until the stream
- * ends. The offline verifiers at the end use only storage/ (notes, Merkle
- * proofs) and never the network.
+ * ends. Entries are built and signed at the end (pl_entry_build); the
+ * builders of each kind's Entry are in build.c, the offline verifiers in
+ * verify.c.
  *
  * May depend on: gRPC core, protobuf-c, libsodium (random request ids), and
- * the storage/ headers arena.h, error.h, keys.h, merkle.h, note.h.
+ * the storage/ headers arena.h, clock.h, entry.h, error.h, keys.h.
  */
 #include "client.h"
 
@@ -20,17 +21,18 @@
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
+#include "entry.h"
 #include "grpc/health/v1/health.pb-c.h"
-#include "note.h"
 
 #define PL__DEFAULT_TIMEOUT_MS 10000
-#define PL__REQUEST_ID_BYTES 16
 
 struct pl__method {
   char *name; /* must outlive the channel: gRPC keeps the pointer */
@@ -105,6 +107,22 @@ static int pl__status_to_err(grpc_status_code s) {
 
 /* ---- lifecycle ---- */
 
+/* gRPC's own log lines ("E1202 ... Connection refused") would reach the
+ * terminal of whoever runs a client, next to the one line the caller prints
+ * from pl_client_last_status: every failure already comes back as a status.
+ * So they are dropped, unless GRPC_VERBOSITY asks for them (then gRPC reads
+ * it at grpc_init, as it always does). */
+static void pl__grpc_log_drop(gpr_log_func_args *args) { (void)args; }
+
+static void pl__grpc_log_quiet(void) {
+  if (getenv("GRPC_VERBOSITY") == NULL) {
+    gpr_set_log_verbosity(GPR_LOG_SEVERITY_ERROR);
+    gpr_set_log_function(pl__grpc_log_drop);
+  }
+}
+
+static pthread_once_t pl__grpc_log_once = PTHREAD_ONCE_INIT;
+
 int pl_client_open(const char *target, pl_client **out) {
   *out = NULL;
   if (target == NULL || target[0] == '\0')
@@ -121,6 +139,7 @@ int pl_client_open(const char *target, pl_client **out) {
 
   /* gRPC counts its initializations, so one per client is balanced by the
    * grpc_shutdown() in pl_client_close(). */
+  pthread_once(&pl__grpc_log_once, pl__grpc_log_quiet);
   grpc_init();
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();
   c->channel = grpc_channel_create(target, creds, NULL);
@@ -555,19 +574,13 @@ done:
 
 /* ---- entries ---- */
 
-static int64_t pl__now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void pl_request_id_new(uint8_t id[PL__REQUEST_ID_BYTES]) {
-  uint64_t ms = (uint64_t)pl__now_ms();
+void pl_request_id_new(uint8_t id[PL_REQUEST_ID_BYTES]) {
+  uint64_t ms = (uint64_t)pl_now_ms();
   for (int i = 5; i >= 0; i--) {
     id[i] = (uint8_t)ms;
     ms >>= 8;
   }
-  randombytes_buf(id + 6, PL__REQUEST_ID_BYTES - 6);
+  randombytes_buf(id + 6, PL_REQUEST_ID_BYTES - 6);
 }
 
 int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
@@ -576,15 +589,15 @@ int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
   if (pl_crypto_init() != 0)
     return PL_ECRYPTO;
   if (e->request_id.len == 0) {
-    uint8_t *id = pl_arena_alloc(a, PL__REQUEST_ID_BYTES);
+    uint8_t *id = pl_arena_alloc(a, PL_REQUEST_ID_BYTES);
     if (id == NULL)
       return PL_ENOMEM;
     pl_request_id_new(id);
     e->request_id.data = id;
-    e->request_id.len = PL__REQUEST_ID_BYTES;
+    e->request_id.len = PL_REQUEST_ID_BYTES;
   }
   if (e->occurred_at_ms == 0)
-    e->occurred_at_ms = pl__now_ms();
+    e->occurred_at_ms = pl_now_ms();
   else if (e->occurred_at_ms == PL_OCCURRED_UNSET)
     e->occurred_at_ms = 0;
 
@@ -607,94 +620,4 @@ int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
   se->signature.len = PL_SIGNATURE_BYTES;
   *out = se;
   return 0;
-}
-
-/* ---- offline verification ---- */
-
-/* Verifies the note and parses its checkpoint; the origin goes to `origin`
- * (PL_NOTE_NAME_MAX + 1 bytes). The origin must be the verifier key's name:
- * a log's key vouches for that log's checkpoints only, so a note signed by
- * the right key for another origin is not accepted. */
-static int pl__checkpoint(const char *vkey, const char *note, char *origin,
-                          uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
-  char name[PL_NOTE_NAME_MAX + 1];
-  uint8_t pk[PL_PUBLIC_KEY_BYTES];
-  if (note == NULL || vkey == NULL)
-    return PL_EINVAL;
-  int rc = pl_note_vkey_parse(vkey, name, sizeof(name), pk);
-  if (rc != 0)
-    return rc;
-  size_t body_len;
-  rc = pl_note_verify(vkey, note, strlen(note), &body_len);
-  if (rc != 0)
-    return rc;
-  rc = pl_checkpoint_parse(note, body_len, origin, PL_NOTE_NAME_MAX + 1, size,
-                           root);
-  if (rc != 0)
-    return rc;
-  if (strcmp(origin, name) != 0)
-    return PL_EVERIFY;
-  return 0;
-}
-
-int pl_verify_checkpoint(const char *vkey, const char *note, uint64_t *size,
-                         uint8_t root[PL_HASH_BYTES]) {
-  char origin[PL_NOTE_NAME_MAX + 1];
-  uint64_t s;
-  uint8_t r[PL_HASH_BYTES];
-  int rc = pl__checkpoint(vkey, note, origin, &s, r);
-  if (rc != 0)
-    return rc;
-  if (size != NULL)
-    *size = s;
-  if (root != NULL)
-    memcpy(root, r, PL_HASH_BYTES);
-  return 0;
-}
-
-int pl_verify_inclusion(const char *vkey, const char *note, uint64_t index,
-                        const uint8_t *leaf, size_t leaf_len,
-                        const pl_hash *proof, size_t n) {
-  char origin[PL_NOTE_NAME_MAX + 1];
-  uint64_t size;
-  uint8_t root[PL_HASH_BYTES];
-  int rc = pl__checkpoint(vkey, note, origin, &size, root);
-  if (rc != 0)
-    return rc;
-  /* The leaf names its own index; a proof for one position must not pass off
-   * a leaf that says it sits at another. */
-  Partsledger__V1__Leaf *l =
-      partsledger__v1__leaf__unpack(NULL, leaf_len, leaf);
-  if (l == NULL)
-    return PL_EVERIFY;
-  uint64_t leaf_index = l->index;
-  partsledger__v1__leaf__free_unpacked(l, NULL);
-  if (leaf_index != index)
-    return PL_EVERIFY;
-  uint8_t lh[PL_HASH_BYTES];
-  pl_merkle_leaf_hash(leaf, leaf_len, lh);
-  return pl_merkle_verify_inclusion(index, size, lh, proof, n, root);
-}
-
-int pl_verify_consistency(const char *vkey, const char *old_note,
-                          const char *new_note, const pl_hash *proof,
-                          size_t n) {
-  char old_origin[PL_NOTE_NAME_MAX + 1], new_origin[PL_NOTE_NAME_MAX + 1];
-  uint64_t old_size, new_size;
-  uint8_t old_root[PL_HASH_BYTES], new_root[PL_HASH_BYTES];
-  int rc = pl__checkpoint(vkey, old_note, old_origin, &old_size, old_root);
-  if (rc != 0)
-    return rc;
-  rc = pl__checkpoint(vkey, new_note, new_origin, &new_size, new_root);
-  if (rc != 0)
-    return rc;
-  if (strcmp(old_origin, new_origin) != 0)
-    return PL_EVERIFY;
-  if (old_size > new_size)
-    return PL_ERANGE;
-  /* The empty tree is a prefix of every tree; RFC 9162 has no proof for it. */
-  if (old_size == 0)
-    return n == 0 ? 0 : PL_EVERIFY;
-  return pl_merkle_verify_consistency(old_size, new_size, old_root, new_root,
-                                      proof, n);
 }

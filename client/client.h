@@ -10,9 +10,14 @@
  * an error, the code is the closest PL_E* to its gRPC status, and
  * pl_client_last_status() gives the exact status and the server's message.
  *
- * The library also builds and signs entries (pl_entry_build) and verifies what
- * a server returned offline, from a verifier key alone (pl_verify_*): these
- * use no network and no server state.
+ * The library also builds entries (pl_build_*, one builder per kind, in
+ * build.c), signs them (pl_entry_build), and verifies what a server returned
+ * offline, from a verifier key alone (verify.h, included here): these use no
+ * network and no server state.
+ *
+ * gRPC's own log lines are dropped for the whole process from the first
+ * pl_client_open on, unless GRPC_VERBOSITY is set in the environment: the
+ * calls report every failure through their codes and pl_client_last_status.
  */
 #ifndef PL_CLIENT_H
 #define PL_CLIENT_H
@@ -25,6 +30,7 @@
 #include "keys.h"
 #include "merkle.h"
 #include "partsledger/v1/ledger.pb-c.h"
+#include "verify.h"
 
 typedef struct pl_client pl_client;
 
@@ -100,17 +106,25 @@ void pl_request_id_new(uint8_t id[16]);
 int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
                    Partsledger__V1__SignedEntry **out);
 
-/* Offline checks. `vkey` is the log's verifier key string.
- * pl_verify_checkpoint: the note is signed by vkey and parses as a checkpoint;
- * its size and root are returned. */
-int pl_verify_checkpoint(const char *vkey, const char *note, uint64_t *size,
-                         uint8_t root[PL_HASH_BYTES]);
-/* The leaf (exact Leaf bytes) at `index` is in the tree of the checkpoint. */
-int pl_verify_inclusion(const char *vkey, const char *note, uint64_t index,
-                        const uint8_t *leaf, size_t leaf_len,
-                        const pl_hash *proof, size_t n);
-/* The tree of `old_note` is a prefix of the tree of `new_note`. */
-int pl_verify_consistency(const char *vkey, const char *old_note,
-                          const char *new_note, const pl_hash *proof, size_t n);
+/* ---- entry builders (build.c) ----
+ * Each returns a new Entry of one kind, in `a` with everything it points to
+ * (the arguments are copied), ready for pl_entry_build: request_id and
+ * occurred_at_ms are left empty for it to fill, or for the caller to set
+ * first. They check only what the Entry cannot represent (PL_EINVAL for a
+ * NULL string or key); the kind's own rules (name length, printable text,
+ * sites per role) are pl_entry_check's and the server's, so that they are
+ * written once. 0, PL_EINVAL or PL_ENOMEM; *out is NULL on failure. */
+
+/* actor_enrolled: `pk` may sign as `role` (a
+ * Partsledger__V1__Role, see pl_role_parse) under `name`, at the
+ * `n_site_ids` sites listed (site_ids may be NULL when there are none). */
+int pl_build_actor_enrolled(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES], int role,
+                            const char *name, char *const *site_ids,
+                            size_t n_site_ids, Partsledger__V1__Entry **out);
+
+/* actor_revoked: `pk` may sign nothing from now on; `reason` may be "" but
+ * not NULL. */
+int pl_build_actor_revoked(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
+                           const char *reason, Partsledger__V1__Entry **out);
 
 #endif /* PL_CLIENT_H */

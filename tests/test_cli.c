@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "entry.h"
 #include "harness.h"
 #include "keys.h"
 #include "merkle.h"
@@ -194,9 +195,10 @@ PL_TEST(keygen_enroll_get_list) {
   CHECK(stat(key, &st) == 0);
   CHECK_EQ(st.st_mode & 0777, 0600);
 
-  /* keygen never overwrites a key. */
+  /* keygen never overwrites a key: a file it would write that exists is
+   * the command line's problem (2), not a failure of the call (1). */
   r = cli("keygen", "--out", key);
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "exists") != NULL);
 
   r = cli("pubkey", "--key", key);
@@ -421,17 +423,22 @@ PL_TEST(tampered_proof_fails) {
 
   /* One change at a time, each to a fresh copy of the good document. */
   cJSON *d;
-#define TAMPERED(label, ...)                                                   \
+  /* A document whose claims the signed data contradicts does not verify
+   * (1, "FAILED: "); one that is no longer a proof document cannot be
+   * judged (2, "error: "). */
+#define CHANGED(label, want, prefix, ...)                                      \
   do {                                                                         \
     d = json(good);                                                            \
     CHECK(d != NULL);                                                          \
     __VA_ARGS__;                                                               \
     r = cli("verify", "--vkey", vk, save_json(label ".json", d));              \
-    if (r.code != 1)                                                           \
-      fprintf(stderr, "tampering '%s' was not caught\n", label);               \
-    CHECK_EQ(r.code, 1);                                                       \
-    CHECK(strstr(r.err, "FAILED: ") != NULL);                                  \
+    if (r.code != (want))                                                      \
+      fprintf(stderr, "change '%s' was not caught as %d\n", label, (want));    \
+    CHECK_EQ(r.code, (want));                                                  \
+    CHECK(strncmp(r.err, prefix, strlen(prefix)) == 0);                        \
   } while (0)
+#define TAMPERED(label, ...) CHANGED(label, 1, "FAILED: ", __VA_ARGS__)
+#define MALFORMED(label, ...) CHANGED(label, 2, "error: ", __VA_ARGS__)
 
   TAMPERED("leaf", flip_hex(d, "leaf", strlen(str(d, "leaf")) - 3));
   /* A leaf changed in the document is the document's fault, not the log's. */
@@ -457,9 +464,17 @@ PL_TEST(tampered_proof_fails) {
     root_line[0] = root_line[0] == 'A' ? 'B' : 'A';
     cJSON_SetValuestring(cp, s);
   });
-  TAMPERED("type",
-           cJSON_ReplaceItemInObject(d, "type", cJSON_CreateString("bogus")));
-  TAMPERED("no_leaf", cJSON_DeleteItemFromObject(d, "leaf"));
+  MALFORMED("type",
+            cJSON_ReplaceItemInObject(d, "type", cJSON_CreateString("bogus")));
+  CHECK(strstr(r.err, "unknown proof type") != NULL);
+  MALFORMED("no_leaf", cJSON_DeleteItemFromObject(d, "leaf"));
+  CHECK(strstr(r.err, "\"leaf\"") != NULL);
+  MALFORMED("index_text",
+            cJSON_ReplaceItemInObject(d, "index", cJSON_CreateString("one")));
+  MALFORMED("proof_hash", {
+    cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "proof"), 0);
+    cJSON_SetValuestring(p, "abc");
+  });
 
   /* The right document under another log's key. */
   uint8_t pk[PL_PUBLIC_KEY_BYTES] = {1, 2, 3};
@@ -469,10 +484,20 @@ PL_TEST(tampered_proof_fails) {
   CHECK_EQ(r.code, 1);
   CHECK(strstr(r.err, "not signed by the verifier key") != NULL);
 
-  /* Not JSON at all. */
+  /* Not JSON at all, or no file: nothing to judge. */
   CHECK(pl_write_file(path("junk.json"), "this is not a proof\n") == 0);
   r = cli("verify", "--vkey", vk, path("junk.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "not a JSON proof document") != NULL);
+  r = cli("verify", "--vkey", vk, path("missing.json"));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "error: cannot read") != NULL);
+  r = cli("--json", "verify", "--vkey", vk, path("missing.json"));
+  CHECK_EQ(r.code, 2);
+  cJSON *missing = json(r.out);
+  CHECK(missing != NULL);
+  CHECK(cJSON_IsFalse(cJSON_GetObjectItem(missing, "ok")));
+  CHECK(strstr(str(missing, "reason"), "cannot read") != NULL);
 
   /* Documents that would read one way here and another way to a different
    * JSON reader: each must be refused, with the reason. */
@@ -483,12 +508,12 @@ PL_TEST(tampered_proof_fails) {
   const char *dup = fmt("%.*s, \"index\": 0}\n", (int)(close - text), text);
   CHECK(pl_write_file(path("dup.json"), dup) == 0);
   r = cli("verify", "--vkey", vk, path("dup.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "\"index\" appears twice") != NULL);
 
   CHECK(pl_write_file(path("trail.json"), fmt("%s{\"type\": \"x\"}\n", text)) == 0);
   r = cli("verify", "--vkey", vk, path("trail.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "nothing after it") != NULL);
 
   FILE *f = fopen(path("nul.json"), "wb");
@@ -497,7 +522,7 @@ PL_TEST(tampered_proof_fails) {
   CHECK(fputs("junk", f) >= 0);
   CHECK(fclose(f) == 0);
   r = cli("verify", "--vkey", vk, path("nul.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "NUL byte") != NULL);
 
   /* "leaf": "<hex>\u0000zz": cJSON would stop at the escape. */
@@ -508,7 +533,7 @@ PL_TEST(tampered_proof_fails) {
   const char *esc = fmt("%.*s\\u0000zz%s", (int)(end - text), text, end);
   CHECK(pl_write_file(path("esc.json"), esc) == 0);
   r = cli("verify", "--vkey", vk, path("esc.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "u0000") != NULL);
 
   /* An escaped backslash before "u0000" is not an escape of it, and JSON's
@@ -523,14 +548,17 @@ PL_TEST(tampered_proof_fails) {
   /* --old-checkpoint does not go with an inclusion proof. */
   r = cli("verify", "--vkey", vk, "--old-checkpoint", path("missing.note"),
           path("good.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "--old-checkpoint goes with a consistency proof") != NULL);
 
   /* A verifier key file holds the key and at most a line end. */
   CHECK(pl_write_file(path("two.vkey"), fmt("%s\nmore\n", vk)) == 0);
   r = cli("verify", "--vkey-file", path("two.vkey"), path("good.json"));
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "more than one line") != NULL);
+  r = cli("verify", "--vkey-file", path("missing.vkey"), path("good.json"));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "cannot read") != NULL);
 
   r = cli("--json", "verify", "--vkey", vk, path("leaf.json"));
   CHECK_EQ(r.code, 1);
@@ -552,18 +580,24 @@ static const char *one_leaf_log(const pl_key *log_key, const char *origin,
   if (pl_key_from_seed(seed, &author) != 0)
     return NULL;
   uint8_t rid[16] = {1, 2, 3}, enrolled[PL_PUBLIC_KEY_BYTES] = {9};
-  Partsledger__V1__ActorEnrolled ae = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
-  ae.public_key = (ProtobufCBinaryData){sizeof(enrolled), enrolled};
-  ae.role = PARTSLEDGER__V1__ROLE__ROLE_AUDITOR;
-  ae.name = "Auditor";
-  Partsledger__V1__Entry e = PARTSLEDGER__V1__ENTRY__INIT;
-  e.request_id = (ProtobufCBinaryData){sizeof(rid), rid};
-  e.occurred_at_ms = 1700000000000;
-  e.body_case = PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED;
-  e.actor_enrolled = &ae;
+  pl_arena *a = pl_arena_new(0);
+  Partsledger__V1__Entry *e = NULL;
+  if (a == NULL || pl_build_actor_enrolled(a, enrolled, PARTSLEDGER__V1__ROLE__ROLE_AUDITOR,
+                                           "Auditor", NULL, 0, &e) != 0) {
+    pl_arena_free(a);
+    pl_key_free(author);
+    return NULL;
+  }
+  /* Fixed, so that the leaf is the same on every run. */
+  e->request_id = (ProtobufCBinaryData){sizeof(rid), rid};
+  e->occurred_at_ms = 1700000000000;
+  /* Signed here rather than by pl_entry_build, which could not forge. */
   uint8_t ebuf[256], sig[PL_SIGNATURE_BYTES];
-  size_t elen = partsledger__v1__entry__pack(&e, ebuf);
-  int rc = pl_entry_sign(author, ebuf, elen, sig);
+  size_t elen = partsledger__v1__entry__get_packed_size(e) <= sizeof(ebuf)
+                    ? partsledger__v1__entry__pack(e, ebuf)
+                    : 0;
+  pl_arena_free(a);
+  int rc = elen > 0 ? pl_entry_sign(author, ebuf, elen, sig) : PL_ETOOBIG;
   if (!sig_ok)
     sig[5] ^= 1;
   Partsledger__V1__SignedEntry se = PARTSLEDGER__V1__SIGNED_ENTRY__INIT;
@@ -638,6 +672,127 @@ PL_TEST(forged_entry_fails_offline) {
   CHECK(strstr(r.err, "co-signer 0 is the author") != NULL);
 }
 
+/* The library's verdicts, as an audit-bundle verifier would use them: the
+ * code says whether the proof holds (0), does not (PL_EVERIFY), is no proof
+ * document (PL_EINVAL) or needs the caller's old checkpoint (PL_ENOTFOUND). */
+PL_TEST(verify_library_verdicts) {
+  CHECK(start() != NULL); /* for its directory */
+  uint8_t seed[PL_SEED_BYTES] = {43};
+  pl_key *log_key = NULL;
+  CHECK(pl_key_from_seed(seed, &log_key) == 0);
+  const char *origin = "library.example/log";
+  char vk[PL_VKEY_MAX];
+  const char *signer, *good = one_leaf_log(log_key, origin, 1, 0, &signer),
+                      *forged = one_leaf_log(log_key, origin, 0, 0, &signer);
+  int made = pl_note_vkey(origin, pl_key_public(log_key), vk, sizeof(vk)) == 0;
+  pl_key_free(log_key);
+  CHECK(made && good != NULL && forged != NULL);
+  pl_arena *a = pl_arena_new(0);
+  CHECK(a != NULL);
+  pl_verdict v;
+  pl_proof_facts f;
+  cJSON *doc = NULL;
+  int ok = 0;
+
+  char *text = keep(pl_read_file(good));
+  CHECK(text != NULL);
+  CHECK_EQ(pl_proof_doc_parse(text, "good", &doc, &v), 0);
+  keep_json(doc);
+  CHECK_EQ(pl_proof_doc_type(doc), PL_PROOF_INCLUSION);
+  ok = pl_verify_proof_doc(vk, doc, NULL, a, &f, &v) == 0 && v.code == 0 &&
+       f.index == 0 && f.tree_size == 1 && strcmp(f.origin, origin) == 0 &&
+       f.signed_entry != NULL && strncmp(v.message, "inclusion: entry 0", 18) == 0;
+  char hex[2 * PL_PUBLIC_KEY_BYTES + 1];
+  ok = ok && strcmp(pl_hex_encode(f.signed_entry->signer.data, PL_PUBLIC_KEY_BYTES, hex),
+                    signer) == 0;
+  /* An old checkpoint does not go with an inclusion proof. */
+  ok = ok && pl_verify_proof_doc(vk, doc, str(doc, "checkpoint"), a, &f, &v) == PL_EINVAL;
+  /* A consistency document of the same tree with no old checkpoint needs
+   * the caller's; given it, it holds (a tree is a prefix of itself). */
+  cJSON *cons = keep_json(cJSON_CreateObject());
+  cJSON_AddStringToObject(cons, "type", "consistency");
+  cJSON_AddNumberToObject(cons, "old_size", 1);
+  cJSON_AddNumberToObject(cons, "new_size", 1);
+  cJSON_AddStringToObject(cons, "new_checkpoint", str(doc, "checkpoint"));
+  cJSON_AddItemToObject(cons, "proof", cJSON_CreateArray());
+  ok = ok && pl_verify_proof_doc(vk, cons, NULL, a, &f, &v) == PL_ENOTFOUND &&
+       f.type == PL_PROOF_CONSISTENCY;
+  ok = ok && pl_verify_proof_doc(vk, cons, str(doc, "checkpoint"), a, &f, &v) == 0 &&
+       f.old_size == 1 && f.new_size == 1 &&
+       memcmp(f.old_root_hash, f.new_root_hash, PL_HASH_BYTES) == 0;
+  ok = ok && pl_verify_proof_doc(vk, cons, "not a note", a, &f, &v) == PL_EINVAL;
+  /* Another log's key: the document does not hold. */
+  uint8_t pk[PL_PUBLIC_KEY_BYTES] = {5};
+  char other[PL_VKEY_MAX];
+  ok = ok && pl_note_vkey(origin, pk, other, sizeof(other)) == 0 &&
+       pl_verify_proof_doc(other, doc, NULL, a, &f, &v) == PL_EVERIFY &&
+       strstr(v.message, "not signed by the verifier key") != NULL;
+  ok = ok && pl_verify_proof_doc("not-a-key", doc, NULL, a, &f, &v) == PL_EINVAL;
+  pl_arena_free(a);
+  CHECK(ok);
+
+  text = keep(pl_read_file(forged));
+  CHECK(text != NULL);
+  CHECK_EQ(pl_proof_doc_parse(text, "forged", &doc, &v), 0);
+  keep_json(doc);
+  a = pl_arena_new(0);
+  CHECK(a != NULL);
+  int rc = pl_verify_proof_doc(vk, doc, NULL, a, &f, &v);
+  pl_arena_free(a);
+  CHECK_EQ(rc, PL_EVERIFY);
+  CHECK_EQ(v.code, PL_EVERIFY);
+  CHECK(f.signed_entry == NULL);
+
+  CHECK_EQ(pl_proof_doc_parse("[1, 2]", "array", &doc, &v), PL_EINVAL);
+  CHECK(doc == NULL);
+  CHECK(strstr(v.message, "array is not a JSON proof document") != NULL);
+  CHECK_EQ(pl_proof_doc_parse("{\"type\": 1, \"type\": 2}", "twice", &doc, &v),
+           PL_EINVAL);
+}
+
+/* The builders copy what they are given into the arena and refuse what an
+ * Entry cannot hold. */
+PL_TEST(entry_builders) {
+  cleanup();
+  CHECK(pl_crypto_init() == 0);
+  pl_arena *a = pl_arena_new(0);
+  CHECK(a != NULL);
+  uint8_t pk[PL_PUBLIC_KEY_BYTES] = {1, 2, 3};
+  char name[] = "Depot", site0[] = "s-0", site1[] = "s-1";
+  char *sites[] = {site0, site1};
+  Partsledger__V1__Entry *e = NULL, *r = NULL, *bad = NULL;
+  int ok = pl_build_actor_enrolled(a, pk, PARTSLEDGER__V1__ROLE__ROLE_WAREHOUSE, name,
+                                   sites, 2, &e) == 0 &&
+           pl_build_actor_revoked(a, pk, "gone", &r) == 0;
+  /* Changing the caller's buffers afterwards changes nothing built. */
+  name[0] = site0[0] = pk[0] = 'x';
+  ok = ok && e->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED &&
+       e->request_id.len == 0 && e->occurred_at_ms == 0 &&
+       strcmp(e->actor_enrolled->name, "Depot") == 0 &&
+       e->actor_enrolled->n_site_ids == 2 &&
+       strcmp(e->actor_enrolled->site_ids[0], "s-0") == 0 &&
+       e->actor_enrolled->public_key.len == PL_PUBLIC_KEY_BYTES &&
+       e->actor_enrolled->public_key.data[0] == 1 &&
+       e->actor_enrolled->role == PARTSLEDGER__V1__ROLE__ROLE_WAREHOUSE;
+  ok = ok && r->body_case == PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED &&
+       strcmp(r->actor_revoked->reason, "gone") == 0 &&
+       r->actor_revoked->public_key.data[0] == 1;
+  /* What the entry checks of the server accept, once signed. */
+  char msg[PL_MSG_MAX];
+  uint8_t seed[PL_SEED_BYTES] = {3};
+  pl_key *k = NULL;
+  Partsledger__V1__SignedEntry *se = NULL;
+  Partsledger__V1__Entry *opened = NULL;
+  ok = ok && pl_key_from_seed(seed, &k) == 0 && pl_entry_build(k, e, a, &se) == 0 &&
+       pl_signed_entry_open(se, pl_arena_allocator(a), &opened, msg) == 0;
+  pl_key_free(k);
+  ok = ok && pl_build_actor_enrolled(a, pk, 1, NULL, NULL, 0, &bad) == PL_EINVAL &&
+       bad == NULL && pl_build_actor_enrolled(a, pk, 1, "x", NULL, 1, &bad) == PL_EINVAL &&
+       pl_build_actor_revoked(a, pk, NULL, &bad) == PL_EINVAL;
+  pl_arena_free(a);
+  CHECK(ok);
+}
+
 PL_TEST(consistency_prove_verify) {
   CHECK(start() != NULL);
   const char *pub = new_key("k0.key");
@@ -683,7 +838,23 @@ PL_TEST(consistency_prove_verify) {
   /* A saved note of another size does not pass for OLD. */
   r = cli("prove", "--consistency", fmt("%.0f", num(cp, "size") + 1),
           "--old-checkpoint", old_note);
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "must agree") != NULL);
+
+  /* The saved note gives OLD when it is left out. */
+  r = cli("prove", "--consistency", "--old-checkpoint", old_note);
+  CHECK_EQ(r.code, 0);
+  cJSON *from_file = json(r.out);
+  CHECK(from_file != NULL);
+  CHECK_EQ(num(from_file, "old_size"), num(cp, "size"));
+  CHECK_STR(str(from_file, "old_checkpoint"), str(doc, "old_checkpoint"));
+  const char *from_file_path = path("cons-file.json");
+  CHECK(pl_write_file(from_file_path, r.out) == 0);
+  r = cli("prove", fmt("--consistency=%s", old_size), "--old-checkpoint", old_note);
+  CHECK_EQ(r.code, 0);
+  r = cli("prove", "--consistency");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--old-checkpoint FILE") != NULL);
 
   CHECK_EQ(pl_harness_stop(g_h), 0);
 
@@ -691,11 +862,23 @@ PL_TEST(consistency_prove_verify) {
   CHECK_EQ(r.code, 0);
   CHECK(strncmp(r.out, "OK consistency", 14) == 0);
 
+  r = cli("verify", "--vkey", vk, from_file_path);
+  CHECK_EQ(r.code, 0);
+
+  /* Without the old checkpoint there is nothing to judge the document
+   * against: the user must give it (2), which says nothing of the log. */
   r = cli("verify", "--vkey", vk, without_old);
-  CHECK_EQ(r.code, 1);
+  CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "--old-checkpoint") != NULL);
   r = cli("verify", "--vkey", vk, "--old-checkpoint", old_note, without_old);
   CHECK_EQ(r.code, 0);
+  r = cli("verify", "--vkey", vk, "--old-checkpoint", path("missing.note"),
+          without_old);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "cannot read") != NULL);
+  r = cli("verify", "--vkey", vk, "--old-checkpoint", with_old, without_old);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "not a checkpoint note") != NULL);
 
   /* A changed proof hash, or a claim about other sizes, fails. */
   cJSON *bad = json(keep(pl_read_file(with_old)));
@@ -774,6 +957,19 @@ PL_TEST(usage_errors) {
            2);
   CHECK_EQ(cli("prove").code, 2);
   CHECK_EQ(cli("prove", "1", "--consistency", "1").code, 2);
+  /* The empty tree is a prefix of every tree, and no document proves it. */
+  r = cli("prove", "--consistency", "0");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "old size is 0") != NULL);
+  CHECK_EQ(cli("prove", "--consistency=0").code, 2);
+  /* A key file that is not there is the command line's problem. */
+  r = cli("pubkey", "--key", path("missing.key"));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "missing.key") != NULL);
+  CHECK_EQ(cli("enroll", "--key", path("missing.key"), "--public-key", pub,
+               "--role", "auditor", "--name", "x")
+               .code,
+           2);
   CHECK_EQ(cli("verify", "proof.json").code, 2);
   CHECK_EQ(cli("verify", "--vkey", "not-a-key", "proof.json").code, 2);
   r = cli("revoke", "--key", admin);
@@ -897,6 +1093,137 @@ PL_TEST(server_unreachable) {
                         strstr(err, "error: DEADLINE_EXCEEDED: ") != NULL));
 }
 
+/* One rule for both: the log's size is an empty page (list prints nothing,
+ * follow waits), past it is OUT_OF_RANGE and exit status 1. */
+PL_TEST(list_follow_past_end) {
+  CHECK(start() != NULL);
+  struct res r = cli("--json", "info");
+  CHECK_EQ(r.code, 0);
+  cJSON *info = json(r.out);
+  CHECK(info != NULL);
+  double size = num(info, "size");
+  const char *at_end = fmt("%.0f", size), *past = fmt("%.0f", size + 1);
+
+  r = cli("list", "--start", at_end);
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(r.out, "");
+  CHECK_STR(r.err, "");
+  r = cli("--json", "list", "--start", at_end);
+  CHECK_EQ(r.code, 0);
+  cJSON *l = json(r.out);
+  CHECK(l != NULL);
+  CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(l, "entries")), 0);
+  CHECK_EQ(num(l, "next_start"), size);
+  r = cli("--timeout", "800", "follow", "--start", at_end);
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(r.out, "");
+
+  r = cli("list", "--start", past);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "error: OUT_OF_RANGE: ") != NULL);
+  CHECK(strstr(r.err, "beyond the end of the log") != NULL);
+  CHECK_STR(r.out, "");
+  r = cli("--json", "list", "--start", past, "--limit", "0");
+  CHECK_EQ(r.code, 1);
+  CHECK_STR(r.out, "");
+  r = cli("--timeout", "5000", "follow", "--start", past);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "error: OUT_OF_RANGE: ") != NULL);
+  CHECK(strstr(r.err, "beyond the end of the log") != NULL);
+  r = cli("follow", "--start", past); /* without a timeout: still an answer */
+  CHECK_EQ(r.code, 1);
+}
+
+/* keygen into a directory that is not there names the directory. */
+PL_TEST(keygen_missing_directory) {
+  CHECK(start() != NULL);
+  const char *dir = path("no-such-dir");
+  const char *key = fmt("%s/x.key", dir);
+  struct res r = cli("keygen", "--out", key);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, fmt("directory %s does not exist", dir)) != NULL);
+  struct stat st;
+  CHECK(stat(dir, &st) != 0);
+
+  /* A file where the directory should be is named as such. */
+  CHECK(pl_write_file(path("plain"), "x\n") == 0);
+  r = cli("keygen", "--out", fmt("%s/x.key", path("plain")));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, fmt("%s is not a directory", path("plain"))) != NULL);
+}
+
+/* checkpoint --out keeps what is there unless --force. */
+PL_TEST(checkpoint_out_kept) {
+  CHECK(start() != NULL);
+  const char *kept = path("kept.note");
+  CHECK(pl_write_file(kept, "an older checkpoint\n") == 0);
+  struct res r = cli("checkpoint", "--out", kept);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "already exists") != NULL);
+  CHECK(strstr(r.err, "--force") != NULL);
+  CHECK_STR(r.out, "");
+  CHECK_STR(keep(pl_read_file(kept)), "an older checkpoint\n");
+
+  r = cli("checkpoint", "--out", kept, "--force");
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(keep(pl_read_file(kept)), r.out);
+  struct stat st;
+  CHECK(stat(kept, &st) == 0);
+  CHECK((st.st_mode & 0777) != 0600); /* not the temporary file's mode */
+
+  const char *fresh = path("fresh.note");
+  r = cli("checkpoint", "--out", fresh);
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(keep(pl_read_file(fresh)), r.out);
+
+  r = cli("checkpoint", "--out", fmt("%s/cp.note", path("nodir")));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "does not exist") != NULL);
+}
+
+PL_TEST(version) {
+  cleanup();
+  struct res r = cli("--version");
+  CHECK_EQ(r.code, 0);
+  CHECK(strncmp(r.out, "partsledger ", 12) == 0);
+  const char *v = r.out + 12;
+  CHECK(*v >= '0' && *v <= '9');
+  CHECK(strspn(v, "0123456789.") == strlen(v) - 1 && v[strlen(v) - 1] == '\n');
+  struct res cmd = cli("version");
+  CHECK_EQ(cmd.code, 0);
+  CHECK_STR(cmd.out, r.out);
+  r = cli("--json", "version");
+  CHECK_EQ(r.code, 0);
+  cJSON *o = json(r.out);
+  CHECK(o != NULL);
+  CHECK(strncmp(cmd.out + 12, str(o, "version"), strlen(str(o, "version"))) == 0);
+  r = cli("--help");
+  CHECK(strstr(r.out, "--version") != NULL);
+}
+
+/* gRPC's own log lines stay off the terminal unless GRPC_VERBOSITY asks for
+ * them: the user sees the CLI's one line. */
+PL_TEST(grpc_logs_quiet) {
+  cleanup();
+  const char *argv[] = {PL_CLI_BIN, "--server", "127.0.0.1:1", "--timeout",
+                        "3000",     "info",     NULL};
+  char *err = NULL;
+  unsetenv("GRPC_VERBOSITY");
+  int code = pl_run(argv, NULL, 30000, NULL, &err);
+  keep(err);
+  CHECK_EQ(code, 1);
+  CHECK(err != NULL && strncmp(err, "error: ", 7) == 0);
+  CHECK(strchr(err, '\n') == err + strlen(err) - 1); /* one line */
+
+  setenv("GRPC_VERBOSITY", "debug", 1);
+  char *loud = NULL;
+  code = pl_run(argv, NULL, 30000, NULL, &loud);
+  unsetenv("GRPC_VERBOSITY");
+  keep(loud);
+  CHECK_EQ(code, 1);
+  CHECK(loud != NULL && strlen(loud) > strlen(err));
+}
+
 /* The share fields of one server_threads row: each in [0, 1], with some
  * slack for sampling. */
 static int thread_row_ok(const cJSON *row) {
@@ -987,4 +1314,7 @@ PL_TEST_MAIN(PL_CASE(keygen_enroll_get_list), PL_CASE(checkpoint_and_info),
              PL_CASE(consistency_prove_verify), PL_CASE(usage_errors),
              PL_CASE(non_admin_enroll_denied), PL_CASE(revoked_admin_denied),
              PL_CASE(follow_streams_entries), PL_CASE(server_unreachable),
-             PL_CASE(bench_runs_clean))
+             PL_CASE(list_follow_past_end), PL_CASE(keygen_missing_directory),
+             PL_CASE(checkpoint_out_kept), PL_CASE(version),
+             PL_CASE(grpc_logs_quiet), PL_CASE(verify_library_verdicts),
+             PL_CASE(entry_builders), PL_CASE(bench_runs_clean))

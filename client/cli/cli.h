@@ -1,0 +1,196 @@
+/*
+ * cli.h - private to the `partsledger` command: the types of its command
+ * table, the state of one run, and the helpers every family of commands
+ * shares.
+ *
+ * The commands come in families, one file each (actor.c, ledger.c,
+ * proof.c, ...). A family exports one struct cli_family: its rows of the
+ * command table and, when it writes entries of its own kinds, how to show
+ * their bodies. main.c lists the families once (CLI_FAMILIES), parses the
+ * command line against their rows and calls the command's run function.
+ * Adding a family is one new file and one line in that list.
+ *
+ * A run function returns the process's exit status; the helpers that report
+ * an error print it and return the status too, so a command ends with
+ * `return cli_fail(...)`. Names here start with cli_: they are the
+ * program's own, never the library's (pl_).
+ *
+ * May depend on: client.h (and through it the storage/ headers), cJSON.
+ */
+#ifndef PL_CLI_H
+#define PL_CLI_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "client.h"
+
+/* Exit statuses, the same for every command:
+ * 0  done (verify: the proof holds; health: SERVING).
+ * 1  done, and the answer is no: a proof that does not verify, a server
+ *    that refused or could not be reached, NOT_SERVING, or a local failure
+ *    (out of memory, a write that failed half way).
+ * 2  not done, because of what it was given: a wrong command line, or a
+ *    file it names that is missing, unreadable or not what the command needs
+ *    (a key file, a proof document, a checkpoint note), or one it would
+ *    write that already exists or whose directory does not. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+#define CLI_DEFAULT_SERVER "127.0.0.1:50051"
+#define CLI_DEFAULT_TIMEOUT_MS 10000
+#define CLI_MAX_OPTS 64
+#define CLI_MAX_POS 4
+
+struct cli;
+
+/* ---- the command table ---- */
+
+/* Whether an option takes a value. An optional value is the next argument
+ * unless that starts with '-' ("--consistency 5", "--consistency=5", or a
+ * bare "--consistency"); a bare one reads as "". */
+enum cli_arg { CLI_FLAG, CLI_VALUE, CLI_OPTIONAL_VALUE };
+#define CLI_REQUIRED 1
+
+struct cli_opt {
+  const char *name; /* without the leading "--" */
+  enum cli_arg arg;
+  int required;
+};
+
+struct cli_command {
+  const char *name;
+  const char *synopsis;
+  const char *summary; /* one line, for the list in --help */
+  const char *help;    /* for COMMAND --help */
+  const struct cli_opt *opts; /* ends with a NULL name */
+  int min_pos, max_pos;       /* positional arguments */
+  int (*run)(struct cli *c);  /* the exit status */
+};
+
+/* The three ways an entry is shown: `get`'s full form (indented lines of
+ * "  field:       value"), `list` and `follow`'s one line (each field as
+ * "  name=value", appended to the line), and JSON (fields added to the
+ * entry's "body" object). */
+enum cli_show { CLI_SHOW_FULL, CLI_SHOW_LINE, CLI_SHOW_JSON };
+
+struct cli_family {
+  const char *title; /* heading of its commands in --help */
+  const struct cli_command *commands;
+  size_t n_commands;
+  /* Shows the body of an entry of one of the family's kinds, and returns 1;
+   * returns 0 for a kind it does not know. `body` is the JSON object to
+   * fill for CLI_SHOW_JSON, else NULL. NULL for a family writing no kind. */
+  int (*show)(struct cli *c, const Partsledger__V1__Entry *e, enum cli_show how,
+              cJSON *body);
+};
+
+#define CLI_ROWS(rows) (rows), (sizeof(rows) / sizeof((rows)[0]))
+
+/* Every family, in the order --help lists them (main.c). */
+extern const struct cli_family *const cli_families[];
+extern const size_t cli_n_families;
+
+/* ---- one run ---- */
+
+struct cli {
+  const char *server;
+  int64_t timeout_ms;
+  int timeout_set;
+  int json;
+  const struct cli_command *cmd;
+  const char *pos[CLI_MAX_POS];
+  int npos;
+  struct {
+    const char *name, *value;
+  } opts[CLI_MAX_OPTS];
+  int nopts;
+  pl_client *client; /* opened by cli_connect */
+  pl_arena *a;       /* freed when the command ends */
+};
+
+/* ---- reporting: each prints "error: ..." and returns the exit status ---- */
+
+/* A wrong command line: also prints the command's usage line. */
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* What the command was given is not what it needs (a missing or malformed
+ * file, a file it would overwrite): CLI_EXIT_USAGE, without the usage line. */
+int cli_input_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Anything else that failed: CLI_EXIT_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A failed call, the way the server put it: "error: <STATUS>: <message>". */
+int cli_server_error(const struct cli *c, int rc);
+
+/* ---- options ---- */
+
+/* The value of --name (the last one given), "1" for a flag, "" for an
+ * optional value not given; NULL when absent. */
+const char *cli_opt(const struct cli *c, const char *name);
+int cli_opt_count(const struct cli *c, const char *name);
+/* Strict unsigned decimal: digits only, no sign, no overflow. 0 or -1. */
+int cli_parse_u64(const char *s, uint64_t *out);
+/* --name as an unsigned integer, `dflt` when absent. 0, or the exit status
+ * of the usage error it printed. */
+int cli_opt_u64(struct cli *c, const char *name, uint64_t dflt, uint64_t *out);
+/* --name as a public key of 64 hex characters. 0 or an exit status. */
+int cli_opt_public_key(struct cli *c, const char *name,
+                       uint8_t pk[PL_PUBLIC_KEY_BYTES]);
+
+/* ---- text and JSON ---- */
+
+/* Hex of `n` bytes, in the arena. */
+char *cli_hex(struct cli *c, const uint8_t *p, size_t n);
+/* A hex string of any even length, decoded into the arena. 0 or -1. */
+int cli_unhex(struct cli *c, const char *s, uint8_t **out, size_t *n);
+/* "2024-05-01T12:00:00.123Z", in the arena. */
+const char *cli_iso_time(struct cli *c, int64_t ms);
+/* Exact integers in JSON (cJSON numbers are doubles, which would round
+ * values past 2^53). */
+void cli_json_add_u64(cJSON *o, const char *name, uint64_t v);
+void cli_json_add_i64(cJSON *o, const char *name, int64_t v);
+/* Prints and frees a JSON value, formatted unless `compact`. An exit status. */
+int cli_json_emit(cJSON *o, int compact);
+
+/* ---- files ---- */
+
+/* A whole text file ("-" is stdin), NUL-terminated, in the arena. NULL with
+ * errno set when it cannot; EILSEQ when it holds a NUL byte, which would cut
+ * the text short for C and not for other readers. */
+char *cli_read_file(struct cli *c, const char *path);
+/* Why cli_read_file failed, for a message. */
+const char *cli_read_error(void);
+/* Writes `data` to a new file `path` (mode 0644), or replaces an existing one
+ * when `replace` (through a rename, so a failed write leaves the old file
+ * whole). 0, or an exit status with the error printed: CLI_EXIT_USAGE when
+ * the file exists (and !replace) or cannot be created there. */
+int cli_write_file(struct cli *c, const char *path, const char *data,
+                   int replace);
+/* Says why a file cannot be created at `path` when its directory is the
+ * reason (missing, not a directory, not writable): "directory /x does not
+ * exist". NULL when the directory looks fine. In the arena. */
+const char *cli_dir_problem(struct cli *c, const char *path);
+
+/* ---- the server and keys ---- */
+
+/* Opens the client on --server with --timeout. 0 or an exit status. */
+int cli_connect(struct cli *c);
+/* Loads the key file named by --opt. 0 or an exit status. */
+int cli_load_key(struct cli *c, const char *opt, pl_key **k);
+/* Sets e's request_id from --request-id when the command was given one
+ * (else pl_entry_build makes one), signs `e` with the key from --key,
+ * appends it and prints the result: index, leaf hash, request id, whether
+ * it was a duplicate, tree size (and with --json the checkpoint and the
+ * inclusion proof). An exit status. */
+int cli_append(struct cli *c, Partsledger__V1__Entry *e);
+
+/* ---- entries ---- */
+
+/* Asks the families to show e's body; 0 when none knows its kind. */
+int cli_show_body(struct cli *c, const Partsledger__V1__Entry *e,
+                  enum cli_show how, cJSON *body);
+
+#endif /* PL_CLI_H */

@@ -1,0 +1,500 @@
+/*
+ * verify.c - offline verification of checkpoints, proofs, entry signatures
+ * and proof documents; see verify.h.
+ *
+ * The plain checks (pl_verify_checkpoint, _inclusion, _consistency) answer
+ * with a code; the document checks build on them and answer with a verdict
+ * whose message names what failed. The line between PL_EVERIFY and
+ * PL_EINVAL is the one a reader of the verdict needs: PL_EVERIFY when the
+ * document is a proof document and what it claims is false, PL_EINVAL when
+ * it is not a proof document at all.
+ *
+ * May depend on: the storage/ headers (note, merkle, entry, keys, arena,
+ * error), the generated protobuf code, cJSON. Never on gRPC or the network.
+ */
+#include "verify.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry.h"
+#include "error.h"
+#include "keys.h"
+
+/* Integers in JSON documents must survive a trip through a double. */
+#define PL__JSON_MAX_INT 9007199254740992.0 /* 2^53 */
+/* A proof document has a handful of fields; a bound keeps the duplicate
+ * check (quadratic) cheap on a hostile one. */
+#define PL__DOC_MAX_FIELDS 64
+
+/* ---- checkpoints and proofs ---- */
+
+int pl_checkpoint_peek(const char *note, char origin[PL_NOTE_NAME_MAX + 1],
+                       uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
+  const char *end = note != NULL ? strstr(note, "\n\n") : NULL;
+  if (end == NULL)
+    return PL_EINVAL;
+  return pl_checkpoint_parse(note, (size_t)(end - note) + 1, origin,
+                             PL_NOTE_NAME_MAX + 1, size, root);
+}
+
+/* Verifies the note and parses its checkpoint; the origin goes to `origin`
+ * (PL_NOTE_NAME_MAX + 1 bytes). The origin must be the verifier key's name:
+ * a log's key vouches for that log's checkpoints only, so a note signed by
+ * the right key for another origin is not accepted. */
+static int pl__checkpoint(const char *vkey, const char *note, char *origin,
+                          uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
+  char name[PL_NOTE_NAME_MAX + 1];
+  uint8_t pk[PL_PUBLIC_KEY_BYTES];
+  if (note == NULL || vkey == NULL)
+    return PL_EINVAL;
+  int rc = pl_note_vkey_parse(vkey, name, sizeof(name), pk);
+  if (rc != 0)
+    return rc;
+  size_t body_len;
+  rc = pl_note_verify(vkey, note, strlen(note), &body_len);
+  if (rc != 0)
+    return rc;
+  rc = pl_checkpoint_parse(note, body_len, origin, PL_NOTE_NAME_MAX + 1, size,
+                           root);
+  if (rc != 0)
+    return rc;
+  if (strcmp(origin, name) != 0)
+    return PL_EVERIFY;
+  return 0;
+}
+
+int pl_verify_checkpoint(const char *vkey, const char *note, uint64_t *size,
+                         uint8_t root[PL_HASH_BYTES]) {
+  char origin[PL_NOTE_NAME_MAX + 1];
+  uint64_t s;
+  uint8_t r[PL_HASH_BYTES];
+  int rc = pl__checkpoint(vkey, note, origin, &s, r);
+  if (rc != 0)
+    return rc;
+  if (size != NULL)
+    *size = s;
+  if (root != NULL)
+    memcpy(root, r, PL_HASH_BYTES);
+  return 0;
+}
+
+int pl_verify_inclusion(const char *vkey, const char *note, uint64_t index,
+                        const uint8_t *leaf, size_t leaf_len,
+                        const pl_hash *proof, size_t n) {
+  char origin[PL_NOTE_NAME_MAX + 1];
+  uint64_t size;
+  uint8_t root[PL_HASH_BYTES];
+  int rc = pl__checkpoint(vkey, note, origin, &size, root);
+  if (rc != 0)
+    return rc;
+  /* The leaf names its own index; a proof for one position must not pass off
+   * a leaf that says it sits at another. */
+  Partsledger__V1__Leaf *l =
+      partsledger__v1__leaf__unpack(NULL, leaf_len, leaf);
+  if (l == NULL)
+    return PL_EVERIFY;
+  uint64_t leaf_index = l->index;
+  partsledger__v1__leaf__free_unpacked(l, NULL);
+  if (leaf_index != index)
+    return PL_EVERIFY;
+  uint8_t lh[PL_HASH_BYTES];
+  pl_merkle_leaf_hash(leaf, leaf_len, lh);
+  return pl_merkle_verify_inclusion(index, size, lh, proof, n, root);
+}
+
+int pl_verify_consistency(const char *vkey, const char *old_note,
+                          const char *new_note, const pl_hash *proof,
+                          size_t n) {
+  char old_origin[PL_NOTE_NAME_MAX + 1], new_origin[PL_NOTE_NAME_MAX + 1];
+  uint64_t old_size, new_size;
+  uint8_t old_root[PL_HASH_BYTES], new_root[PL_HASH_BYTES];
+  int rc = pl__checkpoint(vkey, old_note, old_origin, &old_size, old_root);
+  if (rc != 0)
+    return rc;
+  rc = pl__checkpoint(vkey, new_note, new_origin, &new_size, new_root);
+  if (rc != 0)
+    return rc;
+  if (strcmp(old_origin, new_origin) != 0)
+    return PL_EVERIFY;
+  if (old_size > new_size)
+    return PL_ERANGE;
+  /* The empty tree is a prefix of every tree; RFC 9162 has no proof for it. */
+  if (old_size == 0)
+    return n == 0 ? 0 : PL_EVERIFY;
+  return pl_merkle_verify_consistency(old_size, new_size, old_root, new_root,
+                                      proof, n);
+}
+
+/* ---- verdicts ---- */
+
+static int pl__verdict(pl_verdict *v, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets the verdict and returns its code: the way every check below answers. */
+static int pl__verdict(pl_verdict *v, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->message, sizeof(v->message), fmt, ap);
+  va_end(ap);
+  v->code = code;
+  return code;
+}
+
+int pl_verify_note(const char *vkey, const char *what, const char *note,
+                   uint64_t *size, uint8_t root[PL_HASH_BYTES], pl_verdict *v) {
+  char origin[PL_NOTE_NAME_MAX + 1];
+  uint64_t s;
+  uint8_t r[PL_HASH_BYTES];
+  if (pl_checkpoint_peek(note, origin, &s, r) != 0)
+    return pl__verdict(v, PL_EVERIFY, "the %s is not a well-formed checkpoint note",
+                       what);
+  int rc = pl_verify_checkpoint(vkey, note, size, root);
+  if (rc == PL_EVERIFY) {
+    char name[PL_NOTE_NAME_MAX + 1];
+    uint8_t pk[PL_PUBLIC_KEY_BYTES];
+    if (pl_note_vkey_parse(vkey, name, sizeof(name), pk) == 0 &&
+        strcmp(name, origin) != 0)
+      return pl__verdict(v, PL_EVERIFY,
+                         "the %s is for origin \"%s\" but the verifier key is "
+                         "for \"%s\"",
+                         what, origin, name);
+    return pl__verdict(v, PL_EVERIFY, "the %s is not signed by the verifier key",
+                       what);
+  }
+  if (rc != 0)
+    return pl__verdict(v, rc == PL_ENOMEM ? PL_ENOMEM : PL_EVERIFY,
+                       "the %s does not verify: %s", what, pl_strerror(rc));
+  return pl__verdict(v, 0, "the %s is signed by the verifier key", what);
+}
+
+int pl_verify_entry_signatures(const Partsledger__V1__SignedEntry *se,
+                               pl_verdict *v) {
+  char msg[PL_MSG_MAX];
+  if (se == NULL)
+    return pl__verdict(v, PL_EVERIFY, "the leaf holds no signed entry");
+  if (pl_signed_entry_verify(se, msg) != 0)
+    return pl__verdict(v, PL_EVERIFY,
+                       "%s: the log holds an entry not signed as it says", msg);
+  return pl__verdict(v, 0, "the entry's signatures verify");
+}
+
+/* ---- proof documents: fields ---- */
+
+/* Strict unsigned decimal: digits only, no sign, no overflow. */
+static int pl__parse_u64(const char *s, uint64_t *out) {
+  if (s == NULL || *s < '0' || *s > '9')
+    return -1;
+  errno = 0;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno != 0 || *end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* A size or index: a JSON integer that a double holds exactly, or a decimal
+ * string for readers that keep 64 bits. */
+static int pl__doc_u64(const cJSON *doc, const char *name, uint64_t *out,
+                       pl_verdict *v) {
+  const cJSON *n = cJSON_GetObjectItemCaseSensitive(doc, name);
+  if (cJSON_IsString(n) && pl__parse_u64(n->valuestring, out) == 0)
+    return 0;
+  if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
+      n->valuedouble >= PL__JSON_MAX_INT ||
+      n->valuedouble != (double)(uint64_t)n->valuedouble)
+    return pl__verdict(v, PL_EINVAL,
+                       "field \"%s\" is missing or not a non-negative integer",
+                       name);
+  *out = (uint64_t)n->valuedouble;
+  return 0;
+}
+
+static const char *pl__doc_str(const cJSON *doc, const char *name) {
+  const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, name);
+  return cJSON_IsString(s) ? s->valuestring : NULL;
+}
+
+/* Decodes a hex string of any even length into the arena. */
+static int pl__unhex(pl_arena *a, const char *s, uint8_t **out, size_t *n) {
+  size_t len = strlen(s);
+  if (len % 2 != 0)
+    return -1;
+  *n = len / 2;
+  *out = pl_arena_alloc(a, *n ? *n : 1);
+  if (*out == NULL)
+    return -1;
+  return *n == 0 ? 0 : pl_hex_decode(s, *out, *n);
+}
+
+/* The "proof" array of hex hashes, into the arena. */
+static int pl__doc_proof(pl_arena *a, const cJSON *doc, pl_hash **out,
+                         size_t *n, pl_verdict *v) {
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "proof");
+  if (!cJSON_IsArray(p))
+    return pl__verdict(v, PL_EINVAL, "field \"proof\" is missing or not an array");
+  int count = cJSON_GetArraySize(p);
+  /* Well-formed, but no tree this side of 2^64 leaves has such a path. */
+  if (count > PL_MERKLE_MAX_PROOF)
+    return pl__verdict(v, PL_EVERIFY,
+                       "the proof has %d hashes; at most %d make sense", count,
+                       PL_MERKLE_MAX_PROOF);
+  *out = pl_arena_alloc(a, sizeof(pl_hash) * (size_t)(count ? count : 1));
+  if (*out == NULL)
+    return pl__verdict(v, PL_ENOMEM, "out of memory");
+  int i = 0;
+  for (const cJSON *h = p->child; h != NULL; h = h->next, i++)
+    if (!cJSON_IsString(h) || strlen(h->valuestring) != 2 * PL_HASH_BYTES ||
+        pl_hex_decode(h->valuestring, (*out)[i], PL_HASH_BYTES) != 0)
+      return pl__verdict(v, PL_EINVAL, "proof hash %d is not %d hex characters",
+                         i, 2 * PL_HASH_BYTES);
+  *n = (size_t)count;
+  return 0;
+}
+
+/* ---- proof documents ---- */
+
+int pl_proof_doc_parse(const char *text, const char *name, cJSON **out,
+                       pl_verdict *v) {
+  *out = NULL;
+  /* cJSON ends a string at \u0000 and other readers do not; an escaped
+   * backslash before "u0000" is not such an escape, hence the pairwise walk. */
+  for (const char *p = strchr(text, '\\'); p != NULL && p[1] != '\0';
+       p = strchr(p + 2, '\\'))
+    if (strncmp(p + 1, "u0000", 5) == 0)
+      return pl__verdict(v, PL_EINVAL,
+                         "%s has \\u0000 in a string; a proof document never does",
+                         name);
+  cJSON *doc = cJSON_ParseWithOpts(text, NULL, 1);
+  if (doc == NULL || !cJSON_IsObject(doc)) {
+    cJSON_Delete(doc);
+    return pl__verdict(v, PL_EINVAL,
+                       "%s is not a JSON proof document (one object, nothing "
+                       "after it)",
+                       name);
+  }
+  /* Readers differ on which of two same-named fields wins. */
+  int fields = 0;
+  for (const cJSON *a = doc->child; a != NULL; a = a->next) {
+    if (++fields > PL__DOC_MAX_FIELDS) {
+      cJSON_Delete(doc);
+      return pl__verdict(v, PL_EINVAL,
+                         "%s has over %d fields; a proof document has a handful",
+                         name, PL__DOC_MAX_FIELDS);
+    }
+    for (const cJSON *b = a->next; b != NULL; b = b->next)
+      if (strcmp(a->string, b->string) == 0) {
+        pl__verdict(v, PL_EINVAL, "field \"%s\" appears twice in %s", a->string,
+                    name);
+        cJSON_Delete(doc);
+        return PL_EINVAL;
+      }
+  }
+  *out = doc;
+  return pl__verdict(v, 0, "%s is a proof document", name);
+}
+
+pl_proof_type pl_proof_doc_type(const cJSON *doc) {
+  const char *type = pl__doc_str(doc, "type");
+  if (type != NULL && strcmp(type, "inclusion") == 0)
+    return PL_PROOF_INCLUSION;
+  if (type != NULL && strcmp(type, "consistency") == 0)
+    return PL_PROOF_CONSISTENCY;
+  return PL_PROOF_UNKNOWN;
+}
+
+static int pl__inclusion(const char *vkey, const cJSON *doc, pl_arena *a,
+                         pl_proof_facts *f, pl_verdict *v) {
+  uint64_t index, tree_size, size;
+  uint8_t root[PL_HASH_BYTES];
+  const char *leaf_hex = pl__doc_str(doc, "leaf"),
+             *note = pl__doc_str(doc, "checkpoint");
+  pl_hash *proof;
+  size_t n, leaf_len;
+  uint8_t *leaf;
+  if (pl__doc_u64(doc, "index", &index, v) != 0 ||
+      pl__doc_u64(doc, "tree_size", &tree_size, v) != 0)
+    return v->code;
+  if (leaf_hex == NULL || pl__unhex(a, leaf_hex, &leaf, &leaf_len) != 0)
+    return pl__verdict(v, PL_EINVAL, "field \"leaf\" is missing or not hex");
+  if (note == NULL)
+    return pl__verdict(v, PL_EINVAL, "field \"checkpoint\" is missing or not a string");
+  if (pl__doc_proof(a, doc, &proof, &n, v) != 0)
+    return v->code;
+  f->index = index;
+  f->tree_size = tree_size;
+  if (pl_verify_note(vkey, "checkpoint", note, &size, root, v) != 0)
+    return v->code;
+  if (size != tree_size)
+    return pl__verdict(v, PL_EVERIFY,
+                       "tree_size %" PRIu64 " does not match the checkpoint's "
+                       "size %" PRIu64,
+                       tree_size, size);
+  if (index >= size)
+    return pl__verdict(v, PL_EVERIFY,
+                       "index %" PRIu64 " is outside the tree of size %" PRIu64,
+                       index, size);
+  Partsledger__V1__Leaf *l =
+      partsledger__v1__leaf__unpack(pl_arena_allocator(a), leaf_len, leaf);
+  if (l == NULL)
+    return pl__verdict(v, PL_EVERIFY, "the leaf bytes do not parse as a Leaf");
+  if (l->index != index)
+    return pl__verdict(v, PL_EVERIFY,
+                       "the leaf says it is entry %" PRIu64 ", not %" PRIu64,
+                       l->index, index);
+  int rc = pl_verify_inclusion(vkey, note, index, leaf, leaf_len, proof, n);
+  if (rc != 0)
+    return pl__verdict(v, rc == PL_ENOMEM ? PL_ENOMEM : PL_EVERIFY,
+                       "the proof does not lead from the leaf to the "
+                       "checkpoint's root%s%s",
+                       rc == PL_EVERIFY ? "" : ": ",
+                       rc == PL_EVERIFY ? "" : pl_strerror(rc));
+  /* Only now is the leaf known to be the log's: a bad signature from here on
+   * is the log's doing, not the document's. */
+  if (pl_verify_entry_signatures(l->signed_entry, v) != 0)
+    return v->code;
+
+  const Partsledger__V1__SignedEntry *se = l->signed_entry;
+  uint64_t s;
+  pl_checkpoint_peek(note, f->origin, &s, root);
+  memcpy(f->root_hash, root, PL_HASH_BYTES);
+  pl_merkle_leaf_hash(leaf, leaf_len, f->leaf_hash);
+  f->signed_entry = se;
+  char lh[2 * PL_HASH_BYTES + 1], rh[2 * PL_HASH_BYTES + 1],
+      signer[2 * PL_PUBLIC_KEY_BYTES + 1], cos[48] = "";
+  if (se->n_cosignatures > 0)
+    snprintf(cos, sizeof(cos), " and %zu co-signer%s", se->n_cosignatures,
+             se->n_cosignatures == 1 ? "" : "s");
+  return pl__verdict(
+      v, 0,
+      "inclusion: entry %" PRIu64 " (leaf hash %s), signed by %s%s, is in the "
+      "tree of size %" PRIu64 " of %s, root %s",
+      index, pl_hex_encode(f->leaf_hash, PL_HASH_BYTES, lh),
+      pl_hex_encode(se->signer.data, PL_PUBLIC_KEY_BYTES, signer), cos, size,
+      f->origin, pl_hex_encode(root, PL_HASH_BYTES, rh));
+}
+
+static int pl__consistency(const char *vkey, const cJSON *doc,
+                           const char *kept_old, pl_arena *a,
+                           pl_proof_facts *f, pl_verdict *v) {
+  uint64_t old_size, new_size, s_old, s_new;
+  uint8_t r_old[PL_HASH_BYTES], r_new[PL_HASH_BYTES];
+  const char *new_note = pl__doc_str(doc, "new_checkpoint");
+  const char *doc_old = pl__doc_str(doc, "old_checkpoint");
+  const char *old_note = kept_old != NULL ? kept_old : doc_old;
+  pl_hash *proof;
+  size_t n;
+  if (pl__doc_u64(doc, "old_size", &old_size, v) != 0 ||
+      pl__doc_u64(doc, "new_size", &new_size, v) != 0)
+    return v->code;
+  if (new_note == NULL)
+    return pl__verdict(v, PL_EINVAL,
+                       "field \"new_checkpoint\" is missing or not a string");
+  if (doc_old == NULL &&
+      cJSON_GetObjectItemCaseSensitive(doc, "old_checkpoint") != NULL)
+    return pl__verdict(v, PL_EINVAL, "field \"old_checkpoint\" is not a string");
+  if (pl__doc_proof(a, doc, &proof, &n, v) != 0)
+    return v->code;
+  f->old_size = old_size;
+  f->new_size = new_size;
+  if (old_size > new_size)
+    return pl__verdict(v, PL_EVERIFY,
+                       "old_size %" PRIu64 " is larger than new_size %" PRIu64
+                       ": a tree can only grow",
+                       old_size, new_size);
+  if (old_note == NULL)
+    return pl__verdict(v, PL_ENOTFOUND,
+                       "the document carries no old_checkpoint: the old "
+                       "checkpoint you kept must be given");
+  if (kept_old != NULL) {
+    char origin[PL_NOTE_NAME_MAX + 1];
+    if (pl_checkpoint_peek(kept_old, origin, &s_old, r_old) != 0)
+      return pl__verdict(v, PL_EINVAL,
+                         "the old checkpoint you gave is not a checkpoint note");
+  }
+  if (pl_verify_note(vkey, "old checkpoint", old_note, &s_old, r_old, v) != 0 ||
+      pl_verify_note(vkey, "new checkpoint", new_note, &s_new, r_new, v) != 0)
+    return v->code;
+  if (kept_old != NULL && doc_old != NULL) {
+    /* Both must name the same tree; two signed roots for one size would be
+     * proof that the log forked. */
+    uint64_t s_doc;
+    uint8_t r_doc[PL_HASH_BYTES];
+    if (pl_verify_note(vkey, "document's old checkpoint", doc_old, &s_doc,
+                       r_doc, v) != 0)
+      return v->code;
+    if (s_doc == s_old && memcmp(r_doc, r_old, PL_HASH_BYTES) != 0)
+      return pl__verdict(v, PL_EVERIFY,
+                         "the document's old checkpoint and yours are both "
+                         "signed for size %" PRIu64
+                         " but have different roots: the log has forked",
+                         s_old);
+    if (s_doc != s_old)
+      return pl__verdict(v, PL_EVERIFY,
+                         "the document's old checkpoint (size %" PRIu64
+                         ") is not yours (size %" PRIu64 ")",
+                         s_doc, s_old);
+  }
+  if (s_old != old_size)
+    return pl__verdict(v, PL_EVERIFY,
+                       "old_size %" PRIu64 " does not match the old "
+                       "checkpoint's size %" PRIu64,
+                       old_size, s_old);
+  if (s_new != new_size)
+    return pl__verdict(v, PL_EVERIFY,
+                       "new_size %" PRIu64 " does not match the new "
+                       "checkpoint's size %" PRIu64,
+                       new_size, s_new);
+  int rc = pl_verify_consistency(vkey, old_note, new_note, proof, n);
+  if (rc != 0)
+    return pl__verdict(v, rc == PL_ENOMEM ? PL_ENOMEM : PL_EVERIFY,
+                       "the proof does not show the tree of size %" PRIu64
+                       " to be a prefix of the tree of size %" PRIu64 "%s%s",
+                       old_size, new_size, rc == PL_EVERIFY ? "" : ": ",
+                       rc == PL_EVERIFY ? "" : pl_strerror(rc));
+  uint64_t s;
+  uint8_t r[PL_HASH_BYTES];
+  pl_checkpoint_peek(new_note, f->origin, &s, r);
+  memcpy(f->old_root_hash, r_old, PL_HASH_BYTES);
+  memcpy(f->new_root_hash, r_new, PL_HASH_BYTES);
+  char ro[2 * PL_HASH_BYTES + 1], rn[2 * PL_HASH_BYTES + 1];
+  return pl__verdict(v, 0,
+                     "consistency: the tree of size %" PRIu64 " (root %s) is a "
+                     "prefix of the tree of size %" PRIu64 " (root %s)",
+                     old_size, pl_hex_encode(r_old, PL_HASH_BYTES, ro), new_size,
+                     pl_hex_encode(r_new, PL_HASH_BYTES, rn));
+}
+
+int pl_verify_proof_doc(const char *vkey, const cJSON *doc,
+                        const char *kept_old, pl_arena *a, pl_proof_facts *f,
+                        pl_verdict *v) {
+  memset(f, 0, sizeof(*f));
+  f->type = pl_proof_doc_type(doc);
+  char name[PL_NOTE_NAME_MAX + 1];
+  uint8_t pk[PL_PUBLIC_KEY_BYTES];
+  if (vkey == NULL || pl_note_vkey_parse(vkey, name, sizeof(name), pk) != 0)
+    return pl__verdict(v, PL_EINVAL,
+                       "the verifier key is not one (name+hexid+base64)");
+  switch (f->type) {
+  case PL_PROOF_INCLUSION:
+    if (kept_old != NULL)
+      return pl__verdict(v, PL_EINVAL,
+                         "an old checkpoint goes with a consistency proof, and "
+                         "this is an inclusion proof");
+    return pl__inclusion(vkey, doc, a, f, v);
+  case PL_PROOF_CONSISTENCY:
+    return pl__consistency(vkey, doc, kept_old, a, f, v);
+  default: {
+    const char *type = pl__doc_str(doc, "type");
+    return pl__verdict(v, PL_EINVAL,
+                       "unknown proof type \"%s\" (inclusion or consistency)",
+                       type != NULL ? type : "");
+  }
+  }
+}
