@@ -1,0 +1,222 @@
+/*
+ * report.c - the results, as text for people or as one JSON object.
+ *
+ * Both say the same things: per phase its rate, latency, CPU (the bench's,
+ * the server's, everyone else's), where the server's threads spent it and
+ * its memory, and its errors. Depends on bench.h only.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+double bench_rate(const bench_result *r) {
+  return r->secs > 0 ? (double)r->items / r->secs : 0;
+}
+
+static int bench_is_write(int ph) {
+  return ph == PH_APPEND || ph == PH_BATCH || ph == PH_FILL;
+}
+
+/* ---- text -------------------------------------------------------------------- */
+
+/* Server threads worth a line: ours, and gRPC's own when they work. */
+static int bench_group_shown(const bench_group *g) {
+  return strncmp(g->name, "pl-", 3) == 0 || (1.0 - g->idle / g->threads) >= 0.05;
+}
+
+static void bench_text_groups(const bench_result *r) {
+  int any = 0;
+  for (int g = 0; g < r->ngroups; g++)
+    any |= bench_group_shown(&r->groups[g]);
+  if (!any)
+    return;
+  printf("  server threads, share of the phase each: on a core / waiting for one / "
+         "for the disk / idle\n");
+  for (int g = 0; g < r->ngroups; g++) {
+    const bench_group *gr = &r->groups[g];
+    if (!bench_group_shown(gr))
+      continue;
+    char name[40];
+    if (gr->threads > 1)
+      snprintf(name, sizeof(name), "%s x%d", gr->name, gr->threads);
+    else
+      snprintf(name, sizeof(name), "%s", gr->name);
+    double n = gr->threads;
+    printf("    %-18s %3.0f%% %3.0f%% %3.0f%% %3.0f%%\n", name, 100 * gr->cpu / n,
+           100 * gr->queued / n, 100 * gr->disk / n, 100 * gr->idle / n);
+  }
+}
+
+/* One result's lines. `server` names what the server figures are of. */
+static void bench_text_result(const bench *b, int ph, int batched, const bench_result *r,
+                              const char *server) {
+  double ceiling = b->res[PH_VERIFY].ran ? b->res[PH_VERIFY].verify_rate * (double)b->cores : 0;
+  int writes = bench_is_write(ph);
+  if (ph == PH_VERIFY) {
+    /* its rate is printed above, with the ceiling */
+  } else if (r->skipped) {
+    printf("  skipped: the log already holds %" PRIu64 " entries\n", r->size_before);
+  } else {
+    const char *unit = writes ? "entries" : "calls";
+    if (batched)
+      printf("  %.0f %s/s over %.2f s (%" PRIu64 " %s in %" PRIu64 " calls)\n",
+             bench_rate(r), unit, r->secs, r->items, unit, r->calls);
+    else
+      printf("  %.0f %s/s over %.2f s (%" PRIu64 " %s)\n", bench_rate(r), unit, r->secs,
+             r->items, unit);
+    if (r->ran_out && ph != PH_FILL)
+      printf("  (the signed entries ran out before the duration ended)\n");
+    if (ph != PH_FILL)
+      printf("  latency per call: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r->p50,
+             r->p99, r->max);
+    if (writes && ceiling > 0)
+      printf("  %.0f%% of the verification ceiling (%.0f/s)\n",
+             100.0 * bench_rate(r) / ceiling, ceiling);
+    if (bench_is_write(ph)) {
+      printf("  log %" PRIu64 " -> %" PRIu64 " entries; signing beforehand took %.1f s\n",
+             r->size_before, r->size_after, r->sign_secs);
+    } else {
+      printf("  log of %" PRIu64 " entries; %" PRIu64 " responses verified in depth\n",
+             r->size_before, r->checked);
+    }
+  }
+  int watched = b->o.server_pid > 0;
+  printf("  CPU: bench %.2f cores", r->client_cpu);
+  if (watched && ph != PH_VERIFY)
+    printf(", %s %.2f cores (busiest thread %s at %.0f%%)", server, r->server_cpu,
+           r->server_top_name, 100.0 * r->server_top);
+  if (watched)
+    printf(", other processes %.2f cores", r->machine_cpu - r->client_cpu - r->server_cpu);
+  else
+    printf(", whole machine %.2f cores", r->machine_cpu);
+  if (r->steal >= 0.01)
+    printf(", steal %.2f cores", r->steal);
+  printf("\n");
+  if (ph != PH_VERIFY && ph != PH_FILL && r->items > 0 && r->secs > 0) {
+    double per = r->secs / (double)r->items * 1e6;
+    printf("  CPU per %s: bench %.1f us", batched ? "entry" : "call", r->client_cpu * per);
+    if (watched)
+      printf(", %s %.1f us", server, r->server_cpu * per);
+    printf("\n");
+  }
+  bench_text_groups(r);
+  if (r->mem.ok)
+    printf("  server memory: RSS %.1f MB, of which data.mdb %.1f MB: private %.1f MB "
+           "(anon %.1f MB, peak RSS %.1f MB)\n",
+           r->mem.rss / 1024.0, r->mem.lmdb / 1024.0, r->mem.priv / 1024.0,
+           r->mem.anon / 1024.0, r->mem.hwm / 1024.0);
+  if (r->errors > 0) {
+    printf("  ERRORS: %" PRIu64 " (", r->errors);
+    for (int c = 0, first = 1; c < BENCH_STATUSES; c++)
+      if (r->codes[c] > 0) {
+        printf("%sstatus %d: %" PRIu64, first ? "" : ", ", c, r->codes[c]);
+        first = 0;
+      }
+    printf("); first: %s\n", r->first_error);
+  } else {
+    printf("  errors: 0\n");
+  }
+}
+
+void bench_report_text(const bench *b) {
+  const bench_result *v = &b->res[PH_VERIFY];
+  double ceiling = v->ran ? v->verify_rate * (double)b->cores : 0;
+  printf("\npartsledger-bench against %s (%ld cores online, %s client stack)\n",
+         b->o.server, b->cores, b->o.full_stack ? "full" : "minimal");
+  for (int ph = 0; ph < PH_COUNT; ph++) {
+    const bench_result *r = &b->res[ph];
+    if (!r->ran)
+      continue;
+    printf("\n%s\n", bench_phase_names[ph]);
+    if (ph == PH_VERIFY) {
+      printf("  Ed25519 verify, %d-byte messages, one core: %.0f/s (%.1f us each)\n",
+             BENCH_VERIFY_MSG, v->verify_rate, 1e6 / v->verify_rate);
+      printf("  ceiling for signed appends: %ld cores x %.0f = %.0f/s\n", b->cores,
+             v->verify_rate, ceiling);
+    } else if (ph == PH_DISK) {
+      printf("  in %s: fdatasync after writing 1 page %.0f us; each further page\n"
+             "  adds %.1f us when scattered (as a commit's pages are), %.1f us when "
+             "contiguous\n",
+             b->o.disk_dir, r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
+      continue;
+    }
+    bench_text_result(b, ph, ph == PH_BATCH || ph == PH_FILL, r, "server");
+  }
+}
+
+/* ---- JSON --------------------------------------------------------------------- */
+
+static void bench_json_str(const char *s) {
+  putchar('"');
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\')
+      printf("\\%c", ch);
+    else if (ch < 0x20)
+      printf("\\u%04x", ch);
+    else
+      putchar(ch);
+  }
+  putchar('"');
+}
+
+/* The members every result has, without braces. */
+static void bench_json_result(const bench_result *r, double ceiling, int writes) {
+  printf("\"skipped\":%s,\"secs\":%.3f,\"calls\":%" PRIu64 ",\"items\":%" PRIu64
+         ",\"rate\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,",
+         r->skipped ? "true" : "false", r->secs, r->calls, r->items, bench_rate(r), r->p50,
+         r->p99, r->max);
+  if (writes && ceiling > 0)
+    printf("\"ratio\":%.3f,", bench_rate(r) / ceiling);
+  printf("\"size_before\":%" PRIu64 ",\"size_after\":%" PRIu64 ",\"checked\":%" PRIu64
+         ",\"ran_out\":%s,\"sign_secs\":%.2f,\"client_cpu\":%.2f,\"server_cpu\":%.2f,"
+         "\"server_top_thread\":%.2f,\"machine_cpu\":%.2f,\"steal\":%.2f,",
+         r->size_before, r->size_after, r->checked, r->ran_out ? "true" : "false",
+         r->sign_secs, r->client_cpu, r->server_cpu, r->server_top, r->machine_cpu, r->steal);
+  printf("\"server_threads\":[");
+  for (int g = 0; g < r->ngroups; g++) {
+    const bench_group *gr = &r->groups[g];
+    double n = gr->threads;
+    printf("%s{\"name\":", g ? "," : "");
+    bench_json_str(gr->name);
+    printf(",\"threads\":%d,\"cpu\":%.3f,\"queued\":%.3f,\"disk\":%.3f,\"idle\":%.3f}",
+           gr->threads, gr->cpu / n, gr->queued / n, gr->disk / n, gr->idle / n);
+  }
+  printf("],");
+  if (r->mem.ok)
+    printf("\"server_mem_kb\":{\"rss\":%ld,\"lmdb\":%ld,\"private\":%ld,\"anon\":%ld,"
+           "\"peak_rss\":%ld},",
+           r->mem.rss, r->mem.lmdb, r->mem.priv, r->mem.anon, r->mem.hwm);
+  printf("\"errors\":%" PRIu64 ",\"first_error\":", r->errors);
+  bench_json_str(r->first_error);
+}
+
+void bench_report_json(const bench *b) {
+  const bench_result *v = &b->res[PH_VERIFY];
+  double ceiling = v->ran ? v->verify_rate * (double)b->cores : 0;
+  printf("{\"server\":");
+  bench_json_str(b->o.server);
+  printf(",\"cores\":%ld,\"duration\":%.1f,\"inflight\":%d,\"batch\":%d,"
+         "\"batch_inflight\":%d,\"threads\":%d,\"client_stack\":\"%s\","
+         "\"ceiling\":%.0f,\"phases\":{",
+         b->cores, b->o.duration, b->o.inflight, b->o.batch, b->o.batch_inflight,
+         b->o.threads, b->o.full_stack ? "full" : "minimal", ceiling);
+  int first = 1;
+  for (int ph = 0; ph < PH_COUNT; ph++) {
+    const bench_result *r = &b->res[ph];
+    if (!r->ran)
+      continue;
+    printf("%s\"%s\":{", first ? "" : ",", bench_phase_names[ph]);
+    first = 0;
+    if (ph == PH_VERIFY)
+      printf("\"per_core\":%.0f,", r->verify_rate);
+    if (ph == PH_DISK)
+      printf("\"sync_us\":%.1f,\"scattered_page_us\":%.2f,\"contiguous_page_us\":%.2f,",
+             r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
+    bench_json_result(r, ceiling, bench_is_write(ph));
+    printf("}");
+  }
+  printf("}}\n");
+}
