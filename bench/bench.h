@@ -9,7 +9,7 @@
  *               method, a number of calls in flight for a duration, every
  *               response checked, latency percentiles
  *   pool.c      signed entries, packed before a measured loop starts
- *   sampler.c   the server's /proc: CPU, memory, threads
+ *   sampler.c   the server's /proc: CPU, memory, threads, the writer's I/O
  *   report.c    the text and JSON reports
  *
  * A query phase for a new RPC needs a bench_workload (workload.c) and a row
@@ -38,6 +38,7 @@
 #define BENCH_VERIFY_MSG 300    /* bytes signed in the verify phase */
 #define BENCH_REQ_BUF 64        /* a generator's scratch space per call */
 #define BENCH_STATUSES 17       /* gRPC status codes 0..16 */
+#define BENCH_WRITER_THREAD "pl-writer"
 
 /* ---- options and results ---------------------------------------------- */
 
@@ -75,6 +76,15 @@ typedef struct {
   long rss, hwm, anon, lmdb, priv;
 } bench_mem;
 
+/* The I/O counters of one server thread (/proc/PID/task/TID/io), or their
+ * change over a phase. When `ok` is 0, `why` says what could not be read. */
+typedef struct {
+  int ok;
+  long tid;
+  uint64_t wchar, syscw, write_bytes;
+  char why[160];
+} bench_io;
+
 typedef struct {
   int ran, skipped;
   double secs;           /* first call sent to last call completed */
@@ -99,6 +109,10 @@ typedef struct {
   /* disk phase only: microseconds per fdatasync after writing one page, and
    * what each further scattered or contiguous page adds */
   double disk_sync_us, disk_scattered_us, disk_contig_us;
+  /* write phases: distinct tree sizes the responses named (each commit signs
+   * a new one), and the writer thread's I/O over the measured part */
+  uint64_t commits;
+  bench_io io;
 } bench_result;
 
 /* ---- channels to one server ------------------------------------------- */
@@ -181,14 +195,17 @@ void bench_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ---- workloads (workload.c) ------------------------------------------- */
 
 /* Appends: a pool handed out `batch` records at a time. Every index the log
- * gives must be new and in [base, base + pool->n). */
+ * gives must be new and in [base, base + pool->n); `heads` marks the tree
+ * sizes named in responses, and `commits` counts the distinct ones. */
 typedef struct bench_pool bench_pool;
 typedef struct {
   const bench_pool *pool;
   size_t batch;
   uint64_t base;
   atomic_size_t pos;
-  atomic_uchar *seen; /* pool->n bytes, by index - base */
+  atomic_uchar *seen;  /* pool->n bytes, by index - base */
+  atomic_uchar *heads; /* pool->n bytes, by tree_size - base - 1 */
+  atomic_uint_fast64_t commits;
 } bench_writes;
 
 /* Reads at uniformly random indices below `size`; proofs are checked
@@ -228,6 +245,11 @@ size_t bench_put_varint(uint8_t *p, uint64_t v);
 /* ---- /proc (sampler.c) ------------------------------------------------- */
 
 bench_mem bench_server_mem(long pid);
+
+/* The I/O counters of the first thread of `pid` named `name`. */
+void bench_io_read(long pid, const char *name, bench_io *io);
+/* The change from *a to *z, into *d; not ok unless both are, of one thread. */
+void bench_io_diff(const bench_io *a, const bench_io *z, bench_io *d);
 
 /* The CPU of this process, of `pid`'s threads and of the machine at one
  * moment, to be compared with a later one (bench_mark_diff). */

@@ -13,7 +13,8 @@
  *
  * Every write phase signs all its entries before it starts (pool.c), so
  * signing is never inside the measured loop; how many it needs is estimated
- * from a one-second warm-up.
+ * from a one-second warm-up. Each write phase is reported with the
+ * server's writer thread's commits and page writes per entry.
  *
  * Every response is checked (workload.c); failures are counted and
  * reported, and make the exit status 1; rates count successful operations
@@ -66,9 +67,10 @@ static const char bench_usage[] =
     "                        stack (default: the minimal one, which leaves out\n"
     "                        client-side filters such as deadline enforcement;\n"
     "                        ~10 us less bench CPU per unary Append here)\n"
-    "  --server-pid PID      also report the server's CPU, its private memory, and\n"
+    "  --server-pid PID      also report the server's CPU, its private memory,\n"
     "                        where each of its threads spent each phase (on a\n"
-    "                        core, waiting for one, for the disk, idle)\n"
+    "                        core, waiting for one, for the disk, idle), and its\n"
+    "                        writer thread's page writes per entry\n"
     "  --json                print the results as one JSON object on stdout\n"
     "  --print-pubkey        print the public key of --admin-key in hex and exit\n"
     "  --help                this text\n";
@@ -108,33 +110,48 @@ static void bench_error(bench_result *res, const char *fmt, const char *arg) {
 
 /* ---- writes ------------------------------------------------------------------ */
 
-/* Sends `pool` to the server (unary Append or AppendBatch of --batch) and
- * checks the indices. The log size is read right before, so every index
- * must be new. `measure`: also take the CPU marks. 0 or -1. */
+/* Sends `pool` to the server (unary Append or AppendBatch of --batch),
+ * checks the indices, counts the commits. The log size is read right
+ * before, so every index must be new. `measure`: also take the CPU marks
+ * and the writer's I/O. 0 or -1. */
 static int bench_write(bench *b, int unary, const bench_pool *pool, double secs,
                        bench_result *res, int measure) {
   size_t n = pool->n ? pool->n : 1;
   bench_writes *w = calloc(1, sizeof(*w));
-  atomic_uchar *seen = calloc(n, 1);
-  int rc = w != NULL && seen != NULL ? 0 : -1;
+  atomic_uchar *seen = calloc(n, 1), *heads = calloc(n, 1);
+  int rc = w != NULL && seen != NULL && heads != NULL ? 0 : -1;
   if (rc == 0) {
     w->pool = pool;
     w->batch = unary ? 1 : (size_t)b->o.batch;
     w->seen = seen;
+    w->heads = heads;
     atomic_init(&w->pos, 0);
+    atomic_init(&w->commits, 0);
     rc = bench_head(b, &w->base, NULL);
   }
   if (rc == 0) {
     if (!res->size_before)
       res->size_before = w->base;
-    bench_mark *mk = measure ? bench_mark_take(b->o.server_pid, 1) : NULL;
+    bench_mark *mk = NULL;
+    bench_io io0;
+    if (measure) {
+      mk = bench_mark_take(b->o.server_pid, 1);
+      bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io0);
+    }
     bench_engine_run(&b->server, b->o.threads, unary ? &bench_wl_append : &bench_wl_batch, w,
                      unary ? b->o.inflight : b->o.batch_inflight, secs, res);
+    if (measure) {
+      bench_io io1;
+      bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io1);
+      bench_io_diff(&io0, &io1, &res->io);
+    }
     if (measure)
       bench_mark_diff(mk, res);
+    res->commits += atomic_load(&w->commits);
     if (atomic_load(&w->pos) >= pool->n)
       res->ran_out = 1;
   }
+  free(heads);
   free(seen);
   free(w);
   return rc;
@@ -197,10 +214,13 @@ static void bench_phase_fill(bench *b, bench_result *res) {
   res->size_before = res->size_after = size;
   if (size >= b->o.fill) {
     res->skipped = 1;
+    snprintf(res->io.why, sizeof(res->io.why), "the phase was skipped");
     bench_note("fill: the log already holds %" PRIu64 " entries", size);
     return;
   }
   bench_mark *mk = bench_mark_take(b->o.server_pid, 0);
+  bench_io io0, io1;
+  bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io0);
   double busy = 0;
   while (size < b->o.fill && res->errors == 0) {
     uint64_t left = b->o.fill - size;
@@ -218,6 +238,10 @@ static void bench_phase_fill(bench *b, bench_result *res) {
     bench_pool_free(&pool);
     busy += res->secs - before;
   }
+  /* The writer is idle while a chunk is signed: its counters cover the
+   * sending alone. */
+  bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io1);
+  bench_io_diff(&io0, &io1, &res->io);
   res->size_after = size;
   bench_result cpu;
   memset(&cpu, 0, sizeof(cpu));

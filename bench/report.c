@@ -3,13 +3,16 @@
  *
  * Both say the same things: per phase its rate, latency, CPU (the bench's,
  * the server's, everyone else's), where the server's threads spent it and
- * its memory, and its errors. Depends on bench.h only.
+ * its memory, and its errors. Each write phase also gets the writer's
+ * commits and page writes per entry. Depends on bench.h only.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bench.h"
+
+#define BENCH_PAGE 4096
 
 double bench_rate(const bench_result *r) {
   return r->secs > 0 ? (double)r->items / r->secs : 0;
@@ -49,6 +52,20 @@ static void bench_text_groups(const bench_result *r) {
   }
 }
 
+/* What a write phase's commits cost the writer. */
+static void bench_text_writer(const bench_result *r) {
+  if (r->commits == 0)
+    return;
+  printf("  writer: %" PRIu64 " commits, %.1f entries per commit", r->commits,
+         (double)r->items / (double)r->commits);
+  if (r->io.ok && r->items > 0)
+    printf("; %.2f pages written per entry, %.1f write calls per commit\n",
+           (double)r->io.wchar / BENCH_PAGE / (double)r->items,
+           (double)r->io.syscw / (double)r->commits);
+  else
+    printf("; pages and write calls not known: %s\n", r->io.why);
+}
+
 /* One result's lines. `server` names what the server figures are of. */
 static void bench_text_result(const bench *b, int ph, int batched, const bench_result *r,
                               const char *server) {
@@ -75,6 +92,7 @@ static void bench_text_result(const bench *b, int ph, int batched, const bench_r
       printf("  %.0f%% of the verification ceiling (%.0f/s)\n",
              100.0 * bench_rate(r) / ceiling, ceiling);
     if (bench_is_write(ph)) {
+      bench_text_writer(r);
       printf("  log %" PRIu64 " -> %" PRIu64 " entries; signing beforehand took %.1f s\n",
              r->size_before, r->size_after, r->sign_secs);
     } else {
@@ -162,6 +180,24 @@ static void bench_json_str(const char *s) {
   putchar('"');
 }
 
+/* Commits and the writer's I/O, for a write phase. */
+static void bench_json_writer(const bench_result *r) {
+  printf("\"commits\":%" PRIu64 ",\"entries_per_commit\":%.2f,", r->commits,
+         r->commits ? (double)r->items / (double)r->commits : 0.0);
+  if (r->io.ok)
+    printf("\"writer_io\":{\"readable\":true,\"tid\":%ld,\"wchar\":%" PRIu64
+           ",\"syscw\":%" PRIu64 ",\"write_bytes\":%" PRIu64
+           ",\"pages_per_entry\":%.3f,\"write_calls_per_commit\":%.2f},",
+           r->io.tid, r->io.wchar, r->io.syscw, r->io.write_bytes,
+           r->items ? (double)r->io.wchar / BENCH_PAGE / (double)r->items : 0.0,
+           r->commits ? (double)r->io.syscw / (double)r->commits : 0.0);
+  else {
+    printf("\"writer_io\":{\"readable\":false,\"why\":");
+    bench_json_str(r->io.why);
+    printf("},");
+  }
+}
+
 /* The members every result has, without braces. */
 static void bench_json_result(const bench_result *r, double ceiling, int writes) {
   printf("\"skipped\":%s,\"secs\":%.3f,\"calls\":%" PRIu64 ",\"items\":%" PRIu64
@@ -215,6 +251,8 @@ void bench_report_json(const bench *b) {
     if (ph == PH_DISK)
       printf("\"sync_us\":%.1f,\"scattered_page_us\":%.2f,\"contiguous_page_us\":%.2f,",
              r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
+    if (bench_is_write(ph))
+      bench_json_writer(r);
     bench_json_result(r, ceiling, bench_is_write(ph));
     printf("}");
   }

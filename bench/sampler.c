@@ -10,12 +10,15 @@
  * in state D, which /proc shows only as a letter, so that letter is read
  * every BENCH_STATE_NS while the phase runs.
  *
- * Also here: the server's memory (/proc/PID/status and smaps).
+ * Also here: the server's memory (/proc/PID/status and smaps) and the I/O
+ * counters of one of its threads (/proc/PID/task/TID/io), by name.
  *
  * Depends on Linux's /proc and nothing of partsledger but bench.h.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,4 +378,68 @@ void bench_mark_diff(bench_mark *a, bench_result *r) {
     bench_sampler_free(sp);
   free(z);
   free(a);
+}
+
+/* ---- one thread's I/O -------------------------------------------------------- */
+
+void bench_io_read(long pid, const char *name, bench_io *io) {
+  memset(io, 0, sizeof(*io));
+  if (pid <= 0) {
+    snprintf(io->why, sizeof(io->why), "no --server-pid to read");
+    return;
+  }
+  bench_tasks *t = malloc(sizeof(*t));
+  if (t == NULL) {
+    snprintf(io->why, sizeof(io->why), "out of memory");
+    return;
+  }
+  bench_tasks_read(pid, t);
+  for (int i = 0; i < t->n && io->tid == 0; i++)
+    if (strcmp(t->comm[i], name) == 0)
+      io->tid = t->tid[i];
+  free(t);
+  if (io->tid == 0) {
+    snprintf(io->why, sizeof(io->why), "no thread named %s in process %ld", name, pid);
+    return;
+  }
+  char path[96], line[128];
+  snprintf(path, sizeof(path), "/proc/%ld/task/%ld/io", pid, io->tid);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    snprintf(io->why, sizeof(io->why), "cannot read %s: %s", path, strerror(errno));
+    return;
+  }
+  int found = 0;
+  while (fgets(line, sizeof(line), f) != NULL) {
+    found += sscanf(line, "wchar: %" SCNu64, &io->wchar) == 1;
+    found += sscanf(line, "syscw: %" SCNu64, &io->syscw) == 1;
+    sscanf(line, "write_bytes: %" SCNu64, &io->write_bytes);
+  }
+  /* Reading can fail only now (EACCES comes at read, not open, for some
+   * kernels' ptrace checks). */
+  int err = ferror(f) ? errno : 0;
+  fclose(f);
+  if (found != 2) {
+    snprintf(io->why, sizeof(io->why), "cannot read %s: %s", path,
+             err ? strerror(err) : "no wchar and syscw in it");
+    return;
+  }
+  io->ok = 1;
+}
+
+void bench_io_diff(const bench_io *a, const bench_io *z, bench_io *d) {
+  memset(d, 0, sizeof(*d));
+  d->tid = a->tid;
+  if (!a->ok || !z->ok) {
+    snprintf(d->why, sizeof(d->why), "%s", !a->ok ? a->why : z->why);
+    return;
+  }
+  if (a->tid != z->tid || z->wchar < a->wchar || z->syscw < a->syscw) {
+    snprintf(d->why, sizeof(d->why), "thread %ld was replaced during the phase", a->tid);
+    return;
+  }
+  d->wchar = z->wchar - a->wchar;
+  d->syscw = z->syscw - a->syscw;
+  d->write_bytes = z->write_bytes >= a->write_bytes ? z->write_bytes - a->write_bytes : 0;
+  d->ok = 1;
 }

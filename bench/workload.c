@@ -54,6 +54,17 @@ static int bench_claim(bench_writes *w, bench_tally *t, uint64_t index) {
   return 0;
 }
 
+/* A tree size an answer named: each commit signs a new one, so the distinct
+ * sizes count the commits that carried the phase's entries. A size outside
+ * what the phase could have made (another client's commit) is not ours to
+ * count. */
+static void bench_head_seen(bench_writes *w, uint64_t tree_size) {
+  if (tree_size <= w->base || tree_size - w->base > w->pool->n)
+    return;
+  if (atomic_exchange(&w->heads[tree_size - w->base - 1], 1) == 0)
+    atomic_fetch_add(&w->commits, 1);
+}
+
 static void bench_check_append(void *ctx, bench_tally *t, const bench_req *q,
                                const uint8_t *p, size_t n) {
   bench_writes *w = ctx;
@@ -75,8 +86,10 @@ static void bench_check_append(void *ctx, bench_tally *t, const bench_req *q,
                m->index);
     return;
   }
-  if (bench_claim(w, t, m->index) == 0)
+  if (bench_claim(w, t, m->index) == 0) {
+    bench_head_seen(w, m->tree_size);
     t->items++;
+  }
 }
 
 static void bench_check_batch(void *ctx, bench_tally *t, const bench_req *q,
@@ -93,6 +106,7 @@ static void bench_check_batch(void *ctx, bench_tally *t, const bench_req *q,
                m->n_results, q->count);
     return;
   }
+  uint64_t before = t->items;
   for (size_t i = 0; i < m->n_results; i++) {
     const Partsledger__V1__AppendResult *x = m->results[i];
     if (x->code != 0)
@@ -107,6 +121,8 @@ static void bench_check_batch(void *ctx, bench_tally *t, const bench_req *q,
     else if (bench_claim(w, t, x->index) == 0)
       t->items++;
   }
+  if (t->items > before)
+    bench_head_seen(w, m->tree_size);
 }
 
 const bench_workload bench_wl_append = {BENCH_SERVICE "Append", bench_next_write,
