@@ -9,6 +9,7 @@
  *               method, a number of calls in flight for a duration, every
  *               response checked, latency percentiles
  *   pool.c      signed entries, packed before a measured loop starts
+ *   limit.c     the verify-only server the `limit` phase runs in-process
  *   sampler.c   the server's /proc: CPU, memory, threads, the writer's I/O
  *   report.c    the text and JSON reports
  *
@@ -39,12 +40,17 @@
 #define BENCH_REQ_BUF 64        /* a generator's scratch space per call */
 #define BENCH_STATUSES 17       /* gRPC status codes 0..16 */
 #define BENCH_WRITER_THREAD "pl-writer"
+#define BENCH_LIMIT_THREADS "lim-" /* the limit server's thread names begin so */
 
 /* ---- options and results ---------------------------------------------- */
 
 /* In the order they run. */
-enum { PH_VERIFY, PH_DISK, PH_APPEND, PH_BATCH, PH_FILL, PH_GET, PH_PROOF, PH_COUNT };
+enum { PH_VERIFY, PH_DISK, PH_LIMIT, PH_APPEND, PH_BATCH, PH_FILL, PH_GET, PH_PROOF,
+       PH_COUNT };
 extern const char *const bench_phase_names[PH_COUNT];
+
+/* The methods the limit phase measures, one per kind of write phase. */
+enum { LIM_APPEND, LIM_BATCH, LIM_COUNT };
 
 typedef struct {
   const char *server;
@@ -52,6 +58,7 @@ typedef struct {
   const char *disk_dir;
   double duration;
   int inflight, batch, batch_inflight, threads, channels;
+  int limit_workers;
   uint64_t fill;
   int phases[PH_COUNT];
   long server_pid;
@@ -242,6 +249,19 @@ void bench_pool_free(bench_pool *p);
 /* A protobuf varint at p (10 bytes at most); its length. */
 size_t bench_put_varint(uint8_t *p, uint64_t v);
 
+/* ---- the verify-only server (limit.c) ------------------------------------ */
+
+typedef struct bench_limit bench_limit;
+
+/* Starts the verify-only server on 127.0.0.1 (a free port, in *port) with
+ * one poller and `workers` worker threads. grpc_init() first. 0 or -1. */
+int bench_limit_start(int workers, bench_limit **out, int *port);
+/* The index the next accepted entry will get (entries accepted so far). */
+uint64_t bench_limit_next(bench_limit *l);
+/* Stops it and joins its threads. Close channels to it first: nothing may
+ * be in flight. bench_limit_stop(NULL) is a no-op. */
+void bench_limit_stop(bench_limit *l);
+
 /* ---- /proc (sampler.c) ------------------------------------------------- */
 
 bench_mem bench_server_mem(long pid);
@@ -255,10 +275,13 @@ void bench_io_diff(const bench_io *a, const bench_io *z, bench_io *d);
  * moment, to be compared with a later one (bench_mark_diff). */
 typedef struct bench_mark bench_mark;
 
-/* Takes a mark of `pid` (0: no server to watch). `states`: also sample the
- * threads' states (on a core, waiting for the disk) until the diff. NULL
- * when out of memory. */
-bench_mark *bench_mark_take(long pid, int states);
+/* Takes a mark of `pid` (0: no server to watch). `only`: count only the
+ * threads whose names begin so, as the server (NULL: the whole process);
+ * this is how the in-process limit server is told from the load generator,
+ * whose CPU is then this process's minus the server's. `states`: also sample
+ * the threads' states (on a core, waiting for the disk) until the diff.
+ * NULL when out of memory. */
+bench_mark *bench_mark_take(long pid, const char *only, int states);
 /* Fills the CPU figures and thread groups of *r since `m`, and frees `m`. */
 void bench_mark_diff(bench_mark *m, bench_result *r);
 
@@ -270,6 +293,11 @@ typedef struct {
   pl_key *admin;
   long cores;
   bench_result res[PH_COUNT];
+  bench_result limit[LIM_COUNT]; /* the limit phase, per method */
+  int limit_port;
+  /* The limit phase's signed entries, kept for the append and batch phases
+   * so that they send exactly the same requests. */
+  bench_pool kept[LIM_COUNT];
 } bench;
 
 /* machine.c: the phases that measure the machine without the server. */

@@ -35,7 +35,7 @@ void bench_phase_verify(bench *b, bench_result *res) {
   randombytes_buf(msg, sizeof(msg));
   crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk);
   sodium_memzero(sk, sizeof(sk));
-  bench_mark *mk = bench_mark_take(b->o.server_pid, 0);
+  bench_mark *mk = bench_mark_take(b->o.server_pid, NULL, 0);
   uint64_t t0 = bench_now_ns(), t, n = 0;
   do {
     for (int i = 0; i < 256; i++) {
@@ -113,7 +113,7 @@ void bench_phase_disk(bench *b, bench_result *res) {
     ok = pwrite(fd, buf, (size_t)BENCH_DISK_RUN * BENCH_DISK_PAGE,
                 (off_t)i * BENCH_DISK_PAGE) == BENCH_DISK_RUN * BENCH_DISK_PAGE;
   ok = ok && fsync(fd) == 0;
-  bench_mark *mk = bench_mark_take(b->o.server_pid, 0);
+  bench_mark *mk = bench_mark_take(b->o.server_pid, NULL, 0);
   uint64_t t0 = bench_now_ns();
   /* Interleaved, so that a change in the machine's load touches all three. */
   double one = 0, scattered = 0, contig = 0;

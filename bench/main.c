@@ -5,6 +5,9 @@
  *   verify  Ed25519 verifications per second on one core (machine.c);
  *   disk    what a durable commit costs on the disk under --disk-dir
  *           (machine.c);
+ *   limit   the verify-only limit: the same load as append and batch against
+ *           a server inside the bench that only decodes, checks signatures
+ *           and answers (limit.c), while partsledgerd idles;
  *   append  unary Append, --inflight calls in flight;
  *   batch   AppendBatch of --batch entries, --batch-inflight calls in flight;
  *   fill    AppendBatch until the log holds --fill entries;
@@ -13,8 +16,10 @@
  *
  * Every write phase signs all its entries before it starts (pool.c), so
  * signing is never inside the measured loop; how many it needs is estimated
- * from a one-second warm-up. Each write phase is reported with the
- * server's writer thread's commits and page writes per entry.
+ * from a one-second warm-up. The limit phase keeps its signed entries, and
+ * the append and batch phases send those same requests. Each write phase is
+ * reported as a ratio to the limit of its method, with the server's writer
+ * thread's commits and page writes per entry.
  *
  * Every response is checked (workload.c); failures are counted and
  * reported, and make the exit status 1; rates count successful operations
@@ -38,7 +43,7 @@
 #define BENCH_FILL_CHUNK 250000 /* entries signed per fill step, ~50 MB */
 
 const char *const bench_phase_names[PH_COUNT] = {
-    "verify", "disk", "append", "batch", "fill", "get", "proof"};
+    "verify", "disk", "limit", "append", "batch", "fill", "get", "proof"};
 
 static const char bench_usage[] =
     "usage: partsledger-bench --server HOST:PORT [--admin-key FILE] [options]\n"
@@ -48,15 +53,19 @@ static const char bench_usage[] =
     "\n"
     "  --server HOST:PORT    the server (required)\n"
     "  --admin-key FILE      the admin's key file (64 hex characters of seed);\n"
-    "                        needed by the append, batch and fill phases\n"
+    "                        needed by the limit, append, batch and fill phases\n"
     "  --duration SECONDS    length of each measured phase (default 10)\n"
     "  --inflight N          calls in flight for append, get, proof (default 64)\n"
     "  --batch N             entries per AppendBatch call (default 100)\n"
     "  --batch-inflight N    AppendBatch calls in flight (default 8)\n"
     "  --fill N              grow the log to N entries before the reads\n"
     "                        (default 1000000)\n"
-    "  --phases LIST         comma list of verify,disk,append,batch,fill,get,proof\n"
-    "                        (default all of them; they always run in this order)\n"
+    "  --phases LIST         comma list of verify,disk,limit,append,batch,fill,get,\n"
+    "                        proof (default all of them; they always run in this\n"
+    "                        order)\n"
+    "  --limit-workers N     worker threads of the limit phase's verify-only\n"
+    "                        server (default: CPUs online, as partsledgerd's\n"
+    "                        --workers)\n"
     "  --disk-dir DIR        where the disk phase writes its scratch file: the\n"
     "                        server's data disk (default $TMPDIR, else /tmp)\n"
     "  --threads N           sender threads, each with its own completion queue\n"
@@ -74,6 +83,12 @@ static const char bench_usage[] =
     "  --json                print the results as one JSON object on stdout\n"
     "  --print-pubkey        print the public key of --admin-key in hex and exit\n"
     "  --help                this text\n";
+
+/* Where a write phase sends its entries. */
+typedef struct {
+  bench_target *t;
+  bench_limit *limit; /* the in-process limit server, or NULL for --server */
+} bench_dest;
 
 /* ---- setup calls, through the client library ------------------------------ */
 
@@ -110,12 +125,12 @@ static void bench_error(bench_result *res, const char *fmt, const char *arg) {
 
 /* ---- writes ------------------------------------------------------------------ */
 
-/* Sends `pool` to the server (unary Append or AppendBatch of --batch),
- * checks the indices, counts the commits. The log size is read right
- * before, so every index must be new. `measure`: also take the CPU marks
- * and the writer's I/O. 0 or -1. */
-static int bench_write(bench *b, int unary, const bench_pool *pool, double secs,
-                       bench_result *res, int measure) {
+/* Sends `pool` to `d` (unary Append or AppendBatch of --batch), checks the
+ * indices, counts the commits. The log size is read right before, so every
+ * index must be new. `measure`: also take the CPU marks and, against the
+ * server, its writer's I/O. 0 or -1. */
+static int bench_write(bench *b, const bench_dest *d, int unary, const bench_pool *pool,
+                       double secs, bench_result *res, int measure) {
   size_t n = pool->n ? pool->n : 1;
   bench_writes *w = calloc(1, sizeof(*w));
   atomic_uchar *seen = calloc(n, 1), *heads = calloc(n, 1);
@@ -127,20 +142,25 @@ static int bench_write(bench *b, int unary, const bench_pool *pool, double secs,
     w->heads = heads;
     atomic_init(&w->pos, 0);
     atomic_init(&w->commits, 0);
-    rc = bench_head(b, &w->base, NULL);
+    if (d->limit != NULL)
+      w->base = bench_limit_next(d->limit);
+    else
+      rc = bench_head(b, &w->base, NULL);
   }
   if (rc == 0) {
     if (!res->size_before)
       res->size_before = w->base;
     bench_mark *mk = NULL;
     bench_io io0;
-    if (measure) {
-      mk = bench_mark_take(b->o.server_pid, 1);
+    if (measure && d->limit != NULL) {
+      mk = bench_mark_take(getpid(), BENCH_LIMIT_THREADS, 1);
+    } else if (measure) {
+      mk = bench_mark_take(b->o.server_pid, NULL, 1);
       bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io0);
     }
-    bench_engine_run(&b->server, b->o.threads, unary ? &bench_wl_append : &bench_wl_batch, w,
+    bench_engine_run(d->t, b->o.threads, unary ? &bench_wl_append : &bench_wl_batch, w,
                      unary ? b->o.inflight : b->o.batch_inflight, secs, res);
-    if (measure) {
+    if (measure && d->limit == NULL) {
       bench_io io1;
       bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io1);
       bench_io_diff(&io0, &io1, &res->io);
@@ -157,14 +177,16 @@ static int bench_write(bench *b, int unary, const bench_pool *pool, double secs,
   return rc;
 }
 
-/* append and batch: a one-second warm-up tells how many entries the phase
- * needs; they are signed, then the phase runs for --duration. */
-static void bench_phase_write(bench *b, int ph, bench_result *res) {
-  int unary = ph == PH_APPEND;
+/* One write phase's measurement against `d`: a one-second warm-up tells how
+ * many entries it needs; they are signed, then it runs for --duration.
+ * Against the limit server the signed entries are left in *kept; against
+ * the server, those in *kept are sent again when there are enough of them,
+ * so that both see the same requests. */
+static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const char *name,
+                                 bench_pool *kept, bench_result *res) {
   size_t batch = unary ? 1 : (size_t)b->o.batch;
   int inflight = unary ? b->o.inflight : b->o.batch_inflight;
   int signers = (int)b->cores;
-  const char *name = bench_phase_names[ph];
   res->ran = 1;
 
   bench_result warm;
@@ -175,7 +197,7 @@ static void bench_phase_write(bench *b, int ph, bench_result *res) {
   bench_note("%s: warming up (%zu entries)", name, wn);
   bench_pool pool;
   if (bench_pool_make(b->admin, signers, wn, &pool, &res->sign_secs) != 0 ||
-      bench_write(b, unary, &pool, 1.0, &warm, 0) != 0) {
+      bench_write(b, d, unary, &pool, 1.0, &warm, 0) != 0) {
     bench_pool_free(&pool);
     bench_error(res, "%s", "warm-up could not run");
     return;
@@ -193,13 +215,77 @@ static void bench_phase_write(bench *b, int ph, bench_result *res) {
       res->codes[c] += warm.codes[c];
     snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
   }
-  bench_note("%s: warm-up %.0f entries/s, %" PRIu64 " errors%s%s; signing %.0f entries", name,
-             rate, warm.errors, warm.errors ? ": " : "", warm.first_error, want);
-  int rc = bench_pool_make(b->admin, signers, (size_t)want, &pool, &res->sign_secs);
-  if (rc != 0 || bench_write(b, unary, &pool, b->o.duration, res, 1) != 0)
+  int reuse = d->limit == NULL && kept->n >= (size_t)want;
+  bench_note("%s: warm-up %.0f entries/s, %" PRIu64 " errors%s%s; %s %.0f entries", name,
+             rate, warm.errors, warm.errors ? ": " : "", warm.first_error,
+             reuse ? "sending the limit phase's" : "signing", reuse ? (double)kept->n : want);
+  int rc;
+  if (reuse) {
+    pool = *kept;
+    memset(kept, 0, sizeof(*kept));
+    rc = 0;
+  } else {
+    bench_pool_free(kept);
+    rc = bench_pool_make(b->admin, signers, (size_t)want, &pool, &res->sign_secs);
+  }
+  if (rc != 0 || bench_write(b, d, unary, &pool, b->o.duration, res, 1) != 0)
     bench_error(res, "%s", rc != 0 ? "cannot sign the phase's entries" : "phase could not run");
-  bench_pool_free(&pool);
-  bench_head(b, &res->size_after, NULL);
+  if (d->limit != NULL) {
+    *kept = pool;
+    res->size_after = bench_limit_next(d->limit);
+  } else {
+    bench_pool_free(&pool);
+    bench_head(b, &res->size_after, NULL);
+  }
+}
+
+/* limit: starts the verify-only server in this process, measures Append
+ * when the append phase runs and AppendBatch when batch or fill does (both
+ * when none of them does) with their load, and stops it. partsledgerd gets
+ * no call meanwhile. */
+static void bench_phase_limit(bench *b, bench_result *res) {
+  int want[LIM_COUNT] = {b->o.phases[PH_APPEND], b->o.phases[PH_BATCH] || b->o.phases[PH_FILL]};
+  if (!want[LIM_APPEND] && !want[LIM_BATCH])
+    want[LIM_APPEND] = want[LIM_BATCH] = 1;
+  res->ran = 1;
+  bench_limit *l;
+  if (bench_limit_start(b->o.limit_workers, &l, &b->limit_port) != 0) {
+    bench_error(res, "%s", "cannot start the verify-only server");
+    return;
+  }
+  char addr[32];
+  snprintf(addr, sizeof(addr), "127.0.0.1:%d", b->limit_port);
+  bench_note("limit: verify-only server on %s, 1 poller and %d workers", addr,
+             b->o.limit_workers);
+  bench_target t;
+  bench_target_open(&t, addr, b->o.channels, b->o.full_stack);
+  bench_dest d = {&t, l};
+  static const char *const names[LIM_COUNT] = {"limit Append", "limit AppendBatch"};
+  for (int m = 0; m < LIM_COUNT; m++) {
+    if (!want[m])
+      continue;
+    bench_result *r = &b->limit[m];
+    bench_measure_writes(b, &d, m == LIM_APPEND, names[m], &b->kept[m], r);
+    bench_note("%s: %.0f/s, p50 %.2f ms, p99 %.2f ms, %" PRIu64 " errors%s%s", names[m],
+               bench_rate(r), r->p50, r->p99, r->errors, r->errors ? ": " : "",
+               r->first_error);
+    res->errors += r->errors;
+    for (int c = 0; c < BENCH_STATUSES; c++)
+      res->codes[c] += r->codes[c];
+    if (res->first_error[0] == '\0' && r->first_error[0] != '\0')
+      snprintf(res->first_error, sizeof(res->first_error), "%s: %.200s", names[m],
+               r->first_error);
+  }
+  bench_target_close(&t);
+  bench_limit_stop(l);
+}
+
+/* append and batch, against the server. */
+static void bench_phase_write(bench *b, int ph, bench_result *res) {
+  int m = ph == PH_APPEND ? LIM_APPEND : LIM_BATCH;
+  bench_dest d = {&b->server, NULL};
+  bench_measure_writes(b, &d, ph == PH_APPEND, bench_phase_names[ph], &b->kept[m], res);
+  bench_pool_free(&b->kept[m]);
 }
 
 /* fill: AppendBatch until the log holds --fill entries, signing a chunk at a
@@ -207,6 +293,7 @@ static void bench_phase_write(bench *b, int ph, bench_result *res) {
 static void bench_phase_fill(bench *b, bench_result *res) {
   uint64_t size;
   res->ran = 1;
+  bench_pool_free(&b->kept[LIM_BATCH]);
   if (bench_head(b, &size, NULL) != 0) {
     bench_error(res, "%s", "GetCheckpoint failed");
     return;
@@ -218,7 +305,8 @@ static void bench_phase_fill(bench *b, bench_result *res) {
     bench_note("fill: the log already holds %" PRIu64 " entries", size);
     return;
   }
-  bench_mark *mk = bench_mark_take(b->o.server_pid, 0);
+  bench_dest d = {&b->server, NULL};
+  bench_mark *mk = bench_mark_take(b->o.server_pid, NULL, 0);
   bench_io io0, io1;
   bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io0);
   double busy = 0;
@@ -230,7 +318,7 @@ static void bench_phase_fill(bench *b, bench_result *res) {
     double before = res->secs;
     bench_pool pool;
     if (bench_pool_make(b->admin, (int)b->cores, chunk, &pool, &res->sign_secs) != 0 ||
-        bench_write(b, 0, &pool, 0, res, 0) != 0 || bench_head(b, &size, NULL) != 0) {
+        bench_write(b, &d, 0, &pool, 0, res, 0) != 0 || bench_head(b, &size, NULL) != 0) {
       bench_pool_free(&pool);
       bench_error(res, "%s", "fill step could not run");
       break;
@@ -269,7 +357,7 @@ static void bench_phase_query(bench *b, const bench_workload *wl, void *ctx,
     res->errors += warm.errors;
     snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
   }
-  bench_mark *mk = bench_mark_take(b->o.server_pid, 1);
+  bench_mark *mk = bench_mark_take(b->o.server_pid, NULL, 1);
   bench_engine_run(&b->server, b->o.threads, wl, ctx, b->o.inflight, b->o.duration, res);
   bench_mark_diff(mk, res);
 }
@@ -314,8 +402,8 @@ static int bench_parse_phases(const char *list, int *phases) {
       if (strcmp(t, bench_phase_names[ph]) == 0)
         phases[ph] = found = 1;
     if (!found) {
-      fprintf(stderr, "partsledger-bench: unknown phase '%s' (verify,disk,append,batch,"
-                      "fill,get,proof)\n", t);
+      fprintf(stderr, "partsledger-bench: unknown phase '%s' (verify,disk,limit,append,"
+                      "batch,fill,get,proof)\n", t);
       rc = -1;
     }
   }
@@ -357,6 +445,11 @@ static int bench_parse_number(int ch, const char *arg, bench_opts *o) {
       return -1;
     o->channels = (int)v;
     return 0;
+  case 'W':
+    if (bench_parse_int("limit-workers", arg, 1, 64, &v) != 0)
+      return -1;
+    o->limit_workers = (int)v;
+    return 0;
   case 'P':
     if (bench_parse_int("server-pid", arg, 1, 1 << 30, &v) != 0)
       return -1;
@@ -378,6 +471,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
       {"phases", required_argument, NULL, 'p'},
       {"threads", required_argument, NULL, 't'},
       {"channels", required_argument, NULL, 'c'},
+      {"limit-workers", required_argument, NULL, 'W'},
       {"disk-dir", required_argument, NULL, 'D'},
       {"server-pid", required_argument, NULL, 'P'},
       {"json", no_argument, NULL, 'j'},
@@ -386,12 +480,15 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int ch;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   o->duration = 10;
   o->inflight = 64;
   o->batch = 100;
   o->batch_inflight = 8;
   o->threads = 1;
   o->channels = 1;
+  /* partsledgerd's --workers default (server/main.c). */
+  o->limit_workers = cpus >= 1 ? (int)(cpus > 64 ? 64 : cpus) : 2;
   o->fill = 1000000;
   o->disk_dir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   for (int ph = 0; ph < PH_COUNT; ph++)
@@ -420,7 +517,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
       }
       break;
     }
-    case 'i': case 'b': case 'B': case 'f': case 't': case 'c': case 'P':
+    case 'i': case 'b': case 'B': case 'f': case 't': case 'c': case 'W': case 'P':
       if (bench_parse_number(ch, optarg, o) != 0)
         return -1;
       break;
@@ -451,9 +548,9 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
     fprintf(stderr, "partsledger-bench: --server is required\n%s", bench_usage);
     return -1;
   }
-  if ((o->phases[PH_APPEND] || o->phases[PH_BATCH] || o->phases[PH_FILL]) &&
-      o->admin_key == NULL) {
-    fprintf(stderr, "partsledger-bench: the write phases need --admin-key\n");
+  if ((o->phases[PH_LIMIT] || o->phases[PH_APPEND] || o->phases[PH_BATCH] ||
+       o->phases[PH_FILL]) && o->admin_key == NULL) {
+    fprintf(stderr, "partsledger-bench: the limit and write phases need --admin-key\n");
     return -1;
   }
   return 0;
@@ -465,6 +562,7 @@ static void bench_run_phase(bench *b, int ph, bench_result *r) {
   switch (ph) {
   case PH_VERIFY: bench_phase_verify(b, r); break;
   case PH_DISK: bench_phase_disk(b, r); break;
+  case PH_LIMIT: bench_phase_limit(b, r); break;
   case PH_APPEND:
   case PH_BATCH: bench_phase_write(b, ph, r); break;
   case PH_FILL: bench_phase_fill(b, r); break;
@@ -480,6 +578,8 @@ static void bench_note_phase(int ph, const bench_result *r) {
   else if (ph == PH_DISK)
     bench_note("disk: fdatasync %.0f us, +%.1f us a scattered page, +%.1f us a "
                "contiguous one", r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
+  else if (ph == PH_LIMIT)
+    bench_note("limit: done, %" PRIu64 " errors", r->errors);
   else
     bench_note("%s: %.0f/s, p50 %.2f ms, p99 %.2f ms, %" PRIu64 " errors%s%s",
                bench_phase_names[ph], bench_rate(r), r->p50, r->p99, r->errors,
@@ -543,6 +643,8 @@ int main(int argc, char **argv) {
   else
     bench_report_text(b);
 
+  for (int m = 0; m < LIM_COUNT; m++)
+    bench_pool_free(&b->kept[m]);
   bench_target_close(&b->server);
   grpc_shutdown();
   pl_key_free(b->admin);

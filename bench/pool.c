@@ -1,12 +1,12 @@
 /*
  * pool.c - signed entries, packed before a measured loop starts.
  *
- * Every write phase signs all its entries beforehand, with every core, so
- * that signing is never inside a measured loop. Each entry is an
- * ActorEnrolled of a fresh random key as ROLE_AUDITOR, with a time-ordered
- * random request_id, signed by the admin key, and is stored already framed
- * as field 1 of a message: one record is an AppendRequest, a run of them an
- * AppendBatchRequest.
+ * Every write phase (and the limit phase, which sends the same entries)
+ * signs all its entries beforehand, with every core, so that signing is
+ * never inside a measured loop. Each entry is an ActorEnrolled of a fresh
+ * random key as ROLE_AUDITOR, with a time-ordered random request_id, signed
+ * by the admin key, and is stored already framed as field 1 of a message:
+ * one record is an AppendRequest, a run of them an AppendBatchRequest.
  *
  * Depends on libsodium, protobuf-c, storage/keys.h and client/client.h (for
  * pl_request_id_new).

@@ -3,8 +3,9 @@
  *
  * Both say the same things: per phase its rate, latency, CPU (the bench's,
  * the server's, everyone else's), where the server's threads spent it and
- * its memory, and its errors. Each write phase also gets the writer's
- * commits and page writes per entry. Depends on bench.h only.
+ * its memory, and its errors. Each write phase also gets its ratio to the
+ * verify-only limit of its method, and the writer's commits and page
+ * writes per entry. Depends on bench.h only.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,15 +19,39 @@ double bench_rate(const bench_result *r) {
   return r->secs > 0 ? (double)r->items / r->secs : 0;
 }
 
+/* The limit measured for a write phase's method, or NULL. */
+static const bench_result *bench_limit_for(const bench *b, int ph) {
+  const bench_result *l = ph == PH_APPEND ? &b->limit[LIM_APPEND]
+                          : ph == PH_BATCH || ph == PH_FILL ? &b->limit[LIM_BATCH]
+                                                            : NULL;
+  return l != NULL && l->ran && bench_rate(l) > 0 ? l : NULL;
+}
+
 static int bench_is_write(int ph) {
   return ph == PH_APPEND || ph == PH_BATCH || ph == PH_FILL;
+}
+
+/* "12,345" */
+static const char *bench_commas(double v, char *buf, size_t len) {
+  char digits[32];
+  snprintf(digits, sizeof(digits), "%.0f", v < 0 ? 0 : v);
+  size_t n = strlen(digits), o = 0;
+  for (size_t i = 0; i < n && o + 2 < len; i++) {
+    if (i > 0 && (n - i) % 3 == 0)
+      buf[o++] = ',';
+    buf[o++] = digits[i];
+  }
+  buf[o] = '\0';
+  return buf;
 }
 
 /* ---- text -------------------------------------------------------------------- */
 
 /* Server threads worth a line: ours, and gRPC's own when they work. */
 static int bench_group_shown(const bench_group *g) {
-  return strncmp(g->name, "pl-", 3) == 0 || (1.0 - g->idle / g->threads) >= 0.05;
+  return strncmp(g->name, "pl-", 3) == 0 ||
+         strncmp(g->name, BENCH_LIMIT_THREADS, strlen(BENCH_LIMIT_THREADS)) == 0 ||
+         (1.0 - g->idle / g->threads) >= 0.05;
 }
 
 static void bench_text_groups(const bench_result *r) {
@@ -52,8 +77,14 @@ static void bench_text_groups(const bench_result *r) {
   }
 }
 
-/* What a write phase's commits cost the writer. */
-static void bench_text_writer(const bench_result *r) {
+/* The write phase against its limit, and what its commits cost the writer. */
+static void bench_text_writer(const bench *b, int ph, const bench_result *r) {
+  char a[32], l[32];
+  const bench_result *lim = bench_limit_for(b, ph);
+  if (lim != NULL)
+    printf("  %s %s/s = %.2f of the verify-only limit (%s/s)\n", bench_phase_names[ph],
+           bench_commas(bench_rate(r), a, sizeof(a)), bench_rate(r) / bench_rate(lim),
+           bench_commas(bench_rate(lim), l, sizeof(l)));
   if (r->commits == 0)
     return;
   printf("  writer: %" PRIu64 " commits, %.1f entries per commit", r->commits,
@@ -70,7 +101,7 @@ static void bench_text_writer(const bench_result *r) {
 static void bench_text_result(const bench *b, int ph, int batched, const bench_result *r,
                               const char *server) {
   double ceiling = b->res[PH_VERIFY].ran ? b->res[PH_VERIFY].verify_rate * (double)b->cores : 0;
-  int writes = bench_is_write(ph);
+  int writes = bench_is_write(ph) || ph == PH_LIMIT;
   if (ph == PH_VERIFY) {
     /* its rate is printed above, with the ceiling */
   } else if (r->skipped) {
@@ -92,15 +123,17 @@ static void bench_text_result(const bench *b, int ph, int batched, const bench_r
       printf("  %.0f%% of the verification ceiling (%.0f/s)\n",
              100.0 * bench_rate(r) / ceiling, ceiling);
     if (bench_is_write(ph)) {
-      bench_text_writer(r);
+      bench_text_writer(b, ph, r);
       printf("  log %" PRIu64 " -> %" PRIu64 " entries; signing beforehand took %.1f s\n",
              r->size_before, r->size_after, r->sign_secs);
+    } else if (ph == PH_LIMIT) {
+      printf("  signing beforehand took %.1f s\n", r->sign_secs);
     } else {
       printf("  log of %" PRIu64 " entries; %" PRIu64 " responses verified in depth\n",
              r->size_before, r->checked);
     }
   }
-  int watched = b->o.server_pid > 0;
+  int watched = b->o.server_pid > 0 || ph == PH_LIMIT;
   printf("  CPU: bench %.2f cores", r->client_cpu);
   if (watched && ph != PH_VERIFY)
     printf(", %s %.2f cores (busiest thread %s at %.0f%%)", server, r->server_cpu,
@@ -138,6 +171,28 @@ static void bench_text_result(const bench *b, int ph, int batched, const bench_r
   }
 }
 
+static void bench_text_limit(const bench *b, const bench_result *res) {
+  static const char *const methods[LIM_COUNT] = {"Append", "AppendBatch"};
+  printf("\nlimit\n");
+  printf("  a verify-only server in this process (127.0.0.1:%d, 1 poller + %d workers)\n"
+         "  decodes each request, checks each entry's signatures and answers; it stores\n"
+         "  nothing. partsledgerd gets no call meanwhile.\n",
+         b->limit_port, b->o.limit_workers);
+  if (res->errors > 0 && !b->limit[LIM_APPEND].ran && !b->limit[LIM_BATCH].ran)
+    printf("  ERRORS: %s\n", res->first_error);
+  for (int m = 0; m < LIM_COUNT; m++) {
+    const bench_result *r = &b->limit[m];
+    if (!r->ran)
+      continue;
+    if (m == LIM_APPEND)
+      printf("\nlimit: %s, %d in flight\n", methods[m], b->o.inflight);
+    else
+      printf("\nlimit: %s of %d, %d in flight\n", methods[m], b->o.batch,
+             b->o.batch_inflight);
+    bench_text_result(b, PH_LIMIT, m == LIM_BATCH, r, "limit server");
+  }
+}
+
 void bench_report_text(const bench *b) {
   const bench_result *v = &b->res[PH_VERIFY];
   double ceiling = v->ran ? v->verify_rate * (double)b->cores : 0;
@@ -147,6 +202,10 @@ void bench_report_text(const bench *b) {
     const bench_result *r = &b->res[ph];
     if (!r->ran)
       continue;
+    if (ph == PH_LIMIT) {
+      bench_text_limit(b, r);
+      continue;
+    }
     printf("\n%s\n", bench_phase_names[ph]);
     if (ph == PH_VERIFY) {
       printf("  Ed25519 verify, %d-byte messages, one core: %.0f/s (%.1f us each)\n",
@@ -180,10 +239,14 @@ static void bench_json_str(const char *s) {
   putchar('"');
 }
 
-/* Commits and the writer's I/O, for a write phase. */
-static void bench_json_writer(const bench_result *r) {
+/* Commits, the writer's I/O and the limit, for a write phase. */
+static void bench_json_writer(const bench *b, int ph, const bench_result *r) {
   printf("\"commits\":%" PRIu64 ",\"entries_per_commit\":%.2f,", r->commits,
          r->commits ? (double)r->items / (double)r->commits : 0.0);
+  const bench_result *lim = r->skipped ? NULL : bench_limit_for(b, ph);
+  if (lim != NULL)
+    printf("\"limit_rate\":%.0f,\"limit_ratio\":%.3f,", bench_rate(lim),
+           bench_rate(r) / bench_rate(lim));
   if (r->io.ok)
     printf("\"writer_io\":{\"readable\":true,\"tid\":%ld,\"wchar\":%" PRIu64
            ",\"syscw\":%" PRIu64 ",\"write_bytes\":%" PRIu64
@@ -229,16 +292,31 @@ static void bench_json_result(const bench_result *r, double ceiling, int writes)
   bench_json_str(r->first_error);
 }
 
+/* "limit":{"port":..,"workers":..,"append":{..},"batch":{..},"errors":..} */
+static void bench_json_limit(const bench *b, const bench_result *res, double ceiling) {
+  static const char *const keys[LIM_COUNT] = {"append", "batch"};
+  printf("\"port\":%d,\"workers\":%d,", b->limit_port, b->o.limit_workers);
+  for (int m = 0; m < LIM_COUNT; m++) {
+    if (!b->limit[m].ran)
+      continue;
+    printf("\"%s\":{", keys[m]);
+    bench_json_result(&b->limit[m], ceiling, 1);
+    printf("},");
+  }
+  printf("\"errors\":%" PRIu64 ",\"first_error\":", res->errors);
+  bench_json_str(res->first_error);
+}
+
 void bench_report_json(const bench *b) {
   const bench_result *v = &b->res[PH_VERIFY];
   double ceiling = v->ran ? v->verify_rate * (double)b->cores : 0;
   printf("{\"server\":");
   bench_json_str(b->o.server);
   printf(",\"cores\":%ld,\"duration\":%.1f,\"inflight\":%d,\"batch\":%d,"
-         "\"batch_inflight\":%d,\"threads\":%d,\"client_stack\":\"%s\","
+         "\"batch_inflight\":%d,\"threads\":%d,\"limit_workers\":%d,\"client_stack\":\"%s\","
          "\"ceiling\":%.0f,\"phases\":{",
          b->cores, b->o.duration, b->o.inflight, b->o.batch, b->o.batch_inflight,
-         b->o.threads, b->o.full_stack ? "full" : "minimal", ceiling);
+         b->o.threads, b->o.limit_workers, b->o.full_stack ? "full" : "minimal", ceiling);
   int first = 1;
   for (int ph = 0; ph < PH_COUNT; ph++) {
     const bench_result *r = &b->res[ph];
@@ -246,13 +324,18 @@ void bench_report_json(const bench *b) {
       continue;
     printf("%s\"%s\":{", first ? "" : ",", bench_phase_names[ph]);
     first = 0;
+    if (ph == PH_LIMIT) {
+      bench_json_limit(b, r, ceiling);
+      printf("}");
+      continue;
+    }
     if (ph == PH_VERIFY)
       printf("\"per_core\":%.0f,", r->verify_rate);
     if (ph == PH_DISK)
       printf("\"sync_us\":%.1f,\"scattered_page_us\":%.2f,\"contiguous_page_us\":%.2f,",
              r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
     if (bench_is_write(ph))
-      bench_json_writer(r);
+      bench_json_writer(b, ph, r);
     bench_json_result(r, ceiling, bench_is_write(ph));
     printf("}");
   }

@@ -163,11 +163,15 @@ static void bench_tasks_read(long pid, bench_tasks *t) {
   closedir(d);
 }
 
+static int bench_counted(const char *only, const char *comm) {
+  return only == NULL || strncmp(comm, only, strlen(only)) == 0;
+}
+
 /* ---- the state sampler ------------------------------------------------------ */
 
 /* Each thread's stat file is kept open and re-read from offset 0, so a
  * sample costs a few preads. Slots follow the tasks of the mark that started
- * it; fd is -1 where a thread's file could not be opened. */
+ * it; fd is -1 where a thread's file could not be opened or is not counted. */
 typedef struct {
   int n;
   int fd[BENCH_MAX_TASKS];
@@ -213,7 +217,7 @@ static void bench_sampler_free(bench_sampler *sp) {
 }
 
 /* NULL when there is no server to watch, or no thread to sample with. */
-static bench_sampler *bench_sampler_start(long pid, const bench_tasks *t) {
+static bench_sampler *bench_sampler_start(long pid, const char *only, const bench_tasks *t) {
   if (pid <= 0 || t->n == 0)
     return NULL;
   bench_sampler *sp = calloc(1, sizeof(*sp));
@@ -223,7 +227,7 @@ static bench_sampler *bench_sampler_start(long pid, const bench_tasks *t) {
   for (int i = 0; i < t->n; i++) {
     char path[96];
     snprintf(path, sizeof(path), "/proc/%ld/task/%ld/stat", pid, t->tid[i]);
-    sp->fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+    sp->fd[i] = bench_counted(only, t->comm[i]) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
   }
   atomic_init(&sp->stop, 0);
   if (pthread_create(&sp->thread, NULL, bench_sampler_main, sp) != 0) {
@@ -242,6 +246,7 @@ static void bench_sampler_stop(bench_sampler *sp) {
 
 struct bench_mark {
   long pid;
+  const char *only;
   uint64_t t;
   double cpu;
   unsigned long long busy, steal; /* the whole machine's, in clock ticks */
@@ -274,8 +279,9 @@ static void bench_machine_busy(unsigned long long *busy, unsigned long long *ste
   *steal = v[7];
 }
 
-static void bench_mark_fill(bench_mark *m, long pid) {
+static void bench_mark_fill(bench_mark *m, long pid, const char *only) {
   m->pid = pid;
+  m->only = only;
   m->t = bench_now_ns();
   m->cpu = bench_cpu_secs();
   bench_machine_busy(&m->busy, &m->steal);
@@ -283,13 +289,13 @@ static void bench_mark_fill(bench_mark *m, long pid) {
   m->states = NULL;
 }
 
-bench_mark *bench_mark_take(long pid, int states) {
+bench_mark *bench_mark_take(long pid, const char *only, int states) {
   bench_mark *m = malloc(sizeof(*m));
   if (m == NULL)
     return NULL;
-  bench_mark_fill(m, pid);
+  bench_mark_fill(m, pid, only);
   if (states)
-    m->states = bench_sampler_start(pid, &m->tasks);
+    m->states = bench_sampler_start(pid, only, &m->tasks);
   return m;
 }
 
@@ -335,7 +341,7 @@ void bench_mark_diff(bench_mark *a, bench_result *r) {
     free(a);
     return;
   }
-  bench_mark_fill(z, a->pid);
+  bench_mark_fill(z, a->pid, a->only);
   double secs = (double)(z->t - a->t) / 1e9, hz = (double)sysconf(_SC_CLK_TCK);
   if (secs > 0) {
     r->client_cpu = (z->cpu - a->cpu) / secs;
@@ -343,9 +349,11 @@ void bench_mark_diff(bench_mark *a, bench_result *r) {
     r->steal = (double)(z->steal - a->steal) / hz / secs;
   }
   if (secs > 0 && a->pid > 0) {
-    r->server_cpu = (double)(z->tasks.total - a->tasks.total) / hz / secs;
+    r->server_cpu = a->only == NULL ? (double)(z->tasks.total - a->tasks.total) / hz / secs : 0;
     r->ngroups = 0;
     for (int i = 0; i < z->tasks.n; i++) {
+      if (!bench_counted(a->only, z->tasks.comm[i]))
+        continue;
       unsigned long long before = 0, run0 = 0, wait0 = 0;
       int j = 0;
       while (j < a->tasks.n && a->tasks.tid[j] != z->tasks.tid[i])
@@ -356,6 +364,8 @@ void bench_mark_diff(bench_mark *a, bench_result *r) {
         wait0 = a->tasks.sched[j] ? a->tasks.wait_ns[j] : 0;
       }
       double use = (double)(z->tasks.ticks[i] - before) / hz / secs;
+      if (a->only != NULL)
+        r->server_cpu += use;
       if (use > r->server_top) {
         r->server_top = use;
         snprintf(r->server_top_name, sizeof(r->server_top_name), "%s/%ld",
@@ -373,6 +383,9 @@ void bench_mark_diff(bench_mark *a, bench_result *r) {
         bench_group_add(r, z->tasks.comm[i], cpu, queued,
                         (double)sp->disk[j] / (double)sp->samples);
     }
+    /* A server inside this process: the load generator is the rest. */
+    if (a->only != NULL)
+      r->client_cpu -= r->server_cpu;
   }
   if (sp != NULL)
     bench_sampler_free(sp);
