@@ -8,8 +8,10 @@
 # Arguments go to partsledger-bench (see partsledger-bench --help). The
 # server's data directory is the temporary directory's data/, on the disk
 # that holds $TMPDIR (default /tmp): keep it off tmpfs, or fsync is free.
-# PL_BENCH_WORKERS sets the server's --workers; PL_BENCH_KEEP=1 keeps the
-# directory (server log included) for a look afterwards.
+# PL_BENCH_WORKERS sets the server's --workers, and the same number of
+# workers for the bench's verify-only limit server (--limit-workers), so that
+# the two stay comparable; PL_BENCH_KEEP=1 keeps the directory (server log
+# included) for a look afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,8 +72,10 @@ addr=$(cat "$dir/ready")
 echo "bench.sh: partsledgerd pid $server_pid on $addr, data in $dir/data" >&2
 echo "bench.sh: $(nproc) cores, $(uname -srm), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
+limit_workers=()
+[ -n "${PL_BENCH_WORKERS:-}" ] && limit_workers=(--limit-workers "$PL_BENCH_WORKERS")
 rc=0
 "$build/partsledger-bench" --server "$addr" --admin-key "$dir/admin.key" \
-  --server-pid "$server_pid" --disk-dir "$dir" "$@" || rc=$?
+  --server-pid "$server_pid" --disk-dir "$dir" "${limit_workers[@]}" "$@" || rc=$?
 echo "bench.sh: data.mdb is $(du -m "$dir/data/data.mdb" 2>/dev/null | cut -f1) MB on disk" >&2
 exit "$rc"
