@@ -1,5 +1,5 @@
 /*
-  * storage.c - partsledger-bench-storage: the storage layer alone, with
+ * storage.c - partsledger-bench-storage: the storage layer alone, with
  * no gRPC and no other process, to show what the writer and the readers cost
  * by themselves.
  *
