@@ -1,10 +1,11 @@
 /*
  * trace_rpc.c - the service partsledger.v1.Trace: every leaf that touched
- * a batch, a supplier's batches. With proofs, each fact carries its exact
+ * a batch, a supplier's batches, a device's and a part's histories, the
+ * devices a batch's parts are in. With proofs, each fact carries its exact
  * leaf and its inclusion proof in the snapshot's signed tree, so a trace
  * verifies offline.
  *
- * A TraceBatch page is written as bytes, not packed: its batch and facts
+ * A page of facts is written as bytes, not packed: its batch and facts
  * are stored encoded (state/inventory.c), and a message of submessages is
  * each one's bytes behind a tag and a length, so the page costs copies
  * instead of a decode and an encode per fact.
@@ -45,9 +46,16 @@ static uint8_t *pl__field(uint8_t *p, unsigned field, const void *data, size_t n
   return p + n;
 }
 
-/* Fields of TraceBatchResponse and Fact (trace.proto). */
-enum { PL__TB_BATCH = 1, PL__TB_FACTS = 2, PL__TB_NEXT = 3, PL__TB_CHECKPOINT = 4,
-       PL__TB_SIZE = 5, PL__FACT_LEAF = 6, PL__FACT_PROOF = 7 };
+/* Where a response keeps what a page of facts fills in (0: not there). */
+typedef struct {
+  unsigned batch, facts, next, checkpoint, size;
+} pl__layout;
+
+/* TraceBatchResponse, and the history responses, as trace.proto numbers
+ * them; in a Fact, the leaf is field 6 and its proof field 7. */
+static const pl__layout pl__trace_batch_layout = {1, 2, 3, 4, 5};
+static const pl__layout pl__history_layout = {0, 1, 0, 2, 3};
+enum { PL__FACT_LEAF = 6, PL__FACT_PROOF = 7 };
 
 typedef struct {
   const uint8_t *leaf;
@@ -55,6 +63,79 @@ typedef struct {
   pl_hash proof[PL_MERKLE_MAX_PROOF];
   size_t n;
 } pl__fact_proof;
+
+/* Answers a page of stored facts, each with its leaf and inclusion proof in
+ * the snapshot's tree when asked. */
+static int pl__reply_facts(pl_call *c, pl_reader *rd, const pl_trace_page *page,
+                           int with_proofs, const pl__layout *lay) {
+  uint64_t size = 0;
+  uint8_t root[PL_HASH_BYTES];
+  const char *note = NULL;
+  size_t note_len = 0;
+  int rc = pl_reader_head(rd, &size, root, &note, &note_len);
+  if (rc != 0)
+    return rc;
+
+  /* The size first, then the bytes. */
+  pl__fact_proof *proofs = NULL;
+  size_t len = 1 + pl__varint_len(size);
+  if (lay->batch)
+    len += pl__field_len(page->batch.len);
+  if (page->next_start != 0)
+    len += 1 + pl__varint_len(page->next_start);
+  if (with_proofs) {
+    proofs = pl_call_alloc(c, (page->n ? page->n : 1) * sizeof(*proofs));
+    if (proofs == NULL)
+      return PL_ENOMEM;
+    len += pl__field_len(note_len);
+  }
+  for (size_t i = 0; i < page->n; i++) {
+    size_t flen = page->facts[i].len;
+    if (proofs != NULL) {
+      uint8_t hash[PL_HASH_BYTES];
+      pl__fact_proof *fp = &proofs[i];
+      if ((rc = pl_reader_leaf(rd, page->indices[i], &fp->leaf, &fp->leaf_len, hash)) != 0 ||
+          (rc = pl_reader_inclusion(rd, page->indices[i], size, fp->proof, &fp->n)) != 0)
+        return rc == PL_ERANGE ? PL_ECORRUPT : rc;
+      flen += pl__field_len(fp->leaf_len) + fp->n * pl__field_len(PL_HASH_BYTES);
+    }
+    len += pl__field_len(flen);
+  }
+
+  uint8_t *out = pl_call_alloc(c, len), *p = out;
+  if (out == NULL)
+    return PL_ENOMEM;
+  if (lay->batch)
+    p = pl__field(p, lay->batch, page->batch.data, page->batch.len);
+  for (size_t i = 0; i < page->n; i++) {
+    size_t flen = page->facts[i].len;
+    if (proofs != NULL)
+      flen += pl__field_len(proofs[i].leaf_len) + proofs[i].n * pl__field_len(PL_HASH_BYTES);
+    *p++ = (uint8_t)(lay->facts << 3 | 2);
+    p = pl__varint(p, flen);
+    memcpy(p, page->facts[i].data, page->facts[i].len);
+    p += page->facts[i].len;
+    if (proofs != NULL) {
+      /* Fields 6 and 7 after the stored ones, which are numbered below 6 or
+       * above 7: a decoder takes fields in any order. */
+      p = pl__field(p, PL__FACT_LEAF, proofs[i].leaf, proofs[i].leaf_len);
+      for (size_t h = 0; h < proofs[i].n; h++)
+        p = pl__field(p, PL__FACT_PROOF, proofs[i].proof[h], PL_HASH_BYTES);
+    }
+  }
+  if (page->next_start != 0) {
+    *p++ = (uint8_t)(lay->next << 3);
+    p = pl__varint(p, page->next_start);
+  }
+  if (with_proofs)
+    p = pl__field(p, lay->checkpoint, note, note_len);
+  *p++ = (uint8_t)(lay->size << 3);
+  p = pl__varint(p, size);
+  if ((size_t)(p - out) != len)
+    return PL_EINTERNAL;
+  pl_call_reply_raw(c, out, len);
+  return 0;
+}
 
 static int pl__trace_batch(pl_call *c, const ProtobufCMessage *m, ProtobufCMessage **resp) {
   const Partsledger__V1__TraceBatchRequest *req = (const void *)m;
@@ -71,67 +152,62 @@ static int pl__trace_batch(pl_call *c, const ProtobufCMessage *m, ProtobufCMessa
     pl_call_errorf(c, "%s", msg);
     return rc;
   }
-  uint64_t size = 0;
-  uint8_t root[PL_HASH_BYTES];
-  const char *note = NULL;
-  size_t note_len = 0;
-  if ((rc = pl_reader_head(rd, &size, root, &note, &note_len)) != 0)
+  return pl__reply_facts(c, rd, &page, req->with_proofs, &pl__trace_batch_layout);
+}
+
+static int pl__device_history(pl_call *c, const ProtobufCMessage *m,
+                              ProtobufCMessage **resp) {
+  const Partsledger__V1__DeviceHistoryRequest *req = (const void *)m;
+  char msg[PL_MSG_MAX] = "";
+  int rc;
+  (void)resp;
+  pl_reader *rd = pl_call_reader(c, &rc);
+  if (rd == NULL)
     return rc;
+  pl_trace_page page;
+  rc = pl_query_device_history(pl_reader_txn(rd), req->device_serial, pl_call_arena(c),
+                               &page, msg);
+  if (rc != 0) {
+    pl_call_errorf(c, "%s", msg);
+    return rc;
+  }
+  return pl__reply_facts(c, rd, &page, req->with_proofs, &pl__history_layout);
+}
 
-  /* The size first, then the bytes. */
-  pl__fact_proof *proofs = NULL;
-  size_t len = pl__field_len(page.batch.len) + 1 + pl__varint_len(size);
-  if (page.next_start != 0)
-    len += 1 + pl__varint_len(page.next_start);
-  if (req->with_proofs) {
-    proofs = pl_call_alloc(c, (page.n ? page.n : 1) * sizeof(*proofs));
-    if (proofs == NULL)
-      return PL_ENOMEM;
-    len += pl__field_len(note_len);
+static int pl__part_history(pl_call *c, const ProtobufCMessage *m,
+                            ProtobufCMessage **resp) {
+  const Partsledger__V1__PartHistoryRequest *req = (const void *)m;
+  char msg[PL_MSG_MAX] = "";
+  int rc;
+  (void)resp;
+  pl_reader *rd = pl_call_reader(c, &rc);
+  if (rd == NULL)
+    return rc;
+  pl_trace_page page;
+  rc = pl_query_part_history(pl_reader_txn(rd), req->part_serial, pl_call_arena(c), &page,
+                             msg);
+  if (rc != 0) {
+    pl_call_errorf(c, "%s", msg);
+    return rc;
   }
-  for (size_t i = 0; i < page.n; i++) {
-    size_t flen = page.facts[i].len;
-    if (proofs != NULL) {
-      uint8_t hash[PL_HASH_BYTES];
-      pl__fact_proof *fp = &proofs[i];
-      if ((rc = pl_reader_leaf(rd, page.indices[i], &fp->leaf, &fp->leaf_len, hash)) != 0 ||
-          (rc = pl_reader_inclusion(rd, page.indices[i], size, fp->proof, &fp->n)) != 0)
-        return rc == PL_ERANGE ? PL_ECORRUPT : rc;
-      flen += pl__field_len(fp->leaf_len) + fp->n * pl__field_len(PL_HASH_BYTES);
-    }
-    len += pl__field_len(flen);
-  }
+  return pl__reply_facts(c, rd, &page, req->with_proofs, &pl__history_layout);
+}
 
-  uint8_t *out = pl_call_alloc(c, len), *p = out;
-  if (out == NULL)
-    return PL_ENOMEM;
-  p = pl__field(p, PL__TB_BATCH, page.batch.data, page.batch.len);
-  for (size_t i = 0; i < page.n; i++) {
-    size_t flen = page.facts[i].len;
-    if (proofs != NULL)
-      flen += pl__field_len(proofs[i].leaf_len) + proofs[i].n * pl__field_len(PL_HASH_BYTES);
-    *p++ = PL__TB_FACTS << 3 | 2;
-    p = pl__varint(p, flen);
-    memcpy(p, page.facts[i].data, page.facts[i].len);
-    p += page.facts[i].len;
-    if (proofs != NULL) {
-      /* Fields 6 and 7 after the stored 1-5: still in field order. */
-      p = pl__field(p, PL__FACT_LEAF, proofs[i].leaf, proofs[i].leaf_len);
-      for (size_t h = 0; h < proofs[i].n; h++)
-        p = pl__field(p, PL__FACT_PROOF, proofs[i].proof[h], PL_HASH_BYTES);
-    }
+static int pl__batch_devices(pl_call *c, const ProtobufCMessage *m,
+                             ProtobufCMessage **resp) {
+  const Partsledger__V1__BatchDevicesRequest *req = (const void *)m;
+  char msg[PL_MSG_MAX] = "";
+  int rc;
+  pl_reader *rd = pl_call_reader(c, &rc);
+  if (rd == NULL)
+    return rc;
+  Partsledger__V1__BatchDevicesResponse *r;
+  rc = pl_query_batch_devices(pl_reader_txn(rd), req, pl_call_arena(c), &r, msg);
+  if (rc != 0) {
+    pl_call_errorf(c, "%s", msg);
+    return rc;
   }
-  if (page.next_start != 0) {
-    *p++ = PL__TB_NEXT << 3;
-    p = pl__varint(p, page.next_start);
-  }
-  if (req->with_proofs)
-    p = pl__field(p, PL__TB_CHECKPOINT, note, note_len);
-  *p++ = PL__TB_SIZE << 3;
-  p = pl__varint(p, size);
-  if ((size_t)(p - out) != len)
-    return PL_EINTERNAL;
-  pl_call_reply_raw(c, out, len);
+  *resp = &r->base;
   return 0;
 }
 
@@ -162,6 +238,12 @@ static const pl_method pl__trace_methods[] = {
     {.name = "TraceSupplier",
      .request = &partsledger__v1__trace_supplier_request__descriptor,
      .handle = pl__trace_supplier, .posted = 8, .offload = 1, PL__LIMITS},
+    {.name = "DeviceHistory", .request = &partsledger__v1__device_history_request__descriptor,
+     .handle = pl__device_history, .posted = 32, .offload = 1, PL__LIMITS},
+    {.name = "PartHistory", .request = &partsledger__v1__part_history_request__descriptor,
+     .handle = pl__part_history, .posted = 8, .offload = 1, PL__LIMITS},
+    {.name = "BatchDevices", .request = &partsledger__v1__batch_devices_request__descriptor,
+     .handle = pl__batch_devices, .posted = 8, .offload = 1, PL__LIMITS},
 };
 
 const pl_service pl_service_trace = PL_SERVICE("partsledger.v1.Trace", pl__trace_methods);

@@ -46,7 +46,20 @@
   XX(RESERVATION, reservation, PL_TABLE_DERIVED) /* id -> Reservation */       \
   XX(RES_ACTIVE, res_active, PL_TABLE_DERIVED) /* site,sku,id -> terms */      \
   XX(RES_EXPIRY, res_expiry, PL_TABLE_DERIVED) /* expires,id -> site,sku */    \
-  XX(GEO, geo, PL_TABLE_DERIVED)     /* sku,cell,site -> lat,lon,kind */
+  XX(GEO, geo, PL_TABLE_DERIVED)     /* sku,cell,site -> lat,lon,kind */       \
+  XX(POLICY, policy, PL_TABLE_DERIVED) /* policy -> Policy */                  \
+  XX(DEVICE, device, PL_TABLE_DERIVED) /* device -> Device */                  \
+  XX(INSTALL, install, PL_TABLE_DERIVED) /* device,comp,index -> DevicePart */ \
+  XX(PART_AT, part_at, PL_TABLE_DERIVED) /* part -> device,comp */             \
+  XX(READING, reading, PL_TABLE_DERIVED) /* device,time,index -> reading */    \
+  XX(ORDER, repair_order, PL_TABLE_DERIVED) /* order -> RepairOrder */         \
+  XX(ORDER_SITE, order_site, PL_TABLE_DERIVED) /* site,reported,order -> "" */ \
+  XX(CLAIM, claim, PL_TABLE_DERIVED) /* claim -> Claim */                      \
+  XX(CLAIM_PART, claim_component, PL_TABLE_DERIVED) /* device,comp,claim->"" */\
+  XX(CLAIM_ORDER, claim_order, PL_TABLE_DERIVED) /* order,claim -> "" */       \
+  XX(DEVICE_FACT, device_fact, PL_TABLE_DERIVED) /* device,seq -> Fact */      \
+  XX(PART_FACT, part_fact, PL_TABLE_DERIVED) /* part,seq -> Fact */            \
+  XX(BATCH_DEVICE, batch_device, PL_TABLE_DERIVED) /* batch,device,comp->part*/
 
 typedef enum {
 #define PL__TABLE_ENUM(e, name, flags) PL_T_##e,

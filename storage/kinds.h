@@ -36,7 +36,22 @@
      PL_SITE_ROLES)                                                            \
   XX(RESERVATION_FULFILLED, reservation_fulfilled, ReservationFulfilled,       \
      PL_SITE_ROLES)                                                            \
-  XX(BATCH_RECALLED, batch_recalled, BatchRecalled, PL_ROLE_BIT(MANUFACTURER))
+  XX(BATCH_RECALLED, batch_recalled, BatchRecalled, PL_ROLE_BIT(MANUFACTURER)) \
+  XX(WARRANTY_POLICY_PUBLISHED, warranty_policy_published,                     \
+     WarrantyPolicyPublished, PL_ROLE_BIT(MANUFACTURER))                       \
+  XX(DEVICE_REGISTERED, device_registered, DeviceRegistered,                   \
+     PL_ROLE_BIT(MANUFACTURER) | PL_ROLE_BIT(REPAIR_STATION))                  \
+  XX(WARRANTY_EXTENDED, warranty_extended, WarrantyExtended,                   \
+     PL_ROLE_BIT(MANUFACTURER))                                                \
+  XX(REPAIR_ORDER_OPENED, repair_order_opened, RepairOrderOpened,              \
+     PL_ROLE_BIT(REPAIR_STATION))                                              \
+  XX(REPAIR_ORDER_RESPONDED, repair_order_responded, RepairOrderResponded,     \
+     PL_ROLE_BIT(REPAIR_STATION))                                              \
+  XX(PART_REPLACED, part_replaced, PartReplaced, PL_ROLE_BIT(REPAIR_STATION))  \
+  XX(REPAIR_ORDER_CLOSED, repair_order_closed, RepairOrderClosed,              \
+     PL_ROLE_BIT(REPAIR_STATION))                                              \
+  XX(CLAIM_FILED, claim_filed, ClaimFiled, PL_ROLE_BIT(REPAIR_STATION))        \
+  XX(CLAIM_DECIDED, claim_decided, ClaimDecided, PL_ROLE_BIT(MANUFACTURER))
 
 /* The stateless check of each kind: what makes the body well-formed on its
  * own, before any state is read. 0, or a PL_E* code (PL_EINVAL nearly

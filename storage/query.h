@@ -16,6 +16,7 @@
 #include "db.h"
 #include "partsledger/v1/inventory.pb-c.h"
 #include "partsledger/v1/trace.pb-c.h"
+#include "partsledger/v1/warranty.pb-c.h"
 
 #define PL_PAGE_DEFAULT 100
 #define PL_PAGE_MAX 1000
@@ -54,5 +55,31 @@ int pl_query_trace_batch(pl_txn *t, const char *batch_id, uint64_t start,
 int pl_query_trace_supplier(pl_txn *t, const char *supplier_id, uint64_t start,
                             uint32_t page_size, pl_arena *a,
                             Partsledger__V1__TraceSupplierResponse **out, char *msg);
+
+/* --- repair orders and warranty (state/warranty_query.c) --- */
+
+/* The status at req->at_ms (0: now_ms). */
+int pl_query_warranty_status(pl_txn *t, const Partsledger__V1__GetWarrantyStatusRequest *req,
+                             int64_t now_ms, pl_arena *a,
+                             Partsledger__V1__GetWarrantyStatusResponse **out, char *msg);
+int pl_query_device(pl_txn *t, const char *device_serial, pl_arena *a,
+                    Partsledger__V1__Device **out, char *msg);
+/* The order, its SLA judged at now_ms. */
+int pl_query_repair_order(pl_txn *t, const char *order_id, int64_t now_ms, pl_arena *a,
+                          Partsledger__V1__RepairOrder **out, char *msg);
+int pl_query_claim(pl_txn *t, const char *claim_id, pl_arena *a,
+                   Partsledger__V1__Claim **out, char *msg);
+int pl_query_station_report(pl_txn *t, const Partsledger__V1__StationReportRequest *req,
+                            int64_t now_ms, pl_arena *a,
+                            Partsledger__V1__StationReportResponse **out, char *msg);
+/* Every fact of a device's or a part's history (the page's batch is empty
+ * and next_start 0). */
+int pl_query_device_history(pl_txn *t, const char *device_serial, pl_arena *a,
+                            pl_trace_page *out, char *msg);
+int pl_query_part_history(pl_txn *t, const char *part_serial, pl_arena *a,
+                          pl_trace_page *out, char *msg);
+int pl_query_batch_devices(pl_txn *t, const Partsledger__V1__BatchDevicesRequest *req,
+                           pl_arena *a, Partsledger__V1__BatchDevicesResponse **out,
+                           char *msg);
 
 #endif /* PL_QUERY_H */

@@ -26,6 +26,7 @@
 #include "kinds.h"
 #include "partsledger/v1/inventory.pb-c.h"
 #include "partsledger/v1/trace.pb-c.h"
+#include "partsledger/v1/warranty.pb-c.h"
 
 /* An enrolled key, as the actor table holds it. */
 typedef struct {
@@ -138,5 +139,67 @@ int pl_inventory_tick(pl_apply *a);
 
 /* Puts a site in (or takes it out of) the geo index of a SKU. */
 int pl_geo_index_set(pl_apply *a, const char *sku, const char *site_id, int present);
+
+/* --- devices, policies and warranty (state/warranty.c) --- */
+
+int pl_policy_get(pl_txn *t, const char *policy_id, pl_arena *arena,
+                  Partsledger__V1__Policy **out);
+int pl_device_get(pl_txn *t, const char *device_serial, pl_arena *arena,
+                  Partsledger__V1__Device **out);
+int pl_device_put(pl_apply *a, const Partsledger__V1__Device *d);
+
+/* The warranty status of a device's component at `at_ms`, with a reading
+ * taken then (0: none), judged from what `t` holds: see the issue's rules,
+ * written out at pl_warranty_status in warranty.c. */
+int pl_warranty_status(pl_txn *t, const char *device_serial, const char *component,
+                       int64_t at_ms, uint64_t reading, pl_arena *arena,
+                       Partsledger__V1__GetWarrantyStatusResponse **out);
+
+/* The part a device holds for a component now (in `arena`), or
+ * PL_ENOTFOUND. */
+int pl_install_current(pl_txn *t, const char *device_serial, const char *component,
+                       pl_arena *arena, Partsledger__V1__DevicePart **out);
+/* Puts a part in a device (registration or replacement): its install row,
+ * where it is, the batch's devices, the device's row when it has one. */
+int pl_install_put(pl_apply *a, const char *device_serial,
+                   const Partsledger__V1__DevicePart *part, const char *removed_serial,
+                   const char *removed_batch_id);
+/* Checks a part about to go in a device: its batch is registered (NOT_FOUND)
+ * and, unless `recalled_ok`, not recalled; the serial is in no device now
+ * and is one the batch listed, if it listed any (FAILED_PRECONDITION). */
+int pl_install_check(pl_apply *a, const char *part_serial, const char *batch_id,
+                     int recalled_ok, Partsledger__V1__Batch **batch);
+/* Records a usage reading of a device taken at `at_ms`. */
+int pl_reading_put(pl_apply *a, const char *device_serial, int64_t at_ms,
+                   uint64_t reading);
+
+/* --- histories (state/history.c) --- */
+
+/* Adds this entry (a->index) to a device's or a part's history. */
+int pl_device_fact(pl_apply *a, const char *device_serial, const char *kind,
+                   const char *site_id, const char *part_serial, const char *component);
+int pl_part_fact(pl_apply *a, const char *part_serial, uint64_t index, const char *kind,
+                 const char *device_serial, const char *batch_id, const char *component);
+/* Adds a leaf (not necessarily this entry) to a part's history, and the
+ * part's batch and supplier registrations before it when its history is
+ * new. */
+int pl_part_fact_installed(pl_apply *a, const char *part_serial,
+                           const Partsledger__V1__Batch *batch, const char *kind,
+                           const char *device_serial, const char *component);
+
+/* --- repair orders (state/repair.c) --- */
+
+int pl_order_get(pl_txn *t, const char *order_id, pl_arena *arena,
+                 Partsledger__V1__RepairOrder **out);
+int pl_order_put(pl_apply *a, const Partsledger__V1__RepairOrder *o);
+/* The SLA deadlines of an order, from its priority and reported time. */
+void pl_sla_deadlines(int priority, int64_t reported_at_ms, int64_t *respond_by,
+                      int64_t *resolve_by);
+
+/* --- claims (state/claim.c) --- */
+
+int pl_claim_get(pl_txn *t, const char *claim_id, pl_arena *arena,
+                 Partsledger__V1__Claim **out);
+int pl_claim_put(pl_apply *a, const Partsledger__V1__Claim *c);
 
 #endif /* PL_STATE_H */
