@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "rules.h"
 #include "state.h"
 
 int pl_claim_get(pl_txn *t, const char *claim_id, pl_arena *arena,
@@ -92,47 +93,6 @@ int pl_claim_filed_write(pl_apply *a, const Partsledger__V1__ClaimFiled *b) {
 
 /* --- claim_decided -------------------------------------------------------------- */
 
-static const char *pl__status_name(int status) {
-  switch (status) {
-  case PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_ACTIVE:
-    return "ACTIVE";
-  case PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_EXPIRED:
-    return "EXPIRED";
-  case PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_VOID:
-    return "VOID";
-  case PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_NOT_REGISTERED:
-    return "NOT_REGISTERED";
-  case PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_LATE_REGISTRATION:
-    return "LATE_REGISTRATION";
-  case PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_USAGE_EXCEEDED:
-    return "USAGE_EXCEEDED";
-  case PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_NOT_COVERED:
-    return "NOT_COVERED";
-  default:
-    return "UNKNOWN";
-  }
-}
-
-/* The status a reason states as a fact, or 0 for a reason of judgment. */
-static int pl__reason_status(int reason) {
-  switch (reason) {
-  case PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_IN_TERM:
-    return PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_ACTIVE;
-  case PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_OUT_OF_TERM:
-    return PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_EXPIRED;
-  case PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_USAGE_EXCEEDED:
-    return PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_USAGE_EXCEEDED;
-  case PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_NOT_REGISTERED:
-    return PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_NOT_REGISTERED;
-  case PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_LATE_REGISTRATION:
-    return PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_LATE_REGISTRATION;
-  case PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_NOT_COVERED:
-    return PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_NOT_COVERED;
-  default:
-    return 0;
-  }
-}
-
 int pl_claim_decided_check(pl_apply *a, const Partsledger__V1__ClaimDecided *b) {
   Partsledger__V1__Claim *c;
   int rc = pl_claim_get(a->txn, b->claim_id, a->arena, &c);
@@ -144,7 +104,7 @@ int pl_claim_decided_check(pl_apply *a, const Partsledger__V1__ClaimDecided *b) 
       c->decision != PARTSLEDGER__V1__CLAIM_DECISION__CLAIM_DECISION_UNSPECIFIED)
     return pl_fail(a->msg, PL_ESTATE, "claim %s was decided already, at index %llu",
                    b->claim_id, (unsigned long long)c->decided_index);
-  int stated = pl__reason_status(b->reason);
+  int stated = pl_rule_reason_status(b->reason);
   if (stated != 0) {
     Partsledger__V1__GetWarrantyStatusResponse *st;
     if ((rc = pl_warranty_status(a->txn, c->device_serial, c->component, c->failure_at_ms,
@@ -154,7 +114,7 @@ int pl_claim_decided_check(pl_apply *a, const Partsledger__V1__ClaimDecided *b) 
       return pl_fail(a->msg, PL_ESTATE,
                      "the ledger's warranty status of %s %s at the failure (%lld) is %s, "
                      "not %s", c->device_serial, c->component, (long long)c->failure_at_ms,
-                     pl__status_name(st->status), pl__status_name(stated));
+                     pl_rule_status_name(st->status), pl_rule_status_name(stated));
   }
   a->scratch = c;
   return 0;

@@ -20,9 +20,9 @@
 
 #include "caltime.h"
 #include "error.h"
+#include "rules.h"
 #include "state.h"
 
-#define PL__WINDOW_DEFAULT_DAYS 30
 
 int pl_policy_get(pl_txn *t, const char *policy_id, pl_arena *arena,
                   Partsledger__V1__Policy **out) {
@@ -72,10 +72,7 @@ static uint64_t pl__extended(const Partsledger__V1__Device *d, const char *compo
 
 typedef struct {
   pl_arena *arena;
-  int64_t at;      /* the last install by this log time, or INT64_MAX */
-  Partsledger__V1__DevicePart *part;
-  int64_t replaced_after, replaced_until; /* a replacement in (after, until] */
-  int replaced;
+  Partsledger__V1__DevicePart *part; /* the last install */
 } pl__installs;
 
 static int pl__install_row(void *ctx, pl_val key, pl_val val) {
@@ -85,11 +82,7 @@ static int pl__install_row(void *ctx, pl_val key, pl_val val) {
       partsledger__v1__device_part__unpack(pl_arena_allocator(w->arena), val.len, val.data);
   if (p == NULL)
     return PL_ECORRUPT;
-  if (p->installed_at_ms <= w->at)
-    w->part = p;
-  if (p->by_replacement && p->installed_at_ms > w->replaced_after &&
-      p->installed_at_ms <= w->replaced_until)
-    w->replaced = 1;
+  w->part = p;
   return 0;
 }
 
@@ -105,7 +98,7 @@ static int pl__installs_walk(pl_txn *t, const char *device, const char *componen
 
 int pl_install_current(pl_txn *t, const char *device_serial, const char *component,
                        pl_arena *arena, Partsledger__V1__DevicePart **out) {
-  pl__installs w = {.arena = arena, .at = INT64_MAX, .replaced_after = INT64_MAX};
+  pl__installs w = {.arena = arena, .part = NULL};
   int rc = pl__installs_walk(t, device_serial, component, &w);
   if (rc != 0)
     return rc;
@@ -223,59 +216,84 @@ int pl_reading_put(pl_apply *a, const char *device_serial, int64_t at_ms,
   return pl_kv_put(a->txn, PL_T_READING, &k, v, sizeof(v));
 }
 
-typedef struct {
-  int64_t by;      /* readings taken by this time */
-  uint64_t limit;
-  int64_t reached; /* the earliest time one reached the limit, or INT64_MAX */
-} pl__readings;
-
-static int pl__reading_row(void *ctx, pl_val key, pl_val val) {
-  pl__readings *r = ctx;
-  if (val.len != 8 || key.len < 16)
-    return PL_ECORRUPT;
-  int64_t at = (int64_t)pl_be64_get((const uint8_t *)key.data + key.len - 16);
-  if (at > r->by)
-    return 1; /* in time order: the rest are later */
-  if (pl_be64_get(val.data) >= r->limit && at < r->reached)
-    r->reached = at;
-  return 0;
-}
-
 /* --- the warranty status ----------------------------------------------------- */
 
-static int pl__reason(pl_arena *arena, Partsledger__V1__GetWarrantyStatusResponse *r,
-                      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Facts are gathered here from the tables and judged by rules.c, the same
+ * judgment an offline verifier makes from an audit bundle's entries. */
 
-static int pl__reason(pl_arena *arena, Partsledger__V1__GetWarrantyStatusResponse *r,
-                      const char *fmt, ...) {
-  char buf[PL_MSG_MAX];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof(buf), fmt, ap);
-  va_end(ap);
-  char **v = pl_arena_alloc(arena, (r->n_reasons + 1) * sizeof(*v));
-  char *s = pl_arena_dup(arena, buf, strlen(buf) + 1);
-  if (v == NULL || s == NULL)
-    return PL_ENOMEM;
-  if (r->n_reasons)
-    memcpy(v, r->reasons, r->n_reasons * sizeof(*v));
-  v[r->n_reasons++] = s;
-  r->reasons = v;
-  return 0;
-}
-
-/* A rejection for human damage or an unauthorised modification, of a
- * failure by `at`, voids the component until it is replaced. */
 typedef struct {
   pl_txn *t;
   pl_arena *arena;
-  const char *device, *component;
-  int64_t at;
-  const char *void_claim; /* the claim that voids it, or NULL */
-} pl__voids;
+  pl_rule_install *v;
+  size_t n, cap;
+} pl__install_list;
 
-static int pl__void_row(void *ctx, pl_val key, pl_val val) {
-  pl__voids *w = ctx;
+static int pl__install_fact(void *ctx, pl_val key, pl_val val) {
+  pl__install_list *w = ctx;
+  (void)key;
+  Partsledger__V1__DevicePart *p =
+      partsledger__v1__device_part__unpack(pl_arena_allocator(w->arena), val.len, val.data);
+  Partsledger__V1__Batch *batch;
+  if (p == NULL)
+    return PL_ECORRUPT;
+  int rc = pl_batch_get(w->t, p->batch_id, w->arena, &batch);
+  if (rc != 0)
+    return rc == PL_ENOTFOUND ? PL_ECORRUPT : rc;
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 8;
+    pl_rule_install *v = pl_arena_alloc(w->arena, cap * sizeof(*v));
+    if (v == NULL)
+      return PL_ENOMEM;
+    if (w->n)
+      memcpy(v, w->v, w->n * sizeof(*v));
+    w->v = v;
+    w->cap = cap;
+  }
+  w->v[w->n++] = (pl_rule_install){.at = p->installed_at_ms,
+                                   .part_serial = p->part_serial,
+                                   .batch_id = p->batch_id,
+                                   .part_class = batch->part_class,
+                                   .by_replacement = p->by_replacement,
+                                   .warranty_months = batch->warranty_months};
+  return 0;
+}
+
+typedef struct {
+  pl_arena *arena;
+  pl_rule_reading *v;
+  size_t n, cap;
+} pl__reading_list;
+
+static int pl__reading_fact(void *ctx, pl_val key, pl_val val) {
+  pl__reading_list *w = ctx;
+  if (val.len != 8 || key.len < 16)
+    return PL_ECORRUPT;
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 16;
+    pl_rule_reading *v = pl_arena_alloc(w->arena, cap * sizeof(*v));
+    if (v == NULL)
+      return PL_ENOMEM;
+    if (w->n)
+      memcpy(v, w->v, w->n * sizeof(*v));
+    w->v = v;
+    w->cap = cap;
+  }
+  w->v[w->n].at = (int64_t)pl_be64_get((const uint8_t *)key.data + key.len - 16);
+  w->v[w->n++].reading = pl_be64_get(val.data);
+  return 0;
+}
+
+typedef struct {
+  pl_txn *t;
+  pl_arena *arena;
+  pl_rule_exclusion *v;
+  size_t n, cap;
+} pl__exclusion_list;
+
+/* A rejection for human damage or an unauthorised modification that no
+ * ruling upheld the claim against. */
+static int pl__exclusion_fact(void *ctx, pl_val key, pl_val val) {
+  pl__exclusion_list *w = ctx;
   (void)val;
   const char *claim_id = (const char *)key.data;
   /* key: device NUL component NUL claim NUL */
@@ -285,158 +303,102 @@ static int pl__void_row(void *ctx, pl_val key, pl_val val) {
   int rc = pl_claim_get(w->t, claim_id, w->arena, &c);
   if (rc != 0)
     return rc == PL_ENOTFOUND ? PL_ECORRUPT : rc;
-  int excluded =
-      c->decision == PARTSLEDGER__V1__CLAIM_DECISION__CLAIM_DECISION_REJECTED &&
-      (c->reason == PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_HUMAN_DAMAGE ||
-       c->reason == PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_UNAUTHORIZED_MODIFICATION);
-  /* A ruling that upholds the claim lifts the VOID its rejection caused. */
-  if (!excluded || c->failure_at_ms > w->at ||
+  if (c->decision != PARTSLEDGER__V1__CLAIM_DECISION__CLAIM_DECISION_REJECTED ||
+      (c->reason != PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_HUMAN_DAMAGE &&
+       c->reason !=
+           PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_UNAUTHORIZED_MODIFICATION) ||
       c->ruling == PARTSLEDGER__V1__RULING__RULING_CLAIM_UPHELD)
     return 0;
-  pl__installs ins = {.arena = w->arena, .at = INT64_MAX,
-                      .replaced_after = c->failure_at_ms, .replaced_until = w->at};
-  if ((rc = pl__installs_walk(w->t, w->device, w->component, &ins)) != 0)
-    return rc;
-  if (!ins.replaced) {
-    w->void_claim = c->claim_id;
-    return 1;
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 4;
+    pl_rule_exclusion *v = pl_arena_alloc(w->arena, cap * sizeof(*v));
+    if (v == NULL)
+      return PL_ENOMEM;
+    if (w->n)
+      memcpy(v, w->v, w->n * sizeof(*v));
+    w->v = v;
+    w->cap = cap;
   }
+  w->v[w->n].claim_id = c->claim_id;
+  w->v[w->n++].failure_at = c->failure_at_ms;
   return 0;
 }
 
-/*
- * The status of (device, component) at time t, from what the log holds now,
- * taking only what had happened by t: the part in place at t (installs by
- * their log time), readings taken by t and the query's own, rejections of
- * failures by t. In order: NOT_REGISTERED; LATE_REGISTRATION when the
- * registration was logged more than the policy's window after purchase;
- * VOID (see pl__void_row); else covered while t is before the device term's
- * end (purchase + the component's months + its extensions, cut short by the
- * first reading to reach the usage limit) or the part's own term (a part a
- * replacement installed: install time + its batch's warranty months).
- */
 int pl_warranty_status(pl_txn *t, const char *device_serial, const char *component,
                        int64_t at, uint64_t reading, pl_arena *arena,
                        Partsledger__V1__GetWarrantyStatusResponse **out) {
   Partsledger__V1__GetWarrantyStatusResponse *r = pl_arena_alloc(arena, sizeof(*r));
-  if (r == NULL)
+  pl_rule_verdict *v = pl_arena_alloc(arena, sizeof(*v));
+  if (r == NULL || v == NULL)
     return PL_ENOMEM;
   partsledger__v1__get_warranty_status_response__init(r);
   r->at_ms = at;
   *out = r;
+  pl_rule_facts f = {.device_serial = device_serial, .component = component};
   Partsledger__V1__Device *d;
   Partsledger__V1__Policy *p;
   int rc = pl_device_get(t, device_serial, arena, &d);
-  if (rc == PL_ENOTFOUND) {
-    r->status = PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_NOT_REGISTERED;
-    return pl__reason(arena, r, "device %s is not registered", device_serial);
-  }
-  if (rc != 0 || (rc = pl_policy_get(t, d->policy_id, arena, &p)) != 0)
-    return rc == PL_ENOTFOUND ? PL_ECORRUPT : rc;
-  r->policy_id = p->policy_id;
-
-  /* The part in place at t. */
-  pl__installs ins = {.arena = arena, .at = at, .replaced_after = INT64_MAX};
-  if ((rc = pl__installs_walk(t, device_serial, component, &ins)) != 0)
+  if (rc != 0 && rc != PL_ENOTFOUND)
     return rc;
-  Partsledger__V1__Batch *batch = NULL;
-  if (ins.part != NULL) {
-    r->part_serial = ins.part->part_serial;
-    r->batch_id = ins.part->batch_id;
-    if ((rc = pl_batch_get(t, ins.part->batch_id, arena, &batch)) != 0)
+  if (rc == 0) {
+    if ((rc = pl_policy_get(t, d->policy_id, arena, &p)) != 0)
       return rc == PL_ENOTFOUND ? PL_ECORRUPT : rc;
-    r->part_class = batch->part_class;
-  }
-  const Partsledger__V1__ComponentTerm *term = pl__term(p, component);
-  if (term != NULL) {
-    r->usage_limit = term->usage_limit;
-    r->usage_unit = term->usage_unit;
-  }
+    const Partsledger__V1__ComponentTerm *term = pl__term(p, component);
+    f.registered = 1;
+    f.policy_id = p->policy_id;
+    f.purchased_at = d->purchased_at_ms;
+    f.registered_at = d->registered_at_ms;
+    f.window_days = p->registration_window_days;
+    f.has_term = term != NULL;
+    f.months = term ? term->months : 0;
+    f.usage_limit = term ? term->usage_limit : 0;
+    f.usage_unit = term ? term->usage_unit : "";
+    f.extended_months = pl__extended(d, component);
+    r->policy_id = p->policy_id;
+    r->usage_limit = f.usage_limit;
+    r->usage_unit = (char *)f.usage_unit;
 
-  /* The device's term: by time, and by usage, whichever ends first. */
-  int device_covers = 0, usage_ended = 0;
-  int64_t device_end = 0, time_end = 0;
-  if (term != NULL) {
-    time_end = pl_cal_add_months(d->purchased_at_ms,
-                                 (int64_t)term->months + (int64_t)pl__extended(d, component));
-    device_end = time_end;
-    if (term->usage_limit > 0) {
-      pl__readings rd = {.by = at, .limit = term->usage_limit, .reached = INT64_MAX};
-      pl_key_buf rk;
-      pl_kb_init(&rk);
-      pl_kb_str(&rk, device_serial);
-      if ((rc = pl_db_scan(t, PL_T_READING, rk.b, rk.n, NULL, 0, pl__reading_row, &rd)) != 0)
-        return rc;
-      if (reading >= term->usage_limit && at < rd.reached)
-        rd.reached = at;
-      if (rd.reached < device_end) {
-        device_end = rd.reached;
-        usage_ended = 1;
-      }
-    }
-    device_covers = at < device_end;
-    r->device_term_ends_at_ms = device_end;
+    pl_key_buf k;
+    pl_kb_init(&k);
+    pl_kb_str(pl_kb_str(&k, device_serial), component);
+    pl__install_list ins = {.t = t, .arena = arena};
+    pl__exclusion_list exc = {.t = t, .arena = arena};
+    if (k.over)
+      return PL_EVALSIZE;
+    if ((rc = pl_db_scan(t, PL_T_INSTALL, k.b, k.n, NULL, 0, pl__install_fact, &ins)) != 0 ||
+        (rc = pl_db_scan(t, PL_T_CLAIM_PART, k.b, k.n, NULL, 0, pl__exclusion_fact,
+                         &exc)) != 0)
+      return rc;
+    pl_kb_init(&k);
+    pl_kb_str(&k, device_serial);
+    pl__reading_list rd = {.arena = arena};
+    if ((rc = pl_db_scan(t, PL_T_READING, k.b, k.n, NULL, 0, pl__reading_fact, &rd)) != 0)
+      return rc;
+    f.installs = ins.v;
+    f.n_installs = ins.n;
+    f.exclusions = exc.v;
+    f.n_exclusions = exc.n;
+    f.readings = rd.v;
+    f.n_readings = rd.n;
   }
-  /* The part's own term, for a part a replacement put in. */
-  int part_applies = ins.part != NULL && ins.part->by_replacement && batch != NULL &&
-                     batch->warranty_months > 0;
-  int64_t part_end = 0;
-  if (part_applies) {
-    part_end = pl_cal_add_months(ins.part->installed_at_ms, batch->warranty_months);
-    r->part_term_ends_at_ms = part_end;
+  pl_rule_judge(&f, at, reading, v);
+  r->status = v->status;
+  r->coverage_ends_at_ms = v->coverage_ends_at;
+  r->device_term_ends_at_ms = v->device_ends_at;
+  r->part_term_ends_at_ms = v->part_ends_at;
+  r->term_source = (char *)v->term_source;
+  if (v->part != NULL) {
+    r->part_serial = (char *)v->part->part_serial;
+    r->batch_id = (char *)v->part->batch_id;
+    r->part_class = v->part->part_class;
   }
-  int part_covers = part_applies && at < part_end;
-
-  if (term != NULL && (!part_applies || device_end >= part_end)) {
-    r->coverage_ends_at_ms = device_end;
-    r->term_source = "device";
-  } else if (part_applies) {
-    r->coverage_ends_at_ms = part_end;
-    r->term_source = "part";
-  }
-  int64_t window = (int64_t)(p->registration_window_days ? p->registration_window_days
-                                                          : PL__WINDOW_DEFAULT_DAYS) *
-                   PL_DAY_MS;
-  if (d->registered_at_ms - d->purchased_at_ms > window) {
-    r->status = PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_LATE_REGISTRATION;
-    return pl__reason(arena, r,
-                      "registered %lld days after purchase; the window is %lld days",
-                      (long long)((d->registered_at_ms - d->purchased_at_ms) / PL_DAY_MS),
-                      (long long)(window / PL_DAY_MS));
-  }
-
-  pl__voids v = {t, arena, device_serial, component, at, NULL};
-  pl_key_buf prefix;
-  pl_kb_init(&prefix);
-  pl_kb_str(pl_kb_str(&prefix, device_serial), component);
-  if ((rc = pl_db_scan(t, PL_T_CLAIM_PART, prefix.b, prefix.n, NULL, 0, pl__void_row, &v)) !=
-      0)
-    return rc;
-  if (v.void_claim != NULL) {
-    r->status = PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_VOID;
-    return pl__reason(arena, r,
-                      "claim %s was rejected for human damage or an unauthorised "
-                      "modification, and the component was not replaced since",
-                      v.void_claim);
-  }
-
-  if (device_covers || part_covers) {
-    r->status = PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_ACTIVE;
-    return pl__reason(arena, r, "covered by the %s term until %lld", r->term_source,
-                      (long long)r->coverage_ends_at_ms);
-  }
-  if (term == NULL && !part_applies) {
-    r->status = PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_NOT_COVERED;
-    return pl__reason(arena, r, "policy %s has no term for component %s, and the part "
-                      "has no term of its own", p->policy_id, component);
-  }
-  if (usage_ended && at < time_end) {
-    r->status = PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_USAGE_EXCEEDED;
-    return pl__reason(arena, r, "a reading reached the usage limit of %llu %s",
-                      (unsigned long long)term->usage_limit, term->usage_unit);
-  }
-  r->status = PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_EXPIRED;
-  return pl__reason(arena, r, "coverage ended at %lld", (long long)r->coverage_ends_at_ms);
+  char **reasons = pl_arena_alloc(arena, sizeof(*reasons));
+  if (reasons == NULL)
+    return PL_ENOMEM;
+  reasons[0] = v->reason;
+  r->reasons = reasons;
+  r->n_reasons = 1;
+  return 0;
 }
 
 /* --- warranty_policy_published ----------------------------------------------- */
@@ -458,7 +420,7 @@ int pl_warranty_policy_published_write(pl_apply *a,
   p.policy_id = b->policy_id;
   p.model = b->model;
   p.registration_window_days =
-      b->registration_window_days ? b->registration_window_days : PL__WINDOW_DEFAULT_DAYS;
+      b->registration_window_days ? b->registration_window_days : PL_WINDOW_DEFAULT_DAYS;
   p.n_terms = b->n_terms;
   p.terms = b->terms;
   p.max_extension_months = b->max_extension_months;
