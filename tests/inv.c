@@ -3,8 +3,10 @@
  */
 #include "inv.h"
 
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -282,11 +284,13 @@ int inv_append_at(env *e, const Partsledger__V1__SignedEntry *se, uint64_t *inde
   return inv_send(e->c, e->a, se, index);
 }
 
-const char *inv_msg(env *e) {
+const char *inv_msg_of(pl_client *c) {
   const char *msg = NULL;
-  pl_client_last_status(e->c, &msg);
+  pl_client_last_status(c, &msg);
   return msg != NULL ? msg : "";
 }
+
+const char *inv_msg(env *e) { return inv_msg_of(e->c); }
 
 int inv_says(env *e, const char *needle) { return strstr(inv_msg(e), needle) != NULL; }
 
@@ -358,6 +362,41 @@ int inv_trace_supplier(env *e, const char *supplier_id, uint64_t start,
   return inv__call(e, "/partsledger.v1.Trace/TraceSupplier", &req.base,
                    &partsledger__v1__trace_supplier_response__descriptor, (void **)out);
 }
+
+int inv_near(env *e, const char *sku, double lat, double lon, double radius_km,
+             uint64_t min_available, uint32_t limit,
+             Partsledger__V1__StockNearResponse **out) {
+  Partsledger__V1__StockNearRequest req = PARTSLEDGER__V1__STOCK_NEAR_REQUEST__INIT;
+  req.sku = (char *)sku;
+  req.latitude = lat;
+  req.longitude = lon;
+  req.radius_km = radius_km;
+  req.min_available = min_available;
+  req.limit = limit;
+  return inv_stock_near(e, &req, out);
+}
+
+int inv_daemon(env *e, const char *flag, const char *says) {
+  const char *argv[] = {PL_SERVER_BIN, flag, "--data", pl_harness_data_dir(e->h),
+                        "--log-key", pl_harness_log_key_path(e->h), "--origin",
+                        pl_harness_origin(e->h), NULL};
+  char *out = NULL;
+  int code = pl_run(argv, NULL, 60000, &out, NULL);
+  int ok = code == 0 && out != NULL && strstr(out, says) != NULL;
+  if (!ok)
+    fprintf(stderr, "partsledgerd %s: exit %d, said: %s\n", flag, code, out ? out : "");
+  free(out);
+  return ok;
+}
+
+double inv_haversine_m(double lat1, double lon1, double lat2, double lon2) {
+  const double rad = M_PI / 180.0;
+  double s1 = sin((lat2 - lat1) * rad / 2), s2 = sin((lon2 - lon1) * rad / 2);
+  double h = s1 * s1 + cos(lat1 * rad) * cos(lat2 * rad) * s2 * s2;
+  return 2 * INV_EARTH_M * asin(sqrt(h < 1 ? h : 1));
+}
+
+double inv_tolerance_m(double d) { return 1e-3 + 1e-9 * d + (d > 15e6 ? 1.0 : 0.0); }
 
 const Partsledger__V1__BatchStock *inv_batch_row(const Partsledger__V1__GetStockResponse *s,
                                                  const char *batch_id) {
@@ -467,6 +506,55 @@ int inv_stocked(inv_world *w, const char *batch_id, const char *sku, uint64_t qu
                     : strcmp(site_id, SITE_X) == 0 ? w->other
                                                        : w->clerk;
   return inv_append(e, inv_receive(e->a, k, site_id, batch_id, received));
+}
+
+pl_key *inv_stock_sites(inv_world *w, const char *prefix, size_t n, const double *lat,
+                        const double *lon, const Partsledger__V1__SiteKind *kind,
+                        const char *batch, const char *sku, const uint64_t *units) {
+  pl_arena *a = w->e.a;
+  const char **ids = pl_arena_alloc(a, (n + 1) * sizeof(*ids));
+  Partsledger__V1__SignedEntry **ses = pl_arena_alloc(a, (2 * n + 1) * sizeof(*ses));
+  if (ids == NULL || ses == NULL)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    ids[i] = pl_arena_printf(a, "%s-%02zu", prefix, i);
+    Partsledger__V1__SiteRegistered *b = inv_site_body(a, ids[i], lat[i], lon[i]);
+    if (b != NULL && kind != NULL)
+      b->kind = kind[i];
+    ses[i] = inv_sign(a, w->admin, b != NULL ? &b->base : NULL);
+  }
+  ids[n] = NULL;
+  /* The actor first (its sites need not exist yet); then the sites, the
+   * batch and the receipts in one AppendBatch, each judged after those
+   * before it. */
+  pl_key *k = inv_enroll(&w->e, PARTSLEDGER__V1__ROLE__ROLE_WAREHOUSE, ids);
+  if (k == NULL)
+    return NULL;
+  size_t m = n;
+  ses[m++] = inv_batch(a, w->maker, batch, SUPPLIER, sku, 1000000);
+  for (size_t i = 0; i < n; i++)
+    if (units[i] > 0)
+      ses[m++] = inv_receive(a, k, ids[i], batch, units[i]);
+  for (size_t i = 0; i < m; i++)
+    if (ses[i] == NULL) {
+      pl_key_free(k);
+      return NULL;
+    }
+  Partsledger__V1__AppendBatchResponse *r;
+  int ok = pl_client_append_batch(w->e.c, ses, m, a, &r) == 0;
+  if (!ok)
+    fprintf(stderr, "stocking %s sites: %s\n", prefix, inv_msg(&w->e));
+  for (size_t i = 0; ok && i < r->n_results; i++)
+    if (r->results[i]->code != OK) {
+      fprintf(stderr, "stocking %s sites, entry %zu: %s\n", prefix, i,
+              r->results[i]->message);
+      ok = 0;
+    }
+  if (!ok) {
+    pl_key_free(k);
+    return NULL;
+  }
+  return k;
 }
 
 /* --- values ----------------------------------------------------------------- */

@@ -138,6 +138,8 @@ int inv_append(env *e, const Partsledger__V1__SignedEntry *se);
 /* As inv_append, and the entry's leaf index in *index. */
 int inv_append_at(env *e, const Partsledger__V1__SignedEntry *se, uint64_t *index);
 const char *inv_msg(env *e);
+/* The same for any client. */
+const char *inv_msg_of(pl_client *c);
 /* 1 when the server's last message contains `needle`. */
 int inv_says(env *e, const char *needle);
 
@@ -155,6 +157,27 @@ int inv_trace_batch(env *e, const char *batch_id, uint64_t start, uint32_t page_
 int inv_trace_supplier(env *e, const char *supplier_id, uint64_t start,
                        uint32_t page_size, Partsledger__V1__TraceSupplierResponse **out);
 
+/* StockNear with every field but `kinds`. */
+int inv_near(env *e, const char *sku, double lat, double lon, double radius_km,
+             uint64_t min_available, uint32_t limit,
+             Partsledger__V1__StockNearResponse **out);
+
+/* Runs partsledgerd with `flag` (--rebuild, --check) on the data of the
+ * harness's server, which must be stopped. 1 when it exits 0 and its output
+ * contains `says`, else 0 after saying what it did. */
+int inv_daemon(env *e, const char *flag, const char *says);
+
+/* The radius of the sphere StockNear measures on, in metres. */
+#define INV_EARTH_M 6371008.8
+
+/* The haversine great-circle distance between two points, in metres. */
+double inv_haversine_m(double lat1, double lon1, double lat2, double lon2);
+
+/* How far two haversine implementations may differ at distance `d`:
+ * rounding, and near the antipode the asin form's own ill-conditioning.
+ * Small enough that a sphere of another radius shows at 10 km already. */
+double inv_tolerance_m(double d);
+
 /* The row of `batch_id` in a GetStock reply, or NULL. */
 const Partsledger__V1__BatchStock *inv_batch_row(const Partsledger__V1__GetStockResponse *s,
                                                  const char *batch_id);
@@ -165,6 +188,15 @@ const Partsledger__V1__BatchStock *inv_batch_row(const Partsledger__V1__GetStock
  * or the first failing gRPC status. */
 int inv_stocked(inv_world *w, const char *batch_id, const char *sku, uint64_t quantity,
                 const char *site_id, uint64_t received);
+
+/* Registers `n` sites "<prefix>-NN" at (lat[i], lon[i]) of kind[i] (NULL:
+ * warehouses), enrolls a warehouse bound to them all, registers `batch` of
+ * `sku` (a million units) and receives units[i] of it at each site that
+ * gets any, all in one AppendBatch. The new actor's key, or NULL after
+ * saying what failed. */
+pl_key *inv_stock_sites(inv_world *w, const char *prefix, size_t n, const double *lat,
+                        const double *lon, const Partsledger__V1__SiteKind *kind,
+                        const char *batch, const char *sku, const uint64_t *units);
 
 /* `body` (all digits) followed by its GS1 mod-10 check digit, in `out`
  * (room for strlen(body) + 2). With `wrong`, a check digit off by one. */
