@@ -937,6 +937,14 @@ static void answers_add(answers *s, int code, const void *reply) {
   s->failed += code != OK;
 }
 
+/* Runs `call`, which answers into `reply` of type T, and adds the answer. */
+#define ANSWER(T, call)                                                        \
+  do {                                                                         \
+    Partsledger__V1__##T *reply = NULL;                                        \
+    int code = (call);                                                         \
+    answers_add(&s, code, reply);                                              \
+  } while (0)
+
 /* Every inventory answer about the world of the test below. */
 static answers all_answers(env *e) {
   answers s = {NULL, 0, 0, 0};
@@ -944,30 +952,20 @@ static answers all_answers(env *e) {
   static const char *const skus[] = {"SKU-1", "SKU-2"};
   static const char *const batches[] = {"b1", "b2", "c1"};
   static const char *const reservations[] = {"r1", "r2", "r3", "r4"};
-  void *reply;
   for (int i = 0; i < 4; i++) {
-    answers_add(&s, inv_get_site(e, sites[i], (Partsledger__V1__Site **)&reply), reply);
+    ANSWER(Site, inv_get_site(e, sites[i], &reply));
     for (int k = 0; k < 2; k++)
-      answers_add(&s, inv_get_stock(e, sites[i], skus[k],
-                                    (Partsledger__V1__GetStockResponse **)&reply),
-                  reply);
-    answers_add(&s, inv_get_reservation(e, reservations[i],
-                                        (Partsledger__V1__Reservation **)&reply),
-                reply);
+      ANSWER(GetStockResponse, inv_get_stock(e, sites[i], skus[k], &reply));
+    ANSWER(Reservation, inv_get_reservation(e, reservations[i], &reply));
   }
   for (int i = 0; i < 3; i++) {
-    answers_add(&s, inv_get_batch(e, batches[i], (Partsledger__V1__Batch **)&reply), reply);
-    answers_add(&s, inv_trace_batch(e, batches[i], 0, 0, 0,
-                                    (Partsledger__V1__TraceBatchResponse **)&reply),
-                reply);
+    ANSWER(Batch, inv_get_batch(e, batches[i], &reply));
+    ANSWER(TraceBatchResponse, inv_trace_batch(e, batches[i], 0, 0, 0, &reply));
   }
   for (int k = 0; k < 2; k++)
-    answers_add(&s, inv_near(e, skus[k], INV_A_LAT, INV_A_LON, 600, 0, 0,
-                         (Partsledger__V1__StockNearResponse **)&reply),
-                reply);
-  answers_add(&s, inv_trace_supplier(e, SUPPLIER, 0, 0,
-                                     (Partsledger__V1__TraceSupplierResponse **)&reply),
-              reply);
+    ANSWER(StockNearResponse, inv_near(e, skus[k], INV_A_LAT, INV_A_LON, 600, 0, 0,
+                                       &reply));
+  ANSWER(TraceSupplierResponse, inv_trace_supplier(e, SUPPLIER, 0, 0, &reply));
   return s;
 }
 
