@@ -57,7 +57,7 @@ int inv_world_start(inv_world *w);
 void inv_world_stop(inv_world *w);
 
 /* Enrolls a fresh key with `role` (a Role), bound to the NULL-terminated
- * `sites` (may be NULL), signed by the world's admin. The key, or NULL. */
+ * `sites` (may be NULL), signed by the harness's admin. The key, or NULL. */
 pl_key *inv_enroll(env *e, int role, const char *const *sites);
 
 /* pl_now_ms() + INV_LATER_MS. */
