@@ -64,7 +64,8 @@ int pl_spec_batch_registered(const Partsledger__V1__BatchRegistered *b, char *ms
     /* A few hundred at most: the quadratic look is cheaper than a sort. */
     for (size_t j = 0; j < i; j++)
       if (strcmp(b->serials[i], b->serials[j]) == 0)
-        return pl_fail(msg, PL_EINVAL, "%s: serial %s is listed twice", k, b->serials[i]);
+        return pl_fail(msg, PL_EINVAL, "%s: serials: %s is listed twice", k,
+                       b->serials[i]);
   }
   return 0;
 }

@@ -397,7 +397,7 @@ int pl_part_reserved_check(pl_apply *a, const Partsledger__V1__PartReserved *b) 
       return rc;
     if (strcmp(batch->sku, b->sku) != 0)
       return pl_fail(a->msg, PL_EINVAL,
-                     "part_reserved: batch %s is of SKU %s, not of the reserved %s",
+                     "part_reserved: batch_id %s is of SKU %s, not of the reserved %s",
                      b->batch_id, batch->sku, b->sku);
     if (batch->recalled)
       return pl_fail(a->msg, PL_ESTATE, "batch %s is recalled", b->batch_id);
