@@ -59,7 +59,8 @@
   XX(CLAIM_ORDER, claim_order, PL_TABLE_DERIVED) /* order,claim -> "" */       \
   XX(DEVICE_FACT, device_fact, PL_TABLE_DERIVED) /* device,seq -> Fact */      \
   XX(PART_FACT, part_fact, PL_TABLE_DERIVED) /* part,seq -> Fact */            \
-  XX(BATCH_DEVICE, batch_device, PL_TABLE_DERIVED) /* batch,device,comp->part*/
+  XX(BATCH_DEVICE, batch_device, PL_TABLE_DERIVED) /* batch,device,comp->part*/\
+  XX(PANEL, panel, PL_TABLE_DERIVED) /* panel -> Panel */
 
 typedef enum {
 #define PL__TABLE_ENUM(e, name, flags) PL_T_##e,

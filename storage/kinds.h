@@ -51,7 +51,10 @@
   XX(REPAIR_ORDER_CLOSED, repair_order_closed, RepairOrderClosed,              \
      PL_ROLE_BIT(REPAIR_STATION))                                              \
   XX(CLAIM_FILED, claim_filed, ClaimFiled, PL_ROLE_BIT(REPAIR_STATION))        \
-  XX(CLAIM_DECIDED, claim_decided, ClaimDecided, PL_ROLE_BIT(MANUFACTURER))
+  XX(CLAIM_DECIDED, claim_decided, ClaimDecided, PL_ROLE_BIT(MANUFACTURER))   \
+  XX(PANEL_CONSTITUTED, panel_constituted, PanelConstituted, PL_ROLE_BIT(ADMIN)) \
+  XX(DISPUTE_OPENED, dispute_opened, DisputeOpened, PL_ROLE_BIT(REPAIR_STATION)) \
+  XX(ARBITRATION_RULED, arbitration_ruled, ArbitrationRuled, PL_ROLE_BIT(ARBITER))
 
 /* The stateless check of each kind: what makes the body well-formed on its
  * own, before any state is read. 0, or a PL_E* code (PL_EINVAL nearly

@@ -721,6 +721,11 @@ const char *pl_log_origin(const pl_log *log) { return log->origin; }
 const char *pl_log_vkey(const pl_log *log) { return log->vkey; }
 const uint8_t *pl_log_public_key(const pl_log *log) { return log->pk; }
 
+int pl_log_sign_note(pl_log *log, const char *body, size_t len, char *out, size_t cap,
+                     size_t *out_len) {
+  return pl_note_sign(log->key, log->origin, body, len, out, cap, out_len);
+}
+
 void pl_log_head(pl_log *log, pl_head *out) {
   pthread_mutex_lock(&log->head_lock);
   *out = log->head;

@@ -101,6 +101,13 @@ const char *pl_log_origin(const pl_log *log);
 const char *pl_log_vkey(const pl_log *log);
 const uint8_t *pl_log_public_key(const pl_log *log);
 
+/* Signs `body` (text lines, the last ending in '\n') as a C2SP signed note
+ * by the log's key, under its origin: what the log commits to besides its
+ * checkpoints (an audit bundle's manifest). `out` gets a NUL-terminated
+ * note of at most `cap` bytes. 0 or PL_EINVAL. Safe from any thread. */
+int pl_log_sign_note(pl_log *log, const char *body, size_t len, char *out, size_t cap,
+                     size_t *out_len);
+
 /* The latest committed head (a copy; safe from any thread). */
 void pl_log_head(pl_log *log, pl_head *out);
 

@@ -17,6 +17,7 @@
 #include "partsledger/v1/inventory.pb-c.h"
 #include "partsledger/v1/trace.pb-c.h"
 #include "partsledger/v1/warranty.pb-c.h"
+#include "partsledger/v1/audit.pb-c.h"
 
 #define PL_PAGE_DEFAULT 100
 #define PL_PAGE_MAX 1000
@@ -81,5 +82,14 @@ int pl_query_part_history(pl_txn *t, const char *part_serial, pl_arena *a,
 int pl_query_batch_devices(pl_txn *t, const Partsledger__V1__BatchDevicesRequest *req,
                            pl_arena *a, Partsledger__V1__BatchDevicesResponse **out,
                            char *msg);
+
+/* --- arbitration and audit (state/audit.c, state/dispute.c) --- */
+
+int pl_query_panel(pl_txn *t, const char *panel_id, pl_arena *a,
+                   Partsledger__V1__Panel **out, char *msg);
+/* The sorted indices of every leaf linked to a claim, within the snapshot's
+ * `size` leaves (state/audit.c says which). */
+int pl_query_audit_leaves(pl_txn *t, const char *claim_id, uint64_t size, pl_arena *a,
+                          uint64_t **out, size_t *n, char *msg);
 
 #endif /* PL_QUERY_H */

@@ -175,7 +175,8 @@ int pl_query_stock_near(pl_txn *t, const Partsledger__V1__StockNearRequest *req,
   pl_cursor_close(c);
   if (rc != 0)
     return rc;
-  qsort(found.v, found.n, sizeof(*found.v), pl__near_cmp);
+  if (found.n > 1)
+    qsort(found.v, found.n, sizeof(*found.v), pl__near_cmp);
 
   Partsledger__V1__StockNearResponse *r = pl_arena_alloc(a, sizeof(*r));
   size_t cap = found.n < limit ? found.n : limit;

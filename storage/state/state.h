@@ -27,6 +27,7 @@
 #include "partsledger/v1/inventory.pb-c.h"
 #include "partsledger/v1/trace.pb-c.h"
 #include "partsledger/v1/warranty.pb-c.h"
+#include "partsledger/v1/audit.pb-c.h"
 
 /* An enrolled key, as the actor table holds it. */
 typedef struct {
@@ -201,5 +202,10 @@ void pl_sla_deadlines(int priority, int64_t reported_at_ms, int64_t *respond_by,
 int pl_claim_get(pl_txn *t, const char *claim_id, pl_arena *arena,
                  Partsledger__V1__Claim **out);
 int pl_claim_put(pl_apply *a, const Partsledger__V1__Claim *c);
+
+/* --- arbitration (state/dispute.c) --- */
+
+int pl_panel_get(pl_txn *t, const char *panel_id, pl_arena *arena,
+                 Partsledger__V1__Panel **out);
 
 #endif /* PL_STATE_H */
