@@ -13,7 +13,8 @@ chmod 700 var
 [ -f var/log.key ] || "$bin/partsledger" keygen --out var/log.key >/dev/null
 [ -f var/admin.key ] || "$bin/partsledger" keygen --out var/admin.key >/dev/null
 admin=$("$bin/partsledger" pubkey --key var/admin.key)
-echo "partsledger: admin public key $admin (secret in var/admin.key)" >&2
+# partsledgerd says whether this key is the log's admin: it enrolls it on a
+# new log, and warns when an existing log does not know it.
 exec "$bin/partsledgerd" --data var/data --log-key var/log.key \
   --origin "${PL_ORIGIN:-localhost/partsledger}" \
   --listen "${PL_LISTEN:-127.0.0.1:50051}" --admin-key "$admin" "$@"

@@ -299,11 +299,14 @@ int main(int argc, char **argv) {
     char hex[2 * PL_PUBLIC_KEY_BYTES + 1];
     fprintf(stderr, "partsledgerd: new log: its first admin is %s\n",
             pl_hex_encode(admin, sizeof(admin), hex));
-  } else if (admin_hex != NULL && pl_log_admin_check(log, admin, why, sizeof(why)) != 0) {
-    /* Not an error: the flag matters only for a new log. But whoever gave
-     * it believes the key can sign here, and it cannot. */
-    fprintf(stderr, "partsledgerd: warning: --admin-key %s; it cannot enroll or revoke "
-            "anyone here\n", why);
+  } else if (admin_hex != NULL) {
+    if (pl_log_admin_check(log, admin, why, sizeof(why)) != 0)
+      /* Not an error: the flag matters only for a new log. But whoever gave
+       * it believes the key can sign here, and it cannot. */
+      fprintf(stderr, "partsledgerd: warning: --admin-key %s; it cannot enroll or revoke "
+              "anyone here\n", why);
+    else
+      fprintf(stderr, "partsledgerd: --admin-key %s is an admin of this log\n", admin_hex);
   }
   pl_rpc_serve(rpc);
   pl_head head;

@@ -182,9 +182,11 @@ PL_TEST(admin_key_of_another_log_warned) {
                  strstr(err, "is not an actor of this log") != NULL &&
                  strstr(err, pl_harness_admin_pub_hex(e.h)) != NULL;
     int serving = err != NULL && strstr(err, "serving") != NULL;
+    int confirmed = err != NULL && strstr(err, "is an admin of this log") != NULL;
     free(err);
     CHECK(serving);
     CHECK_EQ(warned, !known);
+    CHECK_EQ(confirmed, known);
   }
   pl_key_free(stranger);
   env_stop(&e);
