@@ -91,3 +91,313 @@ int pl_build_actor_revoked(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
   *out = e;
   return 0;
 }
+
+/* ---- repair orders and warranty (kinds 40-48) ---- */
+
+/* Copies `n` bytes into the arena as a bytes field; empty when n is 0. 0 or
+ * -1. */
+static int pl__bytes_dup(pl_arena *a, const uint8_t *p, size_t n,
+                         ProtobufCBinaryData *out) {
+  out->len = 0;
+  out->data = NULL;
+  if (n == 0)
+    return 0;
+  if ((out->data = pl_arena_dup(a, p, n)) == NULL)
+    return -1;
+  out->len = n;
+  return 0;
+}
+
+int pl_build_warranty_policy_published(
+    pl_arena *a, const char *policy_id, const char *model,
+    uint32_t registration_window_days, const Partsledger__V1__ComponentTerm *terms,
+    size_t n_terms, uint32_t max_extension_months, Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (policy_id == NULL || model == NULL || (terms == NULL && n_terms > 0))
+    return PL_EINVAL;
+  for (size_t i = 0; i < n_terms; i++)
+    if (terms[i].component == NULL || terms[i].usage_unit == NULL)
+      return PL_EINVAL;
+  Partsledger__V1__Entry *e =
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_POLICY_PUBLISHED);
+  Partsledger__V1__WarrantyPolicyPublished *b = pl_arena_alloc(a, sizeof(*b));
+  if (e == NULL || b == NULL)
+    return PL_ENOMEM;
+  partsledger__v1__warranty_policy_published__init(b);
+  b->policy_id = pl__str_dup(a, policy_id);
+  b->model = pl__str_dup(a, model);
+  b->registration_window_days = registration_window_days;
+  b->max_extension_months = max_extension_months;
+  if (b->policy_id == NULL || b->model == NULL)
+    return PL_ENOMEM;
+  if (n_terms > 0) {
+    b->terms = pl_arena_alloc(a, n_terms * sizeof(*b->terms));
+    if (b->terms == NULL)
+      return PL_ENOMEM;
+    for (size_t i = 0; i < n_terms; i++) {
+      Partsledger__V1__ComponentTerm *t = pl_arena_alloc(a, sizeof(*t));
+      if (t == NULL)
+        return PL_ENOMEM;
+      partsledger__v1__component_term__init(t);
+      t->component = pl__str_dup(a, terms[i].component);
+      t->months = terms[i].months;
+      t->usage_limit = terms[i].usage_limit;
+      t->usage_unit = pl__str_dup(a, terms[i].usage_unit);
+      if (t->component == NULL || t->usage_unit == NULL)
+        return PL_ENOMEM;
+      b->terms[i] = t;
+    }
+    b->n_terms = n_terms;
+  }
+  e->warranty_policy_published = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_device_registered(pl_arena *a, const char *device_serial,
+                               const char *model, const char *policy_id,
+                               int64_t purchased_at_ms, const uint8_t *owner_ref,
+                               size_t owner_ref_len,
+                               const Partsledger__V1__InstalledPart *parts,
+                               size_t n_parts, Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (device_serial == NULL || model == NULL || policy_id == NULL ||
+      (owner_ref == NULL && owner_ref_len > 0) || (parts == NULL && n_parts > 0))
+    return PL_EINVAL;
+  for (size_t i = 0; i < n_parts; i++)
+    if (parts[i].component == NULL || parts[i].part_serial == NULL ||
+        parts[i].batch_id == NULL)
+      return PL_EINVAL;
+  Partsledger__V1__Entry *e =
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_DEVICE_REGISTERED);
+  Partsledger__V1__DeviceRegistered *b = pl_arena_alloc(a, sizeof(*b));
+  if (e == NULL || b == NULL)
+    return PL_ENOMEM;
+  partsledger__v1__device_registered__init(b);
+  b->device_serial = pl__str_dup(a, device_serial);
+  b->model = pl__str_dup(a, model);
+  b->policy_id = pl__str_dup(a, policy_id);
+  b->purchased_at_ms = purchased_at_ms;
+  if (b->device_serial == NULL || b->model == NULL || b->policy_id == NULL ||
+      pl__bytes_dup(a, owner_ref, owner_ref_len, &b->owner_ref) != 0)
+    return PL_ENOMEM;
+  if (n_parts > 0) {
+    b->parts = pl_arena_alloc(a, n_parts * sizeof(*b->parts));
+    if (b->parts == NULL)
+      return PL_ENOMEM;
+    for (size_t i = 0; i < n_parts; i++) {
+      Partsledger__V1__InstalledPart *p = pl_arena_alloc(a, sizeof(*p));
+      if (p == NULL)
+        return PL_ENOMEM;
+      partsledger__v1__installed_part__init(p);
+      p->component = pl__str_dup(a, parts[i].component);
+      p->part_serial = pl__str_dup(a, parts[i].part_serial);
+      p->batch_id = pl__str_dup(a, parts[i].batch_id);
+      if (p->component == NULL || p->part_serial == NULL || p->batch_id == NULL)
+        return PL_ENOMEM;
+      b->parts[i] = p;
+    }
+    b->n_parts = n_parts;
+  }
+  e->device_registered = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_warranty_extended(pl_arena *a, const char *device_serial,
+                               const char *component, uint32_t months,
+                               const char *contract_ref,
+                               Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (device_serial == NULL || component == NULL || contract_ref == NULL)
+    return PL_EINVAL;
+  Partsledger__V1__Entry *e =
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_EXTENDED);
+  Partsledger__V1__WarrantyExtended *b = pl_arena_alloc(a, sizeof(*b));
+  if (e == NULL || b == NULL)
+    return PL_ENOMEM;
+  partsledger__v1__warranty_extended__init(b);
+  b->device_serial = pl__str_dup(a, device_serial);
+  b->component = pl__str_dup(a, component);
+  b->months = months;
+  b->contract_ref = pl__str_dup(a, contract_ref);
+  if (b->device_serial == NULL || b->component == NULL || b->contract_ref == NULL)
+    return PL_ENOMEM;
+  e->warranty_extended = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_repair_order_opened(pl_arena *a, const char *order_id,
+                                 const char *device_serial, const char *site_id,
+                                 int priority, const char *fault,
+                                 int64_t reported_at_ms, uint64_t usage_reading,
+                                 Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (order_id == NULL || device_serial == NULL || site_id == NULL ||
+      fault == NULL)
+    return PL_EINVAL;
+  Partsledger__V1__Entry *e =
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_OPENED);
+  Partsledger__V1__RepairOrderOpened *b = pl_arena_alloc(a, sizeof(*b));
+  if (e == NULL || b == NULL)
+    return PL_ENOMEM;
+  partsledger__v1__repair_order_opened__init(b);
+  b->order_id = pl__str_dup(a, order_id);
+  b->device_serial = pl__str_dup(a, device_serial);
+  b->site_id = pl__str_dup(a, site_id);
+  b->priority = (Partsledger__V1__Priority)priority;
+  b->fault = pl__str_dup(a, fault);
+  b->reported_at_ms = reported_at_ms;
+  b->usage_reading = usage_reading;
+  if (b->order_id == NULL || b->device_serial == NULL || b->site_id == NULL ||
+      b->fault == NULL)
+    return PL_ENOMEM;
+  e->repair_order_opened = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_repair_order_responded(pl_arena *a, const char *order_id,
+                                    int64_t responded_at_ms,
+                                    Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (order_id == NULL)
+    return PL_EINVAL;
+  Partsledger__V1__Entry *e =
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_RESPONDED);
+  Partsledger__V1__RepairOrderResponded *b = pl_arena_alloc(a, sizeof(*b));
+  if (e == NULL || b == NULL)
+    return PL_ENOMEM;
+  partsledger__v1__repair_order_responded__init(b);
+  b->order_id = pl__str_dup(a, order_id);
+  b->responded_at_ms = responded_at_ms;
+  if (b->order_id == NULL)
+    return PL_ENOMEM;
+  e->repair_order_responded = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_part_replaced(pl_arena *a, const char *order_id,
+                           const char *component, const char *removed_serial,
+                           const char *installed_serial,
+                           const char *installed_batch_id,
+                           const char *reservation_id,
+                           const ProtobufCBinaryData *evidence_sha256,
+                           size_t n_evidence, Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (order_id == NULL || component == NULL || removed_serial == NULL ||
+      installed_serial == NULL || installed_batch_id == NULL ||
+      reservation_id == NULL || (evidence_sha256 == NULL && n_evidence > 0))
+    return PL_EINVAL;
+  Partsledger__V1__Entry *e =
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_PART_REPLACED);
+  Partsledger__V1__PartReplaced *b = pl_arena_alloc(a, sizeof(*b));
+  if (e == NULL || b == NULL)
+    return PL_ENOMEM;
+  partsledger__v1__part_replaced__init(b);
+  b->order_id = pl__str_dup(a, order_id);
+  b->component = pl__str_dup(a, component);
+  b->removed_serial = pl__str_dup(a, removed_serial);
+  b->installed_serial = pl__str_dup(a, installed_serial);
+  b->installed_batch_id = pl__str_dup(a, installed_batch_id);
+  b->reservation_id = pl__str_dup(a, reservation_id);
+  if (b->order_id == NULL || b->component == NULL || b->removed_serial == NULL ||
+      b->installed_serial == NULL || b->installed_batch_id == NULL ||
+      b->reservation_id == NULL)
+    return PL_ENOMEM;
+  if (n_evidence > 0) {
+    b->evidence_sha256 = pl_arena_alloc(a, n_evidence * sizeof(*b->evidence_sha256));
+    if (b->evidence_sha256 == NULL)
+      return PL_ENOMEM;
+    for (size_t i = 0; i < n_evidence; i++)
+      if (pl__bytes_dup(a, evidence_sha256[i].data, evidence_sha256[i].len,
+                        &b->evidence_sha256[i]) != 0)
+        return PL_ENOMEM;
+    b->n_evidence_sha256 = n_evidence;
+  }
+  e->part_replaced = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_repair_order_closed(pl_arena *a, const char *order_id, int outcome,
+                                 int64_t resolved_at_ms, int first_visit_fix,
+                                 const uint8_t *acceptance_sha256,
+                                 size_t acceptance_len,
+                                 Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (order_id == NULL || (acceptance_sha256 == NULL && acceptance_len > 0))
+    return PL_EINVAL;
+  Partsledger__V1__Entry *e =
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_CLOSED);
+  Partsledger__V1__RepairOrderClosed *b = pl_arena_alloc(a, sizeof(*b));
+  if (e == NULL || b == NULL)
+    return PL_ENOMEM;
+  partsledger__v1__repair_order_closed__init(b);
+  b->order_id = pl__str_dup(a, order_id);
+  b->outcome = (Partsledger__V1__RepairOutcome)outcome;
+  b->resolved_at_ms = resolved_at_ms;
+  b->first_visit_fix = first_visit_fix != 0;
+  if (b->order_id == NULL ||
+      pl__bytes_dup(a, acceptance_sha256, acceptance_len,
+                    &b->customer_acceptance_sha256) != 0)
+    return PL_ENOMEM;
+  e->repair_order_closed = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_claim_filed(pl_arena *a, const char *claim_id,
+                         const char *device_serial, const char *order_id,
+                         const char *component, uint64_t usage_reading,
+                         int64_t failure_at_ms, const char *description,
+                         Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (claim_id == NULL || device_serial == NULL || order_id == NULL ||
+      component == NULL || description == NULL)
+    return PL_EINVAL;
+  Partsledger__V1__Entry *e =
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_CLAIM_FILED);
+  Partsledger__V1__ClaimFiled *b = pl_arena_alloc(a, sizeof(*b));
+  if (e == NULL || b == NULL)
+    return PL_ENOMEM;
+  partsledger__v1__claim_filed__init(b);
+  b->claim_id = pl__str_dup(a, claim_id);
+  b->device_serial = pl__str_dup(a, device_serial);
+  b->order_id = pl__str_dup(a, order_id);
+  b->component = pl__str_dup(a, component);
+  b->usage_reading = usage_reading;
+  b->failure_at_ms = failure_at_ms;
+  b->description = pl__str_dup(a, description);
+  if (b->claim_id == NULL || b->device_serial == NULL || b->order_id == NULL ||
+      b->component == NULL || b->description == NULL)
+    return PL_ENOMEM;
+  e->claim_filed = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_claim_decided(pl_arena *a, const char *claim_id, int decision,
+                           int reason, const char *note,
+                           Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (claim_id == NULL || note == NULL)
+    return PL_EINVAL;
+  Partsledger__V1__Entry *e =
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_CLAIM_DECIDED);
+  Partsledger__V1__ClaimDecided *b = pl_arena_alloc(a, sizeof(*b));
+  if (e == NULL || b == NULL)
+    return PL_ENOMEM;
+  partsledger__v1__claim_decided__init(b);
+  b->claim_id = pl__str_dup(a, claim_id);
+  b->decision = (Partsledger__V1__ClaimDecision)decision;
+  b->reason = (Partsledger__V1__DecisionReason)reason;
+  b->note = pl__str_dup(a, note);
+  if (b->claim_id == NULL || b->note == NULL)
+    return PL_ENOMEM;
+  e->claim_decided = b;
+  *out = e;
+  return 0;
+}

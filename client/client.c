@@ -452,6 +452,106 @@ int pl_client_get_log_info(pl_client *c, pl_arena *a,
                         (ProtobufCMessage **)out);
 }
 
+/* The Warranty service and the Trace service's histories (warranty.proto,
+ * trace.proto). */
+#define PL__WARRANTY "/partsledger.v1.Warranty/"
+#define PL__TRACE "/partsledger.v1.Trace/"
+
+int pl_client_warranty_status(pl_client *c, const char *device_serial,
+                              const char *component, int64_t at_ms,
+                              uint64_t usage_reading, pl_arena *a,
+                              Partsledger__V1__GetWarrantyStatusResponse **out) {
+  Partsledger__V1__GetWarrantyStatusRequest req =
+      PARTSLEDGER__V1__GET_WARRANTY_STATUS_REQUEST__INIT;
+  req.device_serial = (char *)device_serial;
+  req.component = (char *)component;
+  req.at_ms = at_ms;
+  req.usage_reading = usage_reading;
+  return pl_client_call(
+      c, PL__WARRANTY "GetWarrantyStatus", &req.base,
+      &partsledger__v1__get_warranty_status_response__descriptor, a,
+      (ProtobufCMessage **)out);
+}
+
+int pl_client_get_device(pl_client *c, const char *device_serial, pl_arena *a,
+                         Partsledger__V1__Device **out) {
+  Partsledger__V1__GetDeviceRequest req =
+      PARTSLEDGER__V1__GET_DEVICE_REQUEST__INIT;
+  req.device_serial = (char *)device_serial;
+  return pl_client_call(c, PL__WARRANTY "GetDevice", &req.base,
+                        &partsledger__v1__device__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_get_repair_order(pl_client *c, const char *order_id, pl_arena *a,
+                               Partsledger__V1__RepairOrder **out) {
+  Partsledger__V1__GetRepairOrderRequest req =
+      PARTSLEDGER__V1__GET_REPAIR_ORDER_REQUEST__INIT;
+  req.order_id = (char *)order_id;
+  return pl_client_call(c, PL__WARRANTY "GetRepairOrder", &req.base,
+                        &partsledger__v1__repair_order__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_get_claim(pl_client *c, const char *claim_id, pl_arena *a,
+                        Partsledger__V1__Claim **out) {
+  Partsledger__V1__GetClaimRequest req = PARTSLEDGER__V1__GET_CLAIM_REQUEST__INIT;
+  req.claim_id = (char *)claim_id;
+  return pl_client_call(c, PL__WARRANTY "GetClaim", &req.base,
+                        &partsledger__v1__claim__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_station_report(pl_client *c, const char *site_id, int64_t from_ms,
+                             int64_t to_ms, pl_arena *a,
+                             Partsledger__V1__StationReportResponse **out) {
+  Partsledger__V1__StationReportRequest req =
+      PARTSLEDGER__V1__STATION_REPORT_REQUEST__INIT;
+  req.site_id = (char *)site_id;
+  req.from_ms = from_ms;
+  req.to_ms = to_ms;
+  return pl_client_call(c, PL__WARRANTY "StationReport", &req.base,
+                        &partsledger__v1__station_report_response__descriptor,
+                        a, (ProtobufCMessage **)out);
+}
+
+int pl_client_device_history(pl_client *c, const char *device_serial,
+                             int with_proofs, pl_arena *a,
+                             Partsledger__V1__DeviceHistoryResponse **out) {
+  Partsledger__V1__DeviceHistoryRequest req =
+      PARTSLEDGER__V1__DEVICE_HISTORY_REQUEST__INIT;
+  req.device_serial = (char *)device_serial;
+  req.with_proofs = with_proofs != 0;
+  return pl_client_call(c, PL__TRACE "DeviceHistory", &req.base,
+                        &partsledger__v1__device_history_response__descriptor,
+                        a, (ProtobufCMessage **)out);
+}
+
+int pl_client_part_history(pl_client *c, const char *part_serial,
+                           int with_proofs, pl_arena *a,
+                           Partsledger__V1__PartHistoryResponse **out) {
+  Partsledger__V1__PartHistoryRequest req =
+      PARTSLEDGER__V1__PART_HISTORY_REQUEST__INIT;
+  req.part_serial = (char *)part_serial;
+  req.with_proofs = with_proofs != 0;
+  return pl_client_call(c, PL__TRACE "PartHistory", &req.base,
+                        &partsledger__v1__part_history_response__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_batch_devices(pl_client *c, const char *batch_id, uint64_t start,
+                            uint32_t page_size, pl_arena *a,
+                            Partsledger__V1__BatchDevicesResponse **out) {
+  Partsledger__V1__BatchDevicesRequest req =
+      PARTSLEDGER__V1__BATCH_DEVICES_REQUEST__INIT;
+  req.batch_id = (char *)batch_id;
+  req.start = start;
+  req.page_size = page_size;
+  return pl_client_call(c, PL__TRACE "BatchDevices", &req.base,
+                        &partsledger__v1__batch_devices_response__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
 int pl_client_health(pl_client *c, int *serving) {
   *serving = 0;
   pl_arena *a = pl_arena_new(0);

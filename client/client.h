@@ -30,7 +30,9 @@
 #include "keys.h"
 #include "merkle.h"
 #include "partsledger/v1/ledger.pb-c.h"
+#include "partsledger/v1/trace.pb-c.h"
 #include "verify.h"
+#include "partsledger/v1/warranty.pb-c.h"
 
 typedef struct pl_client pl_client;
 
@@ -88,6 +90,34 @@ int pl_client_health(pl_client *c, int *serving);
 typedef int (*pl_follow_fn)(void *ctx, const Partsledger__V1__EntryResponse *e);
 int pl_client_follow(pl_client *c, uint64_t start, pl_follow_fn fn, void *ctx);
 
+/* The Warranty service (warranty.proto) and the Trace service's histories
+ * (trace.proto): one call each, the request's fields as arguments. Strings
+ * are the ids as the entries name them; at_ms 0 means now. */
+int pl_client_warranty_status(pl_client *c, const char *device_serial,
+                              const char *component, int64_t at_ms,
+                              uint64_t usage_reading, pl_arena *a,
+                              Partsledger__V1__GetWarrantyStatusResponse **out);
+int pl_client_get_device(pl_client *c, const char *device_serial, pl_arena *a,
+                         Partsledger__V1__Device **out);
+int pl_client_get_repair_order(pl_client *c, const char *order_id, pl_arena *a,
+                               Partsledger__V1__RepairOrder **out);
+int pl_client_get_claim(pl_client *c, const char *claim_id, pl_arena *a,
+                        Partsledger__V1__Claim **out);
+/* Orders of `site_id` reported in [from_ms, to_ms). */
+int pl_client_station_report(pl_client *c, const char *site_id, int64_t from_ms,
+                             int64_t to_ms, pl_arena *a,
+                             Partsledger__V1__StationReportResponse **out);
+int pl_client_device_history(pl_client *c, const char *device_serial,
+                             int with_proofs, pl_arena *a,
+                             Partsledger__V1__DeviceHistoryResponse **out);
+int pl_client_part_history(pl_client *c, const char *part_serial,
+                           int with_proofs, pl_arena *a,
+                           Partsledger__V1__PartHistoryResponse **out);
+/* page_size 0 means 100, at most 1000; next_start 0 on the last page. */
+int pl_client_batch_devices(pl_client *c, const char *batch_id, uint64_t start,
+                            uint32_t page_size, pl_arena *a,
+                            Partsledger__V1__BatchDevicesResponse **out);
+
 /* A new request_id: the current time in milliseconds (48 bits, big-endian)
  * followed by 80 random bits, like a UUIDv7. The server takes any 16 bytes,
  * but ids that grow with time land at the end of its idempotency index, so
@@ -126,5 +156,59 @@ int pl_build_actor_enrolled(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES], 
  * not NULL. */
 int pl_build_actor_revoked(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
                            const char *reason, Partsledger__V1__Entry **out);
+
+/* ---- repair orders and warranty (entry kinds 40-48) ----
+ * Arguments in the order of the body's fields in ledger.proto. Enums are the
+ * Partsledger__V1__ values (Priority, RepairOutcome, ClaimDecision,
+ * DecisionReason); an optional string is "" when left out, as on the wire,
+ * and never NULL; optional bytes are (NULL, 0). Repeated fields are copied
+ * from the caller's array of the body's own element type. */
+
+int pl_build_warranty_policy_published(
+    pl_arena *a, const char *policy_id, const char *model,
+    uint32_t registration_window_days, const Partsledger__V1__ComponentTerm *terms,
+    size_t n_terms, uint32_t max_extension_months, Partsledger__V1__Entry **out);
+int pl_build_device_registered(pl_arena *a, const char *device_serial,
+                               const char *model, const char *policy_id,
+                               int64_t purchased_at_ms, const uint8_t *owner_ref,
+                               size_t owner_ref_len,
+                               const Partsledger__V1__InstalledPart *parts,
+                               size_t n_parts, Partsledger__V1__Entry **out);
+/* `component` "" extends every component. */
+int pl_build_warranty_extended(pl_arena *a, const char *device_serial,
+                               const char *component, uint32_t months,
+                               const char *contract_ref,
+                               Partsledger__V1__Entry **out);
+int pl_build_repair_order_opened(pl_arena *a, const char *order_id,
+                                 const char *device_serial, const char *site_id,
+                                 int priority, const char *fault,
+                                 int64_t reported_at_ms, uint64_t usage_reading,
+                                 Partsledger__V1__Entry **out);
+int pl_build_repair_order_responded(pl_arena *a, const char *order_id,
+                                    int64_t responded_at_ms,
+                                    Partsledger__V1__Entry **out);
+/* `removed_serial` ("" when the device held no part for the component) and
+ * `reservation_id` are optional; each evidence hash must be 32 bytes for the
+ * server to accept it. */
+int pl_build_part_replaced(pl_arena *a, const char *order_id,
+                           const char *component, const char *removed_serial,
+                           const char *installed_serial,
+                           const char *installed_batch_id,
+                           const char *reservation_id,
+                           const ProtobufCBinaryData *evidence_sha256,
+                           size_t n_evidence, Partsledger__V1__Entry **out);
+int pl_build_repair_order_closed(pl_arena *a, const char *order_id, int outcome,
+                                 int64_t resolved_at_ms, int first_visit_fix,
+                                 const uint8_t *acceptance_sha256,
+                                 size_t acceptance_len,
+                                 Partsledger__V1__Entry **out);
+int pl_build_claim_filed(pl_arena *a, const char *claim_id,
+                         const char *device_serial, const char *order_id,
+                         const char *component, uint64_t usage_reading,
+                         int64_t failure_at_ms, const char *description,
+                         Partsledger__V1__Entry **out);
+int pl_build_claim_decided(pl_arena *a, const char *claim_id, int decision,
+                           int reason, const char *note,
+                           Partsledger__V1__Entry **out);
 
 #endif /* PL_CLIENT_H */
