@@ -31,6 +31,8 @@
 /* A proof document has a handful of fields; a bound keeps the duplicate
  * check (quadratic) cheap on a hostile one. */
 #define PL__DOC_MAX_FIELDS 64
+/* The most names of one sort an entry states that a fact may cite. */
+#define PL__FACT_NAMES 2
 
 /* ---- checkpoints and proofs ---- */
 
@@ -497,4 +499,154 @@ int pl_verify_proof_doc(const char *vkey, const cJSON *doc,
                        type != NULL ? type : "");
   }
   }
+}
+
+/* ---- facts of a device's or a part's history ---- */
+
+/* 0 when `want` is "" (the fact names nothing) or is one of the n names. */
+static int pl__named(const char *want, const char *const *names, size_t n) {
+  if (want == NULL || want[0] == '\0' || n == 0)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (names[i] != NULL && strcmp(names[i], want) == 0)
+      return 0;
+  return -1;
+}
+
+/* What the fact says against what entry `e` states: each field the fact
+ * fills must be one the entry names, wherever the entry names that sort of
+ * thing at all (a response names only its order, so its device is the
+ * order's and cannot be checked here). 0 or a verdict. */
+static int pl__fact_agrees(const Partsledger__V1__Fact *f,
+                           const Partsledger__V1__Entry *e, pl_verdict *v) {
+  const char *dev[1] = {NULL}, *comp[PL__FACT_NAMES], *part[PL__FACT_NAMES],
+             *batch[PL__FACT_NAMES], *site[1] = {NULL};
+  size_t nd = 0, nc = 0, np = 0, nb = 0, ns = 0;
+  switch (e->body_case) {
+  case PARTSLEDGER__V1__ENTRY__BODY_DEVICE_REGISTERED: {
+    const Partsledger__V1__DeviceRegistered *b = e->device_registered;
+    dev[nd++] = b->device_serial;
+    /* A part's fact names its own part, component and batch: the same row. */
+    for (size_t i = 0; i < b->n_parts; i++) {
+      const Partsledger__V1__InstalledPart *p = b->parts[i];
+      if (np == 0 && f->part_serial != NULL &&
+          strcmp(f->part_serial, p->part_serial) == 0) {
+        part[np++] = p->part_serial;
+        comp[nc++] = p->component;
+        batch[nb++] = p->batch_id;
+      }
+    }
+    if (f->part_serial != NULL && f->part_serial[0] != '\0' && np == 0)
+      return pl__verdict(v, PL_EVERIFY,
+                         "the fact names part %s, the registration lists no such "
+                         "part",
+                         f->part_serial);
+    break;
+  }
+  case PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_EXTENDED:
+    dev[nd++] = e->warranty_extended->device_serial;
+    comp[nc++] = e->warranty_extended->component;
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_OPENED:
+    dev[nd++] = e->repair_order_opened->device_serial;
+    site[ns++] = e->repair_order_opened->site_id;
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_PART_REPLACED: {
+    const Partsledger__V1__PartReplaced *b = e->part_replaced;
+    comp[nc++] = b->component;
+    part[np++] = b->installed_serial;
+    if (b->removed_serial[0] != '\0')
+      part[np++] = b->removed_serial;
+    /* The removed part's batch is not in the entry: a batch is checked only
+     * on the installed part's fact. */
+    if (f->part_serial != NULL && strcmp(f->part_serial, b->installed_serial) == 0)
+      batch[nb++] = b->installed_batch_id;
+    break;
+  }
+  case PARTSLEDGER__V1__ENTRY__BODY_CLAIM_FILED:
+    dev[nd++] = e->claim_filed->device_serial;
+    comp[nc++] = e->claim_filed->component;
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_BATCH_REGISTERED:
+    batch[nb++] = e->batch_registered->batch_id;
+    break;
+  default:
+    break;
+  }
+  if (pl__named(f->device_serial, dev, nd) != 0)
+    return pl__verdict(v, PL_EVERIFY, "the fact says device %s, the entry says %s",
+                       f->device_serial, dev[0]);
+  if (pl__named(f->part_serial, part, np) != 0)
+    return pl__verdict(v, PL_EVERIFY, "the fact names part %s, the entry does not",
+                       f->part_serial);
+  if (pl__named(f->component, comp, nc) != 0)
+    return pl__verdict(v, PL_EVERIFY,
+                       "the fact says component %s, the entry says %s",
+                       f->component, comp[0]);
+  if (pl__named(f->batch_id, batch, nb) != 0)
+    return pl__verdict(v, PL_EVERIFY, "the fact says batch %s, the entry says %s",
+                       f->batch_id, batch[0]);
+  if (pl__named(f->site_id, site, ns) != 0)
+    return pl__verdict(v, PL_EVERIFY, "the fact says site %s, the entry says %s",
+                       f->site_id, site[0]);
+  return 0;
+}
+
+int pl_verify_history_fact(const char *vkey, const char *note,
+                           const Partsledger__V1__Fact *f, pl_arena *a,
+                           pl_verdict *v) {
+  if (f->leaf.len == 0)
+    return pl__verdict(v, PL_EINVAL,
+                       "fact %" PRIu64 " carries no leaf: ask for the history "
+                       "with proofs",
+                       f->index);
+  if (f->n_inclusion_proof > PL_MERKLE_MAX_PROOF)
+    return pl__verdict(v, PL_EVERIFY, "the proof has %zu hashes; at most %d make "
+                       "sense", f->n_inclusion_proof, PL_MERKLE_MAX_PROOF);
+  pl_hash *proof = pl_arena_alloc(a, sizeof(pl_hash) * (f->n_inclusion_proof + 1));
+  if (proof == NULL)
+    return pl__verdict(v, PL_ENOMEM, "out of memory");
+  for (size_t i = 0; i < f->n_inclusion_proof; i++) {
+    if (f->inclusion_proof[i].len != PL_HASH_BYTES)
+      return pl__verdict(v, PL_EVERIFY, "proof hash %zu is %zu bytes, not %d", i,
+                         f->inclusion_proof[i].len, PL_HASH_BYTES);
+    memcpy(proof[i], f->inclusion_proof[i].data, PL_HASH_BYTES);
+  }
+  int rc = pl_verify_inclusion(vkey, note, f->index, f->leaf.data, f->leaf.len,
+                               proof, f->n_inclusion_proof);
+  if (rc != 0)
+    return pl__verdict(v, rc == PL_ENOMEM ? PL_ENOMEM : PL_EVERIFY,
+                       "the leaf is not proven to be entry %" PRIu64
+                       " of the checkpoint's tree%s%s",
+                       f->index, rc == PL_EVERIFY ? "" : ": ",
+                       rc == PL_EVERIFY ? "" : pl_strerror(rc));
+  Partsledger__V1__Leaf *l =
+      partsledger__v1__leaf__unpack(pl_arena_allocator(a), f->leaf.len, f->leaf.data);
+  if (l == NULL)
+    return pl__verdict(v, PL_EVERIFY, "the leaf bytes do not parse as a Leaf");
+  /* Only now is the leaf known to be the log's: a bad signature from here on
+   * is the log's doing. */
+  if (pl_verify_entry_signatures(l->signed_entry, v) != 0)
+    return v->code;
+  const Partsledger__V1__SignedEntry *se = l->signed_entry;
+  Partsledger__V1__Entry *e = partsledger__v1__entry__unpack(
+      pl_arena_allocator(a), se->entry.len, se->entry.data);
+  if (e == NULL)
+    return pl__verdict(v, PL_EVERIFY, "the entry in the leaf does not parse");
+  const char *kind = pl_kind_name(e->body_case);
+  if (f->kind == NULL || strcmp(f->kind, kind) != 0)
+    return pl__verdict(v, PL_EVERIFY, "the fact says %s, the entry is a %s",
+                       f->kind != NULL ? f->kind : "(nothing)", kind);
+  if (pl__fact_agrees(f, e, v) != 0)
+    return v->code;
+  char signer[2 * PL_PUBLIC_KEY_BYTES + 1], origin[PL_NOTE_NAME_MAX + 1];
+  uint64_t size = 0;
+  uint8_t root[PL_HASH_BYTES];
+  if (pl_checkpoint_peek(note, origin, &size, root) != 0)
+    origin[0] = '\0';
+  return pl__verdict(v, 0,
+                     "entry %" PRIu64 " (%s) is in the tree of size %" PRIu64
+                     " of %s, signed by %s",
+                     f->index, kind, size, origin,
+                     pl_hex_encode(se->signer.data, PL_PUBLIC_KEY_BYTES, signer));
 }

@@ -23,6 +23,7 @@
 #include "merkle.h"
 #include "note.h"
 #include "partsledger/v1/ledger.pb-c.h"
+#include "partsledger/v1/trace.pb-c.h"
 
 struct cJSON;
 
@@ -150,5 +151,25 @@ typedef struct {
 int pl_verify_proof_doc(const char *vkey, const struct cJSON *doc,
                         const char *kept_old, pl_arena *a, pl_proof_facts *f,
                         pl_verdict *v) __attribute__((warn_unused_result));
+
+/* ---- facts of a device's or a part's history ----
+ * One fact as DeviceHistory or PartHistory returns it with proofs, checked
+ * offline against the checkpoint `note` the history came with:
+ *   - the fact's leaf is in the note's tree at the fact's index, and the
+ *     note is signed by vkey (pl_verify_inclusion);
+ *   - the entry in the leaf is signed as it says (pl_verify_entry_signatures);
+ *   - what the fact says agrees with that entry: its kind, and the device,
+ *     part, component, batch and site wherever the entry itself names them.
+ *     A response, a closing or a decision names only its order or claim, so
+ *     only its kind can be checked; a removal does not name the removed
+ *     part's batch.
+ * That the history holds every fact is the server's word: a proof shows
+ * what is in the log, never what is missing from it. The caller checks that
+ * the fact is about the device or part it asked for. Scratch lives in `a`.
+ * Sets *v and returns v->code: 0, PL_EVERIFY, PL_EINVAL (a fact without its
+ * leaf: not a history with proofs), PL_ENOMEM. */
+int pl_verify_history_fact(const char *vkey, const char *note,
+                           const Partsledger__V1__Fact *f, pl_arena *a,
+                           pl_verdict *v) __attribute__((warn_unused_result));
 
 #endif /* PL_VERIFY_H */
