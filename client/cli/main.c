@@ -37,7 +37,9 @@
 #define CLI_FAMILIES(X)                                                        \
   X(ledger)                                                                    \
   X(proof)                                                                     \
-  X(actor)
+  X(actor)                                                                     \
+  X(repair)                                                                    \
+  X(warranty)
 
 #define CLI__DECLARE(name) extern const struct cli_family cli_family_##name;
 CLI_FAMILIES(CLI__DECLARE)

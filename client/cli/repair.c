@@ -1,0 +1,861 @@
+/*
+ * repair.c - the commands that write repair and warranty entries (kinds
+ * 40-48): policy, device, extend (a manufacturer's; a repair station may
+ * register a device at sale), order, respond, replace, close and claim (a
+ * repair station's, at the order's site), decide (the manufacturer's); how
+ * get, list and follow show those kinds; and the helpers the queries in
+ * warranty.c share with this file (repair.h).
+ *
+ * Entries are made by the library's builders (pl_build_*) and sent by
+ * cli_append, which signs them with --key and takes --request-id. What a
+ * command checks itself is only what its command line can get wrong (a time,
+ * a number, a name of an enum, hex); the kind's rules are the server's, and
+ * its refusal is printed as it put it.
+ *
+ * May depend on: cli.h, repair.h, client.h (and the storage/ headers through
+ * it), cJSON.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "caltime.h"
+#include "clock.h"
+#include "cli.h"
+#include "entry.h"
+#include "repair.h"
+
+#define CLI_SHA256_BYTES 32
+
+/* ---- proto enums by name ---- */
+
+/* The prefix of an enum's value names: that of its value 0
+ * ("PRIORITY_UNSPECIFIED" gives "PRIORITY_"); its length, 0 when none. */
+static size_t enum_prefix(const ProtobufCEnumDescriptor *d) {
+  const ProtobufCEnumValue *z = protobuf_c_enum_descriptor_get_value(d, 0);
+  const char *u = z != NULL ? strstr(z->name, "UNSPECIFIED") : NULL;
+  return u != NULL ? (size_t)(u - z->name) : 0;
+}
+
+const char *cli_wty_enum_name(struct cli *c, const ProtobufCEnumDescriptor *d,
+                              int value) {
+  const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
+  if (v == NULL)
+    return pl_arena_printf(c->a, "unknown(%d)", value);
+  size_t skip = enum_prefix(d);
+  char *s = pl_arena_dup(c->a, v->name + skip, strlen(v->name + skip) + 1);
+  if (s == NULL)
+    return "?";
+  for (char *p = s; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
+  return s;
+}
+
+int cli_wty_enum_parse(const ProtobufCEnumDescriptor *d, const char *name) {
+  size_t skip = enum_prefix(d);
+  for (unsigned i = 0; i < d->n_values; i++) {
+    const ProtobufCEnumValue *v = &d->values[i];
+    if (v->value != 0 && strlen(v->name) > skip &&
+        strcasecmp(v->name + skip, name) == 0)
+      return v->value;
+  }
+  return -1;
+}
+
+const char *cli_wty_enum_names(struct cli *c, const ProtobufCEnumDescriptor *d) {
+  const char *out = "";
+  unsigned shown = 0, total = d->n_values > 0 ? d->n_values - 1 : 0;
+  for (unsigned i = 0; i < d->n_values; i++) {
+    if (d->values[i].value == 0)
+      continue;
+    shown++;
+    out = pl_arena_printf(c->a, "%s%s%s", out,
+                          shown == 1 ? "" : shown == total ? " or " : ", ",
+                          cli_wty_enum_name(c, d, d->values[i].value));
+    if (out == NULL)
+      return "?";
+  }
+  return out;
+}
+
+int cli_wty_opt_enum(struct cli *c, const char *name,
+                     const ProtobufCEnumDescriptor *d, int *out) {
+  const char *v = cli_opt(c, name);
+  *out = 0;
+  if (v == NULL)
+    return 0;
+  if ((*out = cli_wty_enum_parse(d, v)) < 0)
+    return cli_usage_error(c, "--%s wants %s, not '%s'", name,
+                           cli_wty_enum_names(c, d), v);
+  return 0;
+}
+
+/* ---- times ---- */
+
+/* `n` digits at *s as a number, *s moved past them. -1 when not digits. */
+static int64_t digits(const char **s, int n) {
+  int64_t v = 0;
+  for (int i = 0; i < n; i++, (*s)++) {
+    if (**s < '0' || **s > '9')
+      return -1;
+    v = v * 10 + (**s - '0');
+  }
+  return v;
+}
+
+int cli_wty_parse_time(const char *s, int64_t *ms) {
+  if (strcmp(s, "now") == 0) {
+    *ms = pl_now_ms();
+    return 0;
+  }
+  uint64_t u;
+  if (cli_parse_u64(s, &u) == 0) {
+    if (u > (uint64_t)INT64_MAX)
+      return -1;
+    *ms = (int64_t)u;
+    return 0;
+  }
+  const char *p = s;
+  int64_t y = digits(&p, 4), mo, d, h = 0, mi = 0, sec = 0, frac = 0;
+  if (y < 0 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 ||
+      *p++ != '-' || (d = digits(&p, 2)) < 1 || d > 31)
+    return -1;
+  int64_t offset_ms = 0;
+  if (*p == 'T' || *p == 't') {
+    p++;
+    if ((h = digits(&p, 2)) < 0 || h > 23 || *p++ != ':' ||
+        (mi = digits(&p, 2)) < 0 || mi > 59)
+      return -1;
+    if (*p == ':') {
+      p++;
+      if ((sec = digits(&p, 2)) < 0 || sec > 59)
+        return -1;
+      if (*p == '.') {
+        p++;
+        int n = 0;
+        for (; *p >= '0' && *p <= '9'; p++, n++)
+          if (n < 3)
+            frac = frac * 10 + (*p - '0');
+        if (n == 0)
+          return -1;
+        for (; n < 3; n++)
+          frac *= 10;
+      }
+    }
+    if (*p == 'Z' || *p == 'z') {
+      p++;
+    } else if (*p == '+' || *p == '-') {
+      int sign = *p++ == '-' ? -1 : 1;
+      int64_t oh = digits(&p, 2), om;
+      if (oh < 0 || oh > 23 || *p++ != ':' || (om = digits(&p, 2)) < 0 || om > 59)
+        return -1;
+      offset_ms = sign * (oh * PL_HOUR_MS + om * 60000);
+    } else {
+      return -1; /* a time of day needs its zone: never the local one */
+    }
+  }
+  if (*p != '\0')
+    return -1;
+  /* A day the month does not have (Feb 30) is refused, not carried over. */
+  int64_t day = pl_cal_ms(y, (unsigned)mo, (unsigned)d, 0);
+  int64_t yy;
+  unsigned mm, dd;
+  int64_t rest;
+  pl_cal_date(day, &yy, &mm, &dd, &rest);
+  if (yy != y || mm != (unsigned)mo || dd != (unsigned)d)
+    return -1;
+  *ms = day + h * PL_HOUR_MS + mi * 60000 + sec * 1000 + frac - offset_ms;
+  return 0;
+}
+
+int cli_wty_opt_time(struct cli *c, const char *name, int64_t dflt, int64_t *ms) {
+  const char *v = cli_opt(c, name);
+  *ms = dflt;
+  if (v != NULL && cli_wty_parse_time(v, ms) != 0)
+    return cli_usage_error(c,
+                           "--%s wants unix milliseconds, an ISO 8601 date-time "
+                           "(2024-05-01T12:00:00Z), a date or \"now\", not '%s'",
+                           name, v);
+  return 0;
+}
+
+const char *cli_wty_time_text(struct cli *c, int64_t ms) {
+  if (ms == 0)
+    return "-";
+  const char *s = pl_arena_printf(c->a, "%s (%" PRId64 ")", cli_iso_time(c, ms), ms);
+  return s != NULL ? s : "?";
+}
+
+/* ---- JSON of any message ---- */
+
+static cJSON *value_json(struct cli *c, const ProtobufCFieldDescriptor *f,
+                         const void *p) {
+  char buf[32];
+  switch (f->type) {
+  case PROTOBUF_C_TYPE_INT32:
+  case PROTOBUF_C_TYPE_SINT32:
+  case PROTOBUF_C_TYPE_SFIXED32:
+    return cJSON_CreateNumber(*(const int32_t *)p);
+  case PROTOBUF_C_TYPE_UINT32:
+  case PROTOBUF_C_TYPE_FIXED32:
+    return cJSON_CreateNumber(*(const uint32_t *)p);
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64:
+    snprintf(buf, sizeof(buf), "%" PRId64, *(const int64_t *)p);
+    return cJSON_CreateRaw(buf);
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64:
+    snprintf(buf, sizeof(buf), "%" PRIu64, *(const uint64_t *)p);
+    return cJSON_CreateRaw(buf);
+  case PROTOBUF_C_TYPE_FLOAT:
+    return cJSON_CreateNumber(*(const float *)p);
+  case PROTOBUF_C_TYPE_DOUBLE:
+    return cJSON_CreateNumber(*(const double *)p);
+  case PROTOBUF_C_TYPE_BOOL:
+    return cJSON_CreateBool(*(const protobuf_c_boolean *)p);
+  case PROTOBUF_C_TYPE_ENUM:
+    return cJSON_CreateString(cli_wty_enum_name(c, f->descriptor, *(const int *)p));
+  case PROTOBUF_C_TYPE_STRING: {
+    const char *s = *(char *const *)p;
+    return cJSON_CreateString(s != NULL ? s : "");
+  }
+  case PROTOBUF_C_TYPE_BYTES: {
+    const ProtobufCBinaryData *b = p;
+    return cJSON_CreateString(cli_hex(c, b->data, b->len));
+  }
+  case PROTOBUF_C_TYPE_MESSAGE: {
+    const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
+    return m != NULL ? cli_wty_message_json(c, m) : cJSON_CreateNull();
+  }
+  }
+  return cJSON_CreateNull();
+}
+
+static size_t value_size(const ProtobufCFieldDescriptor *f) {
+  switch (f->type) {
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64:
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64:
+  case PROTOBUF_C_TYPE_DOUBLE:
+    return 8;
+  case PROTOBUF_C_TYPE_BOOL:
+    return sizeof(protobuf_c_boolean);
+  case PROTOBUF_C_TYPE_STRING:
+    return sizeof(char *);
+  case PROTOBUF_C_TYPE_BYTES:
+    return sizeof(ProtobufCBinaryData);
+  case PROTOBUF_C_TYPE_MESSAGE:
+    return sizeof(ProtobufCMessage *);
+  default:
+    return 4;
+  }
+}
+
+void cli_wty_message_fields(struct cli *c, const ProtobufCMessage *m, cJSON *o) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  const char *base = (const char *)m;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+        *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+      continue;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+      size_t n = *(const size_t *)(base + f->quantifier_offset);
+      const char *arr = *(char *const *)(base + f->offset);
+      cJSON *a = cJSON_AddArrayToObject(o, f->name);
+      for (size_t k = 0; a != NULL && k < n; k++)
+        cJSON_AddItemToArray(a, value_json(c, f, arr + k * value_size(f)));
+    } else {
+      cJSON_AddItemToObject(o, f->name, value_json(c, f, base + f->offset));
+    }
+  }
+}
+
+cJSON *cli_wty_message_json(struct cli *c, const ProtobufCMessage *m) {
+  cJSON *o = cJSON_CreateObject();
+  if (o != NULL)
+    cli_wty_message_fields(c, m, o);
+  return o;
+}
+
+/* ---- option helpers of the write commands ---- */
+
+static const char *opt_or(const struct cli *c, const char *name, const char *dflt) {
+  const char *v = cli_opt(c, name);
+  return v != NULL ? v : dflt;
+}
+
+/* Every value of a repeated option, in the order given; NULL when out of
+ * memory. */
+static const char **opt_all(struct cli *c, const char *name, size_t *n) {
+  int count = cli_opt_count(c, name);
+  const char **v = pl_arena_alloc(c->a, (size_t)(count + 1) * sizeof(char *));
+  *n = 0;
+  if (v == NULL)
+    return NULL;
+  for (int i = 0; i < c->nopts; i++)
+    if (strcmp(c->opts[i].name, name) == 0)
+      v[(*n)++] = c->opts[i].value;
+  return v;
+}
+
+/* --name as a uint32 (months, days). 0 or an exit status. */
+static int opt_u32(struct cli *c, const char *name, uint32_t dflt, uint32_t *out) {
+  uint64_t v;
+  *out = dflt;
+  int rc = cli_opt_u64(c, name, dflt, &v);
+  if (rc != 0)
+    return rc;
+  if (v > UINT32_MAX)
+    return cli_usage_error(c, "--%s is out of range", name);
+  *out = (uint32_t)v;
+  return 0;
+}
+
+/* --name as hex of a SHA-256 (64 hex characters), or absent (NULL, 0). */
+static int opt_sha256(struct cli *c, const char *name, const char *v,
+                      uint8_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  if (v == NULL)
+    return 0;
+  if (strlen(v) != 2 * CLI_SHA256_BYTES || cli_unhex(c, v, out, n) != 0)
+    return cli_usage_error(c, "--%s wants a SHA-256 as %d hex characters, not '%s'",
+                           name, 2 * CLI_SHA256_BYTES, v);
+  return 0;
+}
+
+/* Splits `s` at its first ':' into the arena: the head, and *rest after it
+ * (NULL when there is no ':'). */
+static char *split(struct cli *c, const char *s, const char **rest) {
+  const char *colon = strchr(s, ':');
+  size_t n = colon != NULL ? (size_t)(colon - s) : strlen(s);
+  char *head = pl_arena_alloc(c->a, n + 1);
+  if (head != NULL) {
+    memcpy(head, s, n);
+    head[n] = '\0';
+  }
+  *rest = colon != NULL ? colon + 1 : NULL;
+  return head;
+}
+
+static int built(struct cli *c, int rc, Partsledger__V1__Entry *e) {
+  if (rc != 0)
+    return cli_fail("cannot build the entry: %s", pl_strerror(rc));
+  return cli_append(c, e);
+}
+
+/* ---- commands ---- */
+
+/* --term COMPONENT:MONTHS[:USAGE_LIMIT[:UNIT]] */
+static int parse_term(struct cli *c, const char *s,
+                      Partsledger__V1__ComponentTerm *t) {
+  const char *rest, *more;
+  uint64_t v;
+  partsledger__v1__component_term__init(t);
+  t->component = split(c, s, &rest);
+  if (t->component == NULL || rest == NULL)
+    goto bad;
+  char *months = split(c, rest, &more);
+  if (months == NULL || cli_parse_u64(months, &v) != 0 || v > UINT32_MAX)
+    goto bad;
+  t->months = (uint32_t)v;
+  t->usage_unit = "";
+  if (more != NULL) {
+    char *limit = split(c, more, &rest);
+    if (limit == NULL || cli_parse_u64(limit, &t->usage_limit) != 0)
+      goto bad;
+    if (rest != NULL)
+      t->usage_unit = (char *)rest;
+  }
+  return 0;
+bad:
+  return cli_usage_error(c, "--term wants COMPONENT:MONTHS[:USAGE_LIMIT[:UNIT]], "
+                            "not '%s'", s);
+}
+
+static int cmd_policy(struct cli *c) {
+  uint32_t window, max_ext;
+  int rc;
+  if ((rc = opt_u32(c, "window-days", 0, &window)) != 0 ||
+      (rc = opt_u32(c, "max-extension-months", 0, &max_ext)) != 0)
+    return rc;
+  size_t n;
+  const char **specs = opt_all(c, "term", &n);
+  Partsledger__V1__ComponentTerm *terms =
+      pl_arena_alloc(c->a, (n + 1) * sizeof(*terms));
+  if (specs == NULL || terms == NULL)
+    return cli_fail("out of memory");
+  for (size_t i = 0; i < n; i++)
+    if ((rc = parse_term(c, specs[i], &terms[i])) != 0)
+      return rc;
+  Partsledger__V1__Entry *e;
+  rc = pl_build_warranty_policy_published(c->a, cli_opt(c, "id"),
+                                          cli_opt(c, "model"), window, terms, n,
+                                          max_ext, &e);
+  return built(c, rc, e);
+}
+
+static int cmd_device(struct cli *c) {
+  int64_t purchased;
+  int rc = cli_wty_opt_time(c, "purchased-at", 0, &purchased);
+  if (rc != 0)
+    return rc;
+  uint8_t *owner;
+  size_t owner_len;
+  if ((rc = opt_sha256(c, "owner-ref", cli_opt(c, "owner-ref"), &owner,
+                       &owner_len)) != 0)
+    return rc;
+  size_t n;
+  const char **specs = opt_all(c, "part", &n);
+  Partsledger__V1__InstalledPart *parts =
+      pl_arena_alloc(c->a, (n + 1) * sizeof(*parts));
+  if (specs == NULL || parts == NULL)
+    return cli_fail("out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const char *rest = NULL, *batch = NULL;
+    partsledger__v1__installed_part__init(&parts[i]);
+    parts[i].component = split(c, specs[i], &rest);
+    parts[i].part_serial = rest != NULL ? split(c, rest, &batch) : NULL;
+    if (parts[i].component == NULL || parts[i].part_serial == NULL ||
+        batch == NULL)
+      return cli_usage_error(c, "--part wants COMPONENT:SERIAL:BATCH, not '%s'",
+                             specs[i]);
+    parts[i].batch_id = (char *)batch;
+  }
+  Partsledger__V1__Entry *e;
+  rc = pl_build_device_registered(c->a, cli_opt(c, "serial"), cli_opt(c, "model"),
+                                  cli_opt(c, "policy"), purchased, owner,
+                                  owner_len, parts, n, &e);
+  return built(c, rc, e);
+}
+
+static int cmd_extend(struct cli *c) {
+  uint32_t months;
+  int rc = opt_u32(c, "months", 0, &months);
+  if (rc != 0)
+    return rc;
+  Partsledger__V1__Entry *e;
+  rc = pl_build_warranty_extended(c->a, cli_opt(c, "device"),
+                                  opt_or(c, "component", ""), months,
+                                  opt_or(c, "contract", ""), &e);
+  return built(c, rc, e);
+}
+
+static int cmd_order(struct cli *c) {
+  int priority;
+  int64_t reported;
+  uint64_t usage;
+  int rc;
+  if ((rc = cli_wty_opt_enum(c, "priority", &partsledger__v1__priority__descriptor,
+                             &priority)) != 0 ||
+      (rc = cli_wty_opt_time(c, "reported-at", pl_now_ms(), &reported)) != 0 ||
+      (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0)
+    return rc;
+  Partsledger__V1__Entry *e;
+  rc = pl_build_repair_order_opened(c->a, cli_opt(c, "id"), cli_opt(c, "device"),
+                                    cli_opt(c, "site"), priority,
+                                    opt_or(c, "fault", ""), reported, usage, &e);
+  return built(c, rc, e);
+}
+
+static int cmd_respond(struct cli *c) {
+  int64_t at;
+  int rc = cli_wty_opt_time(c, "at", pl_now_ms(), &at);
+  if (rc != 0)
+    return rc;
+  Partsledger__V1__Entry *e;
+  rc = pl_build_repair_order_responded(c->a, cli_opt(c, "order"), at, &e);
+  return built(c, rc, e);
+}
+
+static int cmd_replace(struct cli *c) {
+  size_t n;
+  const char **hex = opt_all(c, "evidence", &n);
+  ProtobufCBinaryData *ev = pl_arena_alloc(c->a, (n + 1) * sizeof(*ev));
+  if (hex == NULL || ev == NULL)
+    return cli_fail("out of memory");
+  int rc;
+  for (size_t i = 0; i < n; i++)
+    if ((rc = opt_sha256(c, "evidence", hex[i], &ev[i].data, &ev[i].len)) != 0)
+      return rc;
+  Partsledger__V1__Entry *e;
+  rc = pl_build_part_replaced(c->a, cli_opt(c, "order"), cli_opt(c, "component"),
+                              opt_or(c, "removed", ""), cli_opt(c, "installed"),
+                              cli_opt(c, "batch"), opt_or(c, "reservation", ""),
+                              ev, n, &e);
+  return built(c, rc, e);
+}
+
+static int cmd_close(struct cli *c) {
+  int outcome;
+  int64_t resolved;
+  uint8_t *acc;
+  size_t acc_len;
+  int rc;
+  if ((rc = cli_wty_opt_enum(c, "outcome",
+                             &partsledger__v1__repair_outcome__descriptor,
+                             &outcome)) != 0 ||
+      (rc = cli_wty_opt_time(c, "resolved-at", pl_now_ms(), &resolved)) != 0 ||
+      (rc = opt_sha256(c, "acceptance", cli_opt(c, "acceptance"), &acc,
+                       &acc_len)) != 0)
+    return rc;
+  Partsledger__V1__Entry *e;
+  rc = pl_build_repair_order_closed(c->a, cli_opt(c, "order"), outcome, resolved,
+                                    cli_opt(c, "first-visit-fix") != NULL, acc,
+                                    acc_len, &e);
+  return built(c, rc, e);
+}
+
+static int cmd_claim(struct cli *c) {
+  int64_t failure;
+  uint64_t usage;
+  int rc;
+  if ((rc = cli_wty_opt_time(c, "failure-at", 0, &failure)) != 0 ||
+      (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0)
+    return rc;
+  Partsledger__V1__Entry *e;
+  rc = pl_build_claim_filed(c->a, cli_opt(c, "id"), cli_opt(c, "device"),
+                            cli_opt(c, "order"), cli_opt(c, "component"), usage,
+                            failure, opt_or(c, "description", ""), &e);
+  return built(c, rc, e);
+}
+
+static int cmd_decide(struct cli *c) {
+  int decision, reason, rc;
+  if ((rc = cli_wty_opt_enum(c, "decision",
+                             &partsledger__v1__claim_decision__descriptor,
+                             &decision)) != 0 ||
+      (rc = cli_wty_opt_enum(c, "reason",
+                             &partsledger__v1__decision_reason__descriptor,
+                             &reason)) != 0)
+    return rc;
+  Partsledger__V1__Entry *e;
+  rc = pl_build_claim_decided(c->a, cli_opt(c, "claim"), decision, reason,
+                              opt_or(c, "note", ""), &e);
+  return built(c, rc, e);
+}
+
+/* ---- showing kinds 40-48 ----
+ * Each kind as label/value pairs, shown the three ways: "  label:  value"
+ * lines, "  name=value" on one line, or JSON (the body's own fields, by
+ * cli_wty_message_json, so that scripts see the proto's names). */
+
+struct pair {
+  const char *label, *value;
+};
+#define CLI_MAX_PAIRS 16
+
+static void pairs_show(const struct pair *p, size_t n, enum cli_show how) {
+  for (size_t i = 0; i < n; i++) {
+    if (p[i].value == NULL)
+      continue;
+    if (how == CLI_SHOW_FULL)
+      printf("  %-13s %s\n", p[i].label, p[i].value);
+    else if (p[i].value[0] != '\0')
+      printf("  %s=%s", p[i].label, p[i].value);
+  }
+}
+
+static const char *u64_text(struct cli *c, uint64_t v) {
+  return pl_arena_printf(c->a, "%" PRIu64, v);
+}
+
+/* Fills `p` with the readable fields of e's body; their number, 0 for a
+ * kind that is not this family's. */
+static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
+                         struct pair *p) {
+  size_t n = 0;
+#define PAIR(l, v) (p[n].label = (l), p[n++].value = (v))
+  switch (e->body_case) {
+  case PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_POLICY_PUBLISHED: {
+    const Partsledger__V1__WarrantyPolicyPublished *b = e->warranty_policy_published;
+    const char *terms = "";
+    for (size_t i = 0; i < b->n_terms; i++) {
+      const Partsledger__V1__ComponentTerm *t = b->terms[i];
+      terms = pl_arena_printf(c->a, "%s%s%s:%u", terms, i ? "," : "", t->component,
+                              t->months);
+      if (t->usage_limit > 0)
+        terms = pl_arena_printf(c->a, "%s:%" PRIu64 "%s%s", terms, t->usage_limit,
+                                t->usage_unit[0] ? ":" : "", t->usage_unit);
+    }
+    PAIR("policy", b->policy_id);
+    PAIR("model", b->model);
+    PAIR("window_days", u64_text(c, b->registration_window_days));
+    PAIR("terms", terms);
+    PAIR("max_ext_months", u64_text(c, b->max_extension_months));
+    break;
+  }
+  case PARTSLEDGER__V1__ENTRY__BODY_DEVICE_REGISTERED: {
+    const Partsledger__V1__DeviceRegistered *b = e->device_registered;
+    const char *parts = "";
+    for (size_t i = 0; i < b->n_parts; i++)
+      parts = pl_arena_printf(c->a, "%s%s%s:%s:%s", parts, i ? "," : "",
+                              b->parts[i]->component, b->parts[i]->part_serial,
+                              b->parts[i]->batch_id);
+    PAIR("device", b->device_serial);
+    PAIR("model", b->model);
+    PAIR("policy", b->policy_id);
+    PAIR("purchased_at", cli_iso_time(c, b->purchased_at_ms));
+    PAIR("owner_ref", cli_hex(c, b->owner_ref.data, b->owner_ref.len));
+    PAIR("parts", parts);
+    break;
+  }
+  case PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_EXTENDED: {
+    const Partsledger__V1__WarrantyExtended *b = e->warranty_extended;
+    PAIR("device", b->device_serial);
+    PAIR("component", b->component[0] ? b->component : "(every)");
+    PAIR("months", u64_text(c, b->months));
+    PAIR("contract", b->contract_ref);
+    break;
+  }
+  case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_OPENED: {
+    const Partsledger__V1__RepairOrderOpened *b = e->repair_order_opened;
+    PAIR("order", b->order_id);
+    PAIR("device", b->device_serial);
+    PAIR("site", b->site_id);
+    PAIR("priority", cli_wty_enum_name(c, &partsledger__v1__priority__descriptor,
+                                       b->priority));
+    PAIR("fault", b->fault);
+    PAIR("reported_at", cli_iso_time(c, b->reported_at_ms));
+    PAIR("usage", u64_text(c, b->usage_reading));
+    break;
+  }
+  case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_RESPONDED:
+    PAIR("order", e->repair_order_responded->order_id);
+    PAIR("responded_at", cli_iso_time(c, e->repair_order_responded->responded_at_ms));
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_PART_REPLACED: {
+    const Partsledger__V1__PartReplaced *b = e->part_replaced;
+    PAIR("order", b->order_id);
+    PAIR("component", b->component);
+    PAIR("removed", b->removed_serial);
+    PAIR("installed", b->installed_serial);
+    PAIR("batch", b->installed_batch_id);
+    PAIR("reservation", b->reservation_id);
+    PAIR("evidence", u64_text(c, b->n_evidence_sha256));
+    break;
+  }
+  case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_CLOSED: {
+    const Partsledger__V1__RepairOrderClosed *b = e->repair_order_closed;
+    PAIR("order", b->order_id);
+    PAIR("outcome", cli_wty_enum_name(c, &partsledger__v1__repair_outcome__descriptor,
+                                      b->outcome));
+    PAIR("resolved_at", cli_iso_time(c, b->resolved_at_ms));
+    PAIR("first_visit", b->first_visit_fix ? "yes" : "no");
+    PAIR("acceptance", cli_hex(c, b->customer_acceptance_sha256.data,
+                               b->customer_acceptance_sha256.len));
+    break;
+  }
+  case PARTSLEDGER__V1__ENTRY__BODY_CLAIM_FILED: {
+    const Partsledger__V1__ClaimFiled *b = e->claim_filed;
+    PAIR("claim", b->claim_id);
+    PAIR("device", b->device_serial);
+    PAIR("order", b->order_id);
+    PAIR("component", b->component);
+    PAIR("usage", u64_text(c, b->usage_reading));
+    PAIR("failure_at", cli_iso_time(c, b->failure_at_ms));
+    PAIR("description", b->description);
+    break;
+  }
+  case PARTSLEDGER__V1__ENTRY__BODY_CLAIM_DECIDED: {
+    const Partsledger__V1__ClaimDecided *b = e->claim_decided;
+    PAIR("claim", b->claim_id);
+    PAIR("decision", cli_wty_enum_name(c, &partsledger__v1__claim_decision__descriptor,
+                                       b->decision));
+    PAIR("reason", cli_wty_enum_name(c, &partsledger__v1__decision_reason__descriptor,
+                                     b->reason));
+    PAIR("note", b->note);
+    break;
+  }
+  default:
+    break;
+  }
+#undef PAIR
+  return n;
+}
+
+/* The body message of an entry of kinds 40-48 (its first member is the
+ * message's base), or NULL. */
+static const ProtobufCMessage *body_message(const Partsledger__V1__Entry *e) {
+  switch (e->body_case) {
+  case PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_POLICY_PUBLISHED:
+    return (const ProtobufCMessage *)e->warranty_policy_published;
+  case PARTSLEDGER__V1__ENTRY__BODY_DEVICE_REGISTERED:
+    return (const ProtobufCMessage *)e->device_registered;
+  case PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_EXTENDED:
+    return (const ProtobufCMessage *)e->warranty_extended;
+  case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_OPENED:
+    return (const ProtobufCMessage *)e->repair_order_opened;
+  case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_RESPONDED:
+    return (const ProtobufCMessage *)e->repair_order_responded;
+  case PARTSLEDGER__V1__ENTRY__BODY_PART_REPLACED:
+    return (const ProtobufCMessage *)e->part_replaced;
+  case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_CLOSED:
+    return (const ProtobufCMessage *)e->repair_order_closed;
+  case PARTSLEDGER__V1__ENTRY__BODY_CLAIM_FILED:
+    return (const ProtobufCMessage *)e->claim_filed;
+  case PARTSLEDGER__V1__ENTRY__BODY_CLAIM_DECIDED:
+    return (const ProtobufCMessage *)e->claim_decided;
+  default:
+    return NULL;
+  }
+}
+
+static int show(struct cli *c, const Partsledger__V1__Entry *e, enum cli_show how,
+                cJSON *body) {
+  const ProtobufCMessage *m = body_message(e);
+  if (m == NULL)
+    return 0;
+  if (how == CLI_SHOW_JSON) {
+    cli_wty_message_fields(c, m, body);
+    return 1;
+  }
+  struct pair p[CLI_MAX_PAIRS];
+  pairs_show(p, body_pairs(c, e, p), how);
+  return 1;
+}
+
+/* ---- the rows ---- */
+
+#define CLI_WRITE_OPTS {"key", CLI_VALUE, CLI_REQUIRED}, {"request-id", CLI_VALUE, 0}
+#define CLI_END {NULL, CLI_FLAG, 0}
+
+static const struct cli_opt policy_opts[] = {
+    CLI_WRITE_OPTS, {"id", CLI_VALUE, CLI_REQUIRED}, {"model", CLI_VALUE, CLI_REQUIRED},
+    {"window-days", CLI_VALUE, 0}, {"term", CLI_VALUE, 0},
+    {"max-extension-months", CLI_VALUE, 0}, CLI_END};
+static const struct cli_opt device_opts[] = {
+    CLI_WRITE_OPTS, {"serial", CLI_VALUE, CLI_REQUIRED},
+    {"model", CLI_VALUE, CLI_REQUIRED}, {"policy", CLI_VALUE, CLI_REQUIRED},
+    {"purchased-at", CLI_VALUE, CLI_REQUIRED}, {"owner-ref", CLI_VALUE, 0},
+    {"part", CLI_VALUE, 0}, CLI_END};
+static const struct cli_opt extend_opts[] = {
+    CLI_WRITE_OPTS, {"device", CLI_VALUE, CLI_REQUIRED},
+    {"months", CLI_VALUE, CLI_REQUIRED}, {"component", CLI_VALUE, 0},
+    {"contract", CLI_VALUE, 0}, CLI_END};
+static const struct cli_opt order_opts[] = {
+    CLI_WRITE_OPTS, {"id", CLI_VALUE, CLI_REQUIRED},
+    {"device", CLI_VALUE, CLI_REQUIRED}, {"site", CLI_VALUE, CLI_REQUIRED},
+    {"priority", CLI_VALUE, CLI_REQUIRED}, {"fault", CLI_VALUE, 0},
+    {"reported-at", CLI_VALUE, 0}, {"usage", CLI_VALUE, 0}, CLI_END};
+static const struct cli_opt respond_opts[] = {
+    CLI_WRITE_OPTS, {"order", CLI_VALUE, CLI_REQUIRED}, {"at", CLI_VALUE, 0}, CLI_END};
+static const struct cli_opt replace_opts[] = {
+    CLI_WRITE_OPTS, {"order", CLI_VALUE, CLI_REQUIRED},
+    {"component", CLI_VALUE, CLI_REQUIRED}, {"removed", CLI_VALUE, 0},
+    {"installed", CLI_VALUE, CLI_REQUIRED}, {"batch", CLI_VALUE, CLI_REQUIRED},
+    {"reservation", CLI_VALUE, 0}, {"evidence", CLI_VALUE, 0}, CLI_END};
+static const struct cli_opt close_opts[] = {
+    CLI_WRITE_OPTS, {"order", CLI_VALUE, CLI_REQUIRED},
+    {"outcome", CLI_VALUE, CLI_REQUIRED}, {"resolved-at", CLI_VALUE, 0},
+    {"first-visit-fix", CLI_FLAG, 0}, {"acceptance", CLI_VALUE, 0}, CLI_END};
+static const struct cli_opt claim_opts[] = {
+    CLI_WRITE_OPTS, {"id", CLI_VALUE, CLI_REQUIRED},
+    {"device", CLI_VALUE, CLI_REQUIRED}, {"order", CLI_VALUE, CLI_REQUIRED},
+    {"component", CLI_VALUE, CLI_REQUIRED}, {"failure-at", CLI_VALUE, CLI_REQUIRED},
+    {"usage", CLI_VALUE, 0}, {"description", CLI_VALUE, 0}, CLI_END};
+static const struct cli_opt decide_opts[] = {
+    CLI_WRITE_OPTS, {"claim", CLI_VALUE, CLI_REQUIRED},
+    {"decision", CLI_VALUE, CLI_REQUIRED}, {"reason", CLI_VALUE, CLI_REQUIRED},
+    {"note", CLI_VALUE, 0}, CLI_END};
+
+#define CLI_WRITE_HELP                                                         \
+  "Prints the new entry's index, leaf hash, request id and the tree size\n"   \
+  "(with --json also the checkpoint and the inclusion proof).\n"              \
+  "  --key FILE         the signer's key file\n"                              \
+  "  --request-id HEX   16-byte idempotency key (default: new); the same\n"   \
+  "                     entry sent again returns the original index\n"        \
+  "Times are unix ms, an ISO 8601 date-time (2024-05-01T12:00:00Z), a date\n" \
+  "(midnight UTC) or \"now\".\n"
+
+static const struct cli_command commands[] = {
+    {"policy",
+     "--key FILE --id ID --model MODEL [--window-days N] --term "
+     "COMPONENT:MONTHS[:USAGE_LIMIT[:UNIT]]... [--max-extension-months N]",
+     "publish a warranty policy (manufacturer)",
+     "Appends warranty_policy_published. Policies never change: a new version\n"
+     "is a new --id.\n"
+     "  --window-days N    days after purchase a device may be registered in\n"
+     "                     (0, the default, means 30; at most 3650); later it\n"
+     "                     is LATE_REGISTRATION\n"
+     "  --term C:M[:L[:U]] component C is covered M months from purchase, or\n"
+     "                     until a usage reading reaches L (0: no limit) in\n"
+     "                     unit U, whichever comes first; repeat per component\n"
+     "  --max-extension-months N  the most `extend` may add per component\n" CLI_WRITE_HELP,
+     policy_opts, 0, 0, cmd_policy},
+    {"device",
+     "--key FILE --serial SERIAL --model MODEL --policy ID --purchased-at TIME "
+     "[--owner-ref HEX] [--part COMPONENT:SERIAL:BATCH]...",
+     "register a device and its parts (manufacturer or repair station)",
+     "Appends device_registered: the device, the policy of its model, when it\n"
+     "was bought and the parts it holds (each part's batch must be registered,\n"
+     "and list the serial when the batch lists serials).\n"
+     "  --owner-ref HEX    a SHA-256 (64 hex characters) standing for the\n"
+     "                     owner; never personal data\n" CLI_WRITE_HELP,
+     device_opts, 0, 0, cmd_device},
+    {"extend",
+     "--key FILE --device SERIAL --months N [--component C] [--contract REF]",
+     "extend a device's warranty (manufacturer)",
+     "Appends warranty_extended: N more months for component C (without\n"
+     "--component: every component), up to the policy's\n"
+     "max-extension-months, logged before the term it extends has ended.\n" CLI_WRITE_HELP,
+     extend_opts, 0, 0, cmd_extend},
+    {"order",
+     "--key FILE --id ID --device SERIAL --site SITE --priority p1|p2|p3 "
+     "[--fault TEXT] [--reported-at TIME] [--usage N]",
+     "open a repair order (repair station at SITE)",
+     "Appends repair_order_opened. SLA from --reported-at (default now, at\n"
+     "most 30 days ago): p1 respond in 2 h, resolve in 24 h; p2 4 h / 72 h;\n"
+     "p3 8 h / 5 working days. --usage is the device's usage reading then.\n" CLI_WRITE_HELP,
+     order_opts, 0, 0, cmd_order},
+    {"respond", "--key FILE --order ID [--at TIME]",
+     "record the response to an order (its station)",
+     "Appends repair_order_responded at --at (default now).\n" CLI_WRITE_HELP,
+     respond_opts, 0, 0, cmd_respond},
+    {"replace",
+     "--key FILE --order ID --component C [--removed SERIAL] --installed "
+     "SERIAL --batch BATCH [--reservation ID] [--evidence HEX]...",
+     "record a part replaced on an order (its station)",
+     "Appends part_replaced: on an order not yet closed, the part the device\n"
+     "holds for C (--removed, which must be that part) is replaced by\n"
+     "--installed from --batch (registered, not recalled). --reservation\n"
+     "names a reservation FULFILLED for this order from that batch; each of\n"
+     "its units installs once. --evidence: SHA-256 of a photo or a report,\n"
+     "64 hex characters, repeatable.\n" CLI_WRITE_HELP,
+     replace_opts, 0, 0, cmd_replace},
+    {"close",
+     "--key FILE --order ID --outcome fixed|not_fixed|device_replaced|cancelled "
+     "[--resolved-at TIME] [--first-visit-fix] [--acceptance HEX]",
+     "close a repair order (its station)",
+     "Appends repair_order_closed at --resolved-at (default now). An order\n"
+     "never responded to can only be cancelled. --first-visit-fix goes with\n"
+     "fixed only; --acceptance is the SHA-256 of the customer's sign-off.\n" CLI_WRITE_HELP,
+     close_opts, 0, 0, cmd_close},
+    {"claim",
+     "--key FILE --id ID --device SERIAL --order ID --component C --failure-at "
+     "TIME [--usage N] [--description TEXT]",
+     "file a warranty claim (the order's station)",
+     "Appends claim_filed: component C of the device failed at --failure-at\n"
+     "with usage reading --usage.\n" CLI_WRITE_HELP,
+     claim_opts, 0, 0, cmd_claim},
+    {"decide",
+     "--key FILE --claim ID --decision approved|rejected --reason REASON "
+     "[--note TEXT]",
+     "decide a warranty claim (manufacturer)",
+     "Appends claim_decided. approved takes in_term or goodwill; rejected\n"
+     "takes out_of_term, usage_exceeded, not_registered, late_registration,\n"
+     "not_covered, human_damage, unauthorized_modification or other (which\n"
+     "needs --note). The ledger refuses (FAILED_PRECONDITION, naming its own\n"
+     "status) an in_term approval or a rejection for a status that is not\n"
+     "the warranty status it computes at the failure time.\n" CLI_WRITE_HELP,
+     decide_opts, 0, 0, cmd_decide},
+};
+
+const struct cli_family cli_family_repair = {"repair orders and warranty",
+                                             CLI_ROWS(commands), show};
