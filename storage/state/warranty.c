@@ -239,17 +239,10 @@ static int pl__install_fact(void *ctx, pl_val key, pl_val val) {
   int rc = pl_batch_get(w->t, p->batch_id, w->arena, &batch);
   if (rc != 0)
     return rc == PL_ENOTFOUND ? PL_ECORRUPT : rc;
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 8;
-    pl_rule_install *v = pl_arena_alloc(w->arena, cap * sizeof(*v));
-    if (v == NULL)
-      return PL_ENOMEM;
-    if (w->n)
-      memcpy(v, w->v, w->n * sizeof(*v));
-    w->v = v;
-    w->cap = cap;
-  }
-  w->v[w->n++] = (pl_rule_install){.at = p->installed_at_ms,
+  pl_rule_install *slot = pl_arena_push(w->arena, &w->v, &w->n, &w->cap, sizeof(*slot));
+  if (slot == NULL)
+    return PL_ENOMEM;
+  *slot = (pl_rule_install){.at = p->installed_at_ms,
                                    .part_serial = p->part_serial,
                                    .batch_id = p->batch_id,
                                    .part_class = batch->part_class,
@@ -268,18 +261,11 @@ static int pl__reading_fact(void *ctx, pl_val key, pl_val val) {
   pl__reading_list *w = ctx;
   if (val.len != 8 || key.len < 16)
     return PL_ECORRUPT;
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 16;
-    pl_rule_reading *v = pl_arena_alloc(w->arena, cap * sizeof(*v));
-    if (v == NULL)
-      return PL_ENOMEM;
-    if (w->n)
-      memcpy(v, w->v, w->n * sizeof(*v));
-    w->v = v;
-    w->cap = cap;
-  }
-  w->v[w->n].at = (int64_t)pl_be64_get((const uint8_t *)key.data + key.len - 16);
-  w->v[w->n++].reading = pl_be64_get(val.data);
+  pl_rule_reading *slot = pl_arena_push(w->arena, &w->v, &w->n, &w->cap, sizeof(*slot));
+  if (slot == NULL)
+    return PL_ENOMEM;
+  slot->at = (int64_t)pl_be64_get((const uint8_t *)key.data + key.len - 16);
+  slot->reading = pl_be64_get(val.data);
   return 0;
 }
 
@@ -309,18 +295,11 @@ static int pl__exclusion_fact(void *ctx, pl_val key, pl_val val) {
            PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_UNAUTHORIZED_MODIFICATION) ||
       c->ruling == PARTSLEDGER__V1__RULING__RULING_CLAIM_UPHELD)
     return 0;
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 4;
-    pl_rule_exclusion *v = pl_arena_alloc(w->arena, cap * sizeof(*v));
-    if (v == NULL)
-      return PL_ENOMEM;
-    if (w->n)
-      memcpy(v, w->v, w->n * sizeof(*v));
-    w->v = v;
-    w->cap = cap;
-  }
-  w->v[w->n].claim_id = c->claim_id;
-  w->v[w->n++].failure_at = c->failure_at_ms;
+  pl_rule_exclusion *slot = pl_arena_push(w->arena, &w->v, &w->n, &w->cap, sizeof(*slot));
+  if (slot == NULL)
+    return PL_ENOMEM;
+  slot->claim_id = c->claim_id;
+  slot->failure_at = c->failure_at_ms;
   return 0;
 }
 
