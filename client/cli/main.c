@@ -41,7 +41,8 @@
   X(proof)                                                                     \
   X(actor)                                                                     \
   X(inventory)                                                                 \
-  X(inventory_query)
+  X(inventory_query)                                                           \
+  X(trace)
 
 #define CLI__DECLARE(name) extern const struct cli_family cli_family_##name;
 CLI_FAMILIES(CLI__DECLARE)
