@@ -42,7 +42,8 @@
   X(actor)                                                                     \
   X(inventory)                                                                 \
   X(inventory_query)                                                           \
-  X(trace)
+  X(trace)                                                                     \
+  X(import)
 
 #define CLI__DECLARE(name) extern const struct cli_family cli_family_##name;
 CLI_FAMILIES(CLI__DECLARE)
