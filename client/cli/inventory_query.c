@@ -168,7 +168,12 @@ static int cmd_near(struct cli *c) {
   if (c->json)
     return emit(c, &r->base);
   if (r->n_sites == 0) {
-    printf("no site within %g km has %s available\n", req.radius_km, req.sku);
+    if (min > 1)
+      printf("no site within %g km has %" PRIu64 " units of %s available\n",
+             req.radius_km, min, req.sku);
+    else
+      printf("no site within %g km has %s available\n", req.radius_km,
+             req.sku);
     return CLI_EXIT_OK;
   }
   printf("%10s %10s  %-20s %-17s %s\n", "km", "available", "site", "kind",
