@@ -160,7 +160,8 @@ int pl_build_site_registered(pl_arena *a, const char *site_id, int kind,
 
 int pl_build_supplier_registered(pl_arena *a, const char *supplier_id,
                                  const char *name, int certified,
-                                 const char *gln, Partsledger__V1__Entry **out) {
+                                 const char *gln,
+                                 Partsledger__V1__Entry **out) {
   *out = NULL;
   if (supplier_id == NULL || name == NULL || gln == NULL)
     return PL_EINVAL;
@@ -202,7 +203,8 @@ int pl_build_batch_registered(pl_arena *a, const char *batch_id,
 
 int pl_build_stock_received(pl_arena *a, const char *site_id,
                             const char *batch_id, uint64_t quantity,
-                            const char *reference, Partsledger__V1__Entry **out) {
+                            const char *reference,
+                            Partsledger__V1__Entry **out) {
   *out = NULL;
   if (site_id == NULL || batch_id == NULL || reference == NULL)
     return PL_EINVAL;

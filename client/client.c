@@ -509,7 +509,8 @@ int pl_client_get_stock(pl_client *c, const char *site_id, const char *sku,
 
 int pl_client_stock_near(pl_client *c,
                          const Partsledger__V1__StockNearRequest *req,
-                         pl_arena *a, Partsledger__V1__StockNearResponse **out) {
+                         pl_arena *a,
+                         Partsledger__V1__StockNearResponse **out) {
   return pl_client_call(c, PL__INVENTORY "StockNear", &req->base,
                         &partsledger__v1__stock_near_response__descriptor, a,
                         (ProtobufCMessage **)out);

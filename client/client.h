@@ -91,7 +91,8 @@ int pl_client_get_batch(pl_client *c, const char *batch_id, pl_arena *a,
 int pl_client_get_stock(pl_client *c, const char *site_id, const char *sku,
                         pl_arena *a, Partsledger__V1__GetStockResponse **out);
 /* `req` as the caller fills it (sku, point, radius, kinds...). */
-int pl_client_stock_near(pl_client *c, const Partsledger__V1__StockNearRequest *req,
+int pl_client_stock_near(pl_client *c,
+                         const Partsledger__V1__StockNearRequest *req,
                          pl_arena *a, Partsledger__V1__StockNearResponse **out);
 int pl_client_get_reservation(pl_client *c, const char *reservation_id,
                               pl_arena *a, Partsledger__V1__Reservation **out);
@@ -177,7 +178,8 @@ int pl_build_batch_registered(pl_arena *a, const char *batch_id,
                               size_t n_serials, Partsledger__V1__Entry **out);
 int pl_build_stock_received(pl_arena *a, const char *site_id,
                             const char *batch_id, uint64_t quantity,
-                            const char *reference, Partsledger__V1__Entry **out);
+                            const char *reference,
+                            Partsledger__V1__Entry **out);
 int pl_build_stock_transferred(pl_arena *a, const char *from_site_id,
                                const char *to_site_id, const char *batch_id,
                                uint64_t quantity, const char *reference,

@@ -3,11 +3,11 @@
  * and proof documents; see verify.h.
  *
  * The plain checks (pl_verify_checkpoint, _inclusion, _consistency) answer
- * with a code; the checks of a trace's facts and of documents build on them and answer with a verdict
- * whose message names what failed. The line between PL_EVERIFY and
- * PL_EINVAL is the one a reader of the verdict needs: PL_EVERIFY when the
- * document is a proof document and what it claims is false, PL_EINVAL when
- * it is not a proof document at all.
+ * with a code; the checks of a trace's facts and of documents build on them
+ * and answer with a verdict whose message names what failed. The line between
+ * PL_EVERIFY and PL_EINVAL is the one a reader of the verdict needs:
+ * PL_EVERIFY when the document is a proof document and what it claims is
+ * false, PL_EINVAL when it is not a proof document at all.
  *
  * May depend on: the storage/ headers (note, merkle, entry, keys, arena,
  * error), the generated protobuf code, cJSON. Never on gRPC or the network.
@@ -254,16 +254,18 @@ int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
                        "with proofs",
                        f->index);
   if (f->n_inclusion_proof > PL_MERKLE_MAX_PROOF)
-    return pl__verdict(v, PL_EVERIFY, "the proof has %zu hashes; at most %d make "
-                       "sense", f->n_inclusion_proof, PL_MERKLE_MAX_PROOF);
+    return pl__verdict(v, PL_EVERIFY,
+                       "the proof has %zu hashes; at most %d make "
+                       "sense",
+                       f->n_inclusion_proof, PL_MERKLE_MAX_PROOF);
   pl_hash *proof =
       pl_arena_alloc(a, sizeof(pl_hash) * (f->n_inclusion_proof + 1));
   if (proof == NULL)
     return pl__verdict(v, PL_ENOMEM, "out of memory");
   for (size_t i = 0; i < f->n_inclusion_proof; i++) {
     if (f->inclusion_proof[i].len != PL_HASH_BYTES)
-      return pl__verdict(v, PL_EVERIFY, "proof hash %zu is %zu bytes, not %d", i,
-                         f->inclusion_proof[i].len, PL_HASH_BYTES);
+      return pl__verdict(v, PL_EVERIFY, "proof hash %zu is %zu bytes, not %d",
+                         i, f->inclusion_proof[i].len, PL_HASH_BYTES);
     memcpy(proof[i], f->inclusion_proof[i].data, PL_HASH_BYTES);
   }
   int rc = pl_verify_inclusion(vkey, note, f->index, f->leaf.data, f->leaf.len,
@@ -274,8 +276,8 @@ int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
                        " of the checkpoint's tree%s%s",
                        f->index, rc == PL_EVERIFY ? "" : ": ",
                        rc == PL_EVERIFY ? "" : pl_strerror(rc));
-  Partsledger__V1__Leaf *l =
-      partsledger__v1__leaf__unpack(pl_arena_allocator(a), f->leaf.len, f->leaf.data);
+  Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(
+      pl_arena_allocator(a), f->leaf.len, f->leaf.data);
   if (l == NULL)
     return pl__verdict(v, PL_EVERIFY, "the leaf bytes do not parse as a Leaf");
   /* Only now is the leaf known to be the log's. */
@@ -303,23 +305,26 @@ int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
                        "the fact says site \"%s\", the entry says \"%s\"",
                        fsite, c.site);
   if (c.to_site != NULL && strcmp(c.to_site, fto) != 0)
-    return pl__verdict(v, PL_EVERIFY,
-                       "the fact says destination \"%s\", the entry says \"%s\"",
-                       fto, c.to_site);
+    return pl__verdict(
+        v, PL_EVERIFY,
+        "the fact says destination \"%s\", the entry says \"%s\"", fto,
+        c.to_site);
   if (c.has_qty && c.qty != f->quantity)
     return pl__verdict(v, PL_EVERIFY,
-                       "the fact says quantity %" PRId64 ", the entry says %" PRId64,
+                       "the fact says quantity %" PRId64
+                       ", the entry says %" PRId64,
                        f->quantity, c.qty);
   char signer[2 * PL_PUBLIC_KEY_BYTES + 1];
   uint64_t size;
   char origin[PL_NOTE_NAME_MAX + 1];
   uint8_t root[PL_HASH_BYTES];
   pl_checkpoint_peek(note, origin, &size, root);
-  return pl__verdict(v, 0,
-                     "entry %" PRIu64 " (%s) is in the tree of size %" PRIu64
-                     " of %s, signed by %s",
-                     f->index, kind, size, origin,
-                     pl_hex_encode(se->signer.data, PL_PUBLIC_KEY_BYTES, signer));
+  return pl__verdict(
+      v, 0,
+      "entry %" PRIu64 " (%s) is in the tree of size %" PRIu64
+      " of %s, signed by %s",
+      f->index, kind, size, origin,
+      pl_hex_encode(se->signer.data, PL_PUBLIC_KEY_BYTES, signer));
 }
 
 /* ---- proof documents: fields ---- */

@@ -228,18 +228,19 @@ PL_TEST(builders_and_derived_ids) {
   char id[] = "W1", s0[] = "A1", s1[] = "A2";
   char *serials[] = {s0, s1};
   Partsledger__V1__Entry *e[10], *bad = NULL;
-  int ok =
-      pl_build_site_registered(a, id, 2, "Depot", "", 52.5, 13.4, "", &e[0]) == 0 &&
-      pl_build_supplier_registered(a, "S1", "Acme", 1, "", &e[1]) == 0 &&
-      pl_build_batch_registered(a, "B1", "S1", "SKU-1", "", 1, 24, 0, 10, serials,
-                                2, &e[2]) == 0 &&
-      pl_build_stock_received(a, "W1", "B1", 5, "DN-1", &e[3]) == 0 &&
-      pl_build_stock_transferred(a, "W1", "W2", "B1", 2, "", &e[4]) == 0 &&
-      pl_build_stock_adjusted(a, "W1", "B1", -1, 2, "", &e[5]) == 0 &&
-      pl_build_part_reserved(a, "R1", "W1", "SKU-1", 1, "", "", 1000, &e[6]) == 0 &&
-      pl_build_reservation_released(a, "R1", "", &e[7]) == 0 &&
-      pl_build_reservation_fulfilled(a, "R1", "B1", 1, &e[8]) == 0 &&
-      pl_build_batch_recalled(a, "B1", "bad", &e[9]) == 0;
+  int ok = pl_build_site_registered(a, id, 2, "Depot", "", 52.5, 13.4, "",
+                                    &e[0]) == 0 &&
+           pl_build_supplier_registered(a, "S1", "Acme", 1, "", &e[1]) == 0 &&
+           pl_build_batch_registered(a, "B1", "S1", "SKU-1", "", 1, 24, 0, 10,
+                                     serials, 2, &e[2]) == 0 &&
+           pl_build_stock_received(a, "W1", "B1", 5, "DN-1", &e[3]) == 0 &&
+           pl_build_stock_transferred(a, "W1", "W2", "B1", 2, "", &e[4]) == 0 &&
+           pl_build_stock_adjusted(a, "W1", "B1", -1, 2, "", &e[5]) == 0 &&
+           pl_build_part_reserved(a, "R1", "W1", "SKU-1", 1, "", "", 1000,
+                                  &e[6]) == 0 &&
+           pl_build_reservation_released(a, "R1", "", &e[7]) == 0 &&
+           pl_build_reservation_fulfilled(a, "R1", "B1", 1, &e[8]) == 0 &&
+           pl_build_batch_recalled(a, "B1", "bad", &e[9]) == 0;
   /* The entry is the builder's copy, not the caller's buffers. */
   id[0] = s0[0] = 'x';
   static const Partsledger__V1__Entry__BodyCase want[10] = {
@@ -268,15 +269,17 @@ PL_TEST(builders_and_derived_ids) {
        e[5]->stock_adjusted->delta == -1;
   ok = ok && pl_build_stock_received(a, NULL, "B1", 1, "", &bad) == PL_EINVAL &&
        bad == NULL &&
-       pl_build_batch_registered(a, "B", "S", "K", "", 1, 0, 0, 1, NULL, 1, &bad) ==
-           PL_EINVAL &&
-       pl_build_part_reserved(a, "R", "W", "K", 1, NULL, "", 1, &bad) == PL_EINVAL;
+       pl_build_batch_registered(a, "B", "S", "K", "", 1, 0, 0, 1, NULL, 1,
+                                 &bad) == PL_EINVAL &&
+       pl_build_part_reserved(a, "R", "W", "K", 1, NULL, "", 1, &bad) ==
+           PL_EINVAL;
   pl_arena_free(a);
   CHECK(ok);
 
   /* Derived ids: the same parts, the same id; parts that run together
    * differently, another. */
-  uint8_t x[PL_REQUEST_ID_BYTES], y[PL_REQUEST_ID_BYTES], z[PL_REQUEST_ID_BYTES];
+  uint8_t x[PL_REQUEST_ID_BYTES], y[PL_REQUEST_ID_BYTES],
+      z[PL_REQUEST_ID_BYTES];
   const void *p1[] = {"ab", "c"}, *p2[] = {"a", "bc"};
   const size_t l1[] = {2, 1}, l2[] = {1, 2};
   pl_request_id_derive(p1, l1, 2, x);
@@ -289,10 +292,10 @@ PL_TEST(builders_and_derived_ids) {
 PL_TEST(help_for_every_command) {
   cleanup();
   static const char *const cmds[] = {
-      "site",        "supplier",  "batch",      "receive",    "transfer",
-      "adjust",      "reserve",   "release",    "fulfil",     "recall",
-      "site-info",   "batch-info", "stock",     "near",       "reservation",
-      "trace",       "supplier-batches", "import"};
+      "site",      "supplier",         "batch",   "receive", "transfer",
+      "adjust",    "reserve",          "release", "fulfil",  "recall",
+      "site-info", "batch-info",       "stock",   "near",    "reservation",
+      "trace",     "supplier-batches", "import"};
   for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
     struct res r = cli(cmds[i], "--help");
     CHECK_EQ(r.code, 0);
@@ -392,7 +395,8 @@ PL_TEST(register_site_supplier_batch) {
   r = cli("site", "--key", g_admin, "--id", "W8", "--kind", "castle", "--name",
           "n", "--lat", "1", "--lon", "1");
   CHECK_EQ(r.code, 2);
-  CHECK(has(r.err, "central_warehouse, warehouse, repair_station or service_van"));
+  CHECK(has(r.err,
+            "central_warehouse, warehouse, repair_station or service_van"));
   r = cli("site", "--key", g_admin, "--id", "W8", "--kind", "warehouse",
           "--name", "n", "--lat", "north", "--lon", "1");
   CHECK_EQ(r.code, 2);
@@ -426,23 +430,25 @@ PL_TEST(receive_transfer_adjust_stock) {
            "--quantity", "10", "--reference", "DN 1"));
   CHECK(OK("receive", "--key", g_wh, "--site", "W1", "--batch", "B2",
            "--quantity", "4"));
-  struct res r = cli("--json", "transfer", "--key", g_wh, "--from", "W1",
-                     "--to", "W2", "--batch", "B1", "--quantity", "3",
-                     "--reference", "T-1");
+  struct res r =
+      cli("--json", "transfer", "--key", g_wh, "--from", "W1", "--to", "W2",
+          "--batch", "B1", "--quantity", "3", "--reference", "T-1");
   CHECK_EQ(r.code, 0);
   const char *tidx = fmt("%.0f", num(json(r.out), "index"));
   r = cli("adjust", "--key", g_wh, "--site", "W1", "--batch", "B1", "--delta",
           "-2", "--reason", "damaged", "--note", "forklift");
   CHECK_EQ(r.code, 0);
-  const char *aidx = fmt("%.0f", num(json(cli("--json", "checkpoint").out),
-                                     "size") - 1);
+  const char *aidx =
+      fmt("%.0f", num(json(cli("--json", "checkpoint").out), "size") - 1);
 
   r = cli("stock", "W1", "SKU-1");
   CHECK_EQ(r.code, 0);
   CHECK(has(r.out, "on hand:           9"));
   CHECK(has(r.out, "available:         9"));
-  CHECK(has(r.out, "B1                                5          0          5"));
-  CHECK(has(r.out, "B2                                4          0          4"));
+  CHECK(
+      has(r.out, "B1                                5          0          5"));
+  CHECK(
+      has(r.out, "B2                                4          0          4"));
   r = cli("--json", "stock", "W2", "SKU-1");
   cJSON *o = json(r.out);
   CHECK(o != NULL);
@@ -459,7 +465,8 @@ PL_TEST(receive_transfer_adjust_stock) {
 
   /* The entries, as get and list show them. */
   r = cli("get", tidx);
-  CHECK(has(r.out, "from site id:     W1") && has(r.out, "to site id:       W2"));
+  CHECK(has(r.out, "from site id:     W1") &&
+        has(r.out, "to site id:       W2"));
   r = cli("--json", "get", aidx);
   cJSON *body = item(json(r.out), "body");
   CHECK_EQ(num(body, "delta"), -2);
@@ -568,8 +575,8 @@ PL_TEST(reserve_release_fulfil_recall) {
   r = cli("fulfil", "--key", g_wh, "--id", "R3");
   CHECK_EQ(r.code, 2);
   CHECK(has(r.err, "--batch"));
-  CHECK(OK("fulfil", "--key", g_wh, "--id", "R3", "--batch", "B2",
-           "--quantity", "1"));
+  CHECK(OK("fulfil", "--key", g_wh, "--id", "R3", "--batch", "B2", "--quantity",
+           "1"));
   r = cli("--json", "stock", "W1", "SKU-1");
   o = json(r.out);
   CHECK_EQ(num(o, "on_hand"), 10);
@@ -592,8 +599,11 @@ PL_TEST(reserve_release_fulfil_recall) {
   r = cli("list");
   CHECK(has(r.out, "part_reserved") && has(r.out, "reservation_id=R1") &&
         has(r.out, "repair_order_id=RO-7") && has(r.out, "expires_at="));
-  CHECK(has(r.out, "reservation_released  reservation_id=R2  reason=\"not needed\""));
-  CHECK(has(r.out, "reservation_fulfilled  reservation_id=R1  batch_id=B1  quantity=4"));
+  CHECK(has(r.out,
+            "reservation_released  reservation_id=R2  reason=\"not needed\""));
+  CHECK(
+      has(r.out,
+          "reservation_fulfilled  reservation_id=R1  batch_id=B1  quantity=4"));
   CHECK(has(r.out, "batch_recalled  batch_id=B1  reason=cracks"));
 }
 
@@ -605,8 +615,8 @@ PL_TEST(near_finds_nearest_first) {
            "--quantity", "5"));
   CHECK(OK("receive", "--key", g_rs, "--site", "W3", "--batch", "B2",
            "--quantity", "2"));
-  struct res r = cli("--json", "near", "SKU-1", "--lat", "52.52", "--lon",
-                     "13.40");
+  struct res r =
+      cli("--json", "near", "SKU-1", "--lat", "52.52", "--lon", "13.40");
   CHECK_EQ(r.code, 0);
   cJSON *sites = item(json(r.out), "sites");
   CHECK_EQ(cJSON_GetArraySize(sites), 3);
@@ -690,8 +700,8 @@ PL_TEST(trace_and_supplier_batches) {
   CHECK(has(r.out, "batch:             B1"));
   CHECK(has(r.out, "units in network:  10"));
   static const char *const kinds[] = {
-      "batch_registered", "stock_received",  "stock_transferred",
-      "stock_adjusted",   "part_reserved",   "reservation_fulfilled"};
+      "batch_registered", "stock_received", "stock_transferred",
+      "stock_adjusted",   "part_reserved",  "reservation_fulfilled"};
   const char *at = r.out;
   for (size_t i = 0; i < 6; i++) {
     const char *k = strstr(at, kinds[i]);
@@ -766,8 +776,8 @@ PL_TEST(trace_verify_live) {
   CHECK(has(r.out, "OK: all 6 facts of batch B1"));
   /* The same from --vkey-file, pages of one, in JSON. */
   const char *vf = file("vkey", fmt("%s\n", vk));
-  r = cli("--json", "trace", "B1", "--verify", "--vkey-file", vf,
-          "--page-size", "1");
+  r = cli("--json", "trace", "B1", "--verify", "--vkey-file", vf, "--page-size",
+          "1");
   CHECK_EQ(r.code, 0);
   cJSON *o = json(r.out);
   CHECK(cJSON_IsTrue(item(o, "ok")));
@@ -847,8 +857,8 @@ PL_TEST(trace_verify_saved_and_tampered) {
   CHECK(b1_history() == 0);
   const char *vk = vkey();
   CHECK(vk != NULL);
-  struct res r = cli("--json", "trace", "B1", "--proofs", "--all",
-                     "--page-size", "2");
+  struct res r =
+      cli("--json", "trace", "B1", "--proofs", "--all", "--page-size", "2");
   CHECK_EQ(r.code, 0);
   cJSON *doc = json(r.out);
   CHECK(doc != NULL);
@@ -881,9 +891,12 @@ PL_TEST(trace_verify_saved_and_tampered) {
   } cases[] = {
       {"leaf.json", change_leaf, "FAILED entry"},
       {"proof.json", change_proof, "FAILED entry"},
-      {"quantity.json", change_quantity, "the fact says quantity 11, the entry says 10"},
-      {"kind.json", change_kind, "the fact says stock_received, the entry is a stock_adjusted"},
-      {"site.json", change_site, "the fact says destination \"W3\", the entry says \"W2\""},
+      {"quantity.json", change_quantity,
+       "the fact says quantity 11, the entry says 10"},
+      {"kind.json", change_kind,
+       "the fact says stock_received, the entry is a stock_adjusted"},
+      {"site.json", change_site,
+       "the fact says destination \"W3\", the entry says \"W2\""},
       {"index.json", change_index, "FAILED entry"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -907,7 +920,8 @@ PL_TEST(trace_verify_saved_and_tampered) {
   r = cli("trace", "--verify", "--vkey", vk, "--file", p);
   CHECK_EQ(r.code, 2);
   CHECK(has(r.err, "carry no proofs"));
-  r = cli("trace", "--verify", "--vkey", vk, "--file", file("x.json", "{\"a\":"));
+  r = cli("trace", "--verify", "--vkey", vk, "--file",
+          file("x.json", "{\"a\":"));
   CHECK_EQ(r.code, 2);
   r = cli("trace", "--verify", "--vkey", vk, "--file",
           file("y.json", "{\"type\":\"inclusion\"}"));
@@ -974,23 +988,23 @@ PL_TEST(trace_verify_while_log_grows) {
 
 PL_TEST(import_each_type) {
   CHECK(world() == 0);
-  const char *sites = file(
-      "sites.csv",
-      "site_id,kind,name,region,latitude,longitude,gln\r\n"
-      "I1,warehouse,\"Depot, East\",\"north \"\"A\"\"\",52.1,13.1,\r\n"
-      "I2,repair_station,Station 2,,52.2,13.2,4000001000005\r\n"
-      "\r\n"
-      "I3,service_van,Van 3,,52.3,13.3,\r\n");
-  const char *suppliers = file("suppliers.csv",
-                               "\xEF\xBB\xBFsupplier_id, Name ,certified\n"
-                               "IS1,Acme Parts,yes\n"
-                               "IS2,Bolt & Co,\n");
-  const char *batches = file(
-      "batches.csv",
-      "batch_id,supplier_id,sku,gtin,part_class,warranty_months,"
-      "produced_at_ms,quantity,serials\n"
-      "IB1,IS1,SKU-I,,original,12,1700000000000,50,X1;X2;X3\n"
-      "IB2,IS2,SKU-I,4006381333931,certified_alternative,,,20,\n");
+  const char *sites =
+      file("sites.csv",
+           "site_id,kind,name,region,latitude,longitude,gln\r\n"
+           "I1,warehouse,\"Depot, East\",\"north \"\"A\"\"\",52.1,13.1,\r\n"
+           "I2,repair_station,Station 2,,52.2,13.2,4000001000005\r\n"
+           "\r\n"
+           "I3,service_van,Van 3,,52.3,13.3,\r\n");
+  const char *suppliers =
+      file("suppliers.csv", "\xEF\xBB\xBFsupplier_id, Name ,certified\n"
+                            "IS1,Acme Parts,yes\n"
+                            "IS2,Bolt & Co,\n");
+  const char *batches =
+      file("batches.csv",
+           "batch_id,supplier_id,sku,gtin,part_class,warranty_months,"
+           "produced_at_ms,quantity,serials\n"
+           "IB1,IS1,SKU-I,,original,12,1700000000000,50,X1;X2;X3\n"
+           "IB2,IS2,SKU-I,4006381333931,certified_alternative,,,20,\n");
   const char *stock = file("stock.csv", "site_id,batch_id,quantity,reference\n"
                                         "W1,IB1,5,DN-100\n"
                                         "W1,IB2,3,\"DN-101, part 1\"\n"
@@ -999,7 +1013,9 @@ PL_TEST(import_each_type) {
 
   struct res r = cli("import", sites, "--key", g_admin);
   CHECK_EQ(r.code, 0);
-  CHECK(has(r.out, "sites.csv: 3 rows: 3 appended, 0 already there, 0 refused, 0 bad"));
+  CHECK(
+      has(r.out,
+          "sites.csv: 3 rows: 3 appended, 0 already there, 0 refused, 0 bad"));
   CHECK(has(r.err, "import sites.csv: 3 rows read, 3 appended"));
   r = cli("--json", "import", suppliers, "--key", g_admin);
   CHECK_EQ(r.code, 0);
@@ -1022,7 +1038,8 @@ PL_TEST(import_each_type) {
   CHECK_STR(str(o, "name"), "Depot, East");
   CHECK_STR(str(o, "region"), "north \"A\"");
   CHECK_STR(str(o, "kind"), "warehouse");
-  CHECK_STR(str(json(cli("--json", "site-info", "I2").out), "gln"), "4000001000005");
+  CHECK_STR(str(json(cli("--json", "site-info", "I2").out), "gln"),
+            "4000001000005");
   r = cli("--json", "batch-info", "IB1");
   o = json(r.out);
   CHECK_EQ(num(o, "serial_count"), 3);
@@ -1036,7 +1053,8 @@ PL_TEST(import_each_type) {
   r = cli("--json", "supplier-batches", "IS1");
   CHECK_EQ(cJSON_GetArraySize(item(json(r.out), "batches")), 1);
   r = cli("list");
-  CHECK(has(r.out, "supplier_registered  supplier_id=IS2  name=\"Bolt & Co\"  certified=no"));
+  CHECK(has(r.out, "supplier_registered  supplier_id=IS2  name=\"Bolt & Co\"  "
+                   "certified=no"));
   CHECK(has(r.out, "reference=\"DN-101, part 1\""));
 
   /* Every file again: everything is already there, nothing appended. */
@@ -1054,36 +1072,43 @@ PL_TEST(import_each_type) {
   CHECK_EQ(num(json(cli("--json", "stock", "W1", "SKU-I").out), "on_hand"), 8);
 
   /* --type for a file whose name says nothing. */
-  const char *other = file("delivery.csv", "site_id,batch_id,quantity\nW1,IB1,1\n");
+  const char *other =
+      file("delivery.csv", "site_id,batch_id,quantity\nW1,IB1,1\n");
   r = cli("import", other, "--key", g_wh);
   CHECK_EQ(r.code, 2);
   CHECK(has(r.err, "--type"));
   CHECK(OK("import", other, "--key", g_wh, "--type", "stock"));
   CHECK_EQ(num(json(cli("--json", "stock", "W1", "SKU-I").out), "on_hand"), 9);
   /* A name with a suffix says its type too. */
-  CHECK(OK("import", file("stock-2024-05.csv", "site_id,batch_id,quantity\nW1,IB1,1\n"),
+  CHECK(OK("import",
+           file("stock-2024-05.csv", "site_id,batch_id,quantity\nW1,IB1,1\n"),
            "--key", g_wh));
 }
 
 PL_TEST(import_bad_rows_and_headers) {
   CHECK(world() == 0);
-  const char *stock =
-      file("stock.csv", "site_id,batch_id,quantity,reference\n"
-                        "W1,B1,5,ok\n"
-                        "W1,B1,five,not a number\n"
-                        "W1,B1,1\n"
-                        "W1,\"B1\"x,1,text after a quote\n"
-                        "W1,B\"1,1,a quote inside\n"
-                        "W1,B1,2,\"a quoted, good one\"\n"
-                        "W1,B404,1,refused by the server\n");
+  const char *stock = file("stock.csv", "site_id,batch_id,quantity,reference\n"
+                                        "W1,B1,5,ok\n"
+                                        "W1,B1,five,not a number\n"
+                                        "W1,B1,1\n"
+                                        "W1,\"B1\"x,1,text after a quote\n"
+                                        "W1,B\"1,1,a quote inside\n"
+                                        "W1,B1,2,\"a quoted, good one\"\n"
+                                        "W1,B404,1,refused by the server\n");
   struct res r = cli("import", stock, "--key", g_wh);
   CHECK_EQ(r.code, 1);
-  CHECK(has(r.out, "stock.csv: 7 rows: 2 appended, 0 already there, 1 refused, 4 bad"));
-  CHECK(has(r.err, "stock.csv: row 3: quantity must be a non-negative integer; skipped"));
-  CHECK(has(r.err, "stock.csv: row 4: 3 fields, and the header has 4; skipped"));
+  CHECK(
+      has(r.out,
+          "stock.csv: 7 rows: 2 appended, 0 already there, 1 refused, 4 bad"));
+  CHECK(has(
+      r.err,
+      "stock.csv: row 3: quantity must be a non-negative integer; skipped"));
+  CHECK(
+      has(r.err, "stock.csv: row 4: 3 fields, and the header has 4; skipped"));
   CHECK(has(r.err, "stock.csv: row 5: text after a closing quote; skipped"));
   CHECK(has(r.err, "stock.csv: row 6: a quote inside an unquoted field"));
-  CHECK(has(r.err, "stock.csv: row 8: NOT_FOUND: batch B404 is not registered"));
+  CHECK(
+      has(r.err, "stock.csv: row 8: NOT_FOUND: batch B404 is not registered"));
   CHECK_EQ(num(json(cli("--json", "stock", "W1", "SKU-1").out), "on_hand"), 7);
   r = cli("--json", "import", stock, "--key", g_wh);
   CHECK_EQ(r.code, 1);
@@ -1104,7 +1129,8 @@ PL_TEST(import_bad_rows_and_headers) {
   CHECK_EQ(r.code, 1);
   CHECK(has(r.err, "row 2: kind 'castle' is not central_warehouse"));
   CHECK(has(r.err, "row 3: latitude and longitude must be decimal numbers"));
-  r = cli("import", file("suppliers.csv", "supplier_id,name,certified\nZ,Z,maybe\n"),
+  r = cli("import",
+          file("suppliers.csv", "supplier_id,name,certified\nZ,Z,maybe\n"),
           "--key", g_admin);
   CHECK_EQ(r.code, 1);
   CHECK(has(r.err, "row 2: certified must be true or false"));
@@ -1113,14 +1139,17 @@ PL_TEST(import_bad_rows_and_headers) {
                               "Q1,S1,K,new,1\n"),
           "--key", g_man);
   CHECK_EQ(r.code, 1);
-  CHECK(has(r.err, "part_class 'new' is not original or certified_alternative"));
+  CHECK(
+      has(r.err, "part_class 'new' is not original or certified_alternative"));
 
   /* Headers: an unknown column, a missing one, one twice, none at all. */
-  r = cli("import", file("stock.csv", "site_id,batch,quantity\n"), "--key", g_wh);
+  r = cli("import", file("stock.csv", "site_id,batch,quantity\n"), "--key",
+          g_wh);
   CHECK_EQ(r.code, 2);
   CHECK(has(r.err, "unknown column 'batch'") &&
         has(r.err, "site_id,batch_id,quantity,reference"));
-  r = cli("import", file("stock.csv", "site_id,batch_id\nW1,B1\n"), "--key", g_wh);
+  r = cli("import", file("stock.csv", "site_id,batch_id\nW1,B1\n"), "--key",
+          g_wh);
   CHECK_EQ(r.code, 2);
   CHECK(has(r.err, "no column 'quantity'"));
   r = cli("import", file("stock.csv", "site_id,batch_id,quantity,site_id\n"),
@@ -1144,7 +1173,8 @@ PL_TEST(import_resume_after_refusals) {
   CHECK(world() == 0);
   const char *head = "site_id,batch_id,quantity,reference\n";
   const char *good = "W1,B1,5,DN-1\nW1,B2,4,DN-2\nW2,B1,3,DN-3\n";
-  const char *p = file("stock.csv", fmt("%s%sW1,B7,1,DN-4\nW1,B8,2,DN-5\n", head, good));
+  const char *p =
+      file("stock.csv", fmt("%s%sW1,B7,1,DN-4\nW1,B8,2,DN-5\n", head, good));
   struct res r = cli("import", p, "--key", g_wh, "--batch-size", "2");
   CHECK_EQ(r.code, 1);
   CHECK(has(r.out, "5 rows: 3 appended, 0 already there, 2 refused, 0 bad"));
@@ -1193,16 +1223,20 @@ PL_TEST(import_interrupted_by_crash) {
   size_t cap = 64 + ROWS * 32, len = 0;
   char *text = keep(malloc(cap));
   CHECK(text != NULL);
-  len += (size_t)snprintf(text + len, cap - len, "site_id,batch_id,quantity,reference\n");
+  len += (size_t)snprintf(text + len, cap - len,
+                          "site_id,batch_id,quantity,reference\n");
   for (int i = 0; i < ROWS; i++)
     len += (size_t)snprintf(text + len, cap - len, "W1,BIG,1,R-%d\n", i);
   const char *p = file("stock.csv", text);
   CHECK(p != NULL);
 
   double before = num(json(cli("--json", "checkpoint").out), "size");
-  struct import_run ir = {{PL_CLI_BIN, "--server", pl_harness_target(g_h), "import",
-                           p, "--key", g_wh, "--batch-size", "1", NULL},
-                          0, NULL, NULL};
+  struct import_run ir = {{PL_CLI_BIN, "--server", pl_harness_target(g_h),
+                           "import", p, "--key", g_wh, "--batch-size", "1",
+                           NULL},
+                          0,
+                          NULL,
+                          NULL};
   pthread_t t;
   CHECK(pthread_create(&t, NULL, run_import, &ir) == 0);
   /* Kill it once some rows are in. */
@@ -1228,14 +1262,16 @@ PL_TEST(import_interrupted_by_crash) {
     fprintf(stderr, "note: the import finished before the server was killed\n");
 
   CHECK(pl_harness_restart(g_h) == 0);
-  struct res r = cli("--json", "import", p, "--key", g_wh, "--batch-size", "500");
+  struct res r =
+      cli("--json", "import", p, "--key", g_wh, "--batch-size", "500");
   CHECK_EQ(r.code, 0);
   cJSON *o = json(r.out);
   CHECK_EQ(num(o, "rows"), ROWS);
   CHECK_EQ(num(o, "appended") + num(o, "already_there"), ROWS);
   CHECK(num(o, "already_there") >= 20);
   /* Each row once: the stock, and the log's size. */
-  CHECK_EQ(num(json(cli("--json", "stock", "W1", "SKU-BIG").out), "on_hand"), ROWS);
+  CHECK_EQ(num(json(cli("--json", "stock", "W1", "SKU-BIG").out), "on_hand"),
+           ROWS);
   CHECK_EQ(num(json(cli("--json", "checkpoint").out), "size"), before + ROWS);
 }
 
@@ -1243,8 +1279,9 @@ PL_TEST_MAIN(PL_CASE(builders_and_derived_ids), PL_CASE(help_for_every_command),
              PL_CASE(register_site_supplier_batch),
              PL_CASE(receive_transfer_adjust_stock),
              PL_CASE(reserve_release_fulfil_recall),
-             PL_CASE(near_finds_nearest_first), PL_CASE(trace_and_supplier_batches),
-             PL_CASE(trace_verify_live), PL_CASE(trace_verify_saved_and_tampered),
+             PL_CASE(near_finds_nearest_first),
+             PL_CASE(trace_and_supplier_batches), PL_CASE(trace_verify_live),
+             PL_CASE(trace_verify_saved_and_tampered),
              PL_CASE(trace_verify_while_log_grows), PL_CASE(import_each_type),
              PL_CASE(import_bad_rows_and_headers),
              PL_CASE(import_resume_after_refusals),

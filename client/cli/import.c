@@ -30,9 +30,9 @@
 #include "cli.h"
 #include "entry.h"
 
-#define CLI_IMPORT_BATCH 500     /* entries per AppendBatch, by default */
+#define CLI_IMPORT_BATCH 500      /* entries per AppendBatch, by default */
 #define CLI_IMPORT_BATCH_MAX 1000 /* the server's bound */
-#define CLI_CSV_MAX_FIELDS 32    /* more in a row is a bad row */
+#define CLI_CSV_MAX_FIELDS 32     /* more in a row is a bad row */
 #define CLI_IMPORT_MAX_COLS 9
 
 /* ---- the types ---- */
@@ -67,8 +67,8 @@ struct import {
   size_t n, cap;
   /* Counts. */
   uint64_t read, appended, duplicates, refused, bad;
-  int progress_pending; /* a progress line without its newline (a tty) */
-  uint64_t shown;       /* rows read when the last progress line was */
+  int progress_pending;       /* a progress line without its newline (a tty) */
+  uint64_t shown;             /* rows read when the last progress line was */
   cJSON *refusals, *bad_rows; /* with --json */
 };
 
@@ -196,15 +196,19 @@ static const struct import_type import_types[] = {
      {"site_id", "kind", "name", "region", "latitude", "longitude", "gln"},
      BIT(0) | BIT(1) | BIT(2) | BIT(4) | BIT(5),
      build_site},
-    {"suppliers", {"supplier_id", "name", "certified", "gln"}, BIT(0) | BIT(1),
+    {"suppliers",
+     {"supplier_id", "name", "certified", "gln"},
+     BIT(0) | BIT(1),
      build_supplier},
     {"batches",
      {"batch_id", "supplier_id", "sku", "gtin", "part_class", "warranty_months",
       "produced_at_ms", "quantity", "serials"},
      BIT(0) | BIT(1) | BIT(2) | BIT(4) | BIT(7),
      build_batch},
-    {"stock", {"site_id", "batch_id", "quantity", "reference"},
-     BIT(0) | BIT(1) | BIT(2), build_stock},
+    {"stock",
+     {"site_id", "batch_id", "quantity", "reference"},
+     BIT(0) | BIT(1) | BIT(2),
+     build_stock},
 };
 
 #define N_TYPES (sizeof(import_types) / sizeof(import_types[0]))
@@ -555,13 +559,15 @@ static int cmd_import(struct cli *c) {
   im.name = basename(copy);
   im.type = type != NULL ? type_named(type) : type_of_name(im.name);
   if (im.type == NULL && type != NULL)
-    return cli_usage_error(c, "--type wants sites, suppliers, batches or "
-                              "stock, not '%s'",
+    return cli_usage_error(c,
+                           "--type wants sites, suppliers, batches or "
+                           "stock, not '%s'",
                            type);
   if (im.type == NULL)
-    return cli_usage_error(c, "cannot tell what %s holds from its name: name "
-                              "it sites.csv, suppliers.csv, batches.csv or "
-                              "stock.csv, or give --type",
+    return cli_usage_error(c,
+                           "cannot tell what %s holds from its name: name "
+                           "it sites.csv, suppliers.csv, batches.csv or "
+                           "stock.csv, or give --type",
                            im.name);
   const char *text = cli_read_file(c, im.path);
   if (text == NULL)
@@ -619,11 +625,10 @@ static int cmd_import(struct cli *c) {
 
 /* ---- the row ---- */
 
-static const struct cli_opt import_opts[] = {
-    {"key", CLI_VALUE, CLI_REQUIRED},
-    {"type", CLI_VALUE, 0},
-    {"batch-size", CLI_VALUE, 0},
-    {NULL, CLI_FLAG, 0}};
+static const struct cli_opt import_opts[] = {{"key", CLI_VALUE, CLI_REQUIRED},
+                                             {"type", CLI_VALUE, 0},
+                                             {"batch-size", CLI_VALUE, 0},
+                                             {NULL, CLI_FLAG, 0}};
 
 static const struct cli_command commands[] = {
     {"import", "FILE.csv --key KEYFILE [--type TYPE] [--batch-size N]",

@@ -327,8 +327,8 @@ static int parse_duration(const char *s, int64_t *ms) {
   static const struct {
     const char *unit;
     int64_t ms;
-  } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
-               {"d", 86400000}};
+  } units[] = {
+      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
   int64_t total = 0;
   if (s == NULL || *s == '\0')
     return -1;
@@ -417,9 +417,9 @@ static int cmd_site(struct cli *c) {
       (rc = opt_double(c, "lon", &lon)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
-  rc = pl_build_site_registered(c->a, cli_opt(c, "id"), kind, cli_opt(c, "name"),
-                                opt_text(c, "region"), lat, lon,
-                                opt_text(c, "gln"), &e);
+  rc = pl_build_site_registered(c->a, cli_opt(c, "id"), kind,
+                                cli_opt(c, "name"), opt_text(c, "region"), lat,
+                                lon, opt_text(c, "gln"), &e);
   return append_built(c, rc, e);
 }
 
@@ -503,8 +503,9 @@ static int cmd_reserve(struct cli *c) {
                               "--expires-at MS");
   if (in != NULL) {
     if (parse_duration(in, &in_ms) != 0 || in_ms > INT64_MAX - pl_now_ms())
-      return cli_usage_error(c, "--expires-in wants a duration such as 90s, "
-                                "30m, 2h, 1d or 1h30m, not '%s'",
+      return cli_usage_error(c,
+                             "--expires-in wants a duration such as 90s, "
+                             "30m, 2h, 1d or 1h30m, not '%s'",
                              in);
     expires = pl_now_ms() + in_ms;
   } else if ((rc = opt_i64(c, "expires-at", 0, &expires)) != 0) {
@@ -538,8 +539,9 @@ static int cmd_fulfil(struct cli *c) {
     if ((rc = pl_client_get_reservation(c->client, id, c->a, &r)) != 0)
       return cli_server_error(c, rc);
     if (batch == NULL && r->batch_id[0] == '\0')
-      return cli_usage_error(c, "reservation %s names no batch: give --batch, "
-                                "the batch the parts come from",
+      return cli_usage_error(c,
+                             "reservation %s names no batch: give --batch, "
+                             "the batch the parts come from",
                              id);
     if (batch == NULL)
       batch = r->batch_id;
@@ -560,28 +562,30 @@ static int cmd_recall(struct cli *c) {
 
 /* ---- the rows ---- */
 
-#define CLI__KEY {"key", CLI_VALUE, CLI_REQUIRED}, {"request-id", CLI_VALUE, 0}
-#define CLI__END {NULL, CLI_FLAG, 0}
+#define CLI__KEY                                                               \
+  {"key", CLI_VALUE, CLI_REQUIRED}, { "request-id", CLI_VALUE, 0 }
+#define CLI__END                                                               \
+  { NULL, CLI_FLAG, 0 }
 
 /* How every command here ends its help. */
 #define CLI__APPENDS                                                           \
-  "Prints the entry's index, leaf hash, request id, whether it was a\n"       \
-  "duplicate, and the tree size (with --json also the checkpoint and the\n"  \
-  "inclusion proof). A refusal is \"error: STATUS: message\", exit status 1.\n" \
+  "Prints the entry's index, leaf hash, request id, whether it was a\n"        \
+  "duplicate, and the tree size (with --json also the checkpoint and the\n"    \
+  "inclusion proof). A refusal is \"error: STATUS: message\", exit status "    \
+  "1.\n"                                                                       \
   "  --request-id HEX   16-byte idempotency key (default: random); the same\n" \
-  "                     command sent again with it returns the original\n"    \
+  "                     command sent again with it returns the original\n"     \
   "                     index, and another entry under it is refused\n"
 
-static const struct cli_opt site_opts[] = {
-    CLI__KEY,
-    {"id", CLI_VALUE, CLI_REQUIRED},
-    {"kind", CLI_VALUE, CLI_REQUIRED},
-    {"name", CLI_VALUE, CLI_REQUIRED},
-    {"region", CLI_VALUE, 0},
-    {"lat", CLI_VALUE, CLI_REQUIRED},
-    {"lon", CLI_VALUE, CLI_REQUIRED},
-    {"gln", CLI_VALUE, 0},
-    CLI__END};
+static const struct cli_opt site_opts[] = {CLI__KEY,
+                                           {"id", CLI_VALUE, CLI_REQUIRED},
+                                           {"kind", CLI_VALUE, CLI_REQUIRED},
+                                           {"name", CLI_VALUE, CLI_REQUIRED},
+                                           {"region", CLI_VALUE, 0},
+                                           {"lat", CLI_VALUE, CLI_REQUIRED},
+                                           {"lon", CLI_VALUE, CLI_REQUIRED},
+                                           {"gln", CLI_VALUE, 0},
+                                           CLI__END};
 static const struct cli_opt supplier_opts[] = {
     CLI__KEY,
     {"id", CLI_VALUE, CLI_REQUIRED},
@@ -636,18 +640,19 @@ static const struct cli_opt reserve_opts[] = {
     {"expires-in", CLI_VALUE, 0},
     {"expires-at", CLI_VALUE, 0},
     CLI__END};
-static const struct cli_opt release_opts[] = {
-    CLI__KEY, {"id", CLI_VALUE, CLI_REQUIRED}, {"reason", CLI_VALUE, 0},
-    CLI__END};
-static const struct cli_opt fulfil_opts[] = {
-    CLI__KEY,
-    {"id", CLI_VALUE, CLI_REQUIRED},
-    {"batch", CLI_VALUE, 0},
-    {"quantity", CLI_VALUE, 0},
-    CLI__END};
-static const struct cli_opt recall_opts[] = {
-    CLI__KEY, {"batch", CLI_VALUE, CLI_REQUIRED}, {"reason", CLI_VALUE, 0},
-    CLI__END};
+static const struct cli_opt release_opts[] = {CLI__KEY,
+                                              {"id", CLI_VALUE, CLI_REQUIRED},
+                                              {"reason", CLI_VALUE, 0},
+                                              CLI__END};
+static const struct cli_opt fulfil_opts[] = {CLI__KEY,
+                                             {"id", CLI_VALUE, CLI_REQUIRED},
+                                             {"batch", CLI_VALUE, 0},
+                                             {"quantity", CLI_VALUE, 0},
+                                             CLI__END};
+static const struct cli_opt recall_opts[] = {CLI__KEY,
+                                             {"batch", CLI_VALUE, CLI_REQUIRED},
+                                             {"reason", CLI_VALUE, 0},
+                                             CLI__END};
 
 static const struct cli_command commands[] = {
     {"site",
@@ -661,8 +666,7 @@ static const struct cli_command commands[] = {
      "  --name NAME     --region TEXT: printable UTF-8, at most 256 bytes\n"
      "  --lat, --lon    degrees, in [-90, 90] and [-180, 180]\n"
      "  --gln GLN       its 13-digit GS1 Global Location Number, if known\n"
-     "Stock is kept at a site by an actor enrolled with it (enroll --site).\n"
-     CLI__APPENDS,
+     "Its stock is kept by actors enrolled with it (--site).\n" CLI__APPENDS,
      site_opts, 0, 0, cmd_site},
     {"supplier",
      "--key ADMIN_KEYFILE --id ID --name NAME [--certified] [--gln GLN] "
@@ -670,8 +674,7 @@ static const struct cli_command commands[] = {
      "register a supplier (signed by an admin key)",
      "Appends a supplier_registered entry signed with ADMIN_KEYFILE.\n"
      "  --certified     the supplier is certified\n"
-     "  --gln GLN       its 13-digit GS1 Global Location Number, if known\n"
-     CLI__APPENDS,
+     "  --gln GLN       its 13-digit GS1 Global Location Number\n" CLI__APPENDS,
      supplier_opts, 0, 0, cmd_supplier},
     {"batch",
      "--key MANUFACTURER_KEYFILE --id ID --supplier ID --sku SKU --class "
@@ -686,8 +689,7 @@ static const struct cli_command commands[] = {
      "  --produced-at MS     when the batch was made, in Unix milliseconds\n"
      "  --serial S           a unit's serial; repeat for several, or list\n"
      "                       them one a line in --serials-file FILE (at most\n"
-     "                       1000, and no more than QUANTITY)\n"
-     CLI__APPENDS,
+     "                       1000, and no more than QUANTITY)\n" CLI__APPENDS,
      batch_opts, 0, 0, cmd_batch},
     {"receive",
      "--key KEYFILE --site ID --batch ID --quantity N [--reference TEXT] "
@@ -703,8 +705,8 @@ static const struct cli_command commands[] = {
      "[--reference TEXT] [--request-id HEX]",
      "move units of a batch from one site to another",
      "Appends a stock_transferred entry, signed by an actor of the --from\n"
-     "site. Refused when the units there, less what is reserved, are fewer.\n"
-     CLI__APPENDS,
+     "site. Refused when the units there, less what is reserved, are\n"
+     "fewer.\n" CLI__APPENDS,
      transfer_opts, 0, 0, cmd_transfer},
     {"adjust",
      "--key KEYFILE --site ID --batch ID --delta N --reason REASON [--note "
@@ -730,10 +732,10 @@ static const struct cli_command commands[] = {
      "                         --request-id use this one, so that a retry is\n"
      "                         the same entry\n"
      "  --batch ID             only units of that batch (of the same SKU)\n"
-     "  --repair-order ID      the repair order the parts are for\n"
-     CLI__APPENDS,
+     "  --repair-order ID      the repair order they are for\n" CLI__APPENDS,
      reserve_opts, 0, 0, cmd_reserve},
-    {"release", "--key KEYFILE --id RESERVATION [--reason TEXT] [--request-id HEX]",
+    {"release",
+     "--key KEYFILE --id RESERVATION [--reason TEXT] [--request-id HEX]",
      "release an active reservation",
      "Appends a reservation_released entry, signed by an actor of the\n"
      "reservation's site: its units count as available again.\n" CLI__APPENDS,
@@ -748,11 +750,11 @@ static const struct cli_command commands[] = {
      "  --batch ID      the batch the parts come from (default: the one the\n"
      "                  reservation names; needed when it names none)\n"
      "  --quantity N    at most the reserved quantity (default: all of it)\n"
-     "The defaults are read from the server (GetReservation) first.\n"
-     CLI__APPENDS,
+     "The defaults are read first (GetReservation).\n" CLI__APPENDS,
      fulfil_opts, 0, 0, cmd_fulfil},
-    {"recall", "--key MANUFACTURER_KEYFILE --batch ID [--reason TEXT] "
-               "[--request-id HEX]",
+    {"recall",
+     "--key MANUFACTURER_KEYFILE --batch ID [--reason TEXT] "
+     "[--request-id HEX]",
      "recall a batch (signed by a manufacturer)",
      "Appends a batch_recalled entry. The batch's units stop counting as\n"
      "available everywhere and can no longer be received, moved, reserved\n"

@@ -20,7 +20,9 @@
 /* "  label:        value" lines, aligned. */
 #define ROW(label, fmt, ...) printf("%-18s " fmt "\n", label ":", __VA_ARGS__)
 
-static const char *or_none(const char *s) { return s[0] != '\0' ? s : "(none)"; }
+static const char *or_none(const char *s) {
+  return s[0] != '\0' ? s : "(none)";
+}
 
 /* A message's JSON on stdout; the exit status. */
 static int emit(struct cli *c, const ProtobufCMessage *m) {
@@ -39,8 +41,8 @@ static int cmd_site_info(struct cli *c) {
   if (c->json)
     return emit(c, &s->base);
   ROW("site", "%s", s->site_id);
-  ROW("kind", "%s", cli_enum_name(c, &partsledger__v1__site_kind__descriptor,
-                                  s->kind));
+  ROW("kind", "%s",
+      cli_enum_name(c, &partsledger__v1__site_kind__descriptor, s->kind));
   ROW("name", "%s", s->name);
   ROW("region", "%s", or_none(s->region));
   ROW("latitude", "%.6f", s->latitude);
@@ -56,7 +58,8 @@ void cli_batch_print(struct cli *c, const Partsledger__V1__Batch *b) {
   ROW("sku", "%s", b->sku);
   ROW("gtin", "%s", or_none(b->gtin));
   ROW("part class", "%s",
-      cli_enum_name(c, &partsledger__v1__part_class__descriptor, b->part_class));
+      cli_enum_name(c, &partsledger__v1__part_class__descriptor,
+                    b->part_class));
   ROW("warranty months", "%" PRIu32, b->warranty_months);
   if (b->produced_at_ms != 0)
     ROW("produced at", "%s (%" PRId64 ")", cli_iso_time(c, b->produced_at_ms),
@@ -172,8 +175,7 @@ static int cmd_near(struct cli *c) {
       printf("no site within %g km has %" PRIu64 " units of %s available\n",
              req.radius_km, min, req.sku);
     else
-      printf("no site within %g km has %s available\n", req.radius_km,
-             req.sku);
+      printf("no site within %g km has %s available\n", req.radius_km, req.sku);
     return CLI_EXIT_OK;
   }
   printf("%10s %10s  %-20s %-17s %s\n", "km", "available", "site", "kind",
@@ -224,11 +226,13 @@ static int cmd_reservation(struct cli *c) {
 /* ---- the rows ---- */
 
 static const struct cli_opt no_opts[] = {{NULL, CLI_FLAG, 0}};
-static const struct cli_opt near_opts[] = {
-    {"lat", CLI_VALUE, CLI_REQUIRED}, {"lon", CLI_VALUE, CLI_REQUIRED},
-    {"radius-km", CLI_VALUE, 0},      {"min", CLI_VALUE, 0},
-    {"limit", CLI_VALUE, 0},          {"kind", CLI_VALUE, 0},
-    {NULL, CLI_FLAG, 0}};
+static const struct cli_opt near_opts[] = {{"lat", CLI_VALUE, CLI_REQUIRED},
+                                           {"lon", CLI_VALUE, CLI_REQUIRED},
+                                           {"radius-km", CLI_VALUE, 0},
+                                           {"min", CLI_VALUE, 0},
+                                           {"limit", CLI_VALUE, 0},
+                                           {"kind", CLI_VALUE, 0},
+                                           {NULL, CLI_FLAG, 0}};
 
 static const struct cli_command commands[] = {
     {"site-info", "SITE", "show a site",
@@ -267,5 +271,5 @@ static const struct cli_command commands[] = {
      no_opts, 1, 1, cmd_reservation},
 };
 
-const struct cli_family cli_family_inventory_query = {
-    "inventory (queries)", CLI_ROWS(commands), NULL};
+const struct cli_family cli_family_inventory_query = {"inventory (queries)",
+                                                      CLI_ROWS(commands), NULL};

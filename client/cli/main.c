@@ -331,8 +331,7 @@ static cJSON *cli__field_json(struct cli *c, const ProtobufCFieldDescriptor *f,
   case PROTOBUF_C_TYPE_BOOL:
     return cJSON_CreateBool(*(const protobuf_c_boolean *)p);
   case PROTOBUF_C_TYPE_ENUM:
-    return cJSON_CreateString(
-        cli_enum_name(c, f->descriptor, *(const int *)p));
+    return cJSON_CreateString(cli_enum_name(c, f->descriptor, *(const int *)p));
   case PROTOBUF_C_TYPE_STRING: {
     const char *s = *(char *const *)p;
     return cJSON_CreateString(s != NULL ? s : "");
@@ -393,7 +392,8 @@ cJSON *cli_message_json(struct cli *c, const ProtobufCMessage *m) {
         cJSON_AddItemToArray(
             a, cli__field_json(c, f, arr + k * cli__field_size(f)));
     } else {
-      cJSON_AddItemToObject(o, f->name, cli__field_json(c, f, base + f->offset));
+      cJSON_AddItemToObject(o, f->name,
+                            cli__field_json(c, f, base + f->offset));
     }
   }
   return o;

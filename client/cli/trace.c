@@ -89,6 +89,8 @@ static int trace_fetch(struct cli *c, const char *batch_id, uint64_t start,
     if ((rc = pl_client_trace_batch(c->client, batch_id, next, page, proofs,
                                     c->a, &r)) != 0)
       return cli_server_error(c, rc);
+    if (r->batch == NULL)
+      return cli_fail("the server's trace of %s names no batch", batch_id);
     if (trace_grow(c, t, r->n_facts) != 0)
       return cli_fail("out of memory");
     for (size_t i = 0; i < r->n_facts; i++) {
@@ -207,7 +209,8 @@ static Partsledger__V1__Fact *json_fact(struct cli *c, const cJSON *o,
     return NULL;
   }
   size_t n = (size_t)cJSON_GetArraySize(proof);
-  f->inclusion_proof = pl_arena_alloc(c->a, (n ? n : 1) * sizeof(*f->inclusion_proof));
+  f->inclusion_proof =
+      pl_arena_alloc(c->a, (n ? n : 1) * sizeof(*f->inclusion_proof));
   if (f->inclusion_proof == NULL) {
     *why = "out of memory";
     return NULL;
@@ -260,9 +263,10 @@ static int trace_load(struct cli *c, const char *path, struct trace *t) {
     cJSON_Delete(doc);
     return ex;
   }
-  t->batch_id = pl_arena_dup(c->a, bid->valuestring, strlen(bid->valuestring) + 1);
-  t->checkpoint = pl_arena_dup(c->a, note->valuestring,
-                               strlen(note->valuestring) + 1);
+  t->batch_id =
+      pl_arena_dup(c->a, bid->valuestring, strlen(bid->valuestring) + 1);
+  t->checkpoint =
+      pl_arena_dup(c->a, note->valuestring, strlen(note->valuestring) + 1);
   t->tree_size = (uint64_t)size;
   if (t->batch_id == NULL || t->checkpoint == NULL ||
       trace_grow(c, t, (size_t)cJSON_GetArraySize(facts)) != 0) {
@@ -290,7 +294,8 @@ static int trace_load(struct cli *c, const char *path, struct trace *t) {
  * per fact, then one for the whole. The exit status: 0 when every fact
  * holds, 1 when one does not (or there is none), 2 when the trace has no
  * proofs to check. */
-static int trace_verify(struct cli *c, const char *vkey, const struct trace *t) {
+static int trace_verify(struct cli *c, const char *vkey,
+                        const struct trace *t) {
   pl_verdict v;
   uint64_t size;
   uint8_t root[PL_HASH_BYTES];
@@ -355,8 +360,9 @@ static int trace_verify(struct cli *c, const char *vkey, const struct trace *t) 
   if (whole == NULL)
     return CLI_EXIT_OK;
   if (unfit > 0) {
-    fprintf(stderr, "error: %zu of the trace's facts carry no proofs to "
-                    "check (a trace to verify is saved with --proofs)\n",
+    fprintf(stderr,
+            "error: %zu of the trace's facts carry no proofs to "
+            "check (a trace to verify is saved with --proofs)\n",
             unfit);
     return CLI_EXIT_USAGE;
   }
@@ -476,7 +482,8 @@ static int cmd_trace(struct cli *c) {
   int ex = CLI_EXIT_USAGE;
   if (verify && (vkey = cli_verifier_key(c, &ex)) == NULL)
     return ex;
-  if (!verify && (cli_opt(c, "vkey") != NULL || cli_opt(c, "vkey-file") != NULL))
+  if (!verify &&
+      (cli_opt(c, "vkey") != NULL || cli_opt(c, "vkey-file") != NULL))
     return cli_usage_error(c, "--vkey and --vkey-file go with --verify");
 
   struct trace t;
@@ -500,11 +507,11 @@ static int cmd_trace(struct cli *c) {
 /* ---- the rows ---- */
 
 static const struct cli_opt trace_opts[] = {
-    {"start", CLI_VALUE, 0},    {"page-size", CLI_VALUE, 0},
-    {"all", CLI_FLAG, 0},       {"proofs", CLI_FLAG, 0},
-    {"verify", CLI_FLAG, 0},    {"vkey", CLI_VALUE, 0},
+    {"start", CLI_VALUE, 0},     {"page-size", CLI_VALUE, 0},
+    {"all", CLI_FLAG, 0},        {"proofs", CLI_FLAG, 0},
+    {"verify", CLI_FLAG, 0},     {"vkey", CLI_VALUE, 0},
     {"vkey-file", CLI_VALUE, 0}, {"file", CLI_VALUE, 0},
-    {"supplier", CLI_VALUE, 0}, {NULL, CLI_FLAG, 0}};
+    {"supplier", CLI_VALUE, 0},  {NULL, CLI_FLAG, 0}};
 static const struct cli_opt supplier_batches_opts[] = {
     {"start", CLI_VALUE, 0},
     {"page-size", CLI_VALUE, 0},
@@ -524,17 +531,18 @@ static const struct cli_command commands[] = {
      "  --start N       from position N of the batch's facts (0: the first)\n"
      "  --page-size N   facts per call (default 100, at most 1000); one page\n"
      "                  unless --all, which fetches them to the end\n"
-     "  --proofs        each fact with its exact leaf and inclusion proof, all\n"
-     "                  in one signed checkpoint's tree: with --json, a\n"
+     "  --proofs        each fact with its exact leaf and inclusion proof,\n"
+     "                  all in one signed checkpoint's tree: with --json, a\n"
      "                  document {type: \"batch_trace\", batch, facts,\n"
-     "                  next_start, checkpoint, tree_size} to keep and verify\n"
-     "                  later\n"
+     "                  next_start, checkpoint, tree_size} to keep and\n"
+     "                  verify later\n"
      "  --verify        fetches the trace with proofs (from --start, to the\n"
-     "                  end) and checks it offline with the log's verifier key\n"
-     "                  (`partsledger info`): the checkpoint's signature, each\n"
-     "                  fact's inclusion proof and author signature, and that\n"
-     "                  the fact says what its signed entry says. Prints \"OK\"\n"
-     "                  or \"FAILED\" per fact and a last line for the whole\n"
+     "                  end) and checks it offline with the log's verifier\n"
+     "                  key (`partsledger info`): the checkpoint's\n"
+     "                  signature, each fact's inclusion proof and author\n"
+     "                  signature, and that the fact says what its signed\n"
+     "                  entry says. Prints \"OK\" or \"FAILED\" per fact and\n"
+     "                  a last line for the whole\n"
      "  --file TRACE.json  with --verify: checks a saved trace instead, with\n"
      "                  no server\n"
      "  --supplier ID   the same as supplier-batches ID\n"
