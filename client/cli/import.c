@@ -6,7 +6,7 @@
  * An import can be run again after it stopped half way, and appends
  * nothing twice: a row's entry comes out the same bytes each time it is
  * built. Its request_id is derived from the file's name, the type, the
- * row's number and the row's bytes (pl_request_id_derive), its
+ * row's number and the row's values (pl_request_id_derive), its
  * occurred_at_ms is left out (PL_OCCURRED_UNSET), and Ed25519 signatures
  * are deterministic; so the server answers a row already in the log as a
  * duplicate, with its original index. A row it refused left nothing behind,
@@ -245,7 +245,8 @@ struct csv {
 struct record {
   char **fields;
   size_t n;
-  const char *raw; /* the record's bytes, without its line break */
+  const char *raw; /* the record's bytes, without its line break ("" for
+                    * a blank line) */
   size_t raw_len;
   const char *err; /* why it is not a record, or NULL */
 };
@@ -490,17 +491,27 @@ static int add_row(struct import *im, const pl_key *k, const struct record *r,
     bad_row(im, row, why);
     return 0;
   }
-  /* The same row, the same entry: no clock, an id from what it is. */
+  /* The same row, the same entry: no clock, and an id from where the row
+   * is and what it says. Its values are taken as read, in the type's
+   * column order, so that a file saved again with other quoting, line
+   * breaks or column order is still the same rows. */
   char num[24];
   snprintf(num, sizeof(num), "%" PRIu64, row);
   static const char domain[] = "partsledger/v1/import";
-  const void *parts[] = {domain, im->type->name, im->name, num, r->raw};
-  const size_t lens[] = {sizeof(domain) - 1, strlen(im->type->name),
-                         strlen(im->name), strlen(num), r->raw_len};
+  const void *parts[4 + CLI_IMPORT_MAX_COLS] = {domain, im->type->name,
+                                                im->name, num};
+  size_t lens[4 + CLI_IMPORT_MAX_COLS] = {sizeof(domain) - 1,
+                                          strlen(im->type->name),
+                                          strlen(im->name), strlen(num)};
+  size_t n = 4;
+  for (size_t i = 0; im->type->cols[i] != NULL; i++, n++) {
+    parts[n] = v[i];
+    lens[n] = strlen(v[i]);
+  }
   uint8_t *id = pl_arena_alloc(im->ba, PL_REQUEST_ID_BYTES);
   if (id == NULL)
     return cli_fail("out of memory");
-  pl_request_id_derive(parts, lens, 5, id);
+  pl_request_id_derive(parts, lens, n, id);
   e->request_id.data = id;
   e->request_id.len = PL_REQUEST_ID_BYTES;
   e->occurred_at_ms = PL_OCCURRED_UNSET;
@@ -660,7 +671,7 @@ static const struct cli_command commands[] = {
      "one the server refuses is reported with the server's status and\n"
      "message. Blank lines are skipped.\n"
      "Resumable: each row's request id is derived from the file's name, the\n"
-     "row's number and its bytes, and the entry carries no clock time, so\n"
+     "row's number and its values, and the entry carries no clock time, so\n"
      "running the same import again appends nothing twice: rows already in\n"
      "the log count as \"already there\". Fix a refused or bad row in place\n"
      "and run again; do not insert or delete rows above rows already\n"
