@@ -651,10 +651,11 @@ PL_TEST(near_finds_nearest_first) {
           "--limit", "1");
   CHECK_EQ(cJSON_GetArraySize(item(json(r.out), "sites")), 1);
 
-  /* Nobody has enough: an empty answer, not an error. (A SKU nobody holds
-   * at all is the same answer; it is not asked here because the server's
-   * StockNear then hands qsort a NULL array, which the sanitized build
-   * stops on: storage/state/geo.c, pl_query_stock_near.) */
+  /* Nobody has enough, or nobody holds the SKU at all: an empty answer,
+   * not an error. */
+  r = cli("--json", "near", "SKU-NOBODY", "--lat", "52.52", "--lon", "13.40");
+  CHECK_EQ(r.code, 0);
+  CHECK_EQ(cJSON_GetArraySize(item(json(r.out), "sites")), 0);
   r = cli("near", "SKU-1", "--lat", "52.52", "--lon", "13.40", "--min", "11");
   CHECK_EQ(r.code, 0);
   CHECK(has(r.out, "no site within 50 km has 11 units of SKU-1 available"));
