@@ -67,6 +67,31 @@ int wty_weekday(int64_t ms) {
 
 int wty_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
+static unsigned wty__month_days(int64_t y, unsigned m) {
+  static const unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && wty_leap(y) ? 29 : days[m - 1];
+}
+
+int64_t wty_add_months(int64_t ms, int n) {
+  int64_t y;
+  unsigned m, d;
+  wty_date(ms, &y, &m, &d);
+  int64_t time_of_day = ms - wty_civil(y, m, d, 0, 0);
+  int64_t months = y * 12 + (int64_t)m - 1 + n;
+  y = months / 12;
+  m = (unsigned)(months % 12) + 1;
+  if (d > wty__month_days(y, m))
+    d = wty__month_days(y, m);
+  return wty_civil(y, m, d, 0, 0) + time_of_day;
+}
+
+int64_t wty_mid_month_ago(int k) {
+  int64_t y;
+  unsigned m, d;
+  wty_date(wty_now(), &y, &m, &d);
+  return wty_add_months(wty_civil(y, m, 15, 10, 0), -k);
+}
+
 /* ---- appending ---- */
 
 /* Signs `e` with `k`, appends it, records the answer. */

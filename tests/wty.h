@@ -126,6 +126,14 @@ void wty_date(int64_t ms, int64_t *y, unsigned *m, unsigned *d);
 /* 0 Monday .. 6 Sunday. */
 int wty_weekday(int64_t ms);
 int wty_leap(int64_t y);
+/* `ms` plus `n` calendar months (n may be negative), the day clamped to the
+ * month's end and the time of day kept: written here again, apart from
+ * storage/caltime.c, so that the tests do not check the server against
+ * itself. */
+int64_t wty_add_months(int64_t ms, int n);
+/* 10:00 UTC on the 15th of the month `k` months before the current one:
+ * a purchase "k months ago" that no month end clamps. */
+int64_t wty_mid_month_ago(int k);
 
 /* ---- actors and inventory ---- */
 
