@@ -280,6 +280,84 @@ PL_TEST(batch_devices_paged) {
   wty_stop(&w);
 }
 
+/* A device repaired before anyone registered it: the part a replacement put
+ * in is in the device, and stays so once the device is registered with its
+ * other parts: GetDevice lists it, the status judges it, BatchDevices
+ * finds it. */
+PL_TEST(registered_after_repair_keeps_its_parts) {
+  wty w;
+  CHECK(wty_start(&w) == 0);
+  CHECK_CODE(&w, wty_catalogue(&w), OK);
+  int64_t now = wty_now();
+  CHECK_CODE(&w, wty_open(&w, w.st1, "O1", "LATE-1", "S1", P2, now - HOUR, 0), OK);
+  CHECK_CODE(&w, wty_replace(&w, w.st1, "O1", "battery", "", "N9", "BB", "", 0), OK);
+  uint64_t replaced = w.index;
+  const wty_part parts[] = {{"screen", "LATE-1-scr", "BS"}};
+  CHECK_CODE(&w, wty_device(&w, w.mfr, "LATE-1", "X1", "POL", now - 10 * DAY, 0, parts, 1),
+             OK);
+  Partsledger__V1__Device *d;
+  CHECK_CODE(&w, wty_get_device(&w, "LATE-1", &d), OK);
+  const Partsledger__V1__DevicePart *battery = NULL;
+  for (size_t i = 0; i < d->n_parts; i++)
+    if (strcmp(d->parts[i]->component, "battery") == 0)
+      battery = d->parts[i];
+  CHECK_EQ(d->n_parts, 2);
+  CHECK(battery != NULL);
+  CHECK_STR(battery->part_serial, "N9");
+  CHECK_EQ(battery->installed_index, replaced);
+  CHECK(battery->by_replacement);
+  Partsledger__V1__GetWarrantyStatusResponse *st;
+  CHECK_CODE(&w, wty_status(&w, "LATE-1", "battery", 0, 0, &st), OK);
+  CHECK_STR(st->part_serial, "N9");
+  Partsledger__V1__BatchDevicesResponse *r;
+  CHECK_CODE(&w, wty_batch_devices(&w, "BB", 0, 0, &r), OK);
+  CHECK_EQ(r->n_devices, 1);
+  CHECK_STR(r->devices[0]->part_serial, "N9");
+  wty_stop(&w);
+}
+
+/* The same, when the registration lists a part for the component a repair
+ * already filled. Whatever the server decides (refuse the registration, or
+ * let its part take the place), what it answers must agree: the part the
+ * status and GetDevice say is in the device is the one BatchDevices lists
+ * there, and a part no longer in it can go into another device. */
+PL_TEST(registration_over_a_repaired_component_is_consistent) {
+  wty w;
+  CHECK(wty_start(&w) == 0);
+  CHECK_CODE(&w, wty_catalogue(&w), OK);
+  int64_t now = wty_now();
+  CHECK_CODE(&w, wty_open(&w, w.st1, "O1", "LATE-2", "S1", P2, now - HOUR, 0), OK);
+  CHECK_CODE(&w, wty_replace(&w, w.st1, "O1", "battery", "", "N8", "BB", "", 0), OK);
+  const wty_part parts[] = {{"battery", "LATE-2-bat", "BA"}};
+  int code = wty_device(&w, w.mfr, "LATE-2", "X1", "POL", now - 10 * DAY, 0, parts, 1);
+  fprintf(stderr, "registration over a repaired battery: %s (%s)\n", wty_code_name(code),
+          w.msg);
+  Partsledger__V1__GetWarrantyStatusResponse *st;
+  CHECK_CODE(&w, wty_status(&w, "LATE-2", "battery", 0, 0, &st), OK);
+  const char *in_place = st->part_serial[0] ? pl_arena_dup(w.e.a, st->part_serial,
+                                                           strlen(st->part_serial) + 1)
+                                            : "";
+  Partsledger__V1__BatchDevicesResponse *bb, *ba;
+  CHECK_CODE(&w, wty_batch_devices(&w, "BB", 0, 0, &bb), OK);
+  CHECK_CODE(&w, wty_batch_devices(&w, "BA", 0, 0, &ba), OK);
+  size_t rows = 0;
+  for (size_t i = 0; i < bb->n_devices; i++) {
+    CHECK_STR(bb->devices[i]->part_serial, in_place);
+    rows++;
+  }
+  for (size_t i = 0; i < ba->n_devices; i++) {
+    CHECK_STR(ba->devices[i]->part_serial, in_place);
+    rows++;
+  }
+  CHECK_EQ(rows, 1); /* one part in the battery's place, listed once */
+  /* The part not in place goes into another device. */
+  const char *out = strcmp(in_place, "N8") == 0 ? "LATE-2-bat" : "N8";
+  const char *out_batch = strcmp(out, "N8") == 0 ? "BB" : "BA";
+  CHECK_CODE(&w, wty_open(&w, w.st1, "O2", "OTHER", "S1", P2, now - HOUR, 0), OK);
+  CHECK_CODE(&w, wty_replace(&w, w.st1, "O2", "battery", "", out, out_batch, "", 0), OK);
+  wty_stop(&w);
+}
+
 /* The fact of `kind` at leaf `index` in a batch's trace, or NULL. */
 static const Partsledger__V1__Fact *trace_fact(const Partsledger__V1__TraceBatchResponse *t,
                                                const char *kind, uint64_t index) {
@@ -382,4 +460,5 @@ PL_TEST(histories_survive_rebuild) {
 PL_TEST_MAIN(PL_CASE(device_history_lists_every_fact),
              PL_CASE(device_history_of_unregistered_device), PL_CASE(part_history),
              PL_CASE(batch_devices_paged), PL_CASE(trace_batch_device_facts),
-             PL_CASE(histories_survive_rebuild))
+             PL_CASE(histories_survive_rebuild), PL_CASE(registered_after_repair_keeps_its_parts),
+             PL_CASE(registration_over_a_repaired_component_is_consistent))
