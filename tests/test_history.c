@@ -457,8 +457,33 @@ PL_TEST(histories_survive_rebuild) {
   wty_stop(&w);
 }
 
+/* Queries name their ids as entries do: an empty or malformed one is an
+ * invalid argument, an unknown one is not found. */
+PL_TEST(queries_of_malformed_and_unknown_ids) {
+  wty w;
+  CHECK(wty_start(&w) == 0);
+  Partsledger__V1__RepairOrder *o;
+  Partsledger__V1__Claim *c;
+  Partsledger__V1__Device *d;
+  Partsledger__V1__PartHistoryResponse *ph;
+  Partsledger__V1__BatchDevicesResponse *bd;
+  CHECK_CODE(&w, wty_get_order(&w, "", &o), INVALID);
+  CHECK_CODE(&w, wty_get_order(&w, "O 1", &o), INVALID);
+  CHECK_CODE(&w, wty_get_claim(&w, "", &c), INVALID);
+  CHECK_CODE(&w, wty_get_device(&w, "", &d), INVALID);
+  CHECK_CODE(&w, wty_part_history(&w, "", 0, &ph), INVALID);
+  CHECK_CODE(&w, wty_batch_devices(&w, "", 0, 0, &bd), INVALID);
+  CHECK_CODE(&w, wty_get_order(&w, "O1", &o), NOT_FOUND);
+  CHECK_CODE(&w, wty_get_claim(&w, "C1", &c), NOT_FOUND);
+  CHECK_CODE(&w, wty_get_device(&w, "D1", &d), NOT_FOUND);
+  CHECK_CODE(&w, wty_part_history(&w, "P1", 0, &ph), NOT_FOUND);
+  CHECK_CODE(&w, wty_batch_devices(&w, "B1", 0, 0, &bd), NOT_FOUND);
+  wty_stop(&w);
+}
+
 PL_TEST_MAIN(PL_CASE(device_history_lists_every_fact),
              PL_CASE(device_history_of_unregistered_device), PL_CASE(part_history),
              PL_CASE(batch_devices_paged), PL_CASE(trace_batch_device_facts),
              PL_CASE(histories_survive_rebuild), PL_CASE(registered_after_repair_keeps_its_parts),
-             PL_CASE(registration_over_a_repaired_component_is_consistent))
+             PL_CASE(registration_over_a_repaired_component_is_consistent),
+             PL_CASE(queries_of_malformed_and_unknown_ids))

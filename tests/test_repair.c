@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "wty.h"
 
@@ -268,6 +269,44 @@ PL_TEST(order_states) {
   wty_stop(&w);
 }
 
+/* An order's steps in one AppendBatch: each entry sees the ones before it,
+ * and one refused in the middle leaves the others alone. */
+PL_TEST(order_steps_in_one_batch) {
+  wty w;
+  CHECK(setup(&w) == 0);
+  int64_t now = wty_now();
+  int codes[16];
+  size_t n;
+  wty_collect(&w);
+  wty_open(&w, w.st1, "O1", "D1", "S1", P2, now - 2 * HOUR, 0);
+  wty_close(&w, w.st1, "O1", OUT_FIXED, now - HOUR, 1); /* not responded yet */
+  wty_respond(&w, w.st1, "O1", now - 3 * HOUR);        /* before the report */
+  wty_respond(&w, w.st1, "O1", now - HOUR);
+  wty_replace(&w, w.st1, "O1", "battery", "D1-bat", "N1", "BB", "", 0);
+  wty_replace(&w, w.st1, "O1", "battery", "D1-bat", "N2", "BB", "", 0); /* N1 is in */
+  wty_close(&w, w.st1, "O1", OUT_FIXED, now - HOUR / 2, 1);
+  wty_claim(&w, w.st1, "C1", "D1", "O1", "battery", 0, now - 2 * HOUR);
+  wty_decide(&w, w.mfr, "C1", APPROVED, R_IN_TERM, "");
+  CHECK_CODE(&w, wty_send(&w, codes, 16, &n), OK);
+  const int want[] = {OK, PRECONDITION, INVALID, OK, OK, PRECONDITION, OK, OK, OK};
+  CHECK_EQ(n, sizeof(want) / sizeof(want[0]));
+  for (size_t i = 0; i < n; i++) {
+    if (codes[i] != want[i])
+      fprintf(stderr, "entry %zu: got %s, want %s\n", i, wty_code_name(codes[i]),
+              wty_code_name(want[i]));
+    CHECK_EQ(codes[i], want[i]);
+  }
+  Partsledger__V1__RepairOrder *o;
+  CHECK_CODE(&w, wty_get_order(&w, "O1", &o), OK);
+  CHECK_EQ(o->state, ORDER_CLOSED);
+  CHECK_EQ(o->n_replacements, 1);
+  CHECK_EQ(o->responded_at_ms, now - HOUR);
+  Partsledger__V1__Claim *c;
+  CHECK_CODE(&w, wty_get_claim(&w, "C1", &c), OK);
+  CHECK_EQ(c->decided_index, w.index);
+  wty_stop(&w);
+}
+
 /* --- SLA -------------------------------------------------------------------- */
 
 PL_TEST(sla_deadlines_by_priority) {
@@ -389,6 +428,30 @@ PL_TEST(sla_met_breached_pending) {
   CHECK_CODE(&w, wty_get_order(&w, "G", &o), OK);
   CHECK_EQ(o->response_sla, SLA_PENDING);
   CHECK_EQ(o->resolution_sla, SLA_PENDING);
+  wty_stop(&w);
+}
+
+/* SLA figures are judged at the query: a deadline a few seconds ahead is
+ * PENDING, and BREACHED once it has passed with nothing done. */
+PL_TEST(sla_judged_at_query_time) {
+  wty w;
+  CHECK(setup(&w) == 0);
+  int64_t r = wty_now() - 2 * HOUR + 3000;
+  Partsledger__V1__RepairOrder *o;
+  CHECK_CODE(&w, wty_open(&w, w.st1, "O1", "D1", "S1", P1, r, 0), OK);
+  CHECK_CODE(&w, wty_get_order(&w, "O1", &o), OK);
+  CHECK(wty_now() < r + 2 * HOUR);
+  CHECK_EQ(o->response_sla, SLA_PENDING);
+  Partsledger__V1__StationReportResponse *rep;
+  CHECK_CODE(&w, wty_report(&w, "S1", r - DAY, r + DAY, &rep), OK);
+  CHECK_EQ(rep->response_breaches, 0);
+  while (wty_now() <= r + 2 * HOUR + 10)
+    nanosleep(&(struct timespec){0, 100000000}, NULL);
+  CHECK_CODE(&w, wty_get_order(&w, "O1", &o), OK);
+  CHECK_EQ(o->response_sla, SLA_BREACHED);
+  CHECK_EQ(o->resolution_sla, SLA_PENDING);
+  CHECK_CODE(&w, wty_report(&w, "S1", r - DAY, r + DAY, &rep), OK);
+  CHECK_EQ(rep->response_breaches, 1);
   wty_stop(&w);
 }
 
@@ -577,6 +640,9 @@ PL_TEST(replacement_reservations) {
   CHECK_CODE(&w, wty_fulfil(&w, w.st1, "R5", "BA", 1), OK);
   CHECK_CODE(&w, wty_reserve(&w, w.st1, "R6", "S1", "SKU-BAT", 1, "BB", ""), OK);
   CHECK_CODE(&w, wty_fulfil(&w, w.st1, "R6", "BB", 1), OK);
+  /* Two reserved, one fulfilled: one unit installs. */
+  CHECK_CODE(&w, wty_reserve(&w, w.st1, "R7", "S1", "SKU-BAT", 2, "BB", "O2"), OK);
+  CHECK_CODE(&w, wty_fulfil(&w, w.st1, "R7", "BB", 1), OK);
 
   uint64_t size = tree_size(&w.e);
   CHECK_CODE(&w, wty_replace(&w, w.st1, "O1", "battery", "D1-bat", "N1", "BB", "NOPE", 0),
@@ -607,6 +673,9 @@ PL_TEST(replacement_reservations) {
   CHECK_EQ(res->installed, 2);
   CHECK_CODE(&w, wty_replace(&w, w.st1, "O1", "battery", "N3", "A1", "BA", "R5", 0), OK);
   CHECK_CODE(&w, wty_replace(&w, w.st1, "O2", "battery", "A1", "N5", "BB", "R3", 0), OK);
+  CHECK_CODE(&w, wty_replace(&w, w.st1, "O2", "battery", "N5", "N6", "BB", "R7", 0), OK);
+  CHECK_CODE(&w, wty_replace(&w, w.st1, "O2", "battery", "N6", "N7", "BB", "R7", 0),
+             PRECONDITION);
   Partsledger__V1__RepairOrder *o;
   CHECK_CODE(&w, wty_get_order(&w, "O1", &o), OK);
   CHECK_EQ(o->n_replacements, 4);
@@ -693,7 +762,8 @@ PL_TEST(station_report) {
 }
 
 PL_TEST_MAIN(PL_CASE(order_lifecycle), PL_CASE(order_roles), PL_CASE(order_fields_invalid),
-             PL_CASE(order_times), PL_CASE(order_states), PL_CASE(sla_deadlines_by_priority),
+             PL_CASE(order_times), PL_CASE(order_states), PL_CASE(order_steps_in_one_batch), PL_CASE(sla_deadlines_by_priority),
              PL_CASE(sla_p3_weekend_rule), PL_CASE(sla_met_breached_pending),
+             PL_CASE(sla_judged_at_query_time),
              PL_CASE(sla_across_restart_and_rebuild), PL_CASE(replacement_rules),
              PL_CASE(replacement_reservations), PL_CASE(station_report))

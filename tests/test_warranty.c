@@ -461,6 +461,51 @@ PL_TEST(part_warranty_outlives_device_term) {
   wty_stop(&w);
 }
 
+/* A reading at the limit ends the device's term; a part with a term of its
+ * own still covers, and the later end is the part's. */
+PL_TEST(usage_ends_device_term_part_term_covers) {
+  wty w;
+  CHECK(setup(&w) == 0);
+  int64_t now = wty_now();
+  CHECK_CODE(&w, wty_std_device(&w, "U1", now - 100 * DAY), OK);
+  CHECK_CODE(&w, wty_open(&w, w.st1, "O1", "U1", "S1", P2, now - HOUR, 1500), OK);
+  CHECK_EQ(wty_st(&w, "U1", "battery", 0, 0), ST_USAGE);
+  CHECK_CODE(&w, wty_replace(&w, w.st1, "O1", "battery", "U1-bat", "NB1", "BB", "", 0), OK);
+  int64_t part_end = wty_add_months(installed_at(&w, "O1"), 12);
+  Partsledger__V1__GetWarrantyStatusResponse *st;
+  CHECK_CODE(&w, wty_status(&w, "U1", "battery", 0, 0, &st), OK);
+  CHECK_EQ(st->status, ST_ACTIVE);
+  CHECK_STR(st->term_source, "part");
+  CHECK_EQ(st->coverage_ends_at_ms, part_end);
+  CHECK_EQ(st->device_term_ends_at_ms, now - HOUR);
+  /* After the part's term only the usage had ended the device's: the
+   * status says so. */
+  CHECK_EQ(wty_st(&w, "U1", "battery", part_end, 0), ST_USAGE);
+  wty_stop(&w);
+}
+
+/* Decisions are judged with the part in place at the failure: a part's own
+ * term makes a failure after its installation IN_TERM on a device whose
+ * own term has ended, and one before it OUT_OF_TERM. */
+PL_TEST(honest_decision_with_part_term) {
+  wty w;
+  CHECK(setup(&w) == 0);
+  int64_t now = wty_now();
+  CHECK_CODE(&w, wty_std_device(&w, "W4", wty_mid_month_ago(30)), OK);
+  CHECK_CODE(&w, wty_open(&w, w.st1, "O4", "W4", "S1", P2, now - 2 * DAY, 0), OK);
+  CHECK_CODE(&w, wty_replace(&w, w.st1, "O4", "battery", "W4-bat", "NB4", "BB", "", 0), OK);
+  int64_t at = installed_at(&w, "O4");
+  nanosleep(&(struct timespec){0, 5000000}, NULL); /* a failure after it */
+  CHECK_CODE(&w, wty_claim(&w, w.st1, "C-AFTER", "W4", "O4", "battery", 0, at + 1), OK);
+  CHECK_CODE(&w, wty_claim(&w, w.st1, "C-BEFORE", "W4", "O4", "battery", 0, now - DAY), OK);
+  CHECK_CODE(&w, wty_decide(&w, w.mfr, "C-AFTER", REJECTED, R_OUT_OF_TERM, ""),
+             PRECONDITION);
+  CHECK_CODE(&w, wty_decide(&w, w.mfr, "C-AFTER", APPROVED, R_IN_TERM, ""), OK);
+  CHECK_CODE(&w, wty_decide(&w, w.mfr, "C-BEFORE", APPROVED, R_IN_TERM, ""), PRECONDITION);
+  CHECK_CODE(&w, wty_decide(&w, w.mfr, "C-BEFORE", REJECTED, R_OUT_OF_TERM, ""), OK);
+  wty_stop(&w);
+}
+
 /* A part listed at registration has no term of its own, whatever its
  * batch's warranty_months. */
 PL_TEST(registration_part_has_no_own_term) {
@@ -604,6 +649,17 @@ PL_TEST(extension_rules) {
   CHECK_CODE(&w, wty_extend(&w, w.mfr, "E2", "screen", 1), PRECONDITION);
   CHECK_CODE(&w, wty_extend(&w, w.mfr, "E2", "", 1), PRECONDITION);
   CHECK_CODE(&w, wty_extend(&w, w.mfr, "E2", "battery", 1), OK);
+
+  /* A policy that allows no extension, and one with no terms. */
+  const wty_term terms[] = {{"battery", 24, 0, ""}};
+  CHECK_CODE(&w, wty_policy(&w, w.mfr, "PNOEXT", "X1", 3650, 0, terms, 1), OK);
+  CHECK_CODE(&w, wty_policy(&w, w.mfr, "P0", "X1", 3650, 12, NULL, 0), OK);
+  CHECK_CODE(&w, bare_device(&w, "E3", "PNOEXT", p), OK);
+  CHECK_CODE(&w, bare_device(&w, "E4", "P0", p), OK);
+  CHECK_CODE(&w, wty_extend(&w, w.mfr, "E3", "battery", 1), PRECONDITION);
+  CHECK_CODE(&w, wty_extend(&w, w.mfr, "E3", "", 1), PRECONDITION);
+  CHECK_CODE(&w, wty_extend(&w, w.mfr, "E4", "", 1), PRECONDITION);
+  CHECK_CODE(&w, wty_extend(&w, w.mfr, "E4", "battery", 1), PRECONDITION);
   wty_stop(&w);
 }
 
@@ -792,6 +848,8 @@ PL_TEST_MAIN(PL_CASE(policy_rules), PL_CASE(device_rules),
              PL_CASE(leap_day), PL_CASE(extension_months_added_as_one),
              PL_CASE(late_registration), PL_CASE(usage_or_time_whichever_first),
              PL_CASE(part_warranty_outlives_device_term),
+             PL_CASE(usage_ends_device_term_part_term_covers),
+             PL_CASE(honest_decision_with_part_term),
              PL_CASE(registration_part_has_no_own_term), PL_CASE(not_covered_component),
              PL_CASE(void_until_replaced), PL_CASE(extension_rules), PL_CASE(claim_rules),
              PL_CASE(decision_fields), PL_CASE(dishonest_rejection_refused),

@@ -103,6 +103,12 @@ static int wty__append(wty *w, const pl_key *k, Partsledger__V1__Entry *e) {
     snprintf(w->msg, sizeof(w->msg), "could not build the entry");
     return -1;
   }
+  if (w->collecting) {
+    if (w->n_pending == sizeof(w->pending) / sizeof(w->pending[0]))
+      return -1;
+    w->pending[w->n_pending++] = se;
+    return 0;
+  }
   pl_client_append(w->e.c, se, w->e.a, &r);
   const char *msg = "";
   int code = pl_client_last_status(w->e.c, &msg);
@@ -110,6 +116,31 @@ static int wty__append(wty *w, const pl_key *k, Partsledger__V1__Entry *e) {
   if (code == 0 && r != NULL)
     w->index = r->index;
   return code;
+}
+
+void wty_collect(wty *w) {
+  w->collecting = 1;
+  w->n_pending = 0;
+}
+
+int wty_send(wty *w, int *codes, size_t cap, size_t *n) {
+  Partsledger__V1__AppendBatchResponse *r = NULL;
+  w->collecting = 0;
+  *n = 0;
+  pl_client_append_batch(w->e.c, w->pending, w->n_pending, w->e.a, &r);
+  const char *msg = "";
+  int code = pl_client_last_status(w->e.c, &msg);
+  snprintf(w->msg, sizeof(w->msg), "%s", msg);
+  if (code != 0 || r == NULL)
+    return code != 0 ? code : -1;
+  for (size_t i = 0; i < r->n_results && i < cap; i++) {
+    codes[i] = r->results[i]->code;
+    if (codes[i] == 0)
+      w->index = r->results[i]->index;
+  }
+  *n = r->n_results;
+  w->n_pending = 0;
+  return 0;
 }
 
 static Partsledger__V1__Entry *wty__entry(wty *w, Partsledger__V1__Entry__BodyCase body) {

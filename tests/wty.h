@@ -87,6 +87,10 @@ typedef struct {
   pl_key *mfr, *st1, *st2, *wh;
   uint64_t index;  /* the leaf of the last entry appended */
   char msg[1024];  /* the server's message of the last append */
+  /* wty_collect(): entries kept for one AppendBatch instead of appended */
+  int collecting;
+  Partsledger__V1__SignedEntry *pending[64];
+  size_t n_pending;
 } wty;
 
 /* Starts the server and enrolls the network above. 0 or -1. */
@@ -98,6 +102,14 @@ int wty_restart(wty *w);
  * state recomputed from the leaves alone), starts it again and reconnects.
  * 0 or -1. */
 int wty_rebuild(wty *w);
+
+/* From now on the entry helpers sign their entry and keep it (returning
+ * 0) instead of appending it; wty_send() appends what was kept in one
+ * AppendBatch, sets codes[i] to each entry's status (up to `cap` of them)
+ * and *n to how many there were, and stops collecting. 0, or the call's
+ * own gRPC status. */
+void wty_collect(wty *w);
+int wty_send(wty *w, int *codes, size_t cap, size_t *n);
 
 /* gRPC status names, for messages. */
 const char *wty_code_name(int code);
