@@ -484,6 +484,7 @@ PL_TEST(queries_of_malformed_and_unknown_ids) {
 PL_TEST_MAIN(PL_CASE(device_history_lists_every_fact),
              PL_CASE(device_history_of_unregistered_device), PL_CASE(part_history),
              PL_CASE(batch_devices_paged), PL_CASE(trace_batch_device_facts),
-             PL_CASE(histories_survive_rebuild), PL_CASE(registered_after_repair_keeps_its_parts),
+             PL_CASE(histories_survive_rebuild),
+             PL_CASE(registered_after_repair_keeps_its_parts),
              PL_CASE(registration_over_a_repaired_component_is_consistent),
              PL_CASE(queries_of_malformed_and_unknown_ids))

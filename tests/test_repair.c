@@ -762,8 +762,8 @@ PL_TEST(station_report) {
 }
 
 PL_TEST_MAIN(PL_CASE(order_lifecycle), PL_CASE(order_roles), PL_CASE(order_fields_invalid),
-             PL_CASE(order_times), PL_CASE(order_states), PL_CASE(order_steps_in_one_batch), PL_CASE(sla_deadlines_by_priority),
-             PL_CASE(sla_p3_weekend_rule), PL_CASE(sla_met_breached_pending),
-             PL_CASE(sla_judged_at_query_time),
+             PL_CASE(order_times), PL_CASE(order_states), PL_CASE(order_steps_in_one_batch),
+             PL_CASE(sla_deadlines_by_priority), PL_CASE(sla_p3_weekend_rule),
+             PL_CASE(sla_met_breached_pending), PL_CASE(sla_judged_at_query_time),
              PL_CASE(sla_across_restart_and_rebuild), PL_CASE(replacement_rules),
              PL_CASE(replacement_reservations), PL_CASE(station_report))

@@ -246,7 +246,8 @@ PL_TEST(month_end_jan31) {
 PL_TEST(leap_day) {
   wty w;
   CHECK(setup(&w) == 0);
-  const wty_term terms[] = {{"one", 1, 0, ""}, {"twelve", 12, 0, ""}, {"fortyeight", 48, 0, ""}};
+  const wty_term terms[] = {
+      {"one", 1, 0, ""}, {"twelve", 12, 0, ""}, {"fortyeight", 48, 0, ""}};
   CHECK_CODE(&w, wty_policy(&w, w.mfr, "LEAP", "X1", 3650, 0, terms, 3), OK);
   int64_t feb29 = last_date(2, 29, 10, 0, wty_leap), y;
   unsigned m, d;
