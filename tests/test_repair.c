@@ -761,9 +761,37 @@ PL_TEST(station_report) {
   wty_stop(&w);
 }
 
+/* Sites and orders whose ids share a prefix keep their own figures. */
+PL_TEST(station_report_ids_sharing_a_prefix) {
+  wty w;
+  CHECK(setup(&w) == 0);
+  pl_key *st10;
+  CHECK_CODE(&w, wty_site(&w, "S10"), OK);
+  CHECK_CODE(&w, wty_enroll(&w, RES_STATION, "S10", &st10), OK);
+  int64_t now = wty_now();
+  CHECK_CODE(&w, wty_open(&w, w.st1, "R1", "D1", "S1", P2, now - 3 * HOUR, 0), OK);
+  CHECK_CODE(&w, wty_open(&w, st10, "R10", "D1", "S10", P2, now - 3 * HOUR, 0), OK);
+  CHECK_CODE(&w, wty_respond(&w, st10, "R10", now - 2 * HOUR), OK);
+  CHECK_CODE(&w, wty_claim(&w, w.st1, "C1", "D1", "R1", "battery", 0, now - 3 * HOUR), OK);
+  CHECK_CODE(&w, wty_claim(&w, st10, "C10", "D1", "R10", "battery", 0, now - 3 * HOUR), OK);
+  CHECK_CODE(&w, wty_claim(&w, st10, "C11", "D1", "R10", "screen", 0, now - 3 * HOUR), OK);
+  Partsledger__V1__StationReportResponse *r;
+  CHECK_CODE(&w, wty_report(&w, "S1", now - DAY, now, &r), OK);
+  CHECK_EQ(r->orders_opened, 1);
+  CHECK_EQ(r->orders_responded, 0);
+  CHECK_EQ(r->claims_filed, 1);
+  CHECK_CODE(&w, wty_report(&w, "S10", now - DAY, now, &r), OK);
+  CHECK_EQ(r->orders_opened, 1);
+  CHECK_EQ(r->orders_responded, 1);
+  CHECK_EQ(r->claims_filed, 2);
+  pl_key_free(st10);
+  wty_stop(&w);
+}
+
 PL_TEST_MAIN(PL_CASE(order_lifecycle), PL_CASE(order_roles), PL_CASE(order_fields_invalid),
              PL_CASE(order_times), PL_CASE(order_states), PL_CASE(order_steps_in_one_batch),
              PL_CASE(sla_deadlines_by_priority), PL_CASE(sla_p3_weekend_rule),
              PL_CASE(sla_met_breached_pending), PL_CASE(sla_judged_at_query_time),
              PL_CASE(sla_across_restart_and_rebuild), PL_CASE(replacement_rules),
-             PL_CASE(replacement_reservations), PL_CASE(station_report))
+             PL_CASE(replacement_reservations), PL_CASE(station_report),
+             PL_CASE(station_report_ids_sharing_a_prefix))
