@@ -92,6 +92,233 @@ int pl_build_actor_revoked(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
   return 0;
 }
 
+/* ---- inventory ----
+ * Every string is copied; NULL for any of them is PL_EINVAL ("" is how an
+ * optional one is left out, as on the wire). */
+
+/* Copies `n` strings into the arena; 0, PL_EINVAL for a NULL one, PL_ENOMEM. */
+static int pl__strs_dup(pl_arena *a, char *const *in, size_t n, char ***out,
+                        size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  if (n == 0)
+    return 0;
+  if (in == NULL)
+    return PL_EINVAL;
+  char **v = pl_arena_alloc(a, n * sizeof(*v));
+  if (v == NULL)
+    return PL_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    if (in[i] == NULL)
+      return PL_EINVAL;
+    if ((v[i] = pl__str_dup(a, in[i])) == NULL)
+      return PL_ENOMEM;
+  }
+  *out = v;
+  *n_out = n;
+  return 0;
+}
+
+/* Declares `e` of `CASE` with its body `b` of `Type` (lower_name for the
+ * init function), allocated and initialized; returns PL_ENOMEM when either
+ * cannot be. */
+#define PL__BODY(CASE, Type, lower, b)                                         \
+  Partsledger__V1__Entry *e =                                                  \
+      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_##CASE);                   \
+  Partsledger__V1__##Type *b = pl_arena_alloc(a, sizeof(*b));                  \
+  if (e == NULL || b == NULL)                                                  \
+    return PL_ENOMEM;                                                          \
+  partsledger__v1__##lower##__init(b)
+
+/* Copies `src` into the string field `dst`; returns PL_ENOMEM from the
+ * builder when it cannot. */
+#define PL__DUP(dst, src)                                                      \
+  do {                                                                         \
+    if (((dst) = pl__str_dup(a, (src))) == NULL)                               \
+      return PL_ENOMEM;                                                        \
+  } while (0)
+
+int pl_build_site_registered(pl_arena *a, const char *site_id, int kind,
+                             const char *name, const char *region,
+                             double latitude, double longitude, const char *gln,
+                             Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (site_id == NULL || name == NULL || region == NULL || gln == NULL)
+    return PL_EINVAL;
+  PL__BODY(SITE_REGISTERED, SiteRegistered, site_registered, b);
+  b->kind = (Partsledger__V1__SiteKind)kind;
+  b->latitude = latitude;
+  b->longitude = longitude;
+  PL__DUP(b->site_id, site_id);
+  PL__DUP(b->name, name);
+  PL__DUP(b->region, region);
+  PL__DUP(b->gln, gln);
+  e->site_registered = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_supplier_registered(pl_arena *a, const char *supplier_id,
+                                 const char *name, int certified,
+                                 const char *gln,
+                                 Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (supplier_id == NULL || name == NULL || gln == NULL)
+    return PL_EINVAL;
+  PL__BODY(SUPPLIER_REGISTERED, SupplierRegistered, supplier_registered, b);
+  b->certified = certified != 0;
+  PL__DUP(b->supplier_id, supplier_id);
+  PL__DUP(b->name, name);
+  PL__DUP(b->gln, gln);
+  e->supplier_registered = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_batch_registered(pl_arena *a, const char *batch_id,
+                              const char *supplier_id, const char *sku,
+                              const char *gtin, int part_class,
+                              uint32_t warranty_months, int64_t produced_at_ms,
+                              uint64_t quantity, char *const *serials,
+                              size_t n_serials, Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (batch_id == NULL || supplier_id == NULL || sku == NULL || gtin == NULL)
+    return PL_EINVAL;
+  PL__BODY(BATCH_REGISTERED, BatchRegistered, batch_registered, b);
+  b->part_class = (Partsledger__V1__PartClass)part_class;
+  b->warranty_months = warranty_months;
+  b->produced_at_ms = produced_at_ms;
+  b->quantity = quantity;
+  PL__DUP(b->batch_id, batch_id);
+  PL__DUP(b->supplier_id, supplier_id);
+  PL__DUP(b->sku, sku);
+  PL__DUP(b->gtin, gtin);
+  int rc = pl__strs_dup(a, serials, n_serials, &b->serials, &b->n_serials);
+  if (rc != 0)
+    return rc;
+  e->batch_registered = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_stock_received(pl_arena *a, const char *site_id,
+                            const char *batch_id, uint64_t quantity,
+                            const char *reference,
+                            Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (site_id == NULL || batch_id == NULL || reference == NULL)
+    return PL_EINVAL;
+  PL__BODY(STOCK_RECEIVED, StockReceived, stock_received, b);
+  b->quantity = quantity;
+  PL__DUP(b->site_id, site_id);
+  PL__DUP(b->batch_id, batch_id);
+  PL__DUP(b->reference, reference);
+  e->stock_received = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_stock_transferred(pl_arena *a, const char *from_site_id,
+                               const char *to_site_id, const char *batch_id,
+                               uint64_t quantity, const char *reference,
+                               Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (from_site_id == NULL || to_site_id == NULL || batch_id == NULL ||
+      reference == NULL)
+    return PL_EINVAL;
+  PL__BODY(STOCK_TRANSFERRED, StockTransferred, stock_transferred, b);
+  b->quantity = quantity;
+  PL__DUP(b->from_site_id, from_site_id);
+  PL__DUP(b->to_site_id, to_site_id);
+  PL__DUP(b->batch_id, batch_id);
+  PL__DUP(b->reference, reference);
+  e->stock_transferred = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_stock_adjusted(pl_arena *a, const char *site_id,
+                            const char *batch_id, int64_t delta, int reason,
+                            const char *note, Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (site_id == NULL || batch_id == NULL || note == NULL)
+    return PL_EINVAL;
+  PL__BODY(STOCK_ADJUSTED, StockAdjusted, stock_adjusted, b);
+  b->delta = delta;
+  b->reason = (Partsledger__V1__AdjustReason)reason;
+  PL__DUP(b->site_id, site_id);
+  PL__DUP(b->batch_id, batch_id);
+  PL__DUP(b->note, note);
+  e->stock_adjusted = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_part_reserved(pl_arena *a, const char *reservation_id,
+                           const char *site_id, const char *sku,
+                           uint64_t quantity, const char *batch_id,
+                           const char *repair_order_id, int64_t expires_at_ms,
+                           Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (reservation_id == NULL || site_id == NULL || sku == NULL ||
+      batch_id == NULL || repair_order_id == NULL)
+    return PL_EINVAL;
+  PL__BODY(PART_RESERVED, PartReserved, part_reserved, b);
+  b->quantity = quantity;
+  b->expires_at_ms = expires_at_ms;
+  PL__DUP(b->reservation_id, reservation_id);
+  PL__DUP(b->site_id, site_id);
+  PL__DUP(b->sku, sku);
+  PL__DUP(b->batch_id, batch_id);
+  PL__DUP(b->repair_order_id, repair_order_id);
+  e->part_reserved = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_reservation_released(pl_arena *a, const char *reservation_id,
+                                  const char *reason,
+                                  Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (reservation_id == NULL || reason == NULL)
+    return PL_EINVAL;
+  PL__BODY(RESERVATION_RELEASED, ReservationReleased, reservation_released, b);
+  PL__DUP(b->reservation_id, reservation_id);
+  PL__DUP(b->reason, reason);
+  e->reservation_released = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_reservation_fulfilled(pl_arena *a, const char *reservation_id,
+                                   const char *batch_id, uint64_t quantity,
+                                   Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (reservation_id == NULL || batch_id == NULL)
+    return PL_EINVAL;
+  PL__BODY(RESERVATION_FULFILLED, ReservationFulfilled, reservation_fulfilled,
+           b);
+  b->quantity = quantity;
+  PL__DUP(b->reservation_id, reservation_id);
+  PL__DUP(b->batch_id, batch_id);
+  e->reservation_fulfilled = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_batch_recalled(pl_arena *a, const char *batch_id,
+                            const char *reason, Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (batch_id == NULL || reason == NULL)
+    return PL_EINVAL;
+  PL__BODY(BATCH_RECALLED, BatchRecalled, batch_recalled, b);
+  PL__DUP(b->batch_id, batch_id);
+  PL__DUP(b->reason, reason);
+  e->batch_recalled = b;
+  *out = e;
+  return 0;
+}
+
 /* ---- repair orders and warranty (kinds 40-48) ---- */
 
 /* Copies `n` bytes into the arena as a bytes field; empty when n is 0. 0 or

@@ -11,8 +11,9 @@
  * builders of each kind's Entry are in build.c, the offline verifiers in
  * verify.c.
  *
- * May depend on: gRPC core, protobuf-c, libsodium (random request ids), and
- * the storage/ headers arena.h, clock.h, entry.h, error.h, keys.h.
+ * May depend on: gRPC core, protobuf-c, libsodium (random and derived
+ * request ids), and the storage/ headers arena.h, clock.h, entry.h, error.h,
+ * keys.h.
  */
 #include "client.h"
 
@@ -452,10 +453,109 @@ int pl_client_get_log_info(pl_client *c, pl_arena *a,
                         (ProtobufCMessage **)out);
 }
 
-/* The Warranty service and the Trace service's histories (warranty.proto,
- * trace.proto). */
-#define PL__WARRANTY "/partsledger.v1.Warranty/"
+int pl_client_health(pl_client *c, int *serving) {
+  *serving = 0;
+  pl_arena *a = pl_arena_new(0);
+  if (a == NULL)
+    return PL_ENOMEM;
+  Grpc__Health__V1__HealthCheckRequest req =
+      GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  req.service = "";
+  Grpc__Health__V1__HealthCheckResponse *resp;
+  int rc = pl_client_call(c, "/grpc.health.v1.Health/Check", &req.base,
+                          &grpc__health__v1__health_check_response__descriptor,
+                          a, (ProtobufCMessage **)&resp);
+  if (rc == 0)
+    *serving = resp->status ==
+               GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+  pl_arena_free(a);
+  return rc;
+}
+
+/* ---- Inventory and Trace ---- */
+
+#define PL__INVENTORY "/partsledger.v1.Inventory/"
 #define PL__TRACE "/partsledger.v1.Trace/"
+
+int pl_client_get_site(pl_client *c, const char *site_id, pl_arena *a,
+                       Partsledger__V1__Site **out) {
+  Partsledger__V1__GetSiteRequest req = PARTSLEDGER__V1__GET_SITE_REQUEST__INIT;
+  req.site_id = (char *)site_id;
+  return pl_client_call(c, PL__INVENTORY "GetSite", &req.base,
+                        &partsledger__v1__site__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_get_batch(pl_client *c, const char *batch_id, pl_arena *a,
+                        Partsledger__V1__Batch **out) {
+  Partsledger__V1__GetBatchRequest req =
+      PARTSLEDGER__V1__GET_BATCH_REQUEST__INIT;
+  req.batch_id = (char *)batch_id;
+  return pl_client_call(c, PL__INVENTORY "GetBatch", &req.base,
+                        &partsledger__v1__batch__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_get_stock(pl_client *c, const char *site_id, const char *sku,
+                        pl_arena *a, Partsledger__V1__GetStockResponse **out) {
+  Partsledger__V1__GetStockRequest req =
+      PARTSLEDGER__V1__GET_STOCK_REQUEST__INIT;
+  req.site_id = (char *)site_id;
+  req.sku = (char *)sku;
+  return pl_client_call(c, PL__INVENTORY "GetStock", &req.base,
+                        &partsledger__v1__get_stock_response__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_stock_near(pl_client *c,
+                         const Partsledger__V1__StockNearRequest *req,
+                         pl_arena *a,
+                         Partsledger__V1__StockNearResponse **out) {
+  return pl_client_call(c, PL__INVENTORY "StockNear", &req->base,
+                        &partsledger__v1__stock_near_response__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_get_reservation(pl_client *c, const char *reservation_id,
+                              pl_arena *a, Partsledger__V1__Reservation **out) {
+  Partsledger__V1__GetReservationRequest req =
+      PARTSLEDGER__V1__GET_RESERVATION_REQUEST__INIT;
+  req.reservation_id = (char *)reservation_id;
+  return pl_client_call(c, PL__INVENTORY "GetReservation", &req.base,
+                        &partsledger__v1__reservation__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_trace_batch(pl_client *c, const char *batch_id, uint64_t start,
+                          uint32_t page_size, int with_proofs, pl_arena *a,
+                          Partsledger__V1__TraceBatchResponse **out) {
+  Partsledger__V1__TraceBatchRequest req =
+      PARTSLEDGER__V1__TRACE_BATCH_REQUEST__INIT;
+  req.batch_id = (char *)batch_id;
+  req.start = start;
+  req.page_size = page_size;
+  req.with_proofs = with_proofs != 0;
+  return pl_client_call(c, PL__TRACE "TraceBatch", &req.base,
+                        &partsledger__v1__trace_batch_response__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_trace_supplier(pl_client *c, const char *supplier_id,
+                             uint64_t start, uint32_t page_size, pl_arena *a,
+                             Partsledger__V1__TraceSupplierResponse **out) {
+  Partsledger__V1__TraceSupplierRequest req =
+      PARTSLEDGER__V1__TRACE_SUPPLIER_REQUEST__INIT;
+  req.supplier_id = (char *)supplier_id;
+  req.start = start;
+  req.page_size = page_size;
+  return pl_client_call(c, PL__TRACE "TraceSupplier", &req.base,
+                        &partsledger__v1__trace_supplier_response__descriptor,
+                        a, (ProtobufCMessage **)out);
+}
+
+/* ---- Warranty, and the Trace service's histories ---- */
+
+#define PL__WARRANTY "/partsledger.v1.Warranty/"
 
 int pl_client_warranty_status(pl_client *c, const char *device_serial,
                               const char *component, int64_t at_ms,
@@ -550,25 +650,6 @@ int pl_client_batch_devices(pl_client *c, const char *batch_id, uint64_t start,
   return pl_client_call(c, PL__TRACE "BatchDevices", &req.base,
                         &partsledger__v1__batch_devices_response__descriptor, a,
                         (ProtobufCMessage **)out);
-}
-
-int pl_client_health(pl_client *c, int *serving) {
-  *serving = 0;
-  pl_arena *a = pl_arena_new(0);
-  if (a == NULL)
-    return PL_ENOMEM;
-  Grpc__Health__V1__HealthCheckRequest req =
-      GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-  req.service = "";
-  Grpc__Health__V1__HealthCheckResponse *resp;
-  int rc = pl_client_call(c, "/grpc.health.v1.Health/Check", &req.base,
-                          &grpc__health__v1__health_check_response__descriptor,
-                          a, (ProtobufCMessage **)&resp);
-  if (rc == 0)
-    *serving = resp->status ==
-               GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
-  pl_arena_free(a);
-  return rc;
 }
 
 /* ---- Follow (server streaming) ---- */
@@ -681,6 +762,25 @@ void pl_request_id_new(uint8_t id[PL_REQUEST_ID_BYTES]) {
     ms >>= 8;
   }
   randombytes_buf(id + 6, PL_REQUEST_ID_BYTES - 6);
+}
+
+void pl_request_id_derive(const void *const parts[], const size_t lens[],
+                          size_t n, uint8_t id[PL_REQUEST_ID_BYTES]) {
+  crypto_hash_sha256_state st;
+  uint8_t h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_init(&st);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t len[8];
+    uint64_t v = lens[i];
+    for (int b = 7; b >= 0; b--) {
+      len[b] = (uint8_t)v;
+      v >>= 8;
+    }
+    crypto_hash_sha256_update(&st, len, sizeof(len));
+    crypto_hash_sha256_update(&st, parts[i], lens[i]);
+  }
+  crypto_hash_sha256_final(&st, h);
+  memcpy(id, h, PL_REQUEST_ID_BYTES);
 }
 
 int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,

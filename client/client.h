@@ -83,12 +83,26 @@ int pl_client_get_log_info(pl_client *c, pl_arena *a,
 /* grpc.health.v1.Health/Check; *serving = 1 when the server says SERVING. */
 int pl_client_health(pl_client *c, int *serving);
 
-/* Follow: calls `fn` for each entry from `start` on, as the server streams
- * them, until `fn` returns non-zero (then 0 is returned), the stream ends, or
- * an error. `fn`'s arena is reset after each entry. Waits for new entries:
- * use a timeout to bound it (the deadline ends it with PL_ECONNECT). */
-typedef int (*pl_follow_fn)(void *ctx, const Partsledger__V1__EntryResponse *e);
-int pl_client_follow(pl_client *c, uint64_t start, pl_follow_fn fn, void *ctx);
+/* The Inventory and Trace services (inventory.proto, trace.proto): one
+ * call each, the request's fields as arguments. */
+int pl_client_get_site(pl_client *c, const char *site_id, pl_arena *a,
+                       Partsledger__V1__Site **out);
+int pl_client_get_batch(pl_client *c, const char *batch_id, pl_arena *a,
+                        Partsledger__V1__Batch **out);
+int pl_client_get_stock(pl_client *c, const char *site_id, const char *sku,
+                        pl_arena *a, Partsledger__V1__GetStockResponse **out);
+/* `req` as the caller fills it (sku, point, radius, kinds...). */
+int pl_client_stock_near(pl_client *c,
+                         const Partsledger__V1__StockNearRequest *req,
+                         pl_arena *a, Partsledger__V1__StockNearResponse **out);
+int pl_client_get_reservation(pl_client *c, const char *reservation_id,
+                              pl_arena *a, Partsledger__V1__Reservation **out);
+int pl_client_trace_batch(pl_client *c, const char *batch_id, uint64_t start,
+                          uint32_t page_size, int with_proofs, pl_arena *a,
+                          Partsledger__V1__TraceBatchResponse **out);
+int pl_client_trace_supplier(pl_client *c, const char *supplier_id,
+                             uint64_t start, uint32_t page_size, pl_arena *a,
+                             Partsledger__V1__TraceSupplierResponse **out);
 
 /* The Warranty service (warranty.proto) and the Trace service's histories
  * (trace.proto): one call each, the request's fields as arguments. Strings
@@ -118,11 +132,26 @@ int pl_client_batch_devices(pl_client *c, const char *batch_id, uint64_t start,
                             uint32_t page_size, pl_arena *a,
                             Partsledger__V1__BatchDevicesResponse **out);
 
+/* Follow: calls `fn` for each entry from `start` on, as the server streams
+ * them, until `fn` returns non-zero (then 0 is returned), the stream ends, or
+ * an error. `fn`'s arena is reset after each entry. Waits for new entries:
+ * use a timeout to bound it (the deadline ends it with PL_ECONNECT). */
+typedef int (*pl_follow_fn)(void *ctx, const Partsledger__V1__EntryResponse *e);
+int pl_client_follow(pl_client *c, uint64_t start, pl_follow_fn fn, void *ctx);
+
 /* A new request_id: the current time in milliseconds (48 bits, big-endian)
  * followed by 80 random bits, like a UUIDv7. The server takes any 16 bytes,
  * but ids that grow with time land at the end of its idempotency index, so
  * each append rewrites one page there instead of a random one. */
 void pl_request_id_new(uint8_t id[16]);
+
+/* A request_id derived from content instead of the clock: the first 16
+ * bytes of SHA-256 over the `n` parts, each preceded by its length (8 bytes,
+ * big-endian) so that no two lists of parts run together into the same
+ * bytes. For entries that must get the same id each time they are built from
+ * the same input, as an import's rows are when it is run again. */
+void pl_request_id_derive(const void *const parts[], const size_t lens[],
+                          size_t n, uint8_t id[16]);
 
 /* occurred_at_ms that pl_entry_build leaves out (0 on the wire) instead of
  * filling with the clock: for entries that must come out the same bytes
@@ -156,6 +185,51 @@ int pl_build_actor_enrolled(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES], 
  * not NULL. */
 int pl_build_actor_revoked(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
                            const char *reason, Partsledger__V1__Entry **out);
+
+/* ---- the inventory kinds (entry kinds 20-29) ----
+ * Arguments in the order of the body's fields in ledger.proto. Enums are
+ * the Partsledger__V1__ values (SiteKind, PartClass, AdjustReason); an
+ * optional string is "" when left out, as on the wire, and never NULL. */
+
+int pl_build_site_registered(pl_arena *a, const char *site_id, int kind,
+                             const char *name, const char *region,
+                             double latitude, double longitude, const char *gln,
+                             Partsledger__V1__Entry **out);
+int pl_build_supplier_registered(pl_arena *a, const char *supplier_id,
+                                 const char *name, int certified,
+                                 const char *gln, Partsledger__V1__Entry **out);
+/* `serials` may be NULL when `n_serials` is 0. */
+int pl_build_batch_registered(pl_arena *a, const char *batch_id,
+                              const char *supplier_id, const char *sku,
+                              const char *gtin, int part_class,
+                              uint32_t warranty_months, int64_t produced_at_ms,
+                              uint64_t quantity, char *const *serials,
+                              size_t n_serials, Partsledger__V1__Entry **out);
+int pl_build_stock_received(pl_arena *a, const char *site_id,
+                            const char *batch_id, uint64_t quantity,
+                            const char *reference,
+                            Partsledger__V1__Entry **out);
+int pl_build_stock_transferred(pl_arena *a, const char *from_site_id,
+                               const char *to_site_id, const char *batch_id,
+                               uint64_t quantity, const char *reference,
+                               Partsledger__V1__Entry **out);
+int pl_build_stock_adjusted(pl_arena *a, const char *site_id,
+                            const char *batch_id, int64_t delta, int reason,
+                            const char *note, Partsledger__V1__Entry **out);
+/* `batch_id` and `repair_order_id` are optional (""). */
+int pl_build_part_reserved(pl_arena *a, const char *reservation_id,
+                           const char *site_id, const char *sku,
+                           uint64_t quantity, const char *batch_id,
+                           const char *repair_order_id, int64_t expires_at_ms,
+                           Partsledger__V1__Entry **out);
+int pl_build_reservation_released(pl_arena *a, const char *reservation_id,
+                                  const char *reason,
+                                  Partsledger__V1__Entry **out);
+int pl_build_reservation_fulfilled(pl_arena *a, const char *reservation_id,
+                                   const char *batch_id, uint64_t quantity,
+                                   Partsledger__V1__Entry **out);
+int pl_build_batch_recalled(pl_arena *a, const char *batch_id,
+                            const char *reason, Partsledger__V1__Entry **out);
 
 /* ---- repair orders and warranty (entry kinds 40-48) ----
  * Arguments in the order of the body's fields in ledger.proto. Enums are the

@@ -3,11 +3,11 @@
  * and proof documents; see verify.h.
  *
  * The plain checks (pl_verify_checkpoint, _inclusion, _consistency) answer
- * with a code; the document checks build on them and answer with a verdict
- * whose message names what failed. The line between PL_EVERIFY and
- * PL_EINVAL is the one a reader of the verdict needs: PL_EVERIFY when the
- * document is a proof document and what it claims is false, PL_EINVAL when
- * it is not a proof document at all.
+ * with a code; the checks of a trace's facts and of documents build on them
+ * and answer with a verdict whose message names what failed. The line between
+ * PL_EVERIFY and PL_EINVAL is the one a reader of the verdict needs:
+ * PL_EVERIFY when the document is a proof document and what it claims is
+ * false, PL_EINVAL when it is not a proof document at all.
  *
  * May depend on: the storage/ headers (note, merkle, entry, keys, arena,
  * error), the generated protobuf code, cJSON. Never on gRPC or the network.
@@ -184,6 +184,149 @@ int pl_verify_entry_signatures(const Partsledger__V1__SignedEntry *se,
     return pl__verdict(v, PL_EVERIFY,
                        "%s: the log holds an entry not signed as it says", msg);
   return pl__verdict(v, 0, "the entry's signatures verify");
+}
+
+/* ---- traces ---- */
+
+/* What an entry itself says of the batch it touches: NULL fields (and
+ * has_qty 0) where it says nothing. */
+typedef struct {
+  const char *batch, *site, *to_site;
+  int64_t qty;
+  int has_qty;
+} pl__claims;
+
+static void pl__entry_claims(const Partsledger__V1__Entry *e, pl__claims *c) {
+  memset(c, 0, sizeof(*c));
+  switch (e->body_case) {
+  case PARTSLEDGER__V1__ENTRY__BODY_BATCH_REGISTERED:
+    c->batch = e->batch_registered->batch_id;
+    c->site = c->to_site = "";
+    c->qty = (int64_t)e->batch_registered->quantity;
+    c->has_qty = 1;
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_STOCK_RECEIVED:
+    c->batch = e->stock_received->batch_id;
+    c->site = e->stock_received->site_id;
+    c->to_site = "";
+    c->qty = (int64_t)e->stock_received->quantity;
+    c->has_qty = 1;
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_STOCK_TRANSFERRED:
+    c->batch = e->stock_transferred->batch_id;
+    c->site = e->stock_transferred->from_site_id;
+    c->to_site = e->stock_transferred->to_site_id;
+    c->qty = (int64_t)e->stock_transferred->quantity;
+    c->has_qty = 1;
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_STOCK_ADJUSTED:
+    c->batch = e->stock_adjusted->batch_id;
+    c->site = e->stock_adjusted->site_id;
+    c->to_site = "";
+    c->qty = e->stock_adjusted->delta;
+    c->has_qty = 1;
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_PART_RESERVED:
+    c->batch = e->part_reserved->batch_id;
+    c->site = e->part_reserved->site_id;
+    c->to_site = "";
+    c->qty = (int64_t)e->part_reserved->quantity;
+    c->has_qty = 1;
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_RESERVATION_FULFILLED:
+    c->batch = e->reservation_fulfilled->batch_id;
+    c->to_site = "";
+    c->qty = (int64_t)e->reservation_fulfilled->quantity;
+    c->has_qty = 1;
+    break;
+  case PARTSLEDGER__V1__ENTRY__BODY_BATCH_RECALLED:
+    c->batch = e->batch_recalled->batch_id;
+    c->site = c->to_site = "";
+    break;
+  default:
+    break;
+  }
+}
+
+int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
+                   const Partsledger__V1__Fact *f, pl_arena *a, pl_verdict *v) {
+  if (f->leaf.len == 0)
+    return pl__verdict(v, PL_EINVAL,
+                       "fact %" PRIu64 " carries no leaf: ask for the trace "
+                       "with proofs",
+                       f->index);
+  if (f->n_inclusion_proof > PL_MERKLE_MAX_PROOF)
+    return pl__verdict(v, PL_EVERIFY,
+                       "the proof has %zu hashes; at most %d make "
+                       "sense",
+                       f->n_inclusion_proof, PL_MERKLE_MAX_PROOF);
+  pl_hash *proof =
+      pl_arena_alloc(a, sizeof(pl_hash) * (f->n_inclusion_proof + 1));
+  if (proof == NULL)
+    return pl__verdict(v, PL_ENOMEM, "out of memory");
+  for (size_t i = 0; i < f->n_inclusion_proof; i++) {
+    if (f->inclusion_proof[i].len != PL_HASH_BYTES)
+      return pl__verdict(v, PL_EVERIFY, "proof hash %zu is %zu bytes, not %d",
+                         i, f->inclusion_proof[i].len, PL_HASH_BYTES);
+    memcpy(proof[i], f->inclusion_proof[i].data, PL_HASH_BYTES);
+  }
+  int rc = pl_verify_inclusion(vkey, note, f->index, f->leaf.data, f->leaf.len,
+                               proof, f->n_inclusion_proof);
+  if (rc != 0)
+    return pl__verdict(v, rc == PL_ENOMEM ? PL_ENOMEM : PL_EVERIFY,
+                       "the leaf is not proven to be entry %" PRIu64
+                       " of the checkpoint's tree%s%s",
+                       f->index, rc == PL_EVERIFY ? "" : ": ",
+                       rc == PL_EVERIFY ? "" : pl_strerror(rc));
+  Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(
+      pl_arena_allocator(a), f->leaf.len, f->leaf.data);
+  if (l == NULL)
+    return pl__verdict(v, PL_EVERIFY, "the leaf bytes do not parse as a Leaf");
+  /* Only now is the leaf known to be the log's. */
+  if (pl_verify_entry_signatures(l->signed_entry, v) != 0)
+    return v->code;
+  const Partsledger__V1__SignedEntry *se = l->signed_entry;
+  Partsledger__V1__Entry *e = partsledger__v1__entry__unpack(
+      pl_arena_allocator(a), se->entry.len, se->entry.data);
+  if (e == NULL)
+    return pl__verdict(v, PL_EVERIFY, "the entry in the leaf does not parse");
+
+  const char *kind = pl_kind_name(e->body_case);
+  if (f->kind == NULL || strcmp(f->kind, kind) != 0)
+    return pl__verdict(v, PL_EVERIFY, "the fact says %s, the entry is a %s",
+                       f->kind != NULL ? f->kind : "(nothing)", kind);
+  pl__claims c;
+  pl__entry_claims(e, &c);
+  const char *fsite = f->site_id != NULL ? f->site_id : "",
+             *fto = f->to_site_id != NULL ? f->to_site_id : "";
+  if (c.batch != NULL && (batch_id == NULL || strcmp(c.batch, batch_id) != 0))
+    return pl__verdict(v, PL_EVERIFY, "the entry is about batch %s, not %s",
+                       c.batch, batch_id != NULL ? batch_id : "(none)");
+  if (c.site != NULL && strcmp(c.site, fsite) != 0)
+    return pl__verdict(v, PL_EVERIFY,
+                       "the fact says site \"%s\", the entry says \"%s\"",
+                       fsite, c.site);
+  if (c.to_site != NULL && strcmp(c.to_site, fto) != 0)
+    return pl__verdict(
+        v, PL_EVERIFY,
+        "the fact says destination \"%s\", the entry says \"%s\"", fto,
+        c.to_site);
+  if (c.has_qty && c.qty != f->quantity)
+    return pl__verdict(v, PL_EVERIFY,
+                       "the fact says quantity %" PRId64
+                       ", the entry says %" PRId64,
+                       f->quantity, c.qty);
+  char signer[2 * PL_PUBLIC_KEY_BYTES + 1];
+  uint64_t size;
+  char origin[PL_NOTE_NAME_MAX + 1];
+  uint8_t root[PL_HASH_BYTES];
+  pl_checkpoint_peek(note, origin, &size, root);
+  return pl__verdict(
+      v, 0,
+      "entry %" PRIu64 " (%s) is in the tree of size %" PRIu64
+      " of %s, signed by %s",
+      f->index, kind, size, origin,
+      pl_hex_encode(se->signer.data, PL_PUBLIC_KEY_BYTES, signer));
 }
 
 /* ---- proof documents: fields ---- */

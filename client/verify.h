@@ -93,6 +93,27 @@ int pl_verify_note(const char *vkey, const char *what, const char *note,
 int pl_verify_entry_signatures(const Partsledger__V1__SignedEntry *se,
                                pl_verdict *v);
 
+/* ---- traces ---- */
+
+/* One fact of a batch's trace, as TraceBatch returns it with proofs,
+ * checked offline against the checkpoint `note` the trace came with:
+ *   - the fact's leaf is in the note's tree at the fact's index, and the
+ *     note is signed by vkey (pl_verify_inclusion);
+ *   - the entry in the leaf is signed as it says (pl_verify_entry_signatures);
+ *   - what the fact says agrees with that entry: its kind, and the batch
+ *     (`batch_id`, the traced one), sites and quantity wherever the entry
+ *     states them. A release names only its reservation, so its site is the
+ *     reservation's and only its kind can be checked; a fulfilment states
+ *     its batch and quantity but not its site.
+ * Whether the trace holds every fact of the batch is the server's word: a
+ * proof shows what is in the log, never what is not.
+ * Scratch lives in `a`. Sets *v and returns v->code: 0, PL_EVERIFY (what it
+ * says does not hold), PL_EINVAL (a fact without its leaf: not a trace with
+ * proofs), PL_ENOMEM. */
+int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
+                   const Partsledger__V1__Fact *f, pl_arena *a, pl_verdict *v)
+    __attribute__((warn_unused_result));
+
 /* ---- proof documents ----
  * An inclusion document:
  *   {"type": "inclusion", "index", "tree_size", "leaf": hex of the exact

@@ -155,42 +155,37 @@ static int pl__trace_batch(pl_call *c, const ProtobufCMessage *m, ProtobufCMessa
   return pl__reply_facts(c, rd, &page, req->with_proofs, &pl__trace_batch_layout);
 }
 
-static int pl__device_history(pl_call *c, const ProtobufCMessage *m,
-                              ProtobufCMessage **resp) {
-  const Partsledger__V1__DeviceHistoryRequest *req = (const void *)m;
+/* A device's or a part's whole history. */
+typedef int (*pl__history_fn)(pl_txn *t, const char *id, pl_arena *a, pl_trace_page *out,
+                              char *msg);
+
+static int pl__history(pl_call *c, pl__history_fn query, const char *id, int with_proofs) {
   char msg[PL_MSG_MAX] = "";
   int rc;
-  (void)resp;
   pl_reader *rd = pl_call_reader(c, &rc);
   if (rd == NULL)
     return rc;
   pl_trace_page page;
-  rc = pl_query_device_history(pl_reader_txn(rd), req->device_serial, pl_call_arena(c),
-                               &page, msg);
+  rc = query(pl_reader_txn(rd), id, pl_call_arena(c), &page, msg);
   if (rc != 0) {
     pl_call_errorf(c, "%s", msg);
     return rc;
   }
-  return pl__reply_facts(c, rd, &page, req->with_proofs, &pl__history_layout);
+  return pl__reply_facts(c, rd, &page, with_proofs, &pl__history_layout);
+}
+
+static int pl__device_history(pl_call *c, const ProtobufCMessage *m,
+                              ProtobufCMessage **resp) {
+  const Partsledger__V1__DeviceHistoryRequest *req = (const void *)m;
+  (void)resp;
+  return pl__history(c, pl_query_device_history, req->device_serial, req->with_proofs);
 }
 
 static int pl__part_history(pl_call *c, const ProtobufCMessage *m,
                             ProtobufCMessage **resp) {
   const Partsledger__V1__PartHistoryRequest *req = (const void *)m;
-  char msg[PL_MSG_MAX] = "";
-  int rc;
   (void)resp;
-  pl_reader *rd = pl_call_reader(c, &rc);
-  if (rd == NULL)
-    return rc;
-  pl_trace_page page;
-  rc = pl_query_part_history(pl_reader_txn(rd), req->part_serial, pl_call_arena(c), &page,
-                             msg);
-  if (rc != 0) {
-    pl_call_errorf(c, "%s", msg);
-    return rc;
-  }
-  return pl__reply_facts(c, rd, &page, req->with_proofs, &pl__history_layout);
+  return pl__history(c, pl_query_part_history, req->part_serial, req->with_proofs);
 }
 
 static int pl__batch_devices(pl_call *c, const ProtobufCMessage *m,

@@ -104,6 +104,26 @@ void *pl_arena_dup(pl_arena *a, const void *p, size_t n) {
   return q;
 }
 
+void *pl_arena_push(pl_arena *a, void *v, size_t *n, size_t *cap, size_t size) {
+  void **vp = v;
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 8;
+    if (c > SIZE_MAX / size)
+      return NULL;
+    void *grown = pl_arena_alloc(a, c * size);
+    if (grown == NULL)
+      return NULL;
+    if (*n > 0)
+      memcpy(grown, *vp, *n * size);
+    *vp = grown;
+    *cap = c;
+  }
+  void *slot = (char *)*vp + *n * size;
+  memset(slot, 0, size);
+  (*n)++;
+  return slot;
+}
+
 char *pl_arena_printf(pl_arena *a, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

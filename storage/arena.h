@@ -31,6 +31,13 @@ void *pl_arena_alloc(pl_arena *a, size_t n);
 /* Copy of `n` bytes, or NULL. */
 void *pl_arena_dup(pl_arena *a, const void *p, size_t n);
 
+/* A growing array in the arena: `*v` holds `*n` elements of `size` bytes
+ * and room for `*cap`. Makes room for one more (moving the elements when
+ * it must; the old room stays until the arena is reset) and returns the
+ * new element's place, zeroed, with *n counted up; NULL when out of
+ * memory. Start with *v NULL and *n, *cap 0. */
+void *pl_arena_push(pl_arena *a, void *v, size_t *n, size_t *cap, size_t size);
+
 /* printf into the arena; NULL on failure. */
 char *pl_arena_printf(pl_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

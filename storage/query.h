@@ -43,7 +43,7 @@ int pl_query_stock_near(pl_txn *t, const Partsledger__V1__StockNearRequest *req,
 
 /* A page of a batch's facts, as stored: each one an encoded Fact without
  * its leaf and proof, borrowed from the snapshot. */
-typedef struct {
+typedef struct pl_trace_page {
   pl_val batch;       /* the encoded Batch */
   size_t n;
   pl_val *facts;      /* n encoded Facts, in log order */

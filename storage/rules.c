@@ -12,15 +12,16 @@ void pl_rule_judge(const pl_rule_facts *f, int64_t at, uint64_t reading,
                    pl_rule_verdict *v) {
   memset(v, 0, sizeof(*v));
   v->term_source = "";
+  /* The part in place at t: repairs may put parts in a device nobody
+   * registered, so this is known either way. */
+  for (size_t i = 0; i < f->n_installs; i++)
+    if (f->installs[i].at <= at)
+      v->part = &f->installs[i];
   if (!f->registered) {
     v->status = PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_NOT_REGISTERED;
     snprintf(v->reason, sizeof(v->reason), "device %s is not registered", f->device_serial);
     return;
   }
-  /* The part in place at t, and whether a replacement came after a time. */
-  for (size_t i = 0; i < f->n_installs; i++)
-    if (f->installs[i].at <= at)
-      v->part = &f->installs[i];
 
   /* The device's term: by time, and by usage, whichever ends first. */
   int device_covers = 0, usage_ended = 0;

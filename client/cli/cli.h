@@ -133,12 +133,38 @@ const char *cli_opt(const struct cli *c, const char *name);
 int cli_opt_count(const struct cli *c, const char *name);
 /* Strict unsigned decimal: digits only, no sign, no overflow. 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *out);
+/* Strict signed decimal: an optional sign, then digits only. 0 or -1. */
+int cli_parse_i64(const char *s, int64_t *out);
+/* A finite decimal number ("52.52", "-0.5", "1e3"; not "nan" or hex). 0 or
+ * -1. */
+int cli_parse_double(const char *s, double *out);
 /* --name as an unsigned integer, `dflt` when absent. 0, or the exit status
  * of the usage error it printed. */
 int cli_opt_u64(struct cli *c, const char *name, uint64_t dflt, uint64_t *out);
 /* --name as a public key of 64 hex characters. 0 or an exit status. */
 int cli_opt_public_key(struct cli *c, const char *name,
                        uint8_t pk[PL_PUBLIC_KEY_BYTES]);
+
+/* The log's verifier key, from --vkey or from the one line of --vkey-file
+ * (the command must list both options). NULL after printing the error,
+ * with the exit status in *ex. */
+const char *cli_verifier_key(struct cli *c, int *ex);
+
+/* ---- enums ----
+ * A proto enum's values by their names in lower case without the enum's
+ * prefix: SITE_KIND_CENTRAL_WAREHOUSE is "central_warehouse". The names are
+ * the proto's, so they are written once. */
+
+/* The name of `value`, in the arena: "unspecified" for 0, "unknown(N)" for
+ * a value the enum does not have. */
+const char *cli_enum_name(struct cli *c, const ProtobufCEnumDescriptor *d,
+                          int value);
+/* The value named `name` (any case), or -1: also for "unspecified", which
+ * no command accepts. */
+int cli_enum_parse(const ProtobufCEnumDescriptor *d, const char *name);
+/* The names cli_enum_parse takes, as "a, b or c" for a message, in the
+ * arena. */
+const char *cli_enum_names(struct cli *c, const ProtobufCEnumDescriptor *d);
 
 /* ---- text and JSON ---- */
 
@@ -152,6 +178,11 @@ const char *cli_iso_time(struct cli *c, int64_t ms);
  * values past 2^53). */
 void cli_json_add_u64(cJSON *o, const char *name, uint64_t v);
 void cli_json_add_i64(cJSON *o, const char *name, int64_t v);
+/* Every field of a message, under its proto name, as the rest of the
+ * CLI's JSON writes them: 64-bit integers exact, enums by cli_enum_name,
+ * bytes in hex, repeated fields as arrays, a oneof as the member it holds.
+ * The caller owns the object (NULL when out of memory). */
+cJSON *cli_message_json(struct cli *c, const ProtobufCMessage *m);
 /* Prints and frees a JSON value, formatted unless `compact`. An exit status. */
 int cli_json_emit(cJSON *o, int compact);
 
@@ -186,6 +217,11 @@ int cli_load_key(struct cli *c, const char *opt, pl_key **k);
  * it was a duplicate, tree size (and with --json the checkpoint and the
  * inclusion proof). An exit status. */
 int cli_append(struct cli *c, Partsledger__V1__Entry *e);
+
+/* ---- inventory, shared by its families ---- */
+
+/* A batch as `batch-info` prints it: "label:  value" lines. */
+void cli_batch_print(struct cli *c, const Partsledger__V1__Batch *b);
 
 /* ---- entries ---- */
 

@@ -15,10 +15,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +40,10 @@
   X(ledger)                                                                    \
   X(proof)                                                                     \
   X(actor)                                                                     \
+  X(inventory)                                                                 \
+  X(inventory_query)                                                           \
+  X(trace)                                                                     \
+  X(import)                                                                    \
   X(repair)                                                                    \
   X(warranty)
 
@@ -135,6 +141,32 @@ int cli_parse_u64(const char *s, uint64_t *out) {
   return 0;
 }
 
+int cli_parse_i64(const char *s, int64_t *out) {
+  if (s == NULL || !((*s >= '0' && *s <= '9') ||
+                     ((*s == '-' || *s == '+') && s[1] >= '0' && s[1] <= '9')))
+    return -1;
+  errno = 0;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (errno != 0 || *end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int cli_parse_double(const char *s, double *out) {
+  /* Decimal only: strtod would also take "nan", "inf" and hex floats. */
+  if (s == NULL || s[0] == '\0' || strspn(s, "+-.0123456789eE") != strlen(s))
+    return -1;
+  errno = 0;
+  char *end;
+  double v = strtod(s, &end);
+  if (errno != 0 || *end != '\0' || !isfinite(v))
+    return -1;
+  *out = v;
+  return 0;
+}
+
 int cli_opt_u64(struct cli *c, const char *name, uint64_t dflt, uint64_t *out) {
   const char *v = cli_opt(c, name);
   *out = dflt;
@@ -213,6 +245,160 @@ int cli_json_emit(cJSON *o, int compact) {
   puts(s);
   free(s);
   return CLI_EXIT_OK;
+}
+
+/* ---- enums ---- */
+
+/* The part of every value's name before the value itself: "SITE_KIND_",
+ * from SITE_KIND_UNSPECIFIED, which every enum of the protocol has at 0. */
+static size_t cli__enum_prefix(const ProtobufCEnumDescriptor *d) {
+  const ProtobufCEnumValue *zero = protobuf_c_enum_descriptor_get_value(d, 0);
+  const char *u = zero != NULL ? strstr(zero->name, "UNSPECIFIED") : NULL;
+  return u != NULL ? (size_t)(u - zero->name) : 0;
+}
+
+const char *cli_enum_name(struct cli *c, const ProtobufCEnumDescriptor *d,
+                          int value) {
+  const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
+  if (v == NULL) {
+    const char *s = pl_arena_printf(c->a, "unknown(%d)", value);
+    return s != NULL ? s : "unknown";
+  }
+  const char *name = v->name + cli__enum_prefix(d);
+  char *s = pl_arena_dup(c->a, name, strlen(name) + 1);
+  if (s == NULL)
+    return "?";
+  for (char *p = s; *p != '\0'; p++)
+    if (*p >= 'A' && *p <= 'Z')
+      *p = (char)(*p - 'A' + 'a');
+  return s;
+}
+
+int cli_enum_parse(const ProtobufCEnumDescriptor *d, const char *name) {
+  size_t skip = cli__enum_prefix(d);
+  if (name == NULL)
+    return -1;
+  for (unsigned i = 0; i < d->n_values; i++) {
+    const ProtobufCEnumValue *v = &d->values[i];
+    if (v->value != 0 && strlen(v->name) >= skip &&
+        strcasecmp(v->name + skip, name) == 0)
+      return v->value;
+  }
+  return -1;
+}
+
+const char *cli_enum_names(struct cli *c, const ProtobufCEnumDescriptor *d) {
+  const char *out = "";
+  unsigned listed = 0, n = d->n_values;
+  for (unsigned i = 0; i < n; i++) {
+    if (d->values[i].value == 0)
+      continue;
+    const char *name = cli_enum_name(c, d, d->values[i].value);
+    const char *sep = listed == 0 ? "" : i + 1 == n ? " or " : ", ";
+    out = pl_arena_printf(c->a, "%s%s%s", out, sep, name);
+    if (out == NULL)
+      return "?";
+    listed++;
+  }
+  return out;
+}
+
+/* ---- messages as JSON ---- */
+
+/* One value of field `f` at `p` (an element, for a repeated field). */
+static cJSON *cli__field_json(struct cli *c, const ProtobufCFieldDescriptor *f,
+                              const void *p) {
+  char buf[32];
+  switch (f->type) {
+  case PROTOBUF_C_TYPE_INT32:
+  case PROTOBUF_C_TYPE_SINT32:
+  case PROTOBUF_C_TYPE_SFIXED32:
+    return cJSON_CreateNumber(*(const int32_t *)p);
+  case PROTOBUF_C_TYPE_UINT32:
+  case PROTOBUF_C_TYPE_FIXED32:
+    return cJSON_CreateNumber(*(const uint32_t *)p);
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64:
+    snprintf(buf, sizeof(buf), "%" PRId64, *(const int64_t *)p);
+    return cJSON_CreateRaw(buf);
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64:
+    snprintf(buf, sizeof(buf), "%" PRIu64, *(const uint64_t *)p);
+    return cJSON_CreateRaw(buf);
+  case PROTOBUF_C_TYPE_FLOAT:
+    return cJSON_CreateNumber(*(const float *)p);
+  case PROTOBUF_C_TYPE_DOUBLE:
+    return cJSON_CreateNumber(*(const double *)p);
+  case PROTOBUF_C_TYPE_BOOL:
+    return cJSON_CreateBool(*(const protobuf_c_boolean *)p);
+  case PROTOBUF_C_TYPE_ENUM:
+    return cJSON_CreateString(cli_enum_name(c, f->descriptor, *(const int *)p));
+  case PROTOBUF_C_TYPE_STRING: {
+    const char *s = *(char *const *)p;
+    return cJSON_CreateString(s != NULL ? s : "");
+  }
+  case PROTOBUF_C_TYPE_BYTES: {
+    const ProtobufCBinaryData *b = p;
+    return cJSON_CreateString(cli_hex(c, b->data, b->len));
+  }
+  case PROTOBUF_C_TYPE_MESSAGE: {
+    const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
+    return m != NULL ? cli_message_json(c, m) : cJSON_CreateNull();
+  }
+  }
+  return cJSON_CreateNull();
+}
+
+/* The size in a message of one element of field `f`. */
+static size_t cli__field_size(const ProtobufCFieldDescriptor *f) {
+  switch (f->type) {
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64:
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64:
+    return sizeof(uint64_t);
+  case PROTOBUF_C_TYPE_DOUBLE:
+    return sizeof(double);
+  case PROTOBUF_C_TYPE_BOOL:
+    return sizeof(protobuf_c_boolean);
+  case PROTOBUF_C_TYPE_ENUM:
+    return sizeof(int);
+  case PROTOBUF_C_TYPE_STRING:
+  case PROTOBUF_C_TYPE_MESSAGE:
+    return sizeof(void *);
+  case PROTOBUF_C_TYPE_BYTES:
+    return sizeof(ProtobufCBinaryData);
+  default:
+    return sizeof(uint32_t);
+  }
+}
+
+cJSON *cli_message_json(struct cli *c, const ProtobufCMessage *m) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  cJSON *o = cJSON_CreateObject();
+  for (unsigned i = 0; o != NULL && i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    const char *base = (const char *)m;
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+      /* Only the member the oneof holds. */
+      if (*(const uint32_t *)(base + f->quantifier_offset) != f->id)
+        continue;
+    }
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+      size_t n = *(const size_t *)(base + f->quantifier_offset);
+      const char *arr = *(char *const *)(base + f->offset);
+      cJSON *a = cJSON_AddArrayToObject(o, f->name);
+      for (size_t k = 0; a != NULL && k < n; k++)
+        cJSON_AddItemToArray(
+            a, cli__field_json(c, f, arr + k * cli__field_size(f)));
+    } else {
+      cJSON_AddItemToObject(o, f->name,
+                            cli__field_json(c, f, base + f->offset));
+    }
+  }
+  return o;
 }
 
 /* ---- files ---- */
@@ -434,6 +620,39 @@ int cli_append(struct cli *c, Partsledger__V1__Entry *e) {
   return cli_json_emit(o, 0);
 }
 
+const char *cli_verifier_key(struct cli *c, int *ex) {
+  const char *vkey = cli_opt(c, "vkey"), *path = cli_opt(c, "vkey-file");
+  if ((vkey == NULL) == (path == NULL)) {
+    *ex = cli_usage_error(c, "give exactly one of --vkey VKEY and --vkey-file "
+                             "FILE");
+    return NULL;
+  }
+  if (path != NULL) {
+    char *s = cli_read_file(c, path);
+    if (s == NULL) {
+      *ex = cli_input_error("cannot read %s: %s", path, cli_read_error());
+      return NULL;
+    }
+    char *eol = s + strcspn(s, "\r\n");
+    if (strcmp(eol, "\n") != 0 && strcmp(eol, "\r\n") != 0 && *eol != '\0') {
+      *ex = cli_input_error("%s holds more than one line; a verifier key file "
+                            "holds the key alone",
+                            path);
+      return NULL;
+    }
+    *eol = '\0';
+    vkey = s;
+  }
+  char name[PL_NOTE_NAME_MAX + 1];
+  uint8_t pk[PL_PUBLIC_KEY_BYTES];
+  if (pl_note_vkey_parse(vkey, name, sizeof(name), pk) != 0) {
+    *ex = cli_usage_error(c, "'%s' is not a verifier key (name+hexid+base64)",
+                          vkey);
+    return NULL;
+  }
+  return vkey;
+}
+
 /* ---- entries ---- */
 
 int cli_show_body(struct cli *c, const Partsledger__V1__Entry *e,
@@ -476,7 +695,8 @@ static void print_usage(FILE *f) {
     const struct cli_family *fam = cli_families[i];
     fprintf(f, "\n%s:\n", fam->title);
     for (size_t k = 0; k < fam->n_commands; k++)
-      fprintf(f, "  %-11s %s\n", fam->commands[k].name, fam->commands[k].summary);
+      fprintf(f, "  %-16s %s\n", fam->commands[k].name,
+              fam->commands[k].summary);
   }
   fputs("\nglobal options (anywhere on the line):\n"
         "  --server HOST:PORT  the server (default: $PARTSLEDGER_SERVER, "

@@ -188,41 +188,6 @@ static void set_verdict(pl_verdict *v, int code, const char *fmt, ...) {
   v->code = code;
 }
 
-/* The verifier key from --vkey, or the one line of --vkey-file. NULL after
- * printing the error, with the exit status in *ex. */
-static const char *verifier_key(struct cli *c, int *ex) {
-  const char *vkey = cli_opt(c, "vkey"), *path = cli_opt(c, "vkey-file");
-  if ((vkey == NULL) == (path == NULL)) {
-    *ex = cli_usage_error(c, "give exactly one of --vkey VKEY and --vkey-file "
-                             "FILE");
-    return NULL;
-  }
-  if (path != NULL) {
-    char *s = cli_read_file(c, path);
-    if (s == NULL) {
-      *ex = cli_input_error("cannot read %s: %s", path, cli_read_error());
-      return NULL;
-    }
-    char *eol = s + strcspn(s, "\r\n");
-    if (strcmp(eol, "\n") != 0 && strcmp(eol, "\r\n") != 0 && *eol != '\0') {
-      *ex = cli_input_error("%s holds more than one line; a verifier key file "
-                            "holds the key alone",
-                            path);
-      return NULL;
-    }
-    *eol = '\0';
-    vkey = s;
-  }
-  char name[PL_NOTE_NAME_MAX + 1];
-  uint8_t pk[PL_PUBLIC_KEY_BYTES];
-  if (pl_note_vkey_parse(vkey, name, sizeof(name), pk) != 0) {
-    *ex = cli_usage_error(c, "'%s' is not a verifier key (name+hexid+base64)",
-                          vkey);
-    return NULL;
-  }
-  return vkey;
-}
-
 /* Prints the verdict, as text or JSON, and returns the exit status. */
 static int verdict_report(struct cli *c, const pl_verdict *v,
                           const pl_proof_facts *f) {
@@ -281,7 +246,7 @@ static int verdict_report(struct cli *c, const pl_verdict *v,
 
 static int cmd_verify(struct cli *c) {
   int ex = CLI_EXIT_USAGE;
-  const char *vkey = verifier_key(c, &ex);
+  const char *vkey = cli_verifier_key(c, &ex);
   if (vkey == NULL)
     return ex;
   const char *name = c->pos[0], *old_path = cli_opt(c, "old-checkpoint");

@@ -34,17 +34,10 @@ static int pl__add(pl__linked *s, uint64_t index) {
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i] == index)
       return 0;
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 64;
-    uint64_t *v = pl_arena_alloc(s->a, cap * sizeof(*v));
-    if (v == NULL)
-      return PL_ENOMEM;
-    if (s->n)
-      memcpy(v, s->v, s->n * sizeof(*v));
-    s->v = v;
-    s->cap = cap;
-  }
-  s->v[s->n++] = index;
+  uint64_t *slot = pl_arena_push(s->a, &s->v, &s->n, &s->cap, sizeof(*slot));
+  if (slot == NULL)
+    return PL_ENOMEM;
+  *slot = index;
   return 0;
 }
 

@@ -77,17 +77,10 @@ static int pl__near_cmp(const void *x, const void *y) {
 }
 
 static int pl__nears_add(pl__nears *s, const pl__near *n) {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 64;
-    pl__near *v = pl_arena_alloc(s->arena, cap * sizeof(*v));
-    if (v == NULL)
-      return PL_ENOMEM;
-    if (s->n > 0)
-      memcpy(v, s->v, s->n * sizeof(*v));
-    s->v = v;
-    s->cap = cap;
-  }
-  s->v[s->n++] = *n;
+  pl__near *slot = pl_arena_push(s->arena, &s->v, &s->n, &s->cap, sizeof(*slot));
+  if (slot == NULL)
+    return PL_ENOMEM;
+  *slot = *n;
   return 0;
 }
 

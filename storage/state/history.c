@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "query.h"
 #include "state.h"
 
 static int pl__fact_put(pl_apply *a, pl_table tb, const char *owner,
@@ -74,4 +75,50 @@ int pl_part_fact_installed(pl_apply *a, const char *part_serial,
     rc = pl_part_fact(a, part_serial, a->index, kind, device_serial, batch->batch_id,
                       component);
   return rc;
+}
+
+/* A stored Fact's leaf index, its first field when it is not 0 (protobuf-c
+ * writes fields in number order and leaves out zeros): read from the bytes,
+ * since a page of a hundred facts should not cost a hundred decodes. */
+static int pl__fact_index(pl_val v, uint64_t *index) {
+  const uint8_t *p = v.data;
+  *index = 0;
+  if (v.len == 0 || p[0] != 0x08) /* field 1, varint */
+    return 0;
+  for (size_t i = 1, shift = 0; i < v.len && shift < 64; i++, shift += 7) {
+    *index |= (uint64_t)(p[i] & 0x7f) << shift;
+    if (!(p[i] & 0x80))
+      return 0;
+  }
+  return PL_ECORRUPT;
+}
+
+int pl_facts_read(pl_txn *t, pl_table tb, const pl_key_buf *owner, uint64_t start,
+                  uint64_t count, pl_arena *a, pl_trace_page *out) {
+  out->n = 0;
+  out->facts = pl_arena_alloc(a, (size_t)(count + 1) * sizeof(pl_val));
+  out->indices = pl_arena_alloc(a, (size_t)(count + 1) * sizeof(uint64_t));
+  if (out->facts == NULL || out->indices == NULL)
+    return PL_ENOMEM;
+  if (owner->over)
+    return PL_EVALSIZE;
+  pl_cursor *c;
+  pl_val fk, fv;
+  pl_key_buf from = *owner;
+  pl_kb_u64(&from, start);
+  int rc = pl_cursor_open(t, tb, &c);
+  if (rc != 0)
+    return rc;
+  for (rc = pl_cursor_seek(c, from.b, from.n, &fk, &fv); rc == 0 && out->n < count;
+       rc = pl_cursor_next(c, &fk, &fv)) {
+    if (fk.len != owner->n + 8 || memcmp(fk.data, owner->b, owner->n) != 0)
+      break;
+    if ((rc = pl__fact_index(fv, &out->indices[out->n])) != 0)
+      break;
+    out->facts[out->n++] = fv;
+  }
+  pl_cursor_close(c);
+  if (rc != 0 && rc != PL_ENOTFOUND)
+    return rc;
+  return out->n == count ? 0 : PL_ECORRUPT;
 }

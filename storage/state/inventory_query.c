@@ -73,20 +73,12 @@ static int pl__stock_batch(void *ctx, pl_val key, pl_val val) {
   if (val.len != 8 || key.len <= w->prefix_len + 1)
     return PL_ECORRUPT;
   const char *batch_id = (const char *)key.data + w->prefix_len;
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 8;
-    Partsledger__V1__BatchStock **v = pl_arena_alloc(w->a, cap * sizeof(*v));
-    if (v == NULL)
-      return PL_ENOMEM;
-    if (w->n)
-      memcpy(v, w->v, w->n * sizeof(*v));
-    w->v = v;
-    w->cap = cap;
-  }
+  Partsledger__V1__BatchStock **slot = pl_arena_push(w->a, &w->v, &w->n, &w->cap,
+                                                     sizeof(*slot));
   Partsledger__V1__BatchStock *bs = pl_arena_alloc(w->a, sizeof(*bs));
   Partsledger__V1__Batch *batch;
   pl__reserved r;
-  if (bs == NULL)
+  if (slot == NULL || bs == NULL)
     return PL_ENOMEM;
   int rc = pl_batch_get(w->t, batch_id, w->a, &batch);
   if (rc == 0)
@@ -99,7 +91,7 @@ static int pl__stock_batch(void *ctx, pl_val key, pl_val val) {
   bs->reserved = r.named;
   bs->recalled = batch->recalled;
   bs->available = batch->recalled || bs->on_hand < r.named ? 0 : bs->on_hand - r.named;
-  w->v[w->n++] = bs;
+  *slot = bs;
   return 0;
 }
 
@@ -177,34 +169,7 @@ int pl_query_trace_batch(pl_txn *t, const char *batch_id, uint64_t start,
       (rc = pl__page_bounds(start, count, want, &end, &out->next_start, msg)) != 0)
     return rc;
   out->batch = batch;
-  out->n = 0;
-  out->facts = pl_arena_alloc(a, (size_t)(end - start + 1) * sizeof(pl_val));
-  out->indices = pl_arena_alloc(a, (size_t)(end - start + 1) * sizeof(uint64_t));
-  if (out->facts == NULL || out->indices == NULL)
-    return PL_ENOMEM;
-  pl_cursor *c;
-  pl_val fk, fv;
-  pl_key_buf from = k;
-  pl_kb_u64(&from, start);
-  if ((rc = pl_cursor_open(t, PL_T_BATCH_FACT, &c)) != 0)
-    return rc;
-  for (rc = pl_cursor_seek(c, from.b, from.n, &fk, &fv); rc == 0 && out->n < end - start;
-       rc = pl_cursor_next(c, &fk, &fv)) {
-    if (fk.len != k.n + 8 || memcmp(fk.data, k.b, k.n) != 0)
-      break;
-    Partsledger__V1__Fact *f =
-        partsledger__v1__fact__unpack(pl_arena_allocator(a), fv.len, fv.data);
-    if (f == NULL) {
-      rc = PL_ECORRUPT;
-      break;
-    }
-    out->facts[out->n] = fv;
-    out->indices[out->n++] = f->index;
-  }
-  pl_cursor_close(c);
-  if (rc != 0 && rc != PL_ENOTFOUND)
-    return rc;
-  return out->n == end - start ? 0 : PL_ECORRUPT;
+  return pl_facts_read(t, PL_T_BATCH_FACT, &k, start, end - start, a, out);
 }
 
 int pl_query_trace_supplier(pl_txn *t, const char *supplier_id, uint64_t start,

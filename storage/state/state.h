@@ -188,6 +188,13 @@ int pl_part_fact_installed(pl_apply *a, const char *part_serial,
                            const Partsledger__V1__Batch *batch, const char *kind,
                            const char *device_serial, const char *component);
 
+/* Reads `count` facts of an owner's list (a table of owner, seq -> Fact)
+ * from position `start`, borrowed from the snapshot, into `out` (its batch
+ * and next_start untouched). */
+struct pl_trace_page;
+int pl_facts_read(pl_txn *t, pl_table tb, const pl_key_buf *owner, uint64_t start,
+                  uint64_t count, pl_arena *a, struct pl_trace_page *out);
+
 /* --- repair orders (state/repair.c) --- */
 
 int pl_order_get(pl_txn *t, const char *order_id, pl_arena *arena,

@@ -239,17 +239,10 @@ static int pl__install_fact(void *ctx, pl_val key, pl_val val) {
   int rc = pl_batch_get(w->t, p->batch_id, w->arena, &batch);
   if (rc != 0)
     return rc == PL_ENOTFOUND ? PL_ECORRUPT : rc;
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 8;
-    pl_rule_install *v = pl_arena_alloc(w->arena, cap * sizeof(*v));
-    if (v == NULL)
-      return PL_ENOMEM;
-    if (w->n)
-      memcpy(v, w->v, w->n * sizeof(*v));
-    w->v = v;
-    w->cap = cap;
-  }
-  w->v[w->n++] = (pl_rule_install){.at = p->installed_at_ms,
+  pl_rule_install *slot = pl_arena_push(w->arena, &w->v, &w->n, &w->cap, sizeof(*slot));
+  if (slot == NULL)
+    return PL_ENOMEM;
+  *slot = (pl_rule_install){.at = p->installed_at_ms,
                                    .part_serial = p->part_serial,
                                    .batch_id = p->batch_id,
                                    .part_class = batch->part_class,
@@ -268,18 +261,11 @@ static int pl__reading_fact(void *ctx, pl_val key, pl_val val) {
   pl__reading_list *w = ctx;
   if (val.len != 8 || key.len < 16)
     return PL_ECORRUPT;
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 16;
-    pl_rule_reading *v = pl_arena_alloc(w->arena, cap * sizeof(*v));
-    if (v == NULL)
-      return PL_ENOMEM;
-    if (w->n)
-      memcpy(v, w->v, w->n * sizeof(*v));
-    w->v = v;
-    w->cap = cap;
-  }
-  w->v[w->n].at = (int64_t)pl_be64_get((const uint8_t *)key.data + key.len - 16);
-  w->v[w->n++].reading = pl_be64_get(val.data);
+  pl_rule_reading *slot = pl_arena_push(w->arena, &w->v, &w->n, &w->cap, sizeof(*slot));
+  if (slot == NULL)
+    return PL_ENOMEM;
+  slot->at = (int64_t)pl_be64_get((const uint8_t *)key.data + key.len - 16);
+  slot->reading = pl_be64_get(val.data);
   return 0;
 }
 
@@ -309,18 +295,11 @@ static int pl__exclusion_fact(void *ctx, pl_val key, pl_val val) {
            PARTSLEDGER__V1__DECISION_REASON__DECISION_REASON_UNAUTHORIZED_MODIFICATION) ||
       c->ruling == PARTSLEDGER__V1__RULING__RULING_CLAIM_UPHELD)
     return 0;
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 4;
-    pl_rule_exclusion *v = pl_arena_alloc(w->arena, cap * sizeof(*v));
-    if (v == NULL)
-      return PL_ENOMEM;
-    if (w->n)
-      memcpy(v, w->v, w->n * sizeof(*v));
-    w->v = v;
-    w->cap = cap;
-  }
-  w->v[w->n].claim_id = c->claim_id;
-  w->v[w->n++].failure_at = c->failure_at_ms;
+  pl_rule_exclusion *slot = pl_arena_push(w->arena, &w->v, &w->n, &w->cap, sizeof(*slot));
+  if (slot == NULL)
+    return PL_ENOMEM;
+  slot->claim_id = c->claim_id;
+  slot->failure_at = c->failure_at_ms;
   return 0;
 }
 
@@ -357,30 +336,30 @@ int pl_warranty_status(pl_txn *t, const char *device_serial, const char *compone
     r->policy_id = p->policy_id;
     r->usage_limit = f.usage_limit;
     r->usage_unit = (char *)f.usage_unit;
-
-    pl_key_buf k;
-    pl_kb_init(&k);
-    pl_kb_str(pl_kb_str(&k, device_serial), component);
-    pl__install_list ins = {.t = t, .arena = arena};
-    pl__exclusion_list exc = {.t = t, .arena = arena};
-    if (k.over)
-      return PL_EVALSIZE;
-    if ((rc = pl_db_scan(t, PL_T_INSTALL, k.b, k.n, NULL, 0, pl__install_fact, &ins)) != 0 ||
-        (rc = pl_db_scan(t, PL_T_CLAIM_PART, k.b, k.n, NULL, 0, pl__exclusion_fact,
-                         &exc)) != 0)
-      return rc;
-    pl_kb_init(&k);
-    pl_kb_str(&k, device_serial);
-    pl__reading_list rd = {.arena = arena};
-    if ((rc = pl_db_scan(t, PL_T_READING, k.b, k.n, NULL, 0, pl__reading_fact, &rd)) != 0)
-      return rc;
-    f.installs = ins.v;
-    f.n_installs = ins.n;
-    f.exclusions = exc.v;
-    f.n_exclusions = exc.n;
-    f.readings = rd.v;
-    f.n_readings = rd.n;
   }
+  /* Installs, readings and rejections are gathered for any device: a
+   * device nobody registered still has the parts its repairs put in. */
+  pl_key_buf k;
+  pl_kb_init(&k);
+  pl_kb_str(pl_kb_str(&k, device_serial), component);
+  pl__install_list ins = {.t = t, .arena = arena};
+  pl__exclusion_list exc = {.t = t, .arena = arena};
+  if (k.over)
+    return PL_EVALSIZE;
+  if ((rc = pl_db_scan(t, PL_T_INSTALL, k.b, k.n, NULL, 0, pl__install_fact, &ins)) != 0 ||
+      (rc = pl_db_scan(t, PL_T_CLAIM_PART, k.b, k.n, NULL, 0, pl__exclusion_fact, &exc)) != 0)
+    return rc;
+  pl_kb_init(&k);
+  pl_kb_str(&k, device_serial);
+  pl__reading_list rd = {.arena = arena};
+  if ((rc = pl_db_scan(t, PL_T_READING, k.b, k.n, NULL, 0, pl__reading_fact, &rd)) != 0)
+    return rc;
+  f.installs = ins.v;
+  f.n_installs = ins.n;
+  f.exclusions = exc.v;
+  f.n_exclusions = exc.n;
+  f.readings = rd.v;
+  f.n_readings = rd.n;
   pl_rule_judge(&f, at, reading, v);
   r->status = v->status;
   r->coverage_ends_at_ms = v->coverage_ends_at;
@@ -454,12 +433,52 @@ int pl_device_registered_check(pl_apply *a, const Partsledger__V1__DeviceRegiste
     return pl_fail(a->msg, PL_ESTATE, "policy %s covers model %s, not %s", b->policy_id,
                    p->model, b->model);
   for (size_t i = 0; i < b->n_parts; i++) {
+    const Partsledger__V1__InstalledPart *ip = b->parts[i];
     Partsledger__V1__Batch *batch;
+    Partsledger__V1__DevicePart *now;
+    /* Orders may name a device before anyone registers it, and their
+     * replacements put parts in it: a registration must agree with them. */
+    rc = pl_install_current(a->txn, b->device_serial, ip->component, a->arena, &now);
+    if (rc == 0 && strcmp(now->part_serial, ip->part_serial) != 0)
+      return pl_fail(a->msg, PL_ESTATE,
+                     "device %s holds part %s for component %s since index %llu, not %s",
+                     b->device_serial, now->part_serial, ip->component,
+                     (unsigned long long)now->installed_index, ip->part_serial);
+    if (rc == 0)
+      continue; /* already in place, put there by a repair */
+    if (rc != PL_ENOTFOUND)
+      return rc;
     /* Parts made before a recall may be in devices sold since. */
-    if ((rc = pl_install_check(a, b->parts[i]->part_serial, b->parts[i]->batch_id, 1,
-                               &batch)) != 0)
+    if ((rc = pl_install_check(a, ip->part_serial, ip->batch_id, 1, &batch)) != 0)
       return rc;
   }
+  return 0;
+}
+
+typedef struct {
+  pl_arena *arena;
+  Partsledger__V1__DevicePart **v; /* the last install of each component */
+  size_t n, cap;
+} pl__current;
+
+static int pl__current_row(void *ctx, pl_val key, pl_val val) {
+  pl__current *w = ctx;
+  (void)key;
+  Partsledger__V1__DevicePart *p =
+      partsledger__v1__device_part__unpack(pl_arena_allocator(w->arena), val.len, val.data);
+  if (p == NULL)
+    return PL_ECORRUPT;
+  /* Rows come by component, then index: a later one of the same component
+   * replaces the one before. */
+  if (w->n > 0 && strcmp(w->v[w->n - 1]->component, p->component) == 0) {
+    w->v[w->n - 1] = p;
+    return 0;
+  }
+  Partsledger__V1__DevicePart **slot =
+      pl_arena_push(w->arena, &w->v, &w->n, &w->cap, sizeof(*slot));
+  if (slot == NULL)
+    return PL_ENOMEM;
+  *slot = p;
   return 0;
 }
 
@@ -472,11 +491,27 @@ int pl_device_registered_write(pl_apply *a, const Partsledger__V1__DeviceRegiste
   d.owner_ref = b->owner_ref;
   d.registered_index = a->index;
   d.registered_at_ms = a->at_ms;
-  int rc = pl_device_put(a, &d);
+  /* What repairs put in before the registration stays in its parts. */
+  pl_key_buf k;
+  pl__current now = {.arena = a->arena};
+  pl_kb_init(&k);
+  pl_kb_str(&k, b->device_serial);
+  int rc = k.over ? PL_EVALSIZE
+                  : pl_db_scan(a->txn, PL_T_INSTALL, k.b, k.n, NULL, 0, pl__current_row, &now);
+  if (rc != 0)
+    return rc;
+  d.parts = now.v;
+  d.n_parts = now.n;
+  rc = pl_device_put(a, &d);
   if (rc == 0)
     rc = pl_device_fact(a, b->device_serial, "device_registered", "", "", "");
   for (size_t i = 0; rc == 0 && i < b->n_parts; i++) {
     const Partsledger__V1__InstalledPart *ip = b->parts[i];
+    int placed = 0;
+    for (size_t j = 0; j < now.n && !placed; j++)
+      placed = strcmp(now.v[j]->component, ip->component) == 0;
+    if (placed)
+      continue; /* the check found the same part there already */
     Partsledger__V1__DevicePart *part = pl_arena_alloc(a->arena, sizeof(*part));
     Partsledger__V1__Batch *batch;
     if (part == NULL)

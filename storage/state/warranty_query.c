@@ -125,17 +125,10 @@ static int pl__report_order(void *ctx, pl_val key, pl_val val) {
       w->fixed++;
   }
   if (o->responded_at_ms != 0) {
-    if (w->n == w->cap) {
-      size_t cap = w->cap ? w->cap * 2 : 64;
-      int64_t *v = pl_arena_alloc(w->a, cap * sizeof(*v));
-      if (v == NULL)
-        return PL_ENOMEM;
-      if (w->n)
-        memcpy(v, w->responses, w->n * sizeof(*v));
-      w->responses = v;
-      w->cap = cap;
-    }
-    w->responses[w->n++] = o->responded_at_ms - o->reported_at_ms;
+    int64_t *slot = pl_arena_push(w->a, &w->responses, &w->n, &w->cap, sizeof(*slot));
+    if (slot == NULL)
+      return PL_ENOMEM;
+    *slot = o->responded_at_ms - o->reported_at_ms;
   }
   r->response_breaches += o->response_sla == PARTSLEDGER__V1__SLA_STATUS__SLA_STATUS_BREACHED;
   r->resolution_breaches +=
@@ -220,33 +213,7 @@ static int pl__history(pl_txn *t, pl_table tb, const char *owner, pl_arena *a,
   if (rc != 0)
     return rc;
   memset(out, 0, sizeof(*out));
-  if (count == 0)
-    return PL_ENOTFOUND;
-  out->facts = pl_arena_alloc(a, count * sizeof(pl_val));
-  out->indices = pl_arena_alloc(a, count * sizeof(uint64_t));
-  if (out->facts == NULL || out->indices == NULL)
-    return PL_ENOMEM;
-  pl_cursor *c;
-  pl_val fk, fv;
-  if ((rc = pl_cursor_open(t, tb, &c)) != 0)
-    return rc;
-  for (rc = pl_cursor_seek(c, k.b, k.n, &fk, &fv); rc == 0 && out->n < count;
-       rc = pl_cursor_next(c, &fk, &fv)) {
-    if (fk.len != k.n + 8 || memcmp(fk.data, k.b, k.n) != 0)
-      break;
-    Partsledger__V1__Fact *f =
-        partsledger__v1__fact__unpack(pl_arena_allocator(a), fv.len, fv.data);
-    if (f == NULL) {
-      rc = PL_ECORRUPT;
-      break;
-    }
-    out->facts[out->n] = fv;
-    out->indices[out->n++] = f->index;
-  }
-  pl_cursor_close(c);
-  if (rc != 0 && rc != PL_ENOTFOUND)
-    return rc;
-  return out->n == count ? 0 : PL_ECORRUPT;
+  return count == 0 ? PL_ENOTFOUND : pl_facts_read(t, tb, &k, 0, count, a, out);
 }
 
 int pl_query_device_history(pl_txn *t, const char *device_serial, pl_arena *a,
