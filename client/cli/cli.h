@@ -223,6 +223,13 @@ int cli_append(struct cli *c, Partsledger__V1__Entry *e);
 /* A batch as `batch-info` prints it: "label:  value" lines. */
 void cli_batch_print(struct cli *c, const Partsledger__V1__Batch *b);
 
+/* ---- repair and warranty, shared with trace.c ---- */
+
+/* `trace device|part ID` and `trace [batch] ID --epcis` (warranty.c): a
+ * device's or a part's history, printed, with proofs or verified offline,
+ * and the EPCIS 2.0 document of any of the three. An exit status. */
+int cli_trace_subject(struct cli *c);
+
 /* ---- entries ---- */
 
 /* Asks the families to show e's body; 0 when none knows its kind. */

@@ -15,7 +15,6 @@
  * May depend on: cli.h, repair.h, client.h (and the storage/ headers through
  * it), cJSON.
  */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,56 +28,7 @@
 
 #define CLI_SHA256_BYTES 32
 
-/* ---- proto enums by name ---- */
-
-/* The prefix of an enum's value names: that of its value 0
- * ("PRIORITY_UNSPECIFIED" gives "PRIORITY_"); its length, 0 when none. */
-static size_t enum_prefix(const ProtobufCEnumDescriptor *d) {
-  const ProtobufCEnumValue *z = protobuf_c_enum_descriptor_get_value(d, 0);
-  const char *u = z != NULL ? strstr(z->name, "UNSPECIFIED") : NULL;
-  return u != NULL ? (size_t)(u - z->name) : 0;
-}
-
-const char *cli_wty_enum_name(struct cli *c, const ProtobufCEnumDescriptor *d,
-                              int value) {
-  const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
-  if (v == NULL)
-    return pl_arena_printf(c->a, "unknown(%d)", value);
-  size_t skip = enum_prefix(d);
-  char *s = pl_arena_dup(c->a, v->name + skip, strlen(v->name + skip) + 1);
-  if (s == NULL)
-    return "?";
-  for (char *p = s; *p; p++)
-    *p = (char)tolower((unsigned char)*p);
-  return s;
-}
-
-int cli_wty_enum_parse(const ProtobufCEnumDescriptor *d, const char *name) {
-  size_t skip = enum_prefix(d);
-  for (unsigned i = 0; i < d->n_values; i++) {
-    const ProtobufCEnumValue *v = &d->values[i];
-    if (v->value != 0 && strlen(v->name) > skip &&
-        strcasecmp(v->name + skip, name) == 0)
-      return v->value;
-  }
-  return -1;
-}
-
-const char *cli_wty_enum_names(struct cli *c, const ProtobufCEnumDescriptor *d) {
-  const char *out = "";
-  unsigned shown = 0, total = d->n_values > 0 ? d->n_values - 1 : 0;
-  for (unsigned i = 0; i < d->n_values; i++) {
-    if (d->values[i].value == 0)
-      continue;
-    shown++;
-    out = pl_arena_printf(c->a, "%s%s%s", out,
-                          shown == 1 ? "" : shown == total ? " or " : ", ",
-                          cli_wty_enum_name(c, d, d->values[i].value));
-    if (out == NULL)
-      return "?";
-  }
-  return out;
-}
+/* ---- helpers shared with warranty.c (repair.h) ---- */
 
 int cli_wty_opt_enum(struct cli *c, const char *name,
                      const ProtobufCEnumDescriptor *d, int *out) {
@@ -86,9 +36,9 @@ int cli_wty_opt_enum(struct cli *c, const char *name,
   *out = 0;
   if (v == NULL)
     return 0;
-  if ((*out = cli_wty_enum_parse(d, v)) < 0)
+  if ((*out = cli_enum_parse(d, v)) < 0)
     return cli_usage_error(c, "--%s wants %s, not '%s'", name,
-                           cli_wty_enum_names(c, d), v);
+                           cli_enum_names(c, d), v);
   return 0;
 }
 
@@ -188,99 +138,14 @@ const char *cli_wty_time_text(struct cli *c, int64_t ms) {
   return s != NULL ? s : "?";
 }
 
-/* ---- JSON of any message ---- */
-
-static cJSON *value_json(struct cli *c, const ProtobufCFieldDescriptor *f,
-                         const void *p) {
-  char buf[32];
-  switch (f->type) {
-  case PROTOBUF_C_TYPE_INT32:
-  case PROTOBUF_C_TYPE_SINT32:
-  case PROTOBUF_C_TYPE_SFIXED32:
-    return cJSON_CreateNumber(*(const int32_t *)p);
-  case PROTOBUF_C_TYPE_UINT32:
-  case PROTOBUF_C_TYPE_FIXED32:
-    return cJSON_CreateNumber(*(const uint32_t *)p);
-  case PROTOBUF_C_TYPE_INT64:
-  case PROTOBUF_C_TYPE_SINT64:
-  case PROTOBUF_C_TYPE_SFIXED64:
-    snprintf(buf, sizeof(buf), "%" PRId64, *(const int64_t *)p);
-    return cJSON_CreateRaw(buf);
-  case PROTOBUF_C_TYPE_UINT64:
-  case PROTOBUF_C_TYPE_FIXED64:
-    snprintf(buf, sizeof(buf), "%" PRIu64, *(const uint64_t *)p);
-    return cJSON_CreateRaw(buf);
-  case PROTOBUF_C_TYPE_FLOAT:
-    return cJSON_CreateNumber(*(const float *)p);
-  case PROTOBUF_C_TYPE_DOUBLE:
-    return cJSON_CreateNumber(*(const double *)p);
-  case PROTOBUF_C_TYPE_BOOL:
-    return cJSON_CreateBool(*(const protobuf_c_boolean *)p);
-  case PROTOBUF_C_TYPE_ENUM:
-    return cJSON_CreateString(cli_wty_enum_name(c, f->descriptor, *(const int *)p));
-  case PROTOBUF_C_TYPE_STRING: {
-    const char *s = *(char *const *)p;
-    return cJSON_CreateString(s != NULL ? s : "");
+void cli_wty_json_merge(cJSON *into, cJSON *from) {
+  if (from == NULL)
+    return;
+  while (from->child != NULL) {
+    cJSON *item = cJSON_DetachItemViaPointer(from, from->child);
+    cJSON_AddItemToObject(into, item->string, item);
   }
-  case PROTOBUF_C_TYPE_BYTES: {
-    const ProtobufCBinaryData *b = p;
-    return cJSON_CreateString(cli_hex(c, b->data, b->len));
-  }
-  case PROTOBUF_C_TYPE_MESSAGE: {
-    const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
-    return m != NULL ? cli_wty_message_json(c, m) : cJSON_CreateNull();
-  }
-  }
-  return cJSON_CreateNull();
-}
-
-static size_t value_size(const ProtobufCFieldDescriptor *f) {
-  switch (f->type) {
-  case PROTOBUF_C_TYPE_INT64:
-  case PROTOBUF_C_TYPE_SINT64:
-  case PROTOBUF_C_TYPE_SFIXED64:
-  case PROTOBUF_C_TYPE_UINT64:
-  case PROTOBUF_C_TYPE_FIXED64:
-  case PROTOBUF_C_TYPE_DOUBLE:
-    return 8;
-  case PROTOBUF_C_TYPE_BOOL:
-    return sizeof(protobuf_c_boolean);
-  case PROTOBUF_C_TYPE_STRING:
-    return sizeof(char *);
-  case PROTOBUF_C_TYPE_BYTES:
-    return sizeof(ProtobufCBinaryData);
-  case PROTOBUF_C_TYPE_MESSAGE:
-    return sizeof(ProtobufCMessage *);
-  default:
-    return 4;
-  }
-}
-
-void cli_wty_message_fields(struct cli *c, const ProtobufCMessage *m, cJSON *o) {
-  const ProtobufCMessageDescriptor *d = m->descriptor;
-  const char *base = (const char *)m;
-  for (unsigned i = 0; i < d->n_fields; i++) {
-    const ProtobufCFieldDescriptor *f = &d->fields[i];
-    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-        *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-      continue;
-    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-      size_t n = *(const size_t *)(base + f->quantifier_offset);
-      const char *arr = *(char *const *)(base + f->offset);
-      cJSON *a = cJSON_AddArrayToObject(o, f->name);
-      for (size_t k = 0; a != NULL && k < n; k++)
-        cJSON_AddItemToArray(a, value_json(c, f, arr + k * value_size(f)));
-    } else {
-      cJSON_AddItemToObject(o, f->name, value_json(c, f, base + f->offset));
-    }
-  }
-}
-
-cJSON *cli_wty_message_json(struct cli *c, const ProtobufCMessage *m) {
-  cJSON *o = cJSON_CreateObject();
-  if (o != NULL)
-    cli_wty_message_fields(c, m, o);
-  return o;
+  cJSON_Delete(from);
 }
 
 /* ---- option helpers of the write commands ---- */
@@ -544,7 +409,7 @@ static int cmd_decide(struct cli *c) {
 /* ---- showing kinds 40-48 ----
  * Each kind as label/value pairs, shown the three ways: "  label:  value"
  * lines, "  name=value" on one line, or JSON (the body's own fields, by
- * cli_wty_message_json, so that scripts see the proto's names). */
+ * cli_message_json, so that scripts see the proto's names). */
 
 struct pair {
   const char *label, *value;
@@ -619,7 +484,7 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
     PAIR("order", b->order_id);
     PAIR("device", b->device_serial);
     PAIR("site", b->site_id);
-    PAIR("priority", cli_wty_enum_name(c, &partsledger__v1__priority__descriptor,
+    PAIR("priority", cli_enum_name(c, &partsledger__v1__priority__descriptor,
                                        b->priority));
     PAIR("fault", b->fault);
     PAIR("reported_at", cli_iso_time(c, b->reported_at_ms));
@@ -644,7 +509,7 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
   case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_CLOSED: {
     const Partsledger__V1__RepairOrderClosed *b = e->repair_order_closed;
     PAIR("order", b->order_id);
-    PAIR("outcome", cli_wty_enum_name(c, &partsledger__v1__repair_outcome__descriptor,
+    PAIR("outcome", cli_enum_name(c, &partsledger__v1__repair_outcome__descriptor,
                                       b->outcome));
     PAIR("resolved_at", cli_iso_time(c, b->resolved_at_ms));
     PAIR("first_visit", b->first_visit_fix ? "yes" : "no");
@@ -666,9 +531,9 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
   case PARTSLEDGER__V1__ENTRY__BODY_CLAIM_DECIDED: {
     const Partsledger__V1__ClaimDecided *b = e->claim_decided;
     PAIR("claim", b->claim_id);
-    PAIR("decision", cli_wty_enum_name(c, &partsledger__v1__claim_decision__descriptor,
+    PAIR("decision", cli_enum_name(c, &partsledger__v1__claim_decision__descriptor,
                                        b->decision));
-    PAIR("reason", cli_wty_enum_name(c, &partsledger__v1__decision_reason__descriptor,
+    PAIR("reason", cli_enum_name(c, &partsledger__v1__decision_reason__descriptor,
                                      b->reason));
     PAIR("note", b->note);
     break;
@@ -713,7 +578,7 @@ static int show(struct cli *c, const Partsledger__V1__Entry *e, enum cli_show ho
   if (m == NULL)
     return 0;
   if (how == CLI_SHOW_JSON) {
-    cli_wty_message_fields(c, m, body);
+    cli_wty_json_merge(body, cli_message_json(c, m));
     return 1;
   }
   struct pair p[CLI_MAX_PAIRS];

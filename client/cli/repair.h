@@ -11,20 +11,11 @@
 
 #include "cli.h"
 
-/* ---- proto enums by name ----
- * A value's name is the proto's in lower case without the enum's prefix:
- * PRIORITY_P1 is "p1", DECISION_REASON_IN_TERM "in_term". */
+/* ---- options ---- */
 
-/* The name of `value`, in the arena: "unspecified" for 0, "unknown(N)" for a
- * value the enum does not have. */
-const char *cli_wty_enum_name(struct cli *c, const ProtobufCEnumDescriptor *d,
-                              int value);
-/* The value named `name` (any case), or -1, also for "unspecified". */
-int cli_wty_enum_parse(const ProtobufCEnumDescriptor *d, const char *name);
-/* The names cli_wty_enum_parse takes, "a, b or c", in the arena. */
-const char *cli_wty_enum_names(struct cli *c, const ProtobufCEnumDescriptor *d);
-/* --name as a value of enum `d`; 0 with *out set, or the exit status of the
- * usage error it printed (naming the values it takes). Absent: *out = 0. */
+/* --name as a value of enum `d` by cli_enum_parse; 0 with *out set, or the
+ * exit status of the usage error it printed (naming the values it takes).
+ * Absent: *out = 0. */
 int cli_wty_opt_enum(struct cli *c, const char *name,
                      const ProtobufCEnumDescriptor *d, int *out);
 
@@ -43,12 +34,8 @@ const char *cli_wty_time_text(struct cli *c, int64_t ms);
 
 /* ---- JSON ---- */
 
-/* Every field of a message under its proto name: 64-bit integers exact,
- * enums by cli_wty_enum_name, bytes in hex, repeated fields as arrays,
- * nested messages as objects, a oneof as the member it holds. A new object
- * the caller owns; NULL when out of memory. */
-cJSON *cli_wty_message_json(struct cli *c, const ProtobufCMessage *m);
-/* Adds the fields of `m` to the object `o` (as cli_wty_message_json). */
-void cli_wty_message_fields(struct cli *c, const ProtobufCMessage *m, cJSON *o);
+/* Moves every member of the object `from` into `into` and frees `from`
+ * (NULL: nothing). For replies shown with fields of the command's own. */
+void cli_wty_json_merge(cJSON *into, cJSON *from);
 
 #endif /* PL_CLI_REPAIR_H */

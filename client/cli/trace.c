@@ -461,7 +461,14 @@ static int cmd_supplier_batches(struct cli *c) {
 /* ---- trace ---- */
 
 static int cmd_trace(struct cli *c) {
-  const char *batch = c->npos > 0 ? c->pos[0] : NULL;
+  /* A device's or a part's history, and every EPCIS document, are
+   * warranty.c's; "trace batch ID" is "trace ID". */
+  if (cli_opt(c, "epcis") != NULL ||
+      (c->npos == 2 && strcmp(c->pos[0], "batch") != 0))
+    return cli_trace_subject(c);
+  if (cli_opt(c, "out") != NULL || cli_opt(c, "force") != NULL)
+    return cli_usage_error(c, "--out and --force go with --epcis");
+  const char *batch = c->npos > 0 ? c->pos[c->npos - 1] : NULL;
   const char *supplier = cli_opt(c, "supplier"), *file = cli_opt(c, "file");
   int verify = cli_opt(c, "verify") != NULL;
   int proofs = verify || cli_opt(c, "proofs") != NULL;
@@ -511,7 +518,9 @@ static const struct cli_opt trace_opts[] = {
     {"all", CLI_FLAG, 0},        {"proofs", CLI_FLAG, 0},
     {"verify", CLI_FLAG, 0},     {"vkey", CLI_VALUE, 0},
     {"vkey-file", CLI_VALUE, 0}, {"file", CLI_VALUE, 0},
-    {"supplier", CLI_VALUE, 0},  {NULL, CLI_FLAG, 0}};
+    {"supplier", CLI_VALUE, 0},  {"epcis", CLI_FLAG, 0},
+    {"out", CLI_VALUE, 0},       {"force", CLI_FLAG, 0},
+    {NULL, CLI_FLAG, 0}};
 static const struct cli_opt supplier_batches_opts[] = {
     {"start", CLI_VALUE, 0},
     {"page-size", CLI_VALUE, 0},
@@ -520,14 +529,18 @@ static const struct cli_opt supplier_batches_opts[] = {
 
 static const struct cli_command commands[] = {
     {"trace",
-     "BATCH [--start N] [--page-size N] [--all] [--proofs] | BATCH --verify "
-     "(--vkey VKEY | --vkey-file FILE) | --verify (--vkey VKEY | --vkey-file "
-     "FILE) --file TRACE.json | --supplier ID",
-     "every fact of a batch, with proofs; verify them offline",
+     "[batch] BATCH [--start N] [--page-size N] [--all] [--proofs] | BATCH "
+     "--verify (--vkey VKEY | --vkey-file FILE) | --verify (--vkey VKEY | "
+     "--vkey-file FILE) --file TRACE.json | --supplier ID | device|part ID "
+     "[--proofs] [--verify (--vkey VKEY | --vkey-file FILE)] | batch|device|"
+     "part ID --epcis [--out FILE [--force]]",
+     "the facts of a batch, device or part; verify; EPCIS",
      "Prints the batch, then every entry that touched it, in log order\n"
      "(TraceBatch): its registration, receipts, transfers (site the source,\n"
      "to the destination), adjustments (quantity the delta), reservations\n"
-     "naming it and their release, fulfilments from it, its recall.\n"
+     "naming it and their release, fulfilments from it, its recall, and the\n"
+     "registrations and replacements that put its parts in devices or took\n"
+     "them out. \"trace batch BATCH\" is the same.\n"
      "  --start N       from position N of the batch's facts (0: the first)\n"
      "  --page-size N   facts per call (default 100, at most 1000); one page\n"
      "                  unless --all, which fetches them to the end\n"
@@ -550,8 +563,28 @@ static const struct cli_command commands[] = {
      "a trace is complete is the server's word.\n"
      "Exit status with --verify: 0 when every fact holds, 1 when one does not\n"
      "(\"FAILED: ...\"), 2 when the file cannot be read or is not a trace\n"
-     "with proofs.\n",
-     trace_opts, 0, 1, cmd_trace},
+     "with proofs.\n"
+     "\n"
+     "device SERIAL, part SERIAL: every entry naming the device (DeviceHistory:\n"
+     "registration, extensions, orders and their steps, replacements, claims\n"
+     "and decisions), or the part's story (PartHistory: its supplier and\n"
+     "batch, what put it in a device, what took it out), one line each.\n"
+     "--proofs adds each fact's leaf and inclusion proof in one checkpoint's\n"
+     "tree (with --json a document to keep); --verify checks every fact\n"
+     "offline as for a batch: the checkpoint, its inclusion proof and author\n"
+     "signature, and that it names what its signed entry names.\n"
+     "\n"
+     "--epcis (batch, device or part): writes a GS1 EPCIS 2.0 JSON-LD\n"
+     "document of the facts, to stdout or --out FILE (kept unless --force):\n"
+     "batch registrations (commissioning), receipts (receiving), transfers\n"
+     "(shipping, with source and destination) and recalls (disposition\n"
+     "recalled) as ObjectEvents; device registrations and replacements\n"
+     "(removing: DELETE, installing: ADD) as AssociationEvents with the\n"
+     "device as parentID. GS1 Digital Link URIs where a GTIN or GLN is\n"
+     "known (https://id.gs1.org/01/GTIN/10/LOT, /01/GTIN/21/SERIAL,\n"
+     "/414/GLN), urn:partsledger:... otherwise; each event carries its\n"
+     "leaf's index as partsledger:leafIndex, to ask for its proof.\n",
+     trace_opts, 0, 2, cmd_trace},
     {"supplier-batches", "SUPPLIER [--start N] [--page-size N] [--all]",
      "list a supplier's batches",
      "Prints the supplier's batches in registration order (TraceSupplier):\n"

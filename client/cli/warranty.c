@@ -1,10 +1,11 @@
 /*
  * warranty.c - the commands that ask about repairs and warranty: warranty
  * (the status the ledger computes), device-info, order-info (with its SLA),
- * claim-info, station-report; trace of a device, a part or a batch (its
- * facts, with proofs, verified offline, or written as a GS1 EPCIS 2.0
- * document); and batch-devices (the recall question: which devices hold a
- * batch's parts now).
+ * claim-info, station-report; batch-devices (the recall question: which
+ * devices hold a batch's parts now); and the `trace` command's device and
+ * part histories (their facts, with proofs, verified offline) and its EPCIS
+ * 2.0 documents of a device, a part or a batch (cli_trace_subject, which
+ * trace.c calls; a batch's own trace is trace.c's).
  *
  * The EPCIS document is the library's (epcis.h): this file fetches the facts
  * with their leaves, looks up what the document names better with GS1 keys
@@ -21,7 +22,6 @@
 #include "cli.h"
 #include "clock.h"
 #include "epcis.h"
-#include "partsledger/v1/inventory.pb-c.h"
 #include "repair.h"
 
 /* TraceBatch and BatchDevices pages: the server's largest. */
@@ -29,12 +29,12 @@
 
 static const char *enum_text(struct cli *c, const ProtobufCEnumDescriptor *d,
                              int v) {
-  return cli_wty_enum_name(c, d, v);
+  return cli_enum_name(c, d, v);
 }
 
 /* Prints a reply message as JSON. */
 static int emit_message(struct cli *c, const ProtobufCMessage *m) {
-  return cli_json_emit(cli_wty_message_json(c, m), 0);
+  return cli_json_emit(cli_message_json(c, m), 0);
 }
 
 /* ---- warranty ---- */
@@ -56,7 +56,7 @@ static int cmd_warranty(struct cli *c) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "device_serial", c->pos[0]);
     cJSON_AddStringToObject(o, "component", c->pos[1]);
-    cli_wty_message_fields(c, &r->base, o);
+    cli_wty_json_merge(o, cli_message_json(c, &r->base));
     return cli_json_emit(o, 0);
   }
   printf("device:        %s\n", c->pos[0]);
@@ -223,7 +223,7 @@ static int cmd_station_report(struct cli *c) {
     cJSON_AddStringToObject(o, "site_id", c->pos[0]);
     cli_json_add_i64(o, "from_ms", from);
     cli_json_add_i64(o, "to_ms", to);
-    cli_wty_message_fields(c, &r->base, o);
+    cli_wty_json_merge(o, cli_message_json(c, &r->base));
     return cli_json_emit(o, 0);
   }
   printf("site:                %s\n", c->pos[0]);
@@ -271,7 +271,7 @@ static int cmd_batch_devices(struct cli *c) {
     for (size_t i = 0; i < r->n_devices; i++) {
       const Partsledger__V1__BatchDevice *d = r->devices[i];
       if (c->json)
-        cJSON_AddItemToArray(rows, cli_wty_message_json(c, &d->base));
+        cJSON_AddItemToArray(rows, cli_message_json(c, &d->base));
       else
         printf("%-20s %-12s %-20s entry %" PRIu64 "\n", d->device_serial,
                d->component, d->part_serial, d->index);
@@ -309,16 +309,9 @@ static int fetch_batch(struct cli *c, struct history *h, int proofs) {
   size_t cap = 0;
   uint64_t start = 0, *sizes = NULL;
   for (;;) {
-    Partsledger__V1__TraceBatchRequest req =
-        PARTSLEDGER__V1__TRACE_BATCH_REQUEST__INIT;
-    req.batch_id = (char *)h->id;
-    req.start = start;
-    req.page_size = CLI_TRACE_PAGE;
-    req.with_proofs = proofs;
     Partsledger__V1__TraceBatchResponse *r;
-    int rc = pl_client_call(c->client, "/partsledger.v1.Trace/TraceBatch", &req.base,
-                            &partsledger__v1__trace_batch_response__descriptor, c->a,
-                            (ProtobufCMessage **)&r);
+    int rc = pl_client_trace_batch(c->client, h->id, start, CLI_TRACE_PAGE, proofs,
+                                   c->a, &r);
     if (rc != 0)
       return cli_server_error(c, rc);
     if (h->n + r->n_facts > cap) {
@@ -434,7 +427,7 @@ static int history_print(struct cli *c, const struct history *h) {
   cJSON_AddStringToObject(o, subject_name(h->subject), h->id);
   cJSON *facts = cJSON_AddArrayToObject(o, "facts");
   for (size_t i = 0; i < h->n; i++)
-    cJSON_AddItemToArray(facts, cli_wty_message_json(c, &h->facts[i]->base));
+    cJSON_AddItemToArray(facts, cli_message_json(c, &h->facts[i]->base));
   if (h->checkpoint != NULL)
     cJSON_AddStringToObject(o, "checkpoint", h->checkpoint);
   cli_json_add_u64(o, "tree_size", h->tree_size);
@@ -443,33 +436,11 @@ static int history_print(struct cli *c, const struct history *h) {
 
 /* ---- trace: verification ---- */
 
-static const char *vkey_of(struct cli *c, int *ex) {
-  const char *vkey = cli_opt(c, "vkey"), *path = cli_opt(c, "vkey-file");
-  if ((vkey == NULL) == (path == NULL)) {
-    *ex = cli_usage_error(c, "--verify needs exactly one of --vkey VKEY and "
-                             "--vkey-file FILE");
-    return NULL;
-  }
-  if (path != NULL) {
-    char *s = cli_read_file(c, path);
-    if (s == NULL) {
-      *ex = cli_input_error("cannot read %s: %s", path, cli_read_error());
-      return NULL;
-    }
-    s[strcspn(s, "\r\n")] = '\0';
-    vkey = s;
-  }
-  return vkey;
-}
-
-/* The fact is about the subject asked for (a batch's facts name no batch of
- * their own: the trace is keyed by it). */
+/* The fact is about the device or part asked for. */
 static int about_subject(const struct history *h, const Partsledger__V1__Fact *f) {
   if (h->subject == SUBJECT_DEVICE)
     return strcmp(f->device_serial, h->id) == 0;
-  if (h->subject == SUBJECT_PART)
-    return strcmp(f->part_serial, h->id) == 0;
-  return f->batch_id[0] == '\0' || strcmp(f->batch_id, h->id) == 0;
+  return strcmp(f->part_serial, h->id) == 0;
 }
 
 static int history_verify(struct cli *c, const char *vkey, const struct history *h) {
@@ -537,12 +508,8 @@ static int epcis_lookups(struct cli *c, const struct history *h, pl_epcis_input 
   if (gtins == NULL || orders == NULL || sites == NULL)
     return cli_fail("out of memory");
   for (size_t i = 0; i < refs.n_batches; i++) {
-    Partsledger__V1__GetBatchRequest req = PARTSLEDGER__V1__GET_BATCH_REQUEST__INIT;
     Partsledger__V1__Batch *b;
-    req.batch_id = (char *)refs.batches[i];
-    rc = pl_client_call(c->client, "/partsledger.v1.Inventory/GetBatch", &req.base,
-                        &partsledger__v1__batch__descriptor, c->a,
-                        (ProtobufCMessage **)&b);
+    rc = pl_client_get_batch(c->client, refs.batches[i], c->a, &b);
     if (rc != 0 && rc != PL_ENOTFOUND)
       return cli_server_error(c, rc);
     gtins[in->n_gtins].id = refs.batches[i];
@@ -568,12 +535,8 @@ static int epcis_lookups(struct cli *c, const struct history *h, pl_epcis_input 
   if (glns == NULL)
     return cli_fail("out of memory");
   for (size_t i = 0; i < n_sites; i++) {
-    Partsledger__V1__GetSiteRequest req = PARTSLEDGER__V1__GET_SITE_REQUEST__INIT;
     Partsledger__V1__Site *s;
-    req.site_id = (char *)sites[i];
-    rc = pl_client_call(c->client, "/partsledger.v1.Inventory/GetSite", &req.base,
-                        &partsledger__v1__site__descriptor, c->a,
-                        (ProtobufCMessage **)&s);
+    rc = pl_client_get_site(c->client, sites[i], c->a, &s);
     if (rc != 0 && rc != PL_ENOTFOUND)
       return cli_server_error(c, rc);
     glns[in->n_glns].id = sites[i];
@@ -623,10 +586,12 @@ static int history_epcis(struct cli *c, const struct history *h) {
   return cli_json_emit(o, 0);
 }
 
-static int cmd_trace(struct cli *c) {
+int cli_trace_subject(struct cli *c) {
   struct history h;
   memset(&h, 0, sizeof(h));
-  const char *what = c->pos[0];
+  /* `trace ID --epcis` is a batch's, as `trace ID` is. */
+  const char *what = c->npos == 2 ? c->pos[0] : "batch";
+  h.id = c->pos[c->npos - 1];
   if (strcmp(what, "batch") == 0)
     h.subject = SUBJECT_BATCH;
   else if (strcmp(what, "device") == 0)
@@ -635,21 +600,26 @@ static int cmd_trace(struct cli *c) {
     h.subject = SUBJECT_PART;
   else
     return cli_usage_error(c, "trace wants batch, device or part, not '%s'", what);
-  h.id = c->pos[1];
   int verify = cli_opt(c, "verify") != NULL, epcis = cli_opt(c, "epcis") != NULL;
+  const char *out = cli_opt(c, "out");
   if (verify && epcis)
     return cli_usage_error(c, "--verify and --epcis go separately");
-  if (!epcis && (cli_opt(c, "out") != NULL || cli_opt(c, "force") != NULL))
+  if (!epcis && (out != NULL || cli_opt(c, "force") != NULL))
     return cli_usage_error(c, "--out and --force go with --epcis");
-  const char *out = cli_opt(c, "out");
+  if (cli_opt(c, "start") != NULL || cli_opt(c, "page-size") != NULL ||
+      cli_opt(c, "file") != NULL || cli_opt(c, "supplier") != NULL)
+    return cli_usage_error(c, "--start, --page-size, --file and --supplier go "
+                              "with a batch's trace without --epcis");
+  if (!verify && (cli_opt(c, "vkey") != NULL || cli_opt(c, "vkey-file") != NULL))
+    return cli_usage_error(c, "--vkey and --vkey-file go with --verify");
   /* A document is written whole or not at all: refuse before asking. */
   if (out != NULL && cli_opt(c, "force") == NULL && access(out, F_OK) == 0)
     return cli_input_error("%s already exists; not overwriting it (--force "
                            "replaces it)",
                            out);
-  int ex = 0;
-  const char *vkey = verify ? vkey_of(c, &ex) : NULL;
-  if (verify && vkey == NULL)
+  int ex = CLI_EXIT_USAGE;
+  const char *vkey = NULL;
+  if (verify && (vkey = cli_verifier_key(c, &ex)) == NULL)
     return ex;
   if ((ex = cli_connect(c)) != 0 ||
       (ex = fetch(c, &h, verify || epcis || cli_opt(c, "proofs") != NULL)) != 0)
@@ -669,10 +639,6 @@ static const struct cli_opt warranty_opts[] = {
 static const struct cli_opt no_opts[] = {CLI_END};
 static const struct cli_opt report_opts[] = {
     {"from", CLI_VALUE, CLI_REQUIRED}, {"to", CLI_VALUE, CLI_REQUIRED}, CLI_END};
-static const struct cli_opt trace_opts[] = {
-    {"proofs", CLI_FLAG, 0}, {"verify", CLI_FLAG, 0}, {"vkey", CLI_VALUE, 0},
-    {"vkey-file", CLI_VALUE, 0}, {"epcis", CLI_FLAG, 0}, {"out", CLI_VALUE, 0},
-    {"force", CLI_FLAG, 0}, CLI_END};
 static const struct cli_opt batch_devices_opts[] = {
     {"start", CLI_VALUE, 0}, {"page-size", CLI_VALUE, 0}, {"all", CLI_FLAG, 0},
     CLI_END};
@@ -709,33 +675,6 @@ static const struct cli_command commands[] = {
      "now, orders open past a deadline, parts replaced, claims filed,\n"
      "approved and rejected.\n",
      report_opts, 1, 1, cmd_station_report},
-    {"trace",
-     "batch|device|part ID [--proofs] [--verify (--vkey VKEY | --vkey-file "
-     "FILE)] [--epcis [--out FILE [--force]]]",
-     "a batch's, device's or part's facts; verify; EPCIS",
-     "Prints every entry that touched the batch, device or part, in log\n"
-     "order, one line each (TraceBatch, DeviceHistory, PartHistory): a\n"
-     "device's registration, extensions, orders, replacements, claims and\n"
-     "decisions; a part's supplier and batch, what put it in a device and\n"
-     "what took it out; a batch's receipts, transfers, recall, and the\n"
-     "registrations and replacements of its parts.\n"
-     "  --proofs      each fact with its leaf and inclusion proof in one\n"
-     "                checkpoint's tree (with --json: a document to keep)\n"
-     "  --verify      checks every fact offline with the log's verifier key\n"
-     "                (`partsledger info`): the checkpoint's signature, the\n"
-     "                fact's inclusion proof and author signature, and that\n"
-     "                the fact names what its entry names. \"OK\" or\n"
-     "                \"FAILED\" per fact; exit status 0 only when all hold\n"
-     "  --epcis       writes a GS1 EPCIS 2.0 JSON-LD document of the facts\n"
-     "                (stdout, or --out FILE, which --force may replace):\n"
-     "                receipts, transfers and recalls as ObjectEvents,\n"
-     "                registrations and replacements as AssociationEvents of\n"
-     "                the device and its parts, GS1 Digital Link URIs where\n"
-     "                a GTIN or GLN is known, each event's leaf index as\n"
-     "                partsledger:leafIndex\n"
-     "A proof shows what is in the log, never what is missing from it: that\n"
-     "a trace is complete is the server's word.\n",
-     trace_opts, 2, 2, cmd_trace},
     {"batch-devices", "BATCH [--start N] [--page-size N] [--all]",
      "the devices that hold a batch's parts now",
      "Prints one row per part of the batch in a device now (BatchDevices):\n"
