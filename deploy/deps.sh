@@ -14,6 +14,10 @@ packages=(
 )
 
 missing=()
+# node and npm run GS1's EPCIS validator in the tests (tests/epcis). Asked for
+# by command, not package: a nodejs built with its own npm provides both.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$p")
