@@ -1,0 +1,797 @@
+/*
+ * test_cli_repair.c - integration tests of the CLI's repair and warranty
+ * commands against the real server: the writes (policy ... decide), the
+ * queries (warranty, device-info, order-info, claim-info, station-report,
+ * batch-devices), get/list of the new kinds, device and part histories with
+ * their offline verification, and the EPCIS 2.0 export of a batch, a device
+ * and a part, checked with GS1's epcis2.js (tests/epcis/validate.js, run
+ * with node) and by its content. Every command runs as PL_CLI_BIN in a
+ * subprocess, its exit status and output checked, readable and --json.
+ *
+ * Each case starts a server and builds the same small network through the
+ * CLI alone (world()): sites W1 and RS1 with GLNs and W2 without, a battery
+ * batch with a GTIN and serials, a screen batch with neither, receipts, a
+ * transfer, a policy, a registered device, an extension, an order answered,
+ * a part replaced from a fulfilled reservation, the order closed, a claim
+ * approved, and the battery batch recalled.
+ *
+ * Strings and JSON values a case collects are pooled and freed, and the
+ * server stopped and its directory removed, at exit: a failed CHECK returns
+ * early, and cleanup must not depend on reaching the end of the case.
+ */
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "clock.h"
+#include "harness.h"
+#include "test.h"
+
+#ifndef PL_CLI_BIN
+#error "PL_CLI_BIN must name the partsledger binary"
+#endif
+#ifndef PL_NODE_BIN
+#error "PL_NODE_BIN must name node, which runs the EPCIS validator"
+#endif
+#ifndef PL_EPCIS_VALIDATOR
+#error "PL_EPCIS_VALIDATOR must name tests/epcis/validate.js"
+#endif
+
+#define MAX_ARGS 48
+#define POOL 2048
+#define HOUR_MS 3600000LL
+#define DAY_MS 86400000LL
+
+static pl_harness *g_h;
+static void *g_str[POOL];
+static size_t g_nstr;
+static cJSON *g_json[POOL];
+static size_t g_njson;
+
+static void cleanup(void) {
+  pl_harness_free(g_h);
+  g_h = NULL;
+  for (size_t i = 0; i < g_nstr; i++)
+    free(g_str[i]);
+  g_nstr = 0;
+  for (size_t i = 0; i < g_njson; i++)
+    cJSON_Delete(g_json[i]);
+  g_njson = 0;
+}
+
+static void *keep(void *s) {
+  if (s != NULL && g_nstr < POOL)
+    g_str[g_nstr++] = s;
+  return s;
+}
+
+static cJSON *keep_json(cJSON *j) {
+  if (j != NULL && g_njson < POOL)
+    g_json[g_njson++] = j;
+  return j;
+}
+
+static pl_harness *start(void) {
+  static int registered;
+  if (!registered) {
+    atexit(cleanup);
+    registered = 1;
+  }
+  cleanup();
+  if (pl_harness_start(NULL, &g_h) != 0)
+    return NULL;
+  return g_h;
+}
+
+struct res {
+  int code;
+  char *out, *err;
+};
+
+/* Runs argv (NULL-terminated) with its output kept in the pool. */
+static struct res run_argv(const char *const *argv) {
+  struct res r = {0, NULL, NULL};
+  r.code = pl_run(argv, NULL, 60000, &r.out, &r.err);
+  keep(r.out);
+  keep(r.err);
+  if (r.out == NULL)
+    r.out = "";
+  if (r.err == NULL)
+    r.err = "";
+  return r;
+}
+
+/* The CLI with --server pointing at the case's server; arguments end with
+ * NULL. */
+static struct res cli_v(const char *first, va_list ap) {
+  const char *argv[MAX_ARGS + 4];
+  size_t n = 0;
+  argv[n++] = PL_CLI_BIN;
+  if (g_h != NULL) {
+    argv[n++] = "--server";
+    argv[n++] = pl_harness_target(g_h);
+  }
+  for (const char *a = first; a != NULL && n < MAX_ARGS; a = va_arg(ap, const char *))
+    argv[n++] = a;
+  argv[n] = NULL;
+  return run_argv(argv);
+}
+
+static struct res cli_(const char *first, ...) {
+  va_list ap;
+  va_start(ap, first);
+  struct res r = cli_v(first, ap);
+  va_end(ap);
+  return r;
+}
+
+#define cli(...) cli_(__VA_ARGS__, (const char *)NULL)
+
+static const char *path(const char *name) { return pl_harness_path(g_h, name); }
+
+static cJSON *json(const char *s) { return keep_json(cJSON_Parse(s)); }
+
+static const cJSON *item(const cJSON *o, const char *name) {
+  return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
+static double num(const cJSON *o, const char *name) {
+  return cJSON_GetNumberValue(item(o, name));
+}
+
+static const char *str(const cJSON *o, const char *name) {
+  const char *s = cJSON_GetStringValue(item(o, name));
+  return s != NULL ? s : "";
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+static char *fmt(const char *f, ...) {
+  va_list ap;
+  va_start(ap, f);
+  char *s = NULL;
+  if (vasprintf(&s, f, ap) < 0)
+    s = NULL;
+  va_end(ap);
+  return keep(s);
+}
+
+/* "2024-05-01T12:00:00Z" of unix ms (whole seconds). */
+static const char *iso(int64_t ms) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  char buf[32];
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return keep(strdup(buf));
+}
+
+/* `body` followed by its GS1 mod-10 check digit. */
+static const char *gs1(const char *body) {
+  size_t n = strlen(body);
+  int sum = 0;
+  for (size_t i = 0; i < n; i++)
+    sum += (body[n - 1 - i] - '0') * (i % 2 == 0 ? 3 : 1);
+  return fmt("%s%d", body, (10 - sum % 10) % 10);
+}
+
+/* A key file `name` in the case's directory, enrolled by the admin with
+ * `role` at the sites given (NULL-terminated). Its path, or NULL. */
+static const char *actor(const char *name, const char *role, const char *site1,
+                         const char *site2) {
+  const char *key = path(name);
+  struct res r = cli("keygen", "--out", key);
+  if (r.code != 0 || strlen(r.out) != 65)
+    return NULL;
+  r.out[64] = '\0';
+  const char *admin = pl_harness_admin_key_path(g_h);
+  if (site1 == NULL)
+    r = cli("enroll", "--key", admin, "--public-key", r.out, "--role", role, "--name",
+            name);
+  else if (site2 == NULL)
+    r = cli("enroll", "--key", admin, "--public-key", r.out, "--role", role, "--name",
+            name, "--site", site1);
+  else
+    r = cli("enroll", "--key", admin, "--public-key", r.out, "--role", role, "--name",
+            name, "--site", site1, "--site", site2);
+  return r.code == 0 ? key : NULL;
+}
+
+/* ---- the network every case starts from ---- */
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define SHA_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+struct world {
+  const char *maker, *station, *depot; /* key files */
+  const char *gln_w1, *gln_rs1, *gtin; /* GTIN-14 as the ledger stores it */
+  int64_t purchased, reported;
+  long long idx_registered, idx_replaced, idx_recalled, idx_closed;
+};
+
+/* The index a write printed with --json, or -1 (after saying why). */
+static long long index_of(struct res r, const char *what) {
+  cJSON *o = r.code == 0 ? json(r.out) : NULL;
+  if (o == NULL || !cJSON_IsNumber(item(o, "index"))) {
+    fprintf(stderr, "%s failed (%d): %s%s\n", what, r.code, r.out, r.err);
+    return -1;
+  }
+  return (long long)num(o, "index");
+}
+
+/* Runs a write and fails the case when it does not print an index. */
+#define WRITE(w, what, ...)                                                    \
+  do {                                                                         \
+    if (index_of(cli("--json", __VA_ARGS__), what) < 0) {                      \
+      pl_test_failed = 1;                                                      \
+      return -1;                                                               \
+    }                                                                          \
+  } while (0)
+
+static int world(struct world *w) {
+  memset(w, 0, sizeof(*w));
+  if (start() == NULL)
+    return -1;
+  const char *admin = pl_harness_admin_key_path(g_h);
+  w->gln_w1 = gs1("400000100000");
+  w->gln_rs1 = gs1("400000100001");
+  const char *gtin13 = gs1("401234500001");
+  w->gtin = fmt("0%s", gtin13);
+  w->maker = actor("maker.key", "manufacturer", NULL, NULL);
+  w->station = actor("station.key", "repair_station", "RS1", NULL);
+  w->depot = actor("depot.key", "warehouse", "W1", "W2");
+  if (w->maker == NULL || w->station == NULL || w->depot == NULL)
+    return -1;
+  WRITE(w, "site W1", "site", "--key", admin, "--id", "W1", "--kind", "warehouse",
+        "--name", "Depot Berlin", "--lat", "52.52", "--lon", "13.405", "--gln",
+        w->gln_w1);
+  WRITE(w, "site W2", "site", "--key", admin, "--id", "W2", "--kind",
+        "central_warehouse", "--name", "Hub", "--lat", "48.1", "--lon", "11.5");
+  WRITE(w, "site RS1", "site", "--key", admin, "--id", "RS1", "--kind",
+        "repair_station", "--name", "Station 1", "--lat", "52.4", "--lon", "13.3",
+        "--gln", w->gln_rs1);
+  WRITE(w, "supplier", "supplier", "--key", admin, "--id", "SUP", "--name", "Cells Inc",
+        "--certified");
+  WRITE(w, "battery batch", "batch", "--key", w->maker, "--id", "BAT1", "--supplier",
+        "SUP", "--sku", "SKU-BAT", "--class", "original", "--quantity", "5", "--gtin",
+        gtin13, "--warranty-months", "12", "--serial", "P1", "--serial", "P2",
+        "--serial", "P3", "--serial", "P4", "--serial", "P5");
+  WRITE(w, "screen batch", "batch", "--key", w->maker, "--id", "SCR1", "--supplier",
+        "SUP", "--sku", "SKU-SCR", "--class", "original", "--quantity", "10");
+  WRITE(w, "receive", "receive", "--key", w->depot, "--site", "W1", "--batch", "BAT1",
+        "--quantity", "5", "--reference", "DN-1");
+  WRITE(w, "transfer", "transfer", "--key", w->depot, "--from", "W1", "--to", "RS1",
+        "--batch", "BAT1", "--quantity", "2");
+  WRITE(w, "policy", "policy", "--key", w->maker, "--id", "POL", "--model", "X1",
+        "--window-days", "0", "--term", "battery:24:1000:cycles", "--term",
+        "screen:12", "--max-extension-months", "12");
+  w->purchased = pl_now_ms() - 10 * DAY_MS;
+  long long i = index_of(cli("--json", "device", "--key", w->maker, "--serial", "D1",
+                             "--model", "X1", "--policy", "POL", "--purchased-at",
+                             iso(w->purchased), "--owner-ref", SHA_A, "--part",
+                             "battery:P1:BAT1", "--part", "screen:S-1:SCR1"),
+                         "device");
+  if ((w->idx_registered = i) < 0)
+    return -1;
+  WRITE(w, "extend", "extend", "--key", w->maker, "--device", "D1", "--component",
+        "battery", "--months", "6", "--contract", "C-1");
+  w->reported = pl_now_ms() - HOUR_MS;
+  WRITE(w, "order", "order", "--key", w->station, "--id", "O1", "--device", "D1",
+        "--site", "RS1", "--priority", "p2", "--fault", "battery drains",
+        "--reported-at", fmt("%lld", (long long)w->reported), "--usage", "120");
+  WRITE(w, "respond", "respond", "--key", w->station, "--order", "O1");
+  WRITE(w, "reserve", "reserve", "--key", w->station, "--id", "R1", "--site", "RS1",
+        "--sku", "SKU-BAT", "--quantity", "1", "--batch", "BAT1", "--repair-order", "O1",
+        "--expires-in", "2h");
+  WRITE(w, "fulfil", "fulfil", "--key", w->station, "--id", "R1");
+  i = index_of(cli("--json", "replace", "--key", w->station, "--order", "O1",
+                   "--component", "battery", "--removed", "P1", "--installed", "P2",
+                   "--batch", "BAT1", "--reservation", "R1", "--evidence", SHA_B),
+               "replace");
+  if ((w->idx_replaced = i) < 0)
+    return -1;
+  i = index_of(cli("--json", "close", "--key", w->station, "--order", "O1", "--outcome",
+                   "fixed", "--first-visit-fix", "--acceptance", SHA_C),
+               "close");
+  if ((w->idx_closed = i) < 0)
+    return -1;
+  WRITE(w, "claim", "claim", "--key", w->station, "--id", "K1", "--device", "D1",
+        "--order", "O1", "--component", "battery", "--failure-at",
+        iso(w->reported - HOUR_MS), "--usage", "120", "--description", "swollen cell");
+  WRITE(w, "decide", "decide", "--key", w->maker, "--claim", "K1", "--decision",
+        "approved", "--reason", "in_term");
+  i = index_of(cli("--json", "recall", "--key", w->maker, "--batch", "BAT1", "--reason",
+                   "cell defect"),
+               "recall");
+  if ((w->idx_recalled = i) < 0)
+    return -1;
+  return 0;
+}
+
+#define WORLD(w)                                                               \
+  struct world w;                                                              \
+  CHECK(world(&w) == 0)
+
+/* The verifier key of the case's log. */
+static const char *vkey(void) {
+  struct res r = cli("--json", "info");
+  cJSON *o = json(r.out);
+  return r.code == 0 && o != NULL ? str(o, "verifier_key") : NULL;
+}
+
+/* Runs the EPCIS validator (epcis2.js) over a file; its exit status. */
+static struct res validate(const char *file) {
+  const char *argv[] = {PL_NODE_BIN, PL_EPCIS_VALIDATOR, file, NULL};
+  return run_argv(argv);
+}
+
+/* ---- cases ---- */
+
+/* Every write succeeds readable as well as --json, signed by the right
+ * actor, and get/list show the new kinds by their fields. */
+PL_TEST(writes_and_show) {
+  WORLD(w);
+  /* Readable output of a write. */
+  struct res r = cli("extend", "--key", w.maker, "--device", "D1", "--months", "1");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "index:") != NULL && strstr(r.out, "duplicate:  no") != NULL);
+  /* The same request id again is the same entry: a duplicate. */
+  const char *rid = "000102030405060708090a0b0c0d0e0f";
+  r = cli("--json", "policy", "--key", w.maker, "--id", "POL2", "--model", "X2",
+          "--term", "case:6", "--request-id", rid);
+  CHECK_EQ(r.code, 0);
+  long long first = (long long)num(json(r.out), "index");
+  r = cli("--json", "policy", "--key", w.maker, "--id", "POL2", "--model", "X2",
+          "--term", "case:6", "--request-id", rid);
+  CHECK_EQ(r.code, 0);
+  CHECK_EQ((long long)num(json(r.out), "index"), first);
+  CHECK(cJSON_IsTrue(item(json(r.out), "duplicate")));
+
+  /* get: the full form names the fields. */
+  r = cli("get", fmt("%lld", w.idx_registered));
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "kind:          device_registered") != NULL);
+  CHECK(strstr(r.out, "device        D1") != NULL);
+  CHECK(strstr(r.out, "battery:P1:BAT1,screen:S-1:SCR1") != NULL);
+  r = cli("--json", "get", fmt("%lld", w.idx_replaced));
+  CHECK_EQ(r.code, 0);
+  cJSON *o = json(r.out);
+  CHECK_STR(str(o, "kind"), "part_replaced");
+  const cJSON *body = item(o, "body");
+  CHECK_STR(str(body, "installed_serial"), "P2");
+  CHECK_STR(str(body, "removed_serial"), "P1");
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(item(body, "evidence_sha256"), 0)),
+            SHA_B);
+  r = cli("--json", "get", fmt("%lld", w.idx_closed));
+  CHECK_STR(str(item(json(r.out), "body"), "outcome"), "fixed");
+  CHECK(cJSON_IsTrue(item(item(json(r.out), "body"), "first_visit_fix")));
+
+  /* list: one line per entry, the new kinds with their fields. */
+  r = cli("list", "--limit", "0");
+  CHECK_EQ(r.code, 0);
+  const char *want[] = {"warranty_policy_published", "policy=POL",
+                        "device_registered",         "device=D1",
+                        "warranty_extended",         "months=6",
+                        "repair_order_opened",       "priority=p2",
+                        "repair_order_responded",    "part_replaced",
+                        "installed=P2",              "repair_order_closed",
+                        "outcome=fixed",             "claim_filed",
+                        "claim=K1",                  "claim_decided",
+                        "reason=in_term"};
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+    if (strstr(r.out, want[i]) == NULL) {
+      fprintf(stderr, "list lacks %s:\n%s", want[i], r.out);
+      CHECK(0);
+    }
+}
+
+/* The ledger's refusals reach the user as the server put them (exit 1),
+ * command-line mistakes as usage errors (exit 2). */
+PL_TEST(refusals_and_usage) {
+  WORLD(w);
+  /* A second order on the device, and a claim the manufacturer would
+   * reject as out of term while the ledger says it is active. */
+  struct res r = cli("order", "--key", w.station, "--id", "O2", "--device", "D1",
+                     "--site", "RS1", "--priority", "p1", "--reported-at", "now");
+  CHECK_EQ(r.code, 0);
+  r = cli("claim", "--key", w.station, "--id", "K2", "--device", "D1", "--order", "O2",
+          "--component", "screen", "--failure-at", iso(pl_now_ms() - 60000));
+  CHECK_EQ(r.code, 0);
+  r = cli("decide", "--key", w.maker, "--claim", "K2", "--decision", "rejected",
+          "--reason", "out_of_term");
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "FAILED_PRECONDITION") != NULL);
+  CHECK(strstr(r.err, "ACTIVE") != NULL || strstr(r.err, "active") != NULL);
+  /* A station may not decide; an approval may not claim a rejecting reason. */
+  r = cli("decide", "--key", w.station, "--claim", "K2", "--decision", "approved",
+          "--reason", "in_term");
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "PERMISSION_DENIED") != NULL);
+  r = cli("decide", "--key", w.maker, "--claim", "K2", "--decision", "approved",
+          "--reason", "human_damage");
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "INVALID_ARGUMENT") != NULL);
+  /* Closing twice. */
+  r = cli("close", "--key", w.station, "--order", "O1", "--outcome", "fixed");
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "FAILED_PRECONDITION") != NULL);
+
+  /* Usage errors name what they want. */
+  r = cli("order", "--key", w.station, "--id", "O3", "--device", "D1", "--site", "RS1",
+          "--priority", "p4");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "p1, p2 or p3") != NULL);
+  r = cli("close", "--key", w.station, "--order", "O2", "--outcome", "mended");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "fixed, not_fixed, device_replaced or cancelled") != NULL);
+  r = cli("decide", "--key", w.maker, "--claim", "K2", "--decision", "rejected",
+          "--reason", "because");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "unauthorized_modification") != NULL);
+  r = cli("device", "--key", w.maker, "--serial", "D9", "--model", "X1", "--policy",
+          "POL", "--purchased-at", "2024-02-30");
+  CHECK_EQ(r.code, 2);
+  r = cli("device", "--key", w.maker, "--serial", "D9", "--model", "X1", "--policy",
+          "POL", "--purchased-at", "2024-02-03T10:00");
+  CHECK_EQ(r.code, 2); /* a time of day without its zone */
+  r = cli("device", "--key", w.maker, "--serial", "D9", "--model", "X1", "--policy",
+          "POL", "--purchased-at", "now", "--part", "battery:P3");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "COMPONENT:SERIAL:BATCH") != NULL);
+  r = cli("policy", "--key", w.maker, "--id", "P9", "--model", "X9", "--term",
+          "battery:x");
+  CHECK_EQ(r.code, 2);
+  r = cli("replace", "--key", w.station, "--order", "O2", "--component", "battery",
+          "--installed", "P3", "--batch", "BAT1", "--evidence", "abcd");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "SHA-256") != NULL);
+  r = cli("order", "--key", w.station, "--id", "O3");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--device is required") != NULL);
+  /* A device registered with an ISO time and an offset, in the past: its
+   * purchase is that instant. */
+  r = cli("--json", "device", "--key", w.maker, "--serial", "D2", "--model", "X1",
+          "--policy", "POL", "--purchased-at", iso(w.purchased));
+  CHECK_EQ(r.code, 0);
+  r = cli("--json", "device-info", "D2");
+  CHECK_EQ(r.code, 0);
+  CHECK_EQ(num(json(r.out), "purchased_at_ms"), (double)(w.purchased / 1000 * 1000));
+  /* Every command has its help. */
+  const char *cmds[] = {"policy",     "device",      "extend",        "order",
+                        "respond",    "replace",     "close",         "claim",
+                        "decide",     "warranty",    "device-info",   "order-info",
+                        "claim-info", "station-report", "batch-devices", "trace"};
+  for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+    r = cli(cmds[i], "--help");
+    CHECK_EQ(r.code, 0);
+    CHECK(strstr(r.out, fmt("usage: partsledger %s", cmds[i])) != NULL);
+  }
+}
+
+/* The queries, readable and --json. */
+PL_TEST(queries) {
+  WORLD(w);
+  struct res r = cli("warranty", "D1", "battery");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "status:        active") != NULL);
+  CHECK(strstr(r.out, "part:          P2 (batch BAT1, original)") != NULL);
+  CHECK(strstr(r.out, "usage limit:   1000 cycles") != NULL);
+  r = cli("--json", "warranty", "D1", "battery", "--usage", "2000");
+  CHECK_EQ(r.code, 0);
+  cJSON *o = json(r.out);
+  CHECK_STR(str(o, "device_serial"), "D1");
+  /* The device term ends at 1000 cycles; the part's own 12 months go on. */
+  CHECK_STR(str(o, "status"), "active");
+  CHECK_STR(str(o, "term_source"), "part");
+  r = cli("--json", "warranty", "D1", "case");
+  CHECK_STR(str(json(r.out), "status"), "not_covered");
+  r = cli("--json", "warranty", "D1", "screen", "--at", iso(w.purchased - DAY_MS));
+  CHECK_EQ(r.code, 0);
+  r = cli("--json", "warranty", "NOBODY", "battery");
+  CHECK_STR(str(json(r.out), "status"), "not_registered");
+
+  r = cli("device-info", "D1");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "policy:        POL") != NULL);
+  CHECK(strstr(r.out, "P2") != NULL && strstr(r.out, "replaced") != NULL);
+  CHECK(strstr(r.out, "S-1") != NULL);
+  CHECK(strstr(r.out, "+6 months, battery") != NULL);
+  r = cli("--json", "device-info", "D1");
+  o = json(r.out);
+  CHECK_EQ(cJSON_GetArraySize(item(o, "parts")), 2);
+  CHECK_STR(str(o, "owner_ref"), SHA_A);
+
+  r = cli("order-info", "O1");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "state:         closed") != NULL);
+  CHECK(strstr(r.out, "respond by:") != NULL && strstr(r.out, "  met") != NULL);
+  CHECK(strstr(r.out, "outcome:       fixed (first visit)") != NULL);
+  CHECK(strstr(r.out, "battery: P1 -> P2 (batch BAT1, reservation R1)") != NULL);
+  r = cli("--json", "order-info", "O1");
+  o = json(r.out);
+  CHECK_STR(str(o, "response_sla"), "met");
+  CHECK_STR(str(o, "resolution_sla"), "met");
+  CHECK_STR(str(o, "priority"), "p2");
+  /* p2: respond within 4 h, resolve within 72 h of the report. */
+  CHECK_EQ(num(o, "respond_by_ms"), (double)(w.reported + 4 * HOUR_MS));
+  CHECK_EQ(num(o, "resolve_by_ms"), (double)(w.reported + 72 * HOUR_MS));
+  CHECK_STR(str(cJSON_GetArrayItem(item(o, "replacements"), 0), "installed_serial"),
+            "P2");
+  r = cli("order-info", "NOPE");
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "NOT_FOUND") != NULL);
+
+  r = cli("claim-info", "K1");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "state:         approved") != NULL);
+  CHECK(strstr(r.out, "decision:      approved, in_term") != NULL);
+  r = cli("--json", "claim-info", "K1");
+  CHECK_STR(str(json(r.out), "site_id"), "RS1");
+
+  const char *from = iso(pl_now_ms() - DAY_MS), *to = iso(pl_now_ms() + DAY_MS);
+  r = cli("station-report", "RS1", "--from", from, "--to", to);
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "orders opened:       1") != NULL);
+  CHECK(strstr(r.out, "first-visit fixes:   100.0%") != NULL);
+  r = cli("--json", "station-report", "RS1", "--from", from, "--to", to);
+  o = json(r.out);
+  CHECK_EQ(num(o, "parts_replaced"), 1);
+  CHECK_EQ(num(o, "claims_approved"), 1);
+  CHECK_EQ(num(o, "first_visit_fix_rate"), 1);
+  r = cli("station-report", "RS1", "--from", from);
+  CHECK_EQ(r.code, 2);
+
+  r = cli("batch-devices", "BAT1");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "D1") != NULL && strstr(r.out, "P2") != NULL);
+  CHECK(strstr(r.out, "P1") == NULL); /* taken out */
+  r = cli("--json", "batch-devices", "BAT1", "--all");
+  o = json(r.out);
+  CHECK_EQ(cJSON_GetArraySize(item(o, "devices")), 1);
+  const cJSON *d = cJSON_GetArrayItem(item(o, "devices"), 0);
+  CHECK_STR(str(d, "device_serial"), "D1");
+  CHECK_EQ(num(d, "index"), (double)w.idx_replaced);
+  CHECK_EQ(num(o, "next_start"), 0);
+}
+
+/* Device and part histories, with proofs, verified offline. */
+PL_TEST(trace_device_and_part_verify) {
+  WORLD(w);
+  struct res r = cli("trace", "device", "D1");
+  CHECK_EQ(r.code, 0);
+  const char *kinds[] = {"device_registered", "warranty_extended",
+                         "repair_order_opened", "repair_order_responded",
+                         "part_replaced", "repair_order_closed", "claim_filed",
+                         "claim_decided"};
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+    CHECK(strstr(r.out, kinds[i]) != NULL);
+  r = cli("--json", "trace", "device", "D1", "--proofs");
+  CHECK_EQ(r.code, 0);
+  cJSON *o = json(r.out);
+  CHECK_STR(str(o, "type"), "device_history");
+  CHECK_EQ(cJSON_GetArraySize(item(o, "facts")), 8);
+  CHECK(strstr(str(o, "checkpoint"), "partsledger.test/log") != NULL);
+  CHECK(strlen(str(cJSON_GetArrayItem(item(o, "facts"), 0), "leaf")) > 0);
+
+  const char *vk = vkey();
+  CHECK(vk != NULL);
+  r = cli("trace", "device", "D1", "--verify", "--vkey", vk);
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "OK: all 8 facts of device D1 verify") != NULL);
+  r = cli("--json", "trace", "part", "P1", "--verify", "--vkey", vk);
+  CHECK_EQ(r.code, 0);
+  o = json(r.out);
+  CHECK(cJSON_IsTrue(item(o, "ok")));
+  /* supplier, batch, its registration in D1, its removal */
+  CHECK_EQ(cJSON_GetArraySize(item(o, "facts")), 4);
+  r = cli("trace", "part", "P2");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "part_replaced") != NULL && strstr(r.out, "device=D1") != NULL);
+  /* A batch's own trace is still trace.c's, verified with its rules. */
+  r = cli("trace", "batch", "BAT1", "--verify", "--vkey", vk);
+  CHECK_EQ(r.code, 0);
+
+  /* Another log's key does not verify these facts. */
+  const char *other = "other.example/log+01020304+AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  r = cli("trace", "device", "D1", "--verify", "--vkey", other);
+  CHECK(r.code != 0);
+  r = cli("trace", "device", "D1", "--verify");
+  CHECK_EQ(r.code, 2);
+  r = cli("trace", "gizmo", "D1");
+  CHECK_EQ(r.code, 2);
+  r = cli("trace", "device", "D1", "--out", path("x.json"));
+  CHECK_EQ(r.code, 2);
+  r = cli("trace", "device", "D1", "--start", "3");
+  CHECK_EQ(r.code, 2);
+}
+
+/* The events of a document whose "type" and, when given, "action" and
+ * "bizStep" are these; the first, or NULL. */
+static const cJSON *find_event(const cJSON *doc, const char *type, const char *action,
+                               const char *biz_step) {
+  const cJSON *ev;
+  cJSON_ArrayForEach(ev, item(item(doc, "epcisBody"), "eventList")) {
+    if (strcmp(str(ev, "type"), type) != 0)
+      continue;
+    if (action != NULL && strcmp(str(ev, "action"), action) != 0)
+      continue;
+    if (biz_step != NULL && strcmp(str(ev, "bizStep"), biz_step) != 0)
+      continue;
+    return ev;
+  }
+  return NULL;
+}
+
+static int has_string(const cJSON *array, const char *s) {
+  const cJSON *x;
+  cJSON_ArrayForEach(x, array) if (cJSON_IsString(x) && strcmp(x->valuestring, s) == 0)
+      return 1;
+  return 0;
+}
+
+/* What every document must be: EPCIS 2.0 to epcis2.js, its header, and
+ * each event's leaf index naming an entry of the event's kind. */
+static int check_document(const char *file, cJSON **out) {
+  struct res v = validate(file);
+  if (v.code != 0) {
+    fprintf(stderr, "epcis2.js rejects %s (%d):\n%s%s\n", file, v.code, v.out, v.err);
+    return -1;
+  }
+  char *text = keep(pl_read_file(file));
+  cJSON *doc = text != NULL ? json(text) : NULL;
+  if (doc == NULL)
+    return -1;
+  const cJSON *ctx = item(doc, "@context");
+  if (strcmp(cJSON_GetStringValue(cJSON_GetArrayItem(ctx, 0)),
+             "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld") != 0 ||
+      strcmp(str(cJSON_GetArrayItem(ctx, 1), "partsledger"), "urn:partsledger:epcis:") !=
+          0 ||
+      strcmp(str(doc, "type"), "EPCISDocument") != 0 ||
+      strcmp(str(doc, "schemaVersion"), "2.0") != 0 ||
+      strlen(str(doc, "creationDate")) != 24)
+    return -1;
+  const cJSON *ev;
+  cJSON_ArrayForEach(ev, item(item(doc, "epcisBody"), "eventList")) {
+    const cJSON *idx = item(ev, "partsledger:leafIndex");
+    if (!cJSON_IsNumber(idx) || strcmp(str(ev, "eventTimeZoneOffset"), "+00:00") != 0)
+      return -1;
+    struct res g = cli("--json", "get", fmt("%lld", (long long)idx->valuedouble));
+    cJSON *e = g.code == 0 ? json(g.out) : NULL;
+    if (e == NULL || strcmp(str(e, "kind"), str(ev, "partsledger:kind")) != 0 ||
+        strcmp(str(e, "integrated_at"), str(ev, "eventTime")) != 0) {
+      fprintf(stderr, "event of leaf %g is not what the leaf says\n", idx->valuedouble);
+      return -1;
+    }
+  }
+  *out = doc;
+  return 0;
+}
+
+PL_TEST(epcis_batch) {
+  WORLD(w);
+  const char *file = path("bat1.epcis.json");
+  struct res r = cli("trace", "batch", "BAT1", "--epcis", "--out", file);
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "wrote ") != NULL);
+  cJSON *doc;
+  CHECK(check_document(file, &doc) == 0);
+  const char *lot = fmt("https://id.gs1.org/01/%s/10/BAT1", w.gtin);
+  const char *w1 = fmt("https://id.gs1.org/414/%s", w.gln_w1);
+  const char *rs1 = fmt("https://id.gs1.org/414/%s", w.gln_rs1);
+
+  const cJSON *ev = find_event(doc, "ObjectEvent", "ADD", "commissioning");
+  CHECK(ev != NULL);
+  CHECK(has_string(item(ev, "epcList"), fmt("https://id.gs1.org/01/%s/21/P3", w.gtin)));
+  ev = find_event(doc, "ObjectEvent", "OBSERVE", "receiving");
+  CHECK(ev != NULL);
+  const cJSON *q = cJSON_GetArrayItem(item(ev, "quantityList"), 0);
+  CHECK_STR(str(q, "epcClass"), lot);
+  CHECK_EQ(num(q, "quantity"), 5);
+  CHECK_STR(str(item(ev, "bizLocation"), "id"), w1);
+  ev = find_event(doc, "ObjectEvent", "OBSERVE", "shipping");
+  CHECK(ev != NULL);
+  CHECK_STR(str(cJSON_GetArrayItem(item(ev, "sourceList"), 0), "source"), w1);
+  CHECK_STR(str(cJSON_GetArrayItem(item(ev, "destinationList"), 0), "destination"),
+            rs1);
+  CHECK_STR(str(cJSON_GetArrayItem(item(ev, "destinationList"), 0), "type"),
+            "location");
+  CHECK_EQ(num(cJSON_GetArrayItem(item(ev, "quantityList"), 0), "quantity"), 2);
+  /* The recall. */
+  const cJSON *e2;
+  ev = NULL;
+  cJSON_ArrayForEach(e2, item(item(doc, "epcisBody"), "eventList")) if (
+      strcmp(str(e2, "disposition"), "recalled") == 0) ev = e2;
+  CHECK(ev != NULL);
+  CHECK_EQ(num(ev, "partsledger:leafIndex"), (double)w.idx_recalled);
+  CHECK_STR(str(cJSON_GetArrayItem(item(ev, "quantityList"), 0), "epcClass"), lot);
+  /* The registration and the replacement. */
+  ev = find_event(doc, "AssociationEvent", "ADD", NULL);
+  CHECK(ev != NULL);
+  CHECK_STR(str(ev, "parentID"), "urn:partsledger:device:D1");
+  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
+  CHECK(has_string(item(ev, "childEPCs"), "urn:partsledger:part:S-1"));
+  ev = find_event(doc, "AssociationEvent", "DELETE", "removing");
+  CHECK(ev != NULL);
+  CHECK_EQ(num(ev, "partsledger:leafIndex"), (double)w.idx_replaced);
+  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
+  CHECK_STR(str(item(ev, "bizLocation"), "id"), rs1);
+  ev = find_event(doc, "AssociationEvent", "ADD", "installing");
+  CHECK(ev != NULL);
+  CHECK_EQ(num(ev, "partsledger:leafIndex"), (double)w.idx_replaced);
+  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P2", w.gtin)));
+
+  /* An existing file is kept unless --force. */
+  r = cli("trace", "batch", "BAT1", "--epcis", "--out", file);
+  CHECK_EQ(r.code, 2);
+  r = cli("--json", "trace", "BAT1", "--epcis", "--out", file, "--force");
+  CHECK_EQ(r.code, 0);
+  CHECK_EQ(num(json(r.out), "events"), 7);
+}
+
+PL_TEST(epcis_device) {
+  WORLD(w);
+  /* To stdout this time. */
+  struct res r = cli("trace", "device", "D1", "--epcis");
+  CHECK_EQ(r.code, 0);
+  const char *file = path("d1.epcis.json");
+  CHECK(pl_write_file(file, r.out) == 0);
+  cJSON *doc;
+  CHECK(check_document(file, &doc) == 0);
+  /* Orders, claims and extensions have no event; the registration and
+   * both sides of the replacement do. */
+  CHECK_EQ(cJSON_GetArraySize(item(item(doc, "epcisBody"), "eventList")), 3);
+  const cJSON *ev = find_event(doc, "AssociationEvent", "ADD", NULL);
+  CHECK(ev != NULL);
+  CHECK_EQ(num(ev, "partsledger:leafIndex"), (double)w.idx_registered);
+  CHECK_EQ(cJSON_GetArraySize(item(ev, "childEPCs")), 2);
+  ev = find_event(doc, "AssociationEvent", "DELETE", "removing");
+  CHECK(ev != NULL);
+  /* The removed part's batch comes from the registration in the same
+   * history: its GTIN names it. */
+  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
+  CHECK_STR(str(item(ev, "bizLocation"), "id"),
+            fmt("https://id.gs1.org/414/%s", w.gln_rs1));
+}
+
+PL_TEST(epcis_part) {
+  WORLD(w);
+  const char *file = path("p1.epcis.json");
+  struct res r = cli("trace", "part", "P1", "--epcis", "--out", file);
+  CHECK_EQ(r.code, 0);
+  cJSON *doc;
+  CHECK(check_document(file, &doc) == 0);
+  /* Its batch's registration, the device's registration, the replacement
+   * that took it out (and put P2 in). */
+  CHECK(find_event(doc, "ObjectEvent", "ADD", "commissioning") != NULL);
+  CHECK(find_event(doc, "AssociationEvent", "ADD", NULL) != NULL);
+  const cJSON *ev = find_event(doc, "AssociationEvent", "DELETE", "removing");
+  CHECK(ev != NULL);
+  CHECK_STR(str(ev, "parentID"), "urn:partsledger:device:D1");
+  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
+
+  /* The validator is no rubber stamp: a document it must refuse. */
+  cJSON *bad = cJSON_Duplicate(doc, 1);
+  keep_json(bad);
+  cJSON *first = cJSON_GetArrayItem(item(item(bad, "epcisBody"), "eventList"), 0);
+  cJSON_ReplaceItemInObjectCaseSensitive(first, "action", cJSON_CreateString("MOVE"));
+  const char *bad_file = path("bad.epcis.json");
+  char *text = keep(cJSON_Print(bad));
+  CHECK(pl_write_file(bad_file, text) == 0);
+  r = validate(bad_file);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "action") != NULL);
+  /* An event field outside any declared namespace is refused too. */
+  cJSON_DeleteItemFromObjectCaseSensitive(first, "action");
+  cJSON_AddStringToObject(first, "action", "ADD");
+  cJSON_AddStringToObject(first, "acme:color", "red");
+  text = keep(cJSON_Print(bad));
+  CHECK(pl_write_file(bad_file, text) == 0);
+  r = validate(bad_file);
+  CHECK_EQ(r.code, 1);
+}
+
+PL_TEST_MAIN(PL_CASE(writes_and_show), PL_CASE(refusals_and_usage), PL_CASE(queries),
+             PL_CASE(trace_device_and_part_verify), PL_CASE(epcis_batch),
+             PL_CASE(epcis_device), PL_CASE(epcis_part))
