@@ -24,7 +24,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "client.h"
 #include "clock.h"
+#include "entry.h"
+#include "epcis.h"
 #include "harness.h"
 #include "test.h"
 
@@ -792,6 +795,120 @@ PL_TEST(epcis_part) {
   CHECK_EQ(r.code, 1);
 }
 
+
+/* ---- the EPCIS builder itself, without a server ---- */
+
+/* A fact at `index` whose leaf holds `e`, signed by `k`, logged at `at`. */
+static Partsledger__V1__Fact *leaf_fact(pl_arena *a, const pl_key *k,
+                                        Partsledger__V1__Entry *e, uint64_t index,
+                                        int64_t at) {
+  Partsledger__V1__SignedEntry *se;
+  if (e == NULL || pl_entry_build(k, e, a, &se) != 0)
+    return NULL;
+  Partsledger__V1__Leaf leaf = PARTSLEDGER__V1__LEAF__INIT;
+  leaf.index = index;
+  leaf.integrated_at_ms = at;
+  leaf.signed_entry = se;
+  Partsledger__V1__Fact *f = pl_arena_alloc(a, sizeof(*f));
+  size_t n = partsledger__v1__leaf__get_packed_size(&leaf);
+  uint8_t *buf = pl_arena_alloc(a, n);
+  if (f == NULL || buf == NULL)
+    return NULL;
+  partsledger__v1__leaf__pack(&leaf, buf);
+  partsledger__v1__fact__init(f);
+  f->index = index;
+  f->kind = (char *)pl_kind_name(e->body_case);
+  f->leaf.data = buf;
+  f->leaf.len = n;
+  return f;
+}
+
+PL_TEST(epcis_library) {
+  CHECK(pl_crypto_init() == 0);
+  pl_arena *a = pl_arena_new(0);
+  pl_key *k = NULL;
+  uint8_t seed[32] = {1};
+  CHECK(a != NULL && pl_key_from_seed(seed, &k) == 0);
+  int64_t t0 = 1714564800123LL; /* 2024-05-01T12:00:00.123Z */
+  Partsledger__V1__Entry *e;
+  Partsledger__V1__Fact *facts[4];
+  /* A registration: one part whose serial GS1 cannot carry (21
+   * characters), one with a '/' (percent-encoded), one of a batch with no
+   * GTIN. */
+  Partsledger__V1__InstalledPart parts[3];
+  const char *serials[3] = {"ABCDEFGHIJKLMNOPQRSTU", "A/1", "Z9"};
+  const char *batches[3] = {"B1", "B1", "B2"};
+  for (int i = 0; i < 3; i++) {
+    partsledger__v1__installed_part__init(&parts[i]);
+    parts[i].component = (char *)(i == 0 ? "battery" : i == 1 ? "screen" : "case");
+    parts[i].part_serial = (char *)serials[i];
+    parts[i].batch_id = (char *)batches[i];
+  }
+  CHECK(pl_build_device_registered(a, "dev 1", "X1", "POL", t0, NULL, 0, parts, 3, &e) ==
+        0);
+  facts[0] = leaf_fact(a, k, e, 7, t0);
+  /* A replacement in an order this history does not name the device of. */
+  CHECK(pl_build_part_replaced(a, "O1", "screen", "A/1", "A2", "B1", "", NULL, 0, &e) ==
+        0);
+  facts[1] = leaf_fact(a, k, e, 9, t0 + 1000);
+  CHECK(facts[0] != NULL && facts[1] != NULL);
+  facts[2] = facts[0]; /* the same leaf twice: its events once */
+
+  pl_epcis_name gtins[] = {{"B1", "04012345000016"}, {"B2", ""}};
+  pl_epcis_name glns[] = {{"RS1", "4000001000012"}};
+  pl_epcis_order orders[] = {{"O1", "dev 1", "RS1"}};
+  pl_epcis_input in;
+  memset(&in, 0, sizeof(in));
+  in.created_at_ms = t0;
+  in.gtins = gtins;
+  in.n_gtins = 2;
+  in.glns = glns;
+  in.n_glns = 1;
+  /* Without the order, a replacement has no device to name. */
+  cJSON *doc;
+  size_t n;
+  CHECK_EQ(pl_epcis_document(facts, 3, &in, a, &doc, &n), PL_ENOTFOUND);
+  in.orders = orders;
+  in.n_orders = 1;
+  CHECK_EQ(pl_epcis_document(facts, 3, &in, a, &doc, &n), 0);
+  keep_json(doc);
+  CHECK_EQ(n, 3);
+  CHECK_STR(str(doc, "creationDate"), "2024-05-01T12:00:00.123Z");
+  const cJSON *list = item(item(doc, "epcisBody"), "eventList");
+  const cJSON *reg = cJSON_GetArrayItem(list, 0);
+  CHECK_STR(str(reg, "parentID"), "urn:partsledger:device:dev%201");
+  CHECK_STR(str(reg, "eventTime"), "2024-05-01T12:00:00.123Z");
+  CHECK_EQ(num(reg, "partsledger:leafIndex"), 7);
+  const cJSON *kids = item(reg, "childEPCs");
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(kids, 0)),
+            "urn:partsledger:part:ABCDEFGHIJKLMNOPQRSTU");
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(kids, 1)),
+            "https://id.gs1.org/01/04012345000016/21/A%2F1");
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(kids, 2)), "urn:partsledger:part:Z9");
+  const cJSON *del = cJSON_GetArrayItem(list, 1);
+  CHECK_STR(str(del, "action"), "DELETE");
+  CHECK_STR(str(item(del, "bizLocation"), "id"), "https://id.gs1.org/414/4000001000012");
+  /* The removed part's batch, from the registration before it. */
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(item(del, "childEPCs"), 0)),
+            "https://id.gs1.org/01/04012345000016/21/A%2F1");
+  CHECK_STR(str(cJSON_GetArrayItem(list, 2), "action"), "ADD");
+
+  /* What the facts name, for the caller to look up. */
+  pl_epcis_refs refs;
+  CHECK_EQ(pl_epcis_refs_of(facts, 2, NULL, a, &refs), 0);
+  CHECK_EQ(refs.n_batches, 2);
+  CHECK_EQ(refs.n_orders, 1);
+  CHECK_STR(refs.orders[0], "O1");
+
+  /* A fact without its leaf cannot be an event. */
+  Partsledger__V1__Fact bare = PARTSLEDGER__V1__FACT__INIT;
+  facts[3] = &bare;
+  CHECK_EQ(pl_epcis_document(facts, 4, &in, a, &doc, &n), PL_EINVAL);
+  pl_key_free(k);
+  pl_arena_free(a);
+}
+
 PL_TEST_MAIN(PL_CASE(writes_and_show), PL_CASE(refusals_and_usage), PL_CASE(queries),
              PL_CASE(trace_device_and_part_verify), PL_CASE(epcis_batch),
-             PL_CASE(epcis_device), PL_CASE(epcis_part))
+             PL_CASE(epcis_device), PL_CASE(epcis_part),
+             PL_CASE(epcis_library))
