@@ -337,8 +337,9 @@ static int pl__bytes_dup(pl_arena *a, const uint8_t *p, size_t n,
 
 int pl_build_warranty_policy_published(
     pl_arena *a, const char *policy_id, const char *model,
-    uint32_t registration_window_days, const Partsledger__V1__ComponentTerm *terms,
-    size_t n_terms, uint32_t max_extension_months, Partsledger__V1__Entry **out) {
+    uint32_t registration_window_days,
+    const Partsledger__V1__ComponentTerm *terms, size_t n_terms,
+    uint32_t max_extension_months, Partsledger__V1__Entry **out) {
   *out = NULL;
   if (policy_id == NULL || model == NULL || (terms == NULL && n_terms > 0))
     return PL_EINVAL;
@@ -383,13 +384,14 @@ int pl_build_warranty_policy_published(
 
 int pl_build_device_registered(pl_arena *a, const char *device_serial,
                                const char *model, const char *policy_id,
-                               int64_t purchased_at_ms, const uint8_t *owner_ref,
-                               size_t owner_ref_len,
+                               int64_t purchased_at_ms,
+                               const uint8_t *owner_ref, size_t owner_ref_len,
                                const Partsledger__V1__InstalledPart *parts,
                                size_t n_parts, Partsledger__V1__Entry **out) {
   *out = NULL;
   if (device_serial == NULL || model == NULL || policy_id == NULL ||
-      (owner_ref == NULL && owner_ref_len > 0) || (parts == NULL && n_parts > 0))
+      (owner_ref == NULL && owner_ref_len > 0) ||
+      (parts == NULL && n_parts > 0))
     return PL_EINVAL;
   for (size_t i = 0; i < n_parts; i++)
     if (parts[i].component == NULL || parts[i].part_serial == NULL ||
@@ -448,7 +450,8 @@ int pl_build_warranty_extended(pl_arena *a, const char *device_serial,
   b->component = pl__str_dup(a, component);
   b->months = months;
   b->contract_ref = pl__str_dup(a, contract_ref);
-  if (b->device_serial == NULL || b->component == NULL || b->contract_ref == NULL)
+  if (b->device_serial == NULL || b->component == NULL ||
+      b->contract_ref == NULL)
     return PL_ENOMEM;
   e->warranty_extended = b;
   *out = e;
@@ -530,12 +533,13 @@ int pl_build_part_replaced(pl_arena *a, const char *order_id,
   b->installed_serial = pl__str_dup(a, installed_serial);
   b->installed_batch_id = pl__str_dup(a, installed_batch_id);
   b->reservation_id = pl__str_dup(a, reservation_id);
-  if (b->order_id == NULL || b->component == NULL || b->removed_serial == NULL ||
-      b->installed_serial == NULL || b->installed_batch_id == NULL ||
-      b->reservation_id == NULL)
+  if (b->order_id == NULL || b->component == NULL ||
+      b->removed_serial == NULL || b->installed_serial == NULL ||
+      b->installed_batch_id == NULL || b->reservation_id == NULL)
     return PL_ENOMEM;
   if (n_evidence > 0) {
-    b->evidence_sha256 = pl_arena_alloc(a, n_evidence * sizeof(*b->evidence_sha256));
+    b->evidence_sha256 =
+        pl_arena_alloc(a, n_evidence * sizeof(*b->evidence_sha256));
     if (b->evidence_sha256 == NULL)
       return PL_ENOMEM;
     for (size_t i = 0; i < n_evidence; i++)
@@ -567,9 +571,8 @@ int pl_build_repair_order_closed(pl_arena *a, const char *order_id, int outcome,
   b->outcome = (Partsledger__V1__RepairOutcome)outcome;
   b->resolved_at_ms = resolved_at_ms;
   b->first_visit_fix = first_visit_fix != 0;
-  if (b->order_id == NULL ||
-      pl__bytes_dup(a, acceptance_sha256, acceptance_len,
-                    &b->customer_acceptance_sha256) != 0)
+  if (b->order_id == NULL || pl__bytes_dup(a, acceptance_sha256, acceptance_len,
+                                           &b->customer_acceptance_sha256) != 0)
     return PL_ENOMEM;
   e->repair_order_closed = b;
   *out = e;

@@ -557,10 +557,10 @@ int pl_client_trace_supplier(pl_client *c, const char *supplier_id,
 
 #define PL__WARRANTY "/partsledger.v1.Warranty/"
 
-int pl_client_warranty_status(pl_client *c, const char *device_serial,
-                              const char *component, int64_t at_ms,
-                              uint64_t usage_reading, pl_arena *a,
-                              Partsledger__V1__GetWarrantyStatusResponse **out) {
+int pl_client_warranty_status(
+    pl_client *c, const char *device_serial, const char *component,
+    int64_t at_ms, uint64_t usage_reading, pl_arena *a,
+    Partsledger__V1__GetWarrantyStatusResponse **out) {
   Partsledger__V1__GetWarrantyStatusRequest req =
       PARTSLEDGER__V1__GET_WARRANTY_STATUS_REQUEST__INIT;
   req.device_serial = (char *)device_serial;
@@ -595,7 +595,8 @@ int pl_client_get_repair_order(pl_client *c, const char *order_id, pl_arena *a,
 
 int pl_client_get_claim(pl_client *c, const char *claim_id, pl_arena *a,
                         Partsledger__V1__Claim **out) {
-  Partsledger__V1__GetClaimRequest req = PARTSLEDGER__V1__GET_CLAIM_REQUEST__INIT;
+  Partsledger__V1__GetClaimRequest req =
+      PARTSLEDGER__V1__GET_CLAIM_REQUEST__INIT;
   req.claim_id = (char *)claim_id;
   return pl_client_call(c, PL__WARRANTY "GetClaim", &req.base,
                         &partsledger__v1__claim__descriptor, a,

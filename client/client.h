@@ -31,8 +31,8 @@
 #include "merkle.h"
 #include "partsledger/v1/ledger.pb-c.h"
 #include "partsledger/v1/trace.pb-c.h"
-#include "verify.h"
 #include "partsledger/v1/warranty.pb-c.h"
+#include "verify.h"
 
 typedef struct pl_client pl_client;
 
@@ -240,12 +240,13 @@ int pl_build_batch_recalled(pl_arena *a, const char *batch_id,
 
 int pl_build_warranty_policy_published(
     pl_arena *a, const char *policy_id, const char *model,
-    uint32_t registration_window_days, const Partsledger__V1__ComponentTerm *terms,
-    size_t n_terms, uint32_t max_extension_months, Partsledger__V1__Entry **out);
+    uint32_t registration_window_days,
+    const Partsledger__V1__ComponentTerm *terms, size_t n_terms,
+    uint32_t max_extension_months, Partsledger__V1__Entry **out);
 int pl_build_device_registered(pl_arena *a, const char *device_serial,
                                const char *model, const char *policy_id,
-                               int64_t purchased_at_ms, const uint8_t *owner_ref,
-                               size_t owner_ref_len,
+                               int64_t purchased_at_ms,
+                               const uint8_t *owner_ref, size_t owner_ref_len,
                                const Partsledger__V1__InstalledPart *parts,
                                size_t n_parts, Partsledger__V1__Entry **out);
 /* `component` "" extends every component. */

@@ -33,7 +33,8 @@ typedef struct {
   size_t n, cap;
 } pl__map;
 
-static const char *pl__map_get(const pl_epcis_name *v, size_t n, const char *id) {
+static const char *pl__map_get(const pl_epcis_name *v, size_t n,
+                               const char *id) {
   if (id == NULL)
     return NULL;
   for (size_t i = 0; i < n; i++)
@@ -43,7 +44,8 @@ static const char *pl__map_get(const pl_epcis_name *v, size_t n, const char *id)
 }
 
 /* Sets id -> value (the latest wins). 0 or PL_ENOMEM. */
-static int pl__map_put(pl_arena *a, pl__map *m, const char *id, const char *value) {
+static int pl__map_put(pl_arena *a, pl__map *m, const char *id,
+                       const char *value) {
   for (size_t i = 0; i < m->n; i++)
     if (strcmp(m->v[i].id, id) == 0) {
       m->v[i].value = value;
@@ -72,7 +74,8 @@ typedef struct {
   Partsledger__V1__Entry *e;
 } pl__fact;
 
-static int pl__decode(pl_arena *a, const Partsledger__V1__Fact *f, pl__fact *out) {
+static int pl__decode(pl_arena *a, const Partsledger__V1__Fact *f,
+                      pl__fact *out) {
   out->f = f;
   if (f->leaf.len == 0)
     return PL_EINVAL;
@@ -81,7 +84,8 @@ static int pl__decode(pl_arena *a, const Partsledger__V1__Fact *f, pl__fact *out
   if (out->leaf == NULL || out->leaf->signed_entry == NULL)
     return PL_EINVAL;
   const ProtobufCBinaryData *b = &out->leaf->signed_entry->entry;
-  out->e = partsledger__v1__entry__unpack(pl_arena_allocator(a), b->len, b->data);
+  out->e =
+      partsledger__v1__entry__unpack(pl_arena_allocator(a), b->len, b->data);
   return out->e != NULL ? 0 : PL_EINVAL;
 }
 
@@ -117,7 +121,8 @@ static int pl__gs1_ok(const char *s) {
     return 0;
   for (const char *c = s; *c; c++)
     if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-          (*c >= '0' && *c <= '9') || strchr("!\"%&'()*+,-./:;<=>?_", *c) != NULL))
+          (*c >= '0' && *c <= '9') ||
+          strchr("!\"%&'()*+,-./:;<=>?_", *c) != NULL))
       return 0;
   return 1;
 }
@@ -161,7 +166,8 @@ static const char *pl__lot_uri(pl__doc *d, const char *batch_id) {
 }
 
 /* A part, with the GTIN of its batch when known (batch_id may be NULL). */
-static const char *pl__part_uri(pl__doc *d, const char *serial, const char *batch_id) {
+static const char *pl__part_uri(pl__doc *d, const char *serial,
+                                const char *batch_id) {
   if (batch_id == NULL)
     batch_id = pl__map_get(d->part_batch.v, d->part_batch.n, serial);
   const char *g = batch_id != NULL ? pl__gtin(d, batch_id) : NULL;
@@ -183,7 +189,8 @@ static const char *pl__site_uri(pl__doc *d, const char *site_id) {
 
 static const char *pl__device_uri(pl__doc *d, const char *serial) {
   const char *s = pl__pct(d->a, serial);
-  return s != NULL ? pl_arena_printf(d->a, "urn:partsledger:device:%s", s) : NULL;
+  return s != NULL ? pl_arena_printf(d->a, "urn:partsledger:device:%s", s)
+                   : NULL;
 }
 
 /* ---- events ---- */
@@ -206,7 +213,8 @@ static int pl__iso(int64_t ms, char out[32]) {
 
 /* Adds a string to `o`, failing on NULL (an identifier out of memory). */
 static int pl__add_str(cJSON *o, const char *name, const char *v) {
-  return v != NULL && cJSON_AddStringToObject(o, name, v) != NULL ? 0 : PL_ENOMEM;
+  return v != NULL && cJSON_AddStringToObject(o, name, v) != NULL ? 0
+                                                                  : PL_ENOMEM;
 }
 
 /* A new event of `type` for fact `x`, added to `list`: time, offset and
@@ -222,12 +230,14 @@ static cJSON *pl__event(cJSON *list, const pl__fact *x, const char *type) {
   cJSON *ev = cJSON_CreateObject();
   if (ev == NULL || !cJSON_AddItemToArray(list, ev))
     return cJSON_Delete(ev), NULL;
-  if (pl__add_str(ev, "type", type) != 0 || pl__add_str(ev, "eventTime", when) != 0 ||
+  if (pl__add_str(ev, "type", type) != 0 ||
+      pl__add_str(ev, "eventTime", when) != 0 ||
       pl__add_str(ev, "eventTimeZoneOffset", "+00:00") != 0 ||
-      cJSON_AddNumberToObject(ev, PL_EPCIS_PREFIX ":leafIndex", (double)x->f->index) ==
-          NULL ||
+      cJSON_AddNumberToObject(ev, PL_EPCIS_PREFIX ":leafIndex",
+                              (double)x->f->index) == NULL ||
       pl__add_str(ev, PL_EPCIS_PREFIX ":leafHash", hash_hex) != 0 ||
-      pl__add_str(ev, PL_EPCIS_PREFIX ":kind", pl_kind_name(x->e->body_case)) != 0)
+      pl__add_str(ev, PL_EPCIS_PREFIX ":kind", pl_kind_name(x->e->body_case)) !=
+          0)
     return NULL;
   return ev;
 }
@@ -239,8 +249,10 @@ static int pl__add_place(cJSON *ev, const char *name, const char *uri) {
 }
 
 /* quantityList [{epcClass, quantity}]; quantity < 0 leaves it out. */
-static int pl__add_quantity(pl__doc *d, cJSON *ev, const char *batch_id, double quantity) {
-  cJSON *l = cJSON_AddArrayToObject(ev, "quantityList"), *q = cJSON_CreateObject();
+static int pl__add_quantity(pl__doc *d, cJSON *ev, const char *batch_id,
+                            double quantity) {
+  cJSON *l = cJSON_AddArrayToObject(ev, "quantityList"),
+        *q = cJSON_CreateObject();
   if (l == NULL || q == NULL || !cJSON_AddItemToArray(l, q))
     return cJSON_Delete(q), PL_ENOMEM;
   if (pl__add_str(q, "epcClass", pl__lot_uri(d, batch_id)) != 0)
@@ -252,26 +264,29 @@ static int pl__add_quantity(pl__doc *d, cJSON *ev, const char *batch_id, double 
 
 /* An ObjectEvent of a lot: action, bizStep and disposition ("" leaves
  * either out). The new event in *out. */
-static int pl__lot_event(pl__doc *d, cJSON *list, const pl__fact *x, const char *action,
-                         const char *biz_step, const char *disposition,
-                         const char *batch_id, double quantity, cJSON **out) {
+static int pl__lot_event(pl__doc *d, cJSON *list, const pl__fact *x,
+                         const char *action, const char *biz_step,
+                         const char *disposition, const char *batch_id,
+                         double quantity, cJSON **out) {
   cJSON *ev = pl__event(list, x, "ObjectEvent");
   if (ev == NULL || cJSON_AddArrayToObject(ev, "epcList") == NULL ||
       pl__add_str(ev, "action", action) != 0)
     return PL_ENOMEM;
   if (biz_step[0] != '\0' && pl__add_str(ev, "bizStep", biz_step) != 0)
     return PL_ENOMEM;
-  if (disposition[0] != '\0' && pl__add_str(ev, "disposition", disposition) != 0)
+  if (disposition[0] != '\0' &&
+      pl__add_str(ev, "disposition", disposition) != 0)
     return PL_ENOMEM;
   *out = ev;
   return pl__add_quantity(d, ev, batch_id, quantity);
 }
 
 /* An AssociationEvent of the device and `n` parts. */
-static int pl__assoc_event(pl__doc *d, cJSON *list, const pl__fact *x, const char *action,
-                           const char *biz_step, const char *device,
-                           const char *const *parts, const char *const *batches,
-                           size_t n, const char *site_id) {
+static int pl__assoc_event(pl__doc *d, cJSON *list, const pl__fact *x,
+                           const char *action, const char *biz_step,
+                           const char *device, const char *const *parts,
+                           const char *const *batches, size_t n,
+                           const char *site_id) {
   cJSON *ev = pl__event(list, x, "AssociationEvent");
   if (ev == NULL || pl__add_str(ev, "parentID", pl__device_uri(d, device)) != 0)
     return PL_ENOMEM;
@@ -295,8 +310,8 @@ static int pl__assoc_event(pl__doc *d, cJSON *list, const pl__fact *x, const cha
 }
 
 /* source or destination list of one site. */
-static int pl__add_party(pl__doc *d, cJSON *ev, const char *list, const char *field,
-                         const char *site_id) {
+static int pl__add_party(pl__doc *d, cJSON *ev, const char *list,
+                         const char *field, const char *site_id) {
   cJSON *l = cJSON_AddArrayToObject(ev, list), *o = cJSON_CreateObject();
   if (l == NULL || o == NULL || !cJSON_AddItemToArray(l, o))
     return cJSON_Delete(o), PL_ENOMEM;
@@ -307,7 +322,8 @@ static int pl__add_party(pl__doc *d, cJSON *ev, const char *list, const char *fi
 }
 
 /* The events of one fact, appended to `list`; *added counts them. */
-static int pl__fact_events(pl__doc *d, cJSON *list, const pl__fact *x, size_t *added) {
+static int pl__fact_events(pl__doc *d, cJSON *list, const pl__fact *x,
+                           size_t *added) {
   const Partsledger__V1__Entry *e = x->e;
   const Partsledger__V1__Fact *f = x->f;
   size_t before = (size_t)cJSON_GetArraySize(list);
@@ -316,9 +332,10 @@ static int pl__fact_events(pl__doc *d, cJSON *list, const pl__fact *x, size_t *a
   switch (e->body_case) {
   case PARTSLEDGER__V1__ENTRY__BODY_BATCH_REGISTERED: {
     const Partsledger__V1__BatchRegistered *b = e->batch_registered;
-    rc = pl__lot_event(d, list, x, "ADD", "commissioning", "active", b->batch_id,
-                       (double)b->quantity, &ev);
-    cJSON *epcs = rc == 0 ? cJSON_GetObjectItemCaseSensitive(ev, "epcList") : NULL;
+    rc = pl__lot_event(d, list, x, "ADD", "commissioning", "active",
+                       b->batch_id, (double)b->quantity, &ev);
+    cJSON *epcs =
+        rc == 0 ? cJSON_GetObjectItemCaseSensitive(ev, "epcList") : NULL;
     for (size_t i = 0; rc == 0 && i < b->n_serials; i++) {
       const char *uri = pl__part_uri(d, b->serials[i], b->batch_id);
       cJSON *s = uri != NULL ? cJSON_CreateString(uri) : NULL;
@@ -331,8 +348,8 @@ static int pl__fact_events(pl__doc *d, cJSON *list, const pl__fact *x, size_t *a
   }
   case PARTSLEDGER__V1__ENTRY__BODY_STOCK_RECEIVED: {
     const Partsledger__V1__StockReceived *b = e->stock_received;
-    rc = pl__lot_event(d, list, x, "OBSERVE", "receiving", "in_progress", b->batch_id,
-                       (double)b->quantity, &ev);
+    rc = pl__lot_event(d, list, x, "OBSERVE", "receiving", "in_progress",
+                       b->batch_id, (double)b->quantity, &ev);
     if (rc == 0)
       rc = pl__add_place(ev, "readPoint", pl__site_uri(d, b->site_id));
     if (rc == 0)
@@ -341,27 +358,31 @@ static int pl__fact_events(pl__doc *d, cJSON *list, const pl__fact *x, size_t *a
   }
   case PARTSLEDGER__V1__ENTRY__BODY_STOCK_TRANSFERRED: {
     const Partsledger__V1__StockTransferred *b = e->stock_transferred;
-    rc = pl__lot_event(d, list, x, "OBSERVE", "shipping", "in_transit", b->batch_id,
-                       (double)b->quantity, &ev);
+    rc = pl__lot_event(d, list, x, "OBSERVE", "shipping", "in_transit",
+                       b->batch_id, (double)b->quantity, &ev);
     if (rc == 0)
       rc = pl__add_place(ev, "readPoint", pl__site_uri(d, b->from_site_id));
     if (rc == 0)
       rc = pl__add_party(d, ev, "sourceList", "source", b->from_site_id);
     if (rc == 0)
-      rc = pl__add_party(d, ev, "destinationList", "destination", b->to_site_id);
+      rc =
+          pl__add_party(d, ev, "destinationList", "destination", b->to_site_id);
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_BATCH_RECALLED: {
     const Partsledger__V1__BatchRecalled *b = e->batch_recalled;
-    rc = pl__lot_event(d, list, x, "OBSERVE", "", "recalled", b->batch_id, -1, &ev);
+    rc = pl__lot_event(d, list, x, "OBSERVE", "", "recalled", b->batch_id, -1,
+                       &ev);
     if (rc == 0 && b->reason[0] != '\0')
       rc = pl__add_str(ev, PL_EPCIS_PREFIX ":reason", b->reason);
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_DEVICE_REGISTERED: {
     const Partsledger__V1__DeviceRegistered *b = e->device_registered;
-    const char **parts = pl_arena_alloc(d->a, (b->n_parts + 1) * sizeof(char *));
-    const char **batches = pl_arena_alloc(d->a, (b->n_parts + 1) * sizeof(char *));
+    const char **parts =
+        pl_arena_alloc(d->a, (b->n_parts + 1) * sizeof(char *));
+    const char **batches =
+        pl_arena_alloc(d->a, (b->n_parts + 1) * sizeof(char *));
     if (parts == NULL || batches == NULL)
       return PL_ENOMEM;
     for (size_t i = 0; rc == 0 && i < b->n_parts; i++) {
@@ -370,8 +391,8 @@ static int pl__fact_events(pl__doc *d, cJSON *list, const pl__fact *x, size_t *a
       rc = pl__map_put(d->a, &d->part_batch, parts[i], batches[i]);
     }
     if (rc == 0)
-      rc = pl__assoc_event(d, list, x, "ADD", "", b->device_serial, parts, batches,
-                           b->n_parts, NULL);
+      rc = pl__assoc_event(d, list, x, "ADD", "", b->device_serial, parts,
+                           batches, b->n_parts, NULL);
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_PART_REPLACED: {
@@ -387,24 +408,27 @@ static int pl__fact_events(pl__doc *d, cJSON *list, const pl__fact *x, size_t *a
     if (device == NULL || device[0] == '\0')
       return PL_ENOTFOUND;
     if (b->removed_serial[0] != '\0') {
-      const char *rb = pl__map_get(d->part_batch.v, d->part_batch.n, b->removed_serial);
+      const char *rb =
+          pl__map_get(d->part_batch.v, d->part_batch.n, b->removed_serial);
       if (rb == NULL && f->batch_id != NULL && f->batch_id[0] != '\0' &&
-          f->part_serial != NULL && strcmp(f->part_serial, b->removed_serial) == 0)
+          f->part_serial != NULL &&
+          strcmp(f->part_serial, b->removed_serial) == 0)
         rb = f->batch_id;
       /* A batch trace's fact of a replacement counts -1 (or 0, both the
        * same batch) for the part it took out of the traced batch. */
       if (rb == NULL && d->in->batch_id != NULL && f->quantity <= 0)
         rb = d->in->batch_id;
       const char *removed = b->removed_serial;
-      rc = pl__assoc_event(d, list, x, "DELETE", "removing", device, &removed, &rb, 1,
-                           site);
+      rc = pl__assoc_event(d, list, x, "DELETE", "removing", device, &removed,
+                           &rb, 1, site);
     }
     if (rc == 0)
-      rc = pl__map_put(d->a, &d->part_batch, b->installed_serial, b->installed_batch_id);
+      rc = pl__map_put(d->a, &d->part_batch, b->installed_serial,
+                       b->installed_batch_id);
     if (rc == 0) {
       const char *installed = b->installed_serial, *ib = b->installed_batch_id;
-      rc = pl__assoc_event(d, list, x, "ADD", "installing", device, &installed, &ib, 1,
-                           site);
+      rc = pl__assoc_event(d, list, x, "ADD", "installing", device, &installed,
+                           &ib, 1, site);
     }
     break;
   }
@@ -429,8 +453,8 @@ int pl_epcis_document(Partsledger__V1__Fact *const *facts, size_t n,
    * history names its batch on every fact. */
   for (size_t i = 0; i < n; i++) {
     const Partsledger__V1__Fact *f = facts[i];
-    if (f->part_serial != NULL && f->part_serial[0] != '\0' && f->batch_id != NULL &&
-        f->batch_id[0] != '\0' &&
+    if (f->part_serial != NULL && f->part_serial[0] != '\0' &&
+        f->batch_id != NULL && f->batch_id[0] != '\0' &&
         pl__map_get(d.part_batch.v, d.part_batch.n, f->part_serial) == NULL &&
         pl__map_put(a, &d.part_batch, f->part_serial, f->batch_id) != 0)
       return PL_ENOMEM;

@@ -50,7 +50,7 @@
 
 struct cJSON;
 
-#define PL_EPCIS_CONTEXT \
+#define PL_EPCIS_CONTEXT                                                       \
   "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 /* The JSON-LD prefix of this project's event fields, and its IRI. */
 #define PL_EPCIS_PREFIX "partsledger"
@@ -99,7 +99,7 @@ int pl_epcis_refs_of(Partsledger__V1__Fact *const *facts, size_t n,
  * PL_ENOTFOUND (a replacement whose device neither the fact nor `orders`
  * names), PL_ENOMEM. Scratch lives in `a`. */
 int pl_epcis_document(Partsledger__V1__Fact *const *facts, size_t n,
-                      const pl_epcis_input *in, pl_arena *a,
-                      struct cJSON **out, size_t *n_events);
+                      const pl_epcis_input *in, pl_arena *a, struct cJSON **out,
+                      size_t *n_events);
 
 #endif /* PL_EPCIS_H */

@@ -680,10 +680,11 @@ static int pl__fact_agrees(const Partsledger__V1__Fact *f,
       }
     }
     if (f->part_serial != NULL && f->part_serial[0] != '\0' && np == 0)
-      return pl__verdict(v, PL_EVERIFY,
-                         "the fact names part %s, the registration lists no such "
-                         "part",
-                         f->part_serial);
+      return pl__verdict(
+          v, PL_EVERIFY,
+          "the fact names part %s, the registration lists no such "
+          "part",
+          f->part_serial);
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_EXTENDED:
@@ -702,7 +703,8 @@ static int pl__fact_agrees(const Partsledger__V1__Fact *f,
       part[np++] = b->removed_serial;
     /* The removed part's batch is not in the entry: a batch is checked only
      * on the installed part's fact. */
-    if (f->part_serial != NULL && strcmp(f->part_serial, b->installed_serial) == 0)
+    if (f->part_serial != NULL &&
+        strcmp(f->part_serial, b->installed_serial) == 0)
       batch[nb++] = b->installed_batch_id;
     break;
   }
@@ -717,21 +719,25 @@ static int pl__fact_agrees(const Partsledger__V1__Fact *f,
     break;
   }
   if (pl__named(f->device_serial, dev, nd) != 0)
-    return pl__verdict(v, PL_EVERIFY, "the fact says device %s, the entry says %s",
+    return pl__verdict(v, PL_EVERIFY,
+                       "the fact says device %s, the entry says %s",
                        f->device_serial, dev[0]);
   if (pl__named(f->part_serial, part, np) != 0)
-    return pl__verdict(v, PL_EVERIFY, "the fact names part %s, the entry does not",
+    return pl__verdict(v, PL_EVERIFY,
+                       "the fact names part %s, the entry does not",
                        f->part_serial);
   if (pl__named(f->component, comp, nc) != 0)
     return pl__verdict(v, PL_EVERIFY,
                        "the fact says component %s, the entry says %s",
                        f->component, comp[0]);
   if (pl__named(f->batch_id, batch, nb) != 0)
-    return pl__verdict(v, PL_EVERIFY, "the fact says batch %s, the entry says %s",
-                       f->batch_id, batch[0]);
+    return pl__verdict(v, PL_EVERIFY,
+                       "the fact says batch %s, the entry says %s", f->batch_id,
+                       batch[0]);
   if (pl__named(f->site_id, site, ns) != 0)
-    return pl__verdict(v, PL_EVERIFY, "the fact says site %s, the entry says %s",
-                       f->site_id, site[0]);
+    return pl__verdict(v, PL_EVERIFY,
+                       "the fact says site %s, the entry says %s", f->site_id,
+                       site[0]);
   return 0;
 }
 
@@ -744,15 +750,18 @@ int pl_verify_history_fact(const char *vkey, const char *note,
                        "with proofs",
                        f->index);
   if (f->n_inclusion_proof > PL_MERKLE_MAX_PROOF)
-    return pl__verdict(v, PL_EVERIFY, "the proof has %zu hashes; at most %d make "
-                       "sense", f->n_inclusion_proof, PL_MERKLE_MAX_PROOF);
-  pl_hash *proof = pl_arena_alloc(a, sizeof(pl_hash) * (f->n_inclusion_proof + 1));
+    return pl__verdict(v, PL_EVERIFY,
+                       "the proof has %zu hashes; at most %d make "
+                       "sense",
+                       f->n_inclusion_proof, PL_MERKLE_MAX_PROOF);
+  pl_hash *proof =
+      pl_arena_alloc(a, sizeof(pl_hash) * (f->n_inclusion_proof + 1));
   if (proof == NULL)
     return pl__verdict(v, PL_ENOMEM, "out of memory");
   for (size_t i = 0; i < f->n_inclusion_proof; i++) {
     if (f->inclusion_proof[i].len != PL_HASH_BYTES)
-      return pl__verdict(v, PL_EVERIFY, "proof hash %zu is %zu bytes, not %d", i,
-                         f->inclusion_proof[i].len, PL_HASH_BYTES);
+      return pl__verdict(v, PL_EVERIFY, "proof hash %zu is %zu bytes, not %d",
+                         i, f->inclusion_proof[i].len, PL_HASH_BYTES);
     memcpy(proof[i], f->inclusion_proof[i].data, PL_HASH_BYTES);
   }
   int rc = pl_verify_inclusion(vkey, note, f->index, f->leaf.data, f->leaf.len,
@@ -763,8 +772,8 @@ int pl_verify_history_fact(const char *vkey, const char *note,
                        " of the checkpoint's tree%s%s",
                        f->index, rc == PL_EVERIFY ? "" : ": ",
                        rc == PL_EVERIFY ? "" : pl_strerror(rc));
-  Partsledger__V1__Leaf *l =
-      partsledger__v1__leaf__unpack(pl_arena_allocator(a), f->leaf.len, f->leaf.data);
+  Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(
+      pl_arena_allocator(a), f->leaf.len, f->leaf.data);
   if (l == NULL)
     return pl__verdict(v, PL_EVERIFY, "the leaf bytes do not parse as a Leaf");
   /* Only now is the leaf known to be the log's: a bad signature from here on
@@ -787,9 +796,10 @@ int pl_verify_history_fact(const char *vkey, const char *note,
   uint8_t root[PL_HASH_BYTES];
   if (pl_checkpoint_peek(note, origin, &size, root) != 0)
     origin[0] = '\0';
-  return pl__verdict(v, 0,
-                     "entry %" PRIu64 " (%s) is in the tree of size %" PRIu64
-                     " of %s, signed by %s",
-                     f->index, kind, size, origin,
-                     pl_hex_encode(se->signer.data, PL_PUBLIC_KEY_BYTES, signer));
+  return pl__verdict(
+      v, 0,
+      "entry %" PRIu64 " (%s) is in the tree of size %" PRIu64
+      " of %s, signed by %s",
+      f->index, kind, size, origin,
+      pl_hex_encode(se->signer.data, PL_PUBLIC_KEY_BYTES, signer));
 }

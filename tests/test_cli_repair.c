@@ -115,7 +115,8 @@ static struct res cli_v(const char *first, va_list ap) {
     argv[n++] = "--server";
     argv[n++] = pl_harness_target(g_h);
   }
-  for (const char *a = first; a != NULL && n < MAX_ARGS; a = va_arg(ap, const char *))
+  for (const char *a = first; a != NULL && n < MAX_ARGS;
+       a = va_arg(ap, const char *))
     argv[n++] = a;
   argv[n] = NULL;
   return run_argv(argv);
@@ -190,14 +191,14 @@ static const char *actor(const char *name, const char *role, const char *site1,
   r.out[64] = '\0';
   const char *admin = pl_harness_admin_key_path(g_h);
   if (site1 == NULL)
-    r = cli("enroll", "--key", admin, "--public-key", r.out, "--role", role, "--name",
-            name);
+    r = cli("enroll", "--key", admin, "--public-key", r.out, "--role", role,
+            "--name", name);
   else if (site2 == NULL)
-    r = cli("enroll", "--key", admin, "--public-key", r.out, "--role", role, "--name",
-            name, "--site", site1);
+    r = cli("enroll", "--key", admin, "--public-key", r.out, "--role", role,
+            "--name", name, "--site", site1);
   else
-    r = cli("enroll", "--key", admin, "--public-key", r.out, "--role", role, "--name",
-            name, "--site", site1, "--site", site2);
+    r = cli("enroll", "--key", admin, "--public-key", r.out, "--role", role,
+            "--name", name, "--site", site1, "--site", site2);
   return r.code == 0 ? key : NULL;
 }
 
@@ -247,66 +248,72 @@ static int world(struct world *w) {
   w->depot = actor("depot.key", "warehouse", "W1", "W2");
   if (w->maker == NULL || w->station == NULL || w->depot == NULL)
     return -1;
-  WRITE(w, "site W1", "site", "--key", admin, "--id", "W1", "--kind", "warehouse",
-        "--name", "Depot Berlin", "--lat", "52.52", "--lon", "13.405", "--gln",
-        w->gln_w1);
+  WRITE(w, "site W1", "site", "--key", admin, "--id", "W1", "--kind",
+        "warehouse", "--name", "Depot Berlin", "--lat", "52.52", "--lon",
+        "13.405", "--gln", w->gln_w1);
   WRITE(w, "site W2", "site", "--key", admin, "--id", "W2", "--kind",
         "central_warehouse", "--name", "Hub", "--lat", "48.1", "--lon", "11.5");
   WRITE(w, "site RS1", "site", "--key", admin, "--id", "RS1", "--kind",
-        "repair_station", "--name", "Station 1", "--lat", "52.4", "--lon", "13.3",
-        "--gln", w->gln_rs1);
-  WRITE(w, "supplier", "supplier", "--key", admin, "--id", "SUP", "--name", "Cells Inc",
-        "--certified");
-  WRITE(w, "battery batch", "batch", "--key", w->maker, "--id", "BAT1", "--supplier",
-        "SUP", "--sku", "SKU-BAT", "--class", "original", "--quantity", "5", "--gtin",
-        gtin13, "--warranty-months", "12", "--serial", "P1", "--serial", "P2",
-        "--serial", "P3", "--serial", "P4", "--serial", "P5");
-  WRITE(w, "screen batch", "batch", "--key", w->maker, "--id", "SCR1", "--supplier",
-        "SUP", "--sku", "SKU-SCR", "--class", "original", "--quantity", "10");
-  WRITE(w, "receive", "receive", "--key", w->depot, "--site", "W1", "--batch", "BAT1",
-        "--quantity", "5", "--reference", "DN-1");
-  WRITE(w, "transfer", "transfer", "--key", w->depot, "--from", "W1", "--to", "RS1",
-        "--batch", "BAT1", "--quantity", "2");
-  WRITE(w, "policy", "policy", "--key", w->maker, "--id", "POL", "--model", "X1",
-        "--window-days", "0", "--term", "battery:24:1000:cycles", "--term",
-        "screen:12", "--max-extension-months", "12");
+        "repair_station", "--name", "Station 1", "--lat", "52.4", "--lon",
+        "13.3", "--gln", w->gln_rs1);
+  WRITE(w, "supplier", "supplier", "--key", admin, "--id", "SUP", "--name",
+        "Cells Inc", "--certified");
+  WRITE(w, "battery batch", "batch", "--key", w->maker, "--id", "BAT1",
+        "--supplier", "SUP", "--sku", "SKU-BAT", "--class", "original",
+        "--quantity", "5", "--gtin", gtin13, "--warranty-months", "12",
+        "--serial", "P1", "--serial", "P2", "--serial", "P3", "--serial", "P4",
+        "--serial", "P5");
+  WRITE(w, "screen batch", "batch", "--key", w->maker, "--id", "SCR1",
+        "--supplier", "SUP", "--sku", "SKU-SCR", "--class", "original",
+        "--quantity", "10");
+  WRITE(w, "receive", "receive", "--key", w->depot, "--site", "W1", "--batch",
+        "BAT1", "--quantity", "5", "--reference", "DN-1");
+  WRITE(w, "transfer", "transfer", "--key", w->depot, "--from", "W1", "--to",
+        "RS1", "--batch", "BAT1", "--quantity", "2");
+  WRITE(w, "policy", "policy", "--key", w->maker, "--id", "POL", "--model",
+        "X1", "--window-days", "0", "--term", "battery:24:1000:cycles",
+        "--term", "screen:12", "--max-extension-months", "12");
   w->purchased = pl_now_ms() - 10 * DAY_MS;
-  long long i = index_of(cli("--json", "device", "--key", w->maker, "--serial", "D1",
-                             "--model", "X1", "--policy", "POL", "--purchased-at",
-                             iso(w->purchased), "--owner-ref", SHA_A, "--part",
-                             "battery:P1:BAT1", "--part", "screen:S-1:SCR1"),
-                         "device");
+  long long i =
+      index_of(cli("--json", "device", "--key", w->maker, "--serial", "D1",
+                   "--model", "X1", "--policy", "POL", "--purchased-at",
+                   iso(w->purchased), "--owner-ref", SHA_A, "--part",
+                   "battery:P1:BAT1", "--part", "screen:S-1:SCR1"),
+               "device");
   if ((w->idx_registered = i) < 0)
     return -1;
-  WRITE(w, "extend", "extend", "--key", w->maker, "--device", "D1", "--component",
-        "battery", "--months", "6", "--contract", "C-1");
+  WRITE(w, "extend", "extend", "--key", w->maker, "--device", "D1",
+        "--component", "battery", "--months", "6", "--contract", "C-1");
   w->reported = pl_now_ms() - HOUR_MS;
-  WRITE(w, "order", "order", "--key", w->station, "--id", "O1", "--device", "D1",
-        "--site", "RS1", "--priority", "p2", "--fault", "battery drains",
+  WRITE(w, "order", "order", "--key", w->station, "--id", "O1", "--device",
+        "D1", "--site", "RS1", "--priority", "p2", "--fault", "battery drains",
         "--reported-at", fmt("%lld", (long long)w->reported), "--usage", "120");
   WRITE(w, "respond", "respond", "--key", w->station, "--order", "O1");
-  WRITE(w, "reserve", "reserve", "--key", w->station, "--id", "R1", "--site", "RS1",
-        "--sku", "SKU-BAT", "--quantity", "1", "--batch", "BAT1", "--repair-order", "O1",
-        "--expires-in", "2h");
+  WRITE(w, "reserve", "reserve", "--key", w->station, "--id", "R1", "--site",
+        "RS1", "--sku", "SKU-BAT", "--quantity", "1", "--batch", "BAT1",
+        "--repair-order", "O1", "--expires-in", "2h");
   WRITE(w, "fulfil", "fulfil", "--key", w->station, "--id", "R1");
   i = index_of(cli("--json", "replace", "--key", w->station, "--order", "O1",
-                   "--component", "battery", "--removed", "P1", "--installed", "P2",
-                   "--batch", "BAT1", "--reservation", "R1", "--evidence", SHA_B),
+                   "--component", "battery", "--removed", "P1", "--installed",
+                   "P2", "--batch", "BAT1", "--reservation", "R1", "--evidence",
+                   SHA_B),
                "replace");
   if ((w->idx_replaced = i) < 0)
     return -1;
-  i = index_of(cli("--json", "close", "--key", w->station, "--order", "O1", "--outcome",
-                   "fixed", "--first-visit-fix", "--acceptance", SHA_C),
+  i = index_of(cli("--json", "close", "--key", w->station, "--order", "O1",
+                   "--outcome", "fixed", "--first-visit-fix", "--acceptance",
+                   SHA_C),
                "close");
   if ((w->idx_closed = i) < 0)
     return -1;
-  WRITE(w, "claim", "claim", "--key", w->station, "--id", "K1", "--device", "D1",
-        "--order", "O1", "--component", "battery", "--failure-at",
-        iso(w->reported - HOUR_MS), "--usage", "120", "--description", "swollen cell");
+  WRITE(w, "claim", "claim", "--key", w->station, "--id", "K1", "--device",
+        "D1", "--order", "O1", "--component", "battery", "--failure-at",
+        iso(w->reported - HOUR_MS), "--usage", "120", "--description",
+        "swollen cell");
   WRITE(w, "decide", "decide", "--key", w->maker, "--claim", "K1", "--decision",
         "approved", "--reason", "in_term");
-  i = index_of(cli("--json", "recall", "--key", w->maker, "--batch", "BAT1", "--reason",
-                   "cell defect"),
+  i = index_of(cli("--json", "recall", "--key", w->maker, "--batch", "BAT1",
+                   "--reason", "cell defect"),
                "recall");
   if ((w->idx_recalled = i) < 0)
     return -1;
@@ -337,9 +344,11 @@ static struct res validate(const char *file) {
 PL_TEST(writes_and_show) {
   WORLD(w);
   /* Readable output of a write. */
-  struct res r = cli("extend", "--key", w.maker, "--device", "D1", "--months", "1");
+  struct res r =
+      cli("extend", "--key", w.maker, "--device", "D1", "--months", "1");
   CHECK_EQ(r.code, 0);
-  CHECK(strstr(r.out, "index:") != NULL && strstr(r.out, "duplicate:  no") != NULL);
+  CHECK(strstr(r.out, "index:") != NULL &&
+        strstr(r.out, "duplicate:  no") != NULL);
   /* The same request id again is the same entry: a duplicate. */
   const char *rid = "000102030405060708090a0b0c0d0e0f";
   r = cli("--json", "policy", "--key", w.maker, "--id", "POL2", "--model", "X2",
@@ -356,7 +365,7 @@ PL_TEST(writes_and_show) {
   r = cli("get", fmt("%lld", w.idx_registered));
   CHECK_EQ(r.code, 0);
   CHECK(strstr(r.out, "kind:          device_registered") != NULL);
-  CHECK(strstr(r.out, "device        D1") != NULL);
+  CHECK(strstr(r.out, "  device:      D1") != NULL);
   CHECK(strstr(r.out, "battery:P1:BAT1,screen:S-1:SCR1") != NULL);
   r = cli("--json", "get", fmt("%lld", w.idx_replaced));
   CHECK_EQ(r.code, 0);
@@ -365,7 +374,8 @@ PL_TEST(writes_and_show) {
   const cJSON *body = item(o, "body");
   CHECK_STR(str(body, "installed_serial"), "P2");
   CHECK_STR(str(body, "removed_serial"), "P1");
-  CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(item(body, "evidence_sha256"), 0)),
+  CHECK_STR(cJSON_GetStringValue(
+                cJSON_GetArrayItem(item(body, "evidence_sha256"), 0)),
             SHA_B);
   r = cli("--json", "get", fmt("%lld", w.idx_closed));
   CHECK_STR(str(item(json(r.out), "body"), "outcome"), "fixed");
@@ -374,14 +384,22 @@ PL_TEST(writes_and_show) {
   /* list: one line per entry, the new kinds with their fields. */
   r = cli("list", "--limit", "0");
   CHECK_EQ(r.code, 0);
-  const char *want[] = {"warranty_policy_published", "policy=POL",
-                        "device_registered",         "device=D1",
-                        "warranty_extended",         "months=6",
-                        "repair_order_opened",       "priority=p2",
-                        "repair_order_responded",    "part_replaced",
-                        "installed=P2",              "repair_order_closed",
-                        "outcome=fixed",             "claim_filed",
-                        "claim=K1",                  "claim_decided",
+  const char *want[] = {"warranty_policy_published",
+                        "policy=POL",
+                        "device_registered",
+                        "device=D1",
+                        "warranty_extended",
+                        "months=6",
+                        "repair_order_opened",
+                        "priority=p2",
+                        "repair_order_responded",
+                        "part_replaced",
+                        "installed=P2",
+                        "repair_order_closed",
+                        "outcome=fixed",
+                        "claim_filed",
+                        "claim=K1",
+                        "claim_decided",
                         "reason=in_term"};
   for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
     if (strstr(r.out, want[i]) == NULL) {
@@ -396,11 +414,13 @@ PL_TEST(refusals_and_usage) {
   WORLD(w);
   /* A second order on the device, and a claim the manufacturer would
    * reject as out of term while the ledger says it is active. */
-  struct res r = cli("order", "--key", w.station, "--id", "O2", "--device", "D1",
-                     "--site", "RS1", "--priority", "p1", "--reported-at", "now");
+  struct res r =
+      cli("order", "--key", w.station, "--id", "O2", "--device", "D1", "--site",
+          "RS1", "--priority", "p1", "--reported-at", "now");
   CHECK_EQ(r.code, 0);
-  r = cli("claim", "--key", w.station, "--id", "K2", "--device", "D1", "--order", "O2",
-          "--component", "screen", "--failure-at", iso(pl_now_ms() - 60000));
+  r = cli("claim", "--key", w.station, "--id", "K2", "--device", "D1",
+          "--order", "O2", "--component", "screen", "--failure-at",
+          iso(pl_now_ms() - 60000));
   CHECK_EQ(r.code, 0);
   r = cli("decide", "--key", w.maker, "--claim", "K2", "--decision", "rejected",
           "--reason", "out_of_term");
@@ -408,8 +428,8 @@ PL_TEST(refusals_and_usage) {
   CHECK(strstr(r.err, "FAILED_PRECONDITION") != NULL);
   CHECK(strstr(r.err, "ACTIVE") != NULL || strstr(r.err, "active") != NULL);
   /* A station may not decide; an approval may not claim a rejecting reason. */
-  r = cli("decide", "--key", w.station, "--claim", "K2", "--decision", "approved",
-          "--reason", "in_term");
+  r = cli("decide", "--key", w.station, "--claim", "K2", "--decision",
+          "approved", "--reason", "in_term");
   CHECK_EQ(r.code, 1);
   CHECK(strstr(r.err, "PERMISSION_DENIED") != NULL);
   r = cli("decide", "--key", w.maker, "--claim", "K2", "--decision", "approved",
@@ -422,32 +442,34 @@ PL_TEST(refusals_and_usage) {
   CHECK(strstr(r.err, "FAILED_PRECONDITION") != NULL);
 
   /* Usage errors name what they want. */
-  r = cli("order", "--key", w.station, "--id", "O3", "--device", "D1", "--site", "RS1",
-          "--priority", "p4");
+  r = cli("order", "--key", w.station, "--id", "O3", "--device", "D1", "--site",
+          "RS1", "--priority", "p4");
   CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "p1, p2 or p3") != NULL);
   r = cli("close", "--key", w.station, "--order", "O2", "--outcome", "mended");
   CHECK_EQ(r.code, 2);
-  CHECK(strstr(r.err, "fixed, not_fixed, device_replaced or cancelled") != NULL);
+  CHECK(strstr(r.err, "fixed, not_fixed, device_replaced or cancelled") !=
+        NULL);
   r = cli("decide", "--key", w.maker, "--claim", "K2", "--decision", "rejected",
           "--reason", "because");
   CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "unauthorized_modification") != NULL);
-  r = cli("device", "--key", w.maker, "--serial", "D9", "--model", "X1", "--policy",
-          "POL", "--purchased-at", "2024-02-30");
+  r = cli("device", "--key", w.maker, "--serial", "D9", "--model", "X1",
+          "--policy", "POL", "--purchased-at", "2024-02-30");
   CHECK_EQ(r.code, 2);
-  r = cli("device", "--key", w.maker, "--serial", "D9", "--model", "X1", "--policy",
-          "POL", "--purchased-at", "2024-02-03T10:00");
+  r = cli("device", "--key", w.maker, "--serial", "D9", "--model", "X1",
+          "--policy", "POL", "--purchased-at", "2024-02-03T10:00");
   CHECK_EQ(r.code, 2); /* a time of day without its zone */
-  r = cli("device", "--key", w.maker, "--serial", "D9", "--model", "X1", "--policy",
-          "POL", "--purchased-at", "now", "--part", "battery:P3");
+  r = cli("device", "--key", w.maker, "--serial", "D9", "--model", "X1",
+          "--policy", "POL", "--purchased-at", "now", "--part", "battery:P3");
   CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "COMPONENT:SERIAL:BATCH") != NULL);
   r = cli("policy", "--key", w.maker, "--id", "P9", "--model", "X9", "--term",
           "battery:x");
   CHECK_EQ(r.code, 2);
-  r = cli("replace", "--key", w.station, "--order", "O2", "--component", "battery",
-          "--installed", "P3", "--batch", "BAT1", "--evidence", "abcd");
+  r = cli("replace", "--key", w.station, "--order", "O2", "--component",
+          "battery", "--installed", "P3", "--batch", "BAT1", "--evidence",
+          "abcd");
   CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "SHA-256") != NULL);
   r = cli("order", "--key", w.station, "--id", "O3");
@@ -455,17 +477,19 @@ PL_TEST(refusals_and_usage) {
   CHECK(strstr(r.err, "--device is required") != NULL);
   /* A device registered with an ISO time and an offset, in the past: its
    * purchase is that instant. */
-  r = cli("--json", "device", "--key", w.maker, "--serial", "D2", "--model", "X1",
-          "--policy", "POL", "--purchased-at", iso(w.purchased));
+  r = cli("--json", "device", "--key", w.maker, "--serial", "D2", "--model",
+          "X1", "--policy", "POL", "--purchased-at", iso(w.purchased));
   CHECK_EQ(r.code, 0);
   r = cli("--json", "device-info", "D2");
   CHECK_EQ(r.code, 0);
-  CHECK_EQ(num(json(r.out), "purchased_at_ms"), (double)(w.purchased / 1000 * 1000));
+  CHECK_EQ(num(json(r.out), "purchased_at_ms"),
+           (double)(w.purchased / 1000 * 1000));
   /* Every command has its help. */
-  const char *cmds[] = {"policy",     "device",      "extend",        "order",
-                        "respond",    "replace",     "close",         "claim",
-                        "decide",     "warranty",    "device-info",   "order-info",
-                        "claim-info", "station-report", "batch-devices", "trace"};
+  const char *cmds[] = {
+      "policy",     "device",         "extend",        "order",
+      "respond",    "replace",        "close",         "claim",
+      "decide",     "warranty",       "device-info",   "order-info",
+      "claim-info", "station-report", "batch-devices", "trace"};
   for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
     r = cli(cmds[i], "--help");
     CHECK_EQ(r.code, 0);
@@ -490,7 +514,8 @@ PL_TEST(queries) {
   CHECK_STR(str(o, "term_source"), "part");
   r = cli("--json", "warranty", "D1", "case");
   CHECK_STR(str(json(r.out), "status"), "not_covered");
-  r = cli("--json", "warranty", "D1", "screen", "--at", iso(w.purchased - DAY_MS));
+  r = cli("--json", "warranty", "D1", "screen", "--at",
+          iso(w.purchased - DAY_MS));
   CHECK_EQ(r.code, 0);
   r = cli("--json", "warranty", "NOBODY", "battery");
   CHECK_STR(str(json(r.out), "status"), "not_registered");
@@ -511,7 +536,8 @@ PL_TEST(queries) {
   CHECK(strstr(r.out, "state:         closed") != NULL);
   CHECK(strstr(r.out, "respond by:") != NULL && strstr(r.out, "  met") != NULL);
   CHECK(strstr(r.out, "outcome:       fixed (first visit)") != NULL);
-  CHECK(strstr(r.out, "battery: P1 -> P2 (batch BAT1, reservation R1)") != NULL);
+  CHECK(strstr(r.out, "battery: P1 -> P2 (batch BAT1, reservation R1)") !=
+        NULL);
   r = cli("--json", "order-info", "O1");
   o = json(r.out);
   CHECK_STR(str(o, "response_sla"), "met");
@@ -520,8 +546,9 @@ PL_TEST(queries) {
   /* p2: respond within 4 h, resolve within 72 h of the report. */
   CHECK_EQ(num(o, "respond_by_ms"), (double)(w.reported + 4 * HOUR_MS));
   CHECK_EQ(num(o, "resolve_by_ms"), (double)(w.reported + 72 * HOUR_MS));
-  CHECK_STR(str(cJSON_GetArrayItem(item(o, "replacements"), 0), "installed_serial"),
-            "P2");
+  CHECK_STR(
+      str(cJSON_GetArrayItem(item(o, "replacements"), 0), "installed_serial"),
+      "P2");
   r = cli("order-info", "NOPE");
   CHECK_EQ(r.code, 1);
   CHECK(strstr(r.err, "NOT_FOUND") != NULL);
@@ -564,10 +591,10 @@ PL_TEST(trace_device_and_part_verify) {
   WORLD(w);
   struct res r = cli("trace", "device", "D1");
   CHECK_EQ(r.code, 0);
-  const char *kinds[] = {"device_registered", "warranty_extended",
+  const char *kinds[] = {"device_registered",   "warranty_extended",
                          "repair_order_opened", "repair_order_responded",
-                         "part_replaced", "repair_order_closed", "claim_filed",
-                         "claim_decided"};
+                         "part_replaced",       "repair_order_closed",
+                         "claim_filed",         "claim_decided"};
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
     CHECK(strstr(r.out, kinds[i]) != NULL);
   r = cli("--json", "trace", "device", "D1", "--proofs");
@@ -591,13 +618,15 @@ PL_TEST(trace_device_and_part_verify) {
   CHECK_EQ(cJSON_GetArraySize(item(o, "facts")), 4);
   r = cli("trace", "part", "P2");
   CHECK_EQ(r.code, 0);
-  CHECK(strstr(r.out, "part_replaced") != NULL && strstr(r.out, "device=D1") != NULL);
+  CHECK(strstr(r.out, "part_replaced") != NULL &&
+        strstr(r.out, "device=D1") != NULL);
   /* A batch's own trace is still trace.c's, verified with its rules. */
   r = cli("trace", "batch", "BAT1", "--verify", "--vkey", vk);
   CHECK_EQ(r.code, 0);
 
   /* Another log's key does not verify these facts. */
-  const char *other = "other.example/log+01020304+AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  const char *other =
+      "other.example/log+01020304+AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
   r = cli("trace", "device", "D1", "--verify", "--vkey", other);
   CHECK(r.code != 0);
   r = cli("trace", "device", "D1", "--verify");
@@ -608,12 +637,14 @@ PL_TEST(trace_device_and_part_verify) {
   CHECK_EQ(r.code, 2);
   r = cli("trace", "device", "D1", "--start", "3");
   CHECK_EQ(r.code, 2);
+  r = cli("trace", "--epcis");
+  CHECK_EQ(r.code, 2);
 }
 
 /* The events of a document whose "type" and, when given, "action" and
  * "bizStep" are these; the first, or NULL. */
-static const cJSON *find_event(const cJSON *doc, const char *type, const char *action,
-                               const char *biz_step) {
+static const cJSON *find_event(const cJSON *doc, const char *type,
+                               const char *action, const char *biz_step) {
   const cJSON *ev;
   cJSON_ArrayForEach(ev, item(item(doc, "epcisBody"), "eventList")) {
     if (strcmp(str(ev, "type"), type) != 0)
@@ -629,8 +660,8 @@ static const cJSON *find_event(const cJSON *doc, const char *type, const char *a
 
 static int has_string(const cJSON *array, const char *s) {
   const cJSON *x;
-  cJSON_ArrayForEach(x, array) if (cJSON_IsString(x) && strcmp(x->valuestring, s) == 0)
-      return 1;
+  cJSON_ArrayForEach(x, array) if (cJSON_IsString(x) &&
+                                   strcmp(x->valuestring, s) == 0) return 1;
   return 0;
 }
 
@@ -639,7 +670,8 @@ static int has_string(const cJSON *array, const char *s) {
 static int check_document(const char *file, cJSON **out) {
   struct res v = validate(file);
   if (v.code != 0) {
-    fprintf(stderr, "epcis2.js rejects %s (%d):\n%s%s\n", file, v.code, v.out, v.err);
+    fprintf(stderr, "epcis2.js rejects %s (%d):\n%s%s\n", file, v.code, v.out,
+            v.err);
     return -1;
   }
   char *text = keep(pl_read_file(file));
@@ -647,10 +679,12 @@ static int check_document(const char *file, cJSON **out) {
   if (doc == NULL)
     return -1;
   const cJSON *ctx = item(doc, "@context");
-  if (strcmp(cJSON_GetStringValue(cJSON_GetArrayItem(ctx, 0)),
-             "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld") != 0 ||
-      strcmp(str(cJSON_GetArrayItem(ctx, 1), "partsledger"), "urn:partsledger:epcis:") !=
+  if (strcmp(
+          cJSON_GetStringValue(cJSON_GetArrayItem(ctx, 0)),
+          "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld") !=
           0 ||
+      strcmp(str(cJSON_GetArrayItem(ctx, 1), "partsledger"),
+             "urn:partsledger:epcis:") != 0 ||
       strcmp(str(doc, "type"), "EPCISDocument") != 0 ||
       strcmp(str(doc, "schemaVersion"), "2.0") != 0 ||
       strlen(str(doc, "creationDate")) != 24)
@@ -658,13 +692,16 @@ static int check_document(const char *file, cJSON **out) {
   const cJSON *ev;
   cJSON_ArrayForEach(ev, item(item(doc, "epcisBody"), "eventList")) {
     const cJSON *idx = item(ev, "partsledger:leafIndex");
-    if (!cJSON_IsNumber(idx) || strcmp(str(ev, "eventTimeZoneOffset"), "+00:00") != 0)
+    if (!cJSON_IsNumber(idx) ||
+        strcmp(str(ev, "eventTimeZoneOffset"), "+00:00") != 0)
       return -1;
-    struct res g = cli("--json", "get", fmt("%lld", (long long)idx->valuedouble));
+    struct res g =
+        cli("--json", "get", fmt("%lld", (long long)idx->valuedouble));
     cJSON *e = g.code == 0 ? json(g.out) : NULL;
     if (e == NULL || strcmp(str(e, "kind"), str(ev, "partsledger:kind")) != 0 ||
         strcmp(str(e, "integrated_at"), str(ev, "eventTime")) != 0) {
-      fprintf(stderr, "event of leaf %g is not what the leaf says\n", idx->valuedouble);
+      fprintf(stderr, "event of leaf %g is not what the leaf says\n",
+              idx->valuedouble);
       return -1;
     }
   }
@@ -686,7 +723,8 @@ PL_TEST(epcis_batch) {
 
   const cJSON *ev = find_event(doc, "ObjectEvent", "ADD", "commissioning");
   CHECK(ev != NULL);
-  CHECK(has_string(item(ev, "epcList"), fmt("https://id.gs1.org/01/%s/21/P3", w.gtin)));
+  CHECK(has_string(item(ev, "epcList"),
+                   fmt("https://id.gs1.org/01/%s/21/P3", w.gtin)));
   ev = find_event(doc, "ObjectEvent", "OBSERVE", "receiving");
   CHECK(ev != NULL);
   const cJSON *q = cJSON_GetArrayItem(item(ev, "quantityList"), 0);
@@ -696,34 +734,41 @@ PL_TEST(epcis_batch) {
   ev = find_event(doc, "ObjectEvent", "OBSERVE", "shipping");
   CHECK(ev != NULL);
   CHECK_STR(str(cJSON_GetArrayItem(item(ev, "sourceList"), 0), "source"), w1);
-  CHECK_STR(str(cJSON_GetArrayItem(item(ev, "destinationList"), 0), "destination"),
-            rs1);
+  CHECK_STR(
+      str(cJSON_GetArrayItem(item(ev, "destinationList"), 0), "destination"),
+      rs1);
   CHECK_STR(str(cJSON_GetArrayItem(item(ev, "destinationList"), 0), "type"),
             "location");
   CHECK_EQ(num(cJSON_GetArrayItem(item(ev, "quantityList"), 0), "quantity"), 2);
   /* The recall. */
   const cJSON *e2;
   ev = NULL;
-  cJSON_ArrayForEach(e2, item(item(doc, "epcisBody"), "eventList")) if (
-      strcmp(str(e2, "disposition"), "recalled") == 0) ev = e2;
+  cJSON_ArrayForEach(e2, item(item(doc, "epcisBody"),
+                              "eventList")) if (strcmp(str(e2, "disposition"),
+                                                       "recalled") == 0) ev =
+      e2;
   CHECK(ev != NULL);
   CHECK_EQ(num(ev, "partsledger:leafIndex"), (double)w.idx_recalled);
-  CHECK_STR(str(cJSON_GetArrayItem(item(ev, "quantityList"), 0), "epcClass"), lot);
+  CHECK_STR(str(cJSON_GetArrayItem(item(ev, "quantityList"), 0), "epcClass"),
+            lot);
   /* The registration and the replacement. */
   ev = find_event(doc, "AssociationEvent", "ADD", NULL);
   CHECK(ev != NULL);
   CHECK_STR(str(ev, "parentID"), "urn:partsledger:device:D1");
-  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
+  CHECK(has_string(item(ev, "childEPCs"),
+                   fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
   CHECK(has_string(item(ev, "childEPCs"), "urn:partsledger:part:S-1"));
   ev = find_event(doc, "AssociationEvent", "DELETE", "removing");
   CHECK(ev != NULL);
   CHECK_EQ(num(ev, "partsledger:leafIndex"), (double)w.idx_replaced);
-  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
+  CHECK(has_string(item(ev, "childEPCs"),
+                   fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
   CHECK_STR(str(item(ev, "bizLocation"), "id"), rs1);
   ev = find_event(doc, "AssociationEvent", "ADD", "installing");
   CHECK(ev != NULL);
   CHECK_EQ(num(ev, "partsledger:leafIndex"), (double)w.idx_replaced);
-  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P2", w.gtin)));
+  CHECK(has_string(item(ev, "childEPCs"),
+                   fmt("https://id.gs1.org/01/%s/21/P2", w.gtin)));
 
   /* An existing file is kept unless --force. */
   r = cli("trace", "batch", "BAT1", "--epcis", "--out", file);
@@ -753,7 +798,8 @@ PL_TEST(epcis_device) {
   CHECK(ev != NULL);
   /* The removed part's batch comes from the registration in the same
    * history: its GTIN names it. */
-  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
+  CHECK(has_string(item(ev, "childEPCs"),
+                   fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
   CHECK_STR(str(item(ev, "bizLocation"), "id"),
             fmt("https://id.gs1.org/414/%s", w.gln_rs1));
 }
@@ -772,13 +818,16 @@ PL_TEST(epcis_part) {
   const cJSON *ev = find_event(doc, "AssociationEvent", "DELETE", "removing");
   CHECK(ev != NULL);
   CHECK_STR(str(ev, "parentID"), "urn:partsledger:device:D1");
-  CHECK(has_string(item(ev, "childEPCs"), fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
+  CHECK(has_string(item(ev, "childEPCs"),
+                   fmt("https://id.gs1.org/01/%s/21/P1", w.gtin)));
 
   /* The validator is no rubber stamp: a document it must refuse. */
   cJSON *bad = cJSON_Duplicate(doc, 1);
   keep_json(bad);
-  cJSON *first = cJSON_GetArrayItem(item(item(bad, "epcisBody"), "eventList"), 0);
-  cJSON_ReplaceItemInObjectCaseSensitive(first, "action", cJSON_CreateString("MOVE"));
+  cJSON *first =
+      cJSON_GetArrayItem(item(item(bad, "epcisBody"), "eventList"), 0);
+  cJSON_ReplaceItemInObjectCaseSensitive(first, "action",
+                                         cJSON_CreateString("MOVE"));
   const char *bad_file = path("bad.epcis.json");
   char *text = keep(cJSON_Print(bad));
   CHECK(pl_write_file(bad_file, text) == 0);
@@ -795,13 +844,12 @@ PL_TEST(epcis_part) {
   CHECK_EQ(r.code, 1);
 }
 
-
 /* ---- the EPCIS builder itself, without a server ---- */
 
 /* A fact at `index` whose leaf holds `e`, signed by `k`, logged at `at`. */
 static Partsledger__V1__Fact *leaf_fact(pl_arena *a, const pl_key *k,
-                                        Partsledger__V1__Entry *e, uint64_t index,
-                                        int64_t at) {
+                                        Partsledger__V1__Entry *e,
+                                        uint64_t index, int64_t at) {
   Partsledger__V1__SignedEntry *se;
   if (e == NULL || pl_entry_build(k, e, a, &se) != 0)
     return NULL;
@@ -840,16 +888,18 @@ PL_TEST(epcis_library) {
   const char *batches[3] = {"B1", "B1", "B2"};
   for (int i = 0; i < 3; i++) {
     partsledger__v1__installed_part__init(&parts[i]);
-    parts[i].component = (char *)(i == 0 ? "battery" : i == 1 ? "screen" : "case");
+    parts[i].component = (char *)(i == 0   ? "battery"
+                                  : i == 1 ? "screen"
+                                           : "case");
     parts[i].part_serial = (char *)serials[i];
     parts[i].batch_id = (char *)batches[i];
   }
-  CHECK(pl_build_device_registered(a, "dev 1", "X1", "POL", t0, NULL, 0, parts, 3, &e) ==
-        0);
+  CHECK(pl_build_device_registered(a, "dev 1", "X1", "POL", t0, NULL, 0, parts,
+                                   3, &e) == 0);
   facts[0] = leaf_fact(a, k, e, 7, t0);
   /* A replacement in an order this history does not name the device of. */
-  CHECK(pl_build_part_replaced(a, "O1", "screen", "A/1", "A2", "B1", "", NULL, 0, &e) ==
-        0);
+  CHECK(pl_build_part_replaced(a, "O1", "screen", "A/1", "A2", "B1", "", NULL,
+                               0, &e) == 0);
   facts[1] = leaf_fact(a, k, e, 9, t0 + 1000);
   CHECK(facts[0] != NULL && facts[1] != NULL);
   facts[2] = facts[0]; /* the same leaf twice: its events once */
@@ -884,10 +934,12 @@ PL_TEST(epcis_library) {
             "urn:partsledger:part:ABCDEFGHIJKLMNOPQRSTU");
   CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(kids, 1)),
             "https://id.gs1.org/01/04012345000016/21/A%2F1");
-  CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(kids, 2)), "urn:partsledger:part:Z9");
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(kids, 2)),
+            "urn:partsledger:part:Z9");
   const cJSON *del = cJSON_GetArrayItem(list, 1);
   CHECK_STR(str(del, "action"), "DELETE");
-  CHECK_STR(str(item(del, "bizLocation"), "id"), "https://id.gs1.org/414/4000001000012");
+  CHECK_STR(str(item(del, "bizLocation"), "id"),
+            "https://id.gs1.org/414/4000001000012");
   /* The removed part's batch, from the registration before it. */
   CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(item(del, "childEPCs"), 0)),
             "https://id.gs1.org/01/04012345000016/21/A%2F1");
@@ -908,7 +960,7 @@ PL_TEST(epcis_library) {
   pl_arena_free(a);
 }
 
-PL_TEST_MAIN(PL_CASE(writes_and_show), PL_CASE(refusals_and_usage), PL_CASE(queries),
-             PL_CASE(trace_device_and_part_verify), PL_CASE(epcis_batch),
-             PL_CASE(epcis_device), PL_CASE(epcis_part),
+PL_TEST_MAIN(PL_CASE(writes_and_show), PL_CASE(refusals_and_usage),
+             PL_CASE(queries), PL_CASE(trace_device_and_part_verify),
+             PL_CASE(epcis_batch), PL_CASE(epcis_device), PL_CASE(epcis_part),
              PL_CASE(epcis_library))

@@ -21,8 +21,8 @@
 #include <strings.h>
 
 #include "caltime.h"
-#include "clock.h"
 #include "cli.h"
+#include "clock.h"
 #include "entry.h"
 #include "repair.h"
 
@@ -99,7 +99,8 @@ int cli_wty_parse_time(const char *s, int64_t *ms) {
     } else if (*p == '+' || *p == '-') {
       int sign = *p++ == '-' ? -1 : 1;
       int64_t oh = digits(&p, 2), om;
-      if (oh < 0 || oh > 23 || *p++ != ':' || (om = digits(&p, 2)) < 0 || om > 59)
+      if (oh < 0 || oh > 23 || *p++ != ':' || (om = digits(&p, 2)) < 0 ||
+          om > 59)
         return -1;
       offset_ms = sign * (oh * PL_HOUR_MS + om * 60000);
     } else {
@@ -120,21 +121,24 @@ int cli_wty_parse_time(const char *s, int64_t *ms) {
   return 0;
 }
 
-int cli_wty_opt_time(struct cli *c, const char *name, int64_t dflt, int64_t *ms) {
+int cli_wty_opt_time(struct cli *c, const char *name, int64_t dflt,
+                     int64_t *ms) {
   const char *v = cli_opt(c, name);
   *ms = dflt;
   if (v != NULL && cli_wty_parse_time(v, ms) != 0)
-    return cli_usage_error(c,
-                           "--%s wants unix milliseconds, an ISO 8601 date-time "
-                           "(2024-05-01T12:00:00Z), a date or \"now\", not '%s'",
-                           name, v);
+    return cli_usage_error(
+        c,
+        "--%s wants unix milliseconds, an ISO 8601 date-time "
+        "(2024-05-01T12:00:00Z), a date or \"now\", not '%s'",
+        name, v);
   return 0;
 }
 
 const char *cli_wty_time_text(struct cli *c, int64_t ms) {
   if (ms == 0)
     return "-";
-  const char *s = pl_arena_printf(c->a, "%s (%" PRId64 ")", cli_iso_time(c, ms), ms);
+  const char *s =
+      pl_arena_printf(c->a, "%s (%" PRId64 ")", cli_iso_time(c, ms), ms);
   return s != NULL ? s : "?";
 }
 
@@ -150,7 +154,8 @@ void cli_wty_json_merge(cJSON *into, cJSON *from) {
 
 /* ---- option helpers of the write commands ---- */
 
-static const char *opt_or(const struct cli *c, const char *name, const char *dflt) {
+static const char *opt_or(const struct cli *c, const char *name,
+                          const char *dflt) {
   const char *v = cli_opt(c, name);
   return v != NULL ? v : dflt;
 }
@@ -170,7 +175,8 @@ static const char **opt_all(struct cli *c, const char *name, size_t *n) {
 }
 
 /* --name as a uint32 (months, days). 0 or an exit status. */
-static int opt_u32(struct cli *c, const char *name, uint32_t dflt, uint32_t *out) {
+static int opt_u32(struct cli *c, const char *name, uint32_t dflt,
+                   uint32_t *out) {
   uint64_t v;
   *out = dflt;
   int rc = cli_opt_u64(c, name, dflt, &v);
@@ -190,8 +196,9 @@ static int opt_sha256(struct cli *c, const char *name, const char *v,
   if (v == NULL)
     return 0;
   if (strlen(v) != 2 * CLI_SHA256_BYTES || cli_unhex(c, v, out, n) != 0)
-    return cli_usage_error(c, "--%s wants a SHA-256 as %d hex characters, not '%s'",
-                           name, 2 * CLI_SHA256_BYTES, v);
+    return cli_usage_error(
+        c, "--%s wants a SHA-256 as %d hex characters, not '%s'", name,
+        2 * CLI_SHA256_BYTES, v);
   return 0;
 }
 
@@ -240,8 +247,10 @@ static int parse_term(struct cli *c, const char *s,
   }
   return 0;
 bad:
-  return cli_usage_error(c, "--term wants COMPONENT:MONTHS[:USAGE_LIMIT[:UNIT]], "
-                            "not '%s'", s);
+  return cli_usage_error(c,
+                         "--term wants COMPONENT:MONTHS[:USAGE_LIMIT[:UNIT]], "
+                         "not '%s'",
+                         s);
 }
 
 static int cmd_policy(struct cli *c) {
@@ -294,9 +303,9 @@ static int cmd_device(struct cli *c) {
     parts[i].batch_id = (char *)batch;
   }
   Partsledger__V1__Entry *e;
-  rc = pl_build_device_registered(c->a, cli_opt(c, "serial"), cli_opt(c, "model"),
-                                  cli_opt(c, "policy"), purchased, owner,
-                                  owner_len, parts, n, &e);
+  rc = pl_build_device_registered(c->a, cli_opt(c, "serial"),
+                                  cli_opt(c, "model"), cli_opt(c, "policy"),
+                                  purchased, owner, owner_len, parts, n, &e);
   return built(c, rc, e);
 }
 
@@ -317,15 +326,16 @@ static int cmd_order(struct cli *c) {
   int64_t reported;
   uint64_t usage;
   int rc;
-  if ((rc = cli_wty_opt_enum(c, "priority", &partsledger__v1__priority__descriptor,
+  if ((rc = cli_wty_opt_enum(c, "priority",
+                             &partsledger__v1__priority__descriptor,
                              &priority)) != 0 ||
       (rc = cli_wty_opt_time(c, "reported-at", pl_now_ms(), &reported)) != 0 ||
       (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
-  rc = pl_build_repair_order_opened(c->a, cli_opt(c, "id"), cli_opt(c, "device"),
-                                    cli_opt(c, "site"), priority,
-                                    opt_or(c, "fault", ""), reported, usage, &e);
+  rc = pl_build_repair_order_opened(
+      c->a, cli_opt(c, "id"), cli_opt(c, "device"), cli_opt(c, "site"),
+      priority, opt_or(c, "fault", ""), reported, usage, &e);
   return built(c, rc, e);
 }
 
@@ -350,10 +360,10 @@ static int cmd_replace(struct cli *c) {
     if ((rc = opt_sha256(c, "evidence", hex[i], &ev[i].data, &ev[i].len)) != 0)
       return rc;
   Partsledger__V1__Entry *e;
-  rc = pl_build_part_replaced(c->a, cli_opt(c, "order"), cli_opt(c, "component"),
-                              opt_or(c, "removed", ""), cli_opt(c, "installed"),
-                              cli_opt(c, "batch"), opt_or(c, "reservation", ""),
-                              ev, n, &e);
+  rc = pl_build_part_replaced(c->a, cli_opt(c, "order"),
+                              cli_opt(c, "component"), opt_or(c, "removed", ""),
+                              cli_opt(c, "installed"), cli_opt(c, "batch"),
+                              opt_or(c, "reservation", ""), ev, n, &e);
   return built(c, rc, e);
 }
 
@@ -371,9 +381,9 @@ static int cmd_close(struct cli *c) {
                        &acc_len)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
-  rc = pl_build_repair_order_closed(c->a, cli_opt(c, "order"), outcome, resolved,
-                                    cli_opt(c, "first-visit-fix") != NULL, acc,
-                                    acc_len, &e);
+  rc = pl_build_repair_order_closed(
+      c->a, cli_opt(c, "order"), outcome, resolved,
+      cli_opt(c, "first-visit-fix") != NULL, acc, acc_len, &e);
   return built(c, rc, e);
 }
 
@@ -420,9 +430,11 @@ static void pairs_show(const struct pair *p, size_t n, enum cli_show how) {
   for (size_t i = 0; i < n; i++) {
     if (p[i].value == NULL)
       continue;
-    if (how == CLI_SHOW_FULL)
-      printf("  %-13s %s\n", p[i].label, p[i].value);
-    else if (p[i].value[0] != '\0')
+    if (how == CLI_SHOW_FULL) {
+      /* "  label:" in 15 columns, as the envelope's lines are. */
+      int pad = 12 - (int)strlen(p[i].label);
+      printf("  %s:%*s%s\n", p[i].label, pad > 1 ? pad : 1, "", p[i].value);
+    } else if (p[i].value[0] != '\0')
       printf("  %s=%s", p[i].label, p[i].value);
   }
 }
@@ -439,15 +451,17 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
 #define PAIR(l, v) (p[n].label = (l), p[n++].value = (v))
   switch (e->body_case) {
   case PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_POLICY_PUBLISHED: {
-    const Partsledger__V1__WarrantyPolicyPublished *b = e->warranty_policy_published;
+    const Partsledger__V1__WarrantyPolicyPublished *b =
+        e->warranty_policy_published;
     const char *terms = "";
     for (size_t i = 0; i < b->n_terms; i++) {
       const Partsledger__V1__ComponentTerm *t = b->terms[i];
-      terms = pl_arena_printf(c->a, "%s%s%s:%u", terms, i ? "," : "", t->component,
-                              t->months);
+      terms = pl_arena_printf(c->a, "%s%s%s:%u", terms, i ? "," : "",
+                              t->component, t->months);
       if (t->usage_limit > 0)
-        terms = pl_arena_printf(c->a, "%s:%" PRIu64 "%s%s", terms, t->usage_limit,
-                                t->usage_unit[0] ? ":" : "", t->usage_unit);
+        terms =
+            pl_arena_printf(c->a, "%s:%" PRIu64 "%s%s", terms, t->usage_limit,
+                            t->usage_unit[0] ? ":" : "", t->usage_unit);
     }
     PAIR("policy", b->policy_id);
     PAIR("model", b->model);
@@ -484,8 +498,8 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
     PAIR("order", b->order_id);
     PAIR("device", b->device_serial);
     PAIR("site", b->site_id);
-    PAIR("priority", cli_enum_name(c, &partsledger__v1__priority__descriptor,
-                                       b->priority));
+    PAIR("priority",
+         cli_enum_name(c, &partsledger__v1__priority__descriptor, b->priority));
     PAIR("fault", b->fault);
     PAIR("reported_at", cli_iso_time(c, b->reported_at_ms));
     PAIR("usage", u64_text(c, b->usage_reading));
@@ -493,7 +507,8 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
   }
   case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_RESPONDED:
     PAIR("order", e->repair_order_responded->order_id);
-    PAIR("responded_at", cli_iso_time(c, e->repair_order_responded->responded_at_ms));
+    PAIR("responded_at",
+         cli_iso_time(c, e->repair_order_responded->responded_at_ms));
     break;
   case PARTSLEDGER__V1__ENTRY__BODY_PART_REPLACED: {
     const Partsledger__V1__PartReplaced *b = e->part_replaced;
@@ -509,8 +524,9 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
   case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_CLOSED: {
     const Partsledger__V1__RepairOrderClosed *b = e->repair_order_closed;
     PAIR("order", b->order_id);
-    PAIR("outcome", cli_enum_name(c, &partsledger__v1__repair_outcome__descriptor,
-                                      b->outcome));
+    PAIR("outcome",
+         cli_enum_name(c, &partsledger__v1__repair_outcome__descriptor,
+                       b->outcome));
     PAIR("resolved_at", cli_iso_time(c, b->resolved_at_ms));
     PAIR("first_visit", b->first_visit_fix ? "yes" : "no");
     PAIR("acceptance", cli_hex(c, b->customer_acceptance_sha256.data,
@@ -531,10 +547,12 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
   case PARTSLEDGER__V1__ENTRY__BODY_CLAIM_DECIDED: {
     const Partsledger__V1__ClaimDecided *b = e->claim_decided;
     PAIR("claim", b->claim_id);
-    PAIR("decision", cli_enum_name(c, &partsledger__v1__claim_decision__descriptor,
-                                       b->decision));
-    PAIR("reason", cli_enum_name(c, &partsledger__v1__decision_reason__descriptor,
-                                     b->reason));
+    PAIR("decision",
+         cli_enum_name(c, &partsledger__v1__claim_decision__descriptor,
+                       b->decision));
+    PAIR("reason",
+         cli_enum_name(c, &partsledger__v1__decision_reason__descriptor,
+                       b->reason));
     PAIR("note", b->note);
     break;
   }
@@ -572,8 +590,8 @@ static const ProtobufCMessage *body_message(const Partsledger__V1__Entry *e) {
   }
 }
 
-static int show(struct cli *c, const Partsledger__V1__Entry *e, enum cli_show how,
-                cJSON *body) {
+static int show(struct cli *c, const Partsledger__V1__Entry *e,
+                enum cli_show how, cJSON *body) {
   const ProtobufCMessage *m = body_message(e);
   if (m == NULL)
     return 0;
@@ -588,55 +606,93 @@ static int show(struct cli *c, const Partsledger__V1__Entry *e, enum cli_show ho
 
 /* ---- the rows ---- */
 
-#define CLI_WRITE_OPTS {"key", CLI_VALUE, CLI_REQUIRED}, {"request-id", CLI_VALUE, 0}
-#define CLI_END {NULL, CLI_FLAG, 0}
+#define CLI_WRITE_OPTS                                                         \
+  {"key", CLI_VALUE, CLI_REQUIRED}, { "request-id", CLI_VALUE, 0 }
+#define CLI_END                                                                \
+  { NULL, CLI_FLAG, 0 }
 
 static const struct cli_opt policy_opts[] = {
-    CLI_WRITE_OPTS, {"id", CLI_VALUE, CLI_REQUIRED}, {"model", CLI_VALUE, CLI_REQUIRED},
-    {"window-days", CLI_VALUE, 0}, {"term", CLI_VALUE, 0},
-    {"max-extension-months", CLI_VALUE, 0}, CLI_END};
+    CLI_WRITE_OPTS,
+    {"id", CLI_VALUE, CLI_REQUIRED},
+    {"model", CLI_VALUE, CLI_REQUIRED},
+    {"window-days", CLI_VALUE, 0},
+    {"term", CLI_VALUE, 0},
+    {"max-extension-months", CLI_VALUE, 0},
+    CLI_END};
 static const struct cli_opt device_opts[] = {
-    CLI_WRITE_OPTS, {"serial", CLI_VALUE, CLI_REQUIRED},
-    {"model", CLI_VALUE, CLI_REQUIRED}, {"policy", CLI_VALUE, CLI_REQUIRED},
-    {"purchased-at", CLI_VALUE, CLI_REQUIRED}, {"owner-ref", CLI_VALUE, 0},
-    {"part", CLI_VALUE, 0}, CLI_END};
+    CLI_WRITE_OPTS,
+    {"serial", CLI_VALUE, CLI_REQUIRED},
+    {"model", CLI_VALUE, CLI_REQUIRED},
+    {"policy", CLI_VALUE, CLI_REQUIRED},
+    {"purchased-at", CLI_VALUE, CLI_REQUIRED},
+    {"owner-ref", CLI_VALUE, 0},
+    {"part", CLI_VALUE, 0},
+    CLI_END};
 static const struct cli_opt extend_opts[] = {
-    CLI_WRITE_OPTS, {"device", CLI_VALUE, CLI_REQUIRED},
-    {"months", CLI_VALUE, CLI_REQUIRED}, {"component", CLI_VALUE, 0},
-    {"contract", CLI_VALUE, 0}, CLI_END};
+    CLI_WRITE_OPTS,
+    {"device", CLI_VALUE, CLI_REQUIRED},
+    {"months", CLI_VALUE, CLI_REQUIRED},
+    {"component", CLI_VALUE, 0},
+    {"contract", CLI_VALUE, 0},
+    CLI_END};
 static const struct cli_opt order_opts[] = {
-    CLI_WRITE_OPTS, {"id", CLI_VALUE, CLI_REQUIRED},
-    {"device", CLI_VALUE, CLI_REQUIRED}, {"site", CLI_VALUE, CLI_REQUIRED},
-    {"priority", CLI_VALUE, CLI_REQUIRED}, {"fault", CLI_VALUE, 0},
-    {"reported-at", CLI_VALUE, 0}, {"usage", CLI_VALUE, 0}, CLI_END};
+    CLI_WRITE_OPTS,
+    {"id", CLI_VALUE, CLI_REQUIRED},
+    {"device", CLI_VALUE, CLI_REQUIRED},
+    {"site", CLI_VALUE, CLI_REQUIRED},
+    {"priority", CLI_VALUE, CLI_REQUIRED},
+    {"fault", CLI_VALUE, 0},
+    {"reported-at", CLI_VALUE, 0},
+    {"usage", CLI_VALUE, 0},
+    CLI_END};
 static const struct cli_opt respond_opts[] = {
-    CLI_WRITE_OPTS, {"order", CLI_VALUE, CLI_REQUIRED}, {"at", CLI_VALUE, 0}, CLI_END};
+    CLI_WRITE_OPTS,
+    {"order", CLI_VALUE, CLI_REQUIRED},
+    {"at", CLI_VALUE, 0},
+    CLI_END};
 static const struct cli_opt replace_opts[] = {
-    CLI_WRITE_OPTS, {"order", CLI_VALUE, CLI_REQUIRED},
-    {"component", CLI_VALUE, CLI_REQUIRED}, {"removed", CLI_VALUE, 0},
-    {"installed", CLI_VALUE, CLI_REQUIRED}, {"batch", CLI_VALUE, CLI_REQUIRED},
-    {"reservation", CLI_VALUE, 0}, {"evidence", CLI_VALUE, 0}, CLI_END};
+    CLI_WRITE_OPTS,
+    {"order", CLI_VALUE, CLI_REQUIRED},
+    {"component", CLI_VALUE, CLI_REQUIRED},
+    {"removed", CLI_VALUE, 0},
+    {"installed", CLI_VALUE, CLI_REQUIRED},
+    {"batch", CLI_VALUE, CLI_REQUIRED},
+    {"reservation", CLI_VALUE, 0},
+    {"evidence", CLI_VALUE, 0},
+    CLI_END};
 static const struct cli_opt close_opts[] = {
-    CLI_WRITE_OPTS, {"order", CLI_VALUE, CLI_REQUIRED},
-    {"outcome", CLI_VALUE, CLI_REQUIRED}, {"resolved-at", CLI_VALUE, 0},
-    {"first-visit-fix", CLI_FLAG, 0}, {"acceptance", CLI_VALUE, 0}, CLI_END};
+    CLI_WRITE_OPTS,
+    {"order", CLI_VALUE, CLI_REQUIRED},
+    {"outcome", CLI_VALUE, CLI_REQUIRED},
+    {"resolved-at", CLI_VALUE, 0},
+    {"first-visit-fix", CLI_FLAG, 0},
+    {"acceptance", CLI_VALUE, 0},
+    CLI_END};
 static const struct cli_opt claim_opts[] = {
-    CLI_WRITE_OPTS, {"id", CLI_VALUE, CLI_REQUIRED},
-    {"device", CLI_VALUE, CLI_REQUIRED}, {"order", CLI_VALUE, CLI_REQUIRED},
-    {"component", CLI_VALUE, CLI_REQUIRED}, {"failure-at", CLI_VALUE, CLI_REQUIRED},
-    {"usage", CLI_VALUE, 0}, {"description", CLI_VALUE, 0}, CLI_END};
+    CLI_WRITE_OPTS,
+    {"id", CLI_VALUE, CLI_REQUIRED},
+    {"device", CLI_VALUE, CLI_REQUIRED},
+    {"order", CLI_VALUE, CLI_REQUIRED},
+    {"component", CLI_VALUE, CLI_REQUIRED},
+    {"failure-at", CLI_VALUE, CLI_REQUIRED},
+    {"usage", CLI_VALUE, 0},
+    {"description", CLI_VALUE, 0},
+    CLI_END};
 static const struct cli_opt decide_opts[] = {
-    CLI_WRITE_OPTS, {"claim", CLI_VALUE, CLI_REQUIRED},
-    {"decision", CLI_VALUE, CLI_REQUIRED}, {"reason", CLI_VALUE, CLI_REQUIRED},
-    {"note", CLI_VALUE, 0}, CLI_END};
+    CLI_WRITE_OPTS,
+    {"claim", CLI_VALUE, CLI_REQUIRED},
+    {"decision", CLI_VALUE, CLI_REQUIRED},
+    {"reason", CLI_VALUE, CLI_REQUIRED},
+    {"note", CLI_VALUE, 0},
+    CLI_END};
 
 #define CLI_WRITE_HELP                                                         \
-  "Prints the new entry's index, leaf hash, request id and the tree size\n"   \
-  "(with --json also the checkpoint and the inclusion proof).\n"              \
-  "  --key FILE         the signer's key file\n"                              \
-  "  --request-id HEX   16-byte idempotency key (default: new); the same\n"   \
-  "                     entry sent again returns the original index\n"        \
-  "Times are unix ms, an ISO 8601 date-time (2024-05-01T12:00:00Z), a date\n" \
+  "Prints the new entry's index, leaf hash, request id and the tree size\n"    \
+  "(with --json also the checkpoint and the inclusion proof).\n"               \
+  "  --key FILE         the signer's key file\n"                               \
+  "  --request-id HEX   16-byte idempotency key (default: new); the same\n"    \
+  "                     entry sent again returns the original index\n"         \
+  "Times are unix ms, an ISO 8601 date-time (2024-05-01T12:00:00Z), a date\n"  \
   "(midnight UTC) or \"now\".\n"
 
 static const struct cli_command commands[] = {
@@ -649,18 +705,21 @@ static const struct cli_command commands[] = {
      "  --window-days N    days after purchase a device may be registered in\n"
      "                     (0, the default, means 30; at most 3650); later it\n"
      "                     is LATE_REGISTRATION\n"
-     "  --term C:M[:L[:U]] component C is covered M months from purchase, or\n"
-     "                     until a usage reading reaches L (0: no limit) in\n"
-     "                     unit U, whichever comes first; repeat per component\n"
-     "  --max-extension-months N  the most `extend` may add per component\n" CLI_WRITE_HELP,
+     "  --term C:M[:L[:U]] component C is covered M months from purchase,\n"
+     "                     or until a usage reading reaches L (0: no\n"
+     "                     limit) in unit U, whichever comes first; one\n"
+     "                     per component\n"
+     "  --max-extension-months N\n"
+     "                     the most `extend` may add per\n"
+     "                     component\n" CLI_WRITE_HELP,
      policy_opts, 0, 0, cmd_policy},
     {"device",
      "--key FILE --serial SERIAL --model MODEL --policy ID --purchased-at TIME "
      "[--owner-ref HEX] [--part COMPONENT:SERIAL:BATCH]...",
      "register a device and its parts (manufacturer or repair station)",
      "Appends device_registered: the device, the policy of its model, when it\n"
-     "was bought and the parts it holds (each part's batch must be registered,\n"
-     "and list the serial when the batch lists serials).\n"
+     "was bought and the parts it holds (each part's batch must be\n"
+     "registered, and list the serial when the batch lists serials).\n"
      "  --owner-ref HEX    a SHA-256 (64 hex characters) standing for the\n"
      "                     owner; never personal data\n" CLI_WRITE_HELP,
      device_opts, 0, 0, cmd_device},
@@ -669,7 +728,8 @@ static const struct cli_command commands[] = {
      "extend a device's warranty (manufacturer)",
      "Appends warranty_extended: N more months for component C (without\n"
      "--component: every component), up to the policy's\n"
-     "max-extension-months, logged before the term it extends has ended.\n" CLI_WRITE_HELP,
+     "max-extension-months, logged before the term it extends has\n"
+     "ended.\n" CLI_WRITE_HELP,
      extend_opts, 0, 0, cmd_extend},
     {"order",
      "--key FILE --id ID --device SERIAL --site SITE --priority p1|p2|p3 "
@@ -677,7 +737,8 @@ static const struct cli_command commands[] = {
      "open a repair order (repair station at SITE)",
      "Appends repair_order_opened. SLA from --reported-at (default now, at\n"
      "most 30 days ago): p1 respond in 2 h, resolve in 24 h; p2 4 h / 72 h;\n"
-     "p3 8 h / 5 working days. --usage is the device's usage reading then.\n" CLI_WRITE_HELP,
+     "p3 8 h / 5 working days. --usage is the device's usage reading\n"
+     "then.\n" CLI_WRITE_HELP,
      order_opts, 0, 0, cmd_order},
     {"respond", "--key FILE --order ID [--at TIME]",
      "record the response to an order (its station)",
@@ -695,12 +756,14 @@ static const struct cli_command commands[] = {
      "64 hex characters, repeatable.\n" CLI_WRITE_HELP,
      replace_opts, 0, 0, cmd_replace},
     {"close",
-     "--key FILE --order ID --outcome fixed|not_fixed|device_replaced|cancelled "
+     "--key FILE --order ID --outcome "
+     "fixed|not_fixed|device_replaced|cancelled "
      "[--resolved-at TIME] [--first-visit-fix] [--acceptance HEX]",
      "close a repair order (its station)",
      "Appends repair_order_closed at --resolved-at (default now). An order\n"
      "never responded to can only be cancelled. --first-visit-fix goes with\n"
-     "fixed only; --acceptance is the SHA-256 of the customer's sign-off.\n" CLI_WRITE_HELP,
+     "fixed only; --acceptance is the SHA-256 of the customer's\n"
+     "sign-off.\n" CLI_WRITE_HELP,
      close_opts, 0, 0, cmd_close},
     {"claim",
      "--key FILE --id ID --device SERIAL --order ID --component C --failure-at "

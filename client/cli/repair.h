@@ -28,7 +28,8 @@ int cli_wty_opt_enum(struct cli *c, const char *name,
 int cli_wty_parse_time(const char *s, int64_t *ms);
 /* --name as a time; `dflt` when absent. 0, or the exit status of the usage
  * error it printed. */
-int cli_wty_opt_time(struct cli *c, const char *name, int64_t dflt, int64_t *ms);
+int cli_wty_opt_time(struct cli *c, const char *name, int64_t dflt,
+                     int64_t *ms);
 /* "2024-05-01T12:00:00.000Z (1714564800000)", or "-" for 0. In the arena. */
 const char *cli_wty_time_text(struct cli *c, int64_t ms);
 

@@ -44,11 +44,12 @@ static int cmd_warranty(struct cli *c) {
   uint64_t usage;
   int rc;
   if ((rc = cli_wty_opt_time(c, "at", 0, &at)) != 0 ||
-      (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0 || (rc = cli_connect(c)) != 0)
+      (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0 ||
+      (rc = cli_connect(c)) != 0)
     return rc;
   Partsledger__V1__GetWarrantyStatusResponse *r;
-  if ((rc = pl_client_warranty_status(c->client, c->pos[0], c->pos[1], at, usage,
-                                      c->a, &r)) != 0)
+  if ((rc = pl_client_warranty_status(c->client, c->pos[0], c->pos[1], at,
+                                      usage, c->a, &r)) != 0)
     return cli_server_error(c, rc);
   const char *status =
       enum_text(c, &partsledger__v1__warranty_status__descriptor, r->status);
@@ -65,16 +66,19 @@ static int cmd_warranty(struct cli *c) {
   printf("status:        %s\n", status);
   printf("coverage ends: %s\n", cli_wty_time_text(c, r->coverage_ends_at_ms));
   printf("term source:   %s\n", r->term_source[0] ? r->term_source : "-");
-  printf("device term:   %s\n", cli_wty_time_text(c, r->device_term_ends_at_ms));
+  printf("device term:   %s\n",
+         cli_wty_time_text(c, r->device_term_ends_at_ms));
   printf("part term:     %s\n", cli_wty_time_text(c, r->part_term_ends_at_ms));
   printf("policy:        %s\n", r->policy_id[0] ? r->policy_id : "-");
   if (r->part_serial[0] != '\0')
-    printf("part:          %s (batch %s, %s)\n", r->part_serial, r->batch_id,
-           enum_text(c, &partsledger__v1__part_class__descriptor, r->part_class));
+    printf(
+        "part:          %s (batch %s, %s)\n", r->part_serial, r->batch_id,
+        enum_text(c, &partsledger__v1__part_class__descriptor, r->part_class));
   if (r->usage_limit > 0)
     printf("usage limit:   %" PRIu64 " %s\n", r->usage_limit, r->usage_unit);
   for (size_t i = 0; i < r->n_reasons; i++)
-    printf("%s%s\n", i == 0 ? "reasons:       " : "               ", r->reasons[i]);
+    printf("%s%s\n", i == 0 ? "reasons:       " : "               ",
+           r->reasons[i]);
   return CLI_EXIT_OK;
 }
 
@@ -96,18 +100,20 @@ static int cmd_device_info(struct cli *c) {
   printf("registered:    entry %" PRIu64 " at %s\n", d->registered_index,
          cli_iso_time(c, d->registered_at_ms));
   printf("owner ref:     %s\n",
-         d->owner_ref.len ? cli_hex(c, d->owner_ref.data, d->owner_ref.len) : "-");
+         d->owner_ref.len ? cli_hex(c, d->owner_ref.data, d->owner_ref.len)
+                          : "-");
   printf("parts:         %zu\n", d->n_parts);
   for (size_t i = 0; i < d->n_parts; i++) {
     const Partsledger__V1__DevicePart *p = d->parts[i];
-    printf("  %-12s %-16s batch %-12s %s entry %" PRIu64 " at %s\n", p->component,
-           p->part_serial, p->batch_id,
+    printf("  %-12s %-16s batch %-12s %s entry %" PRIu64 " at %s\n",
+           p->component, p->part_serial, p->batch_id,
            p->by_replacement ? "replaced" : "original", p->installed_index,
            cli_iso_time(c, p->installed_at_ms));
   }
   for (size_t i = 0; i < d->n_extensions; i++) {
     const Partsledger__V1__Extension *x = d->extensions[i];
-    printf("extension:     +%u months, %s, contract \"%s\" (entry %" PRIu64 ")\n",
+    printf("extension:     +%u months, %s, contract \"%s\" (entry %" PRIu64
+           ")\n",
            x->months, x->component[0] ? x->component : "every component",
            x->contract_ref, x->index);
   }
@@ -117,8 +123,9 @@ static int cmd_device_info(struct cli *c) {
 /* ---- order-info ---- */
 
 static const char *sla_text(struct cli *c, int64_t by, int sla) {
-  return pl_arena_printf(c->a, "%s  %s", cli_iso_time(c, by),
-                         enum_text(c, &partsledger__v1__sla_status__descriptor, sla));
+  return pl_arena_printf(
+      c->a, "%s  %s", cli_iso_time(c, by),
+      enum_text(c, &partsledger__v1__sla_status__descriptor, sla));
 }
 
 static int cmd_order_info(struct cli *c) {
@@ -141,16 +148,19 @@ static int cmd_order_info(struct cli *c) {
   printf("reported at:   %s\n", cli_wty_time_text(c, o->reported_at_ms));
   printf("usage:         %" PRIu64 "\n", o->usage_reading);
   printf("respond by:    %s\n", sla_text(c, o->respond_by_ms, o->response_sla));
-  printf("resolve by:    %s\n", sla_text(c, o->resolve_by_ms, o->resolution_sla));
+  printf("resolve by:    %s\n",
+         sla_text(c, o->resolve_by_ms, o->resolution_sla));
   printf("responded at:  %s\n", cli_wty_time_text(c, o->responded_at_ms));
   printf("resolved at:   %s\n", cli_wty_time_text(c, o->resolved_at_ms));
   if (o->state == PARTSLEDGER__V1__ORDER_STATE__ORDER_STATE_CLOSED) {
-    printf("outcome:       %s%s\n",
-           enum_text(c, &partsledger__v1__repair_outcome__descriptor, o->outcome),
-           o->first_visit_fix ? " (first visit)" : "");
+    printf(
+        "outcome:       %s%s\n",
+        enum_text(c, &partsledger__v1__repair_outcome__descriptor, o->outcome),
+        o->first_visit_fix ? " (first visit)" : "");
     if (o->customer_acceptance_sha256.len > 0)
-      printf("acceptance:    %s\n", cli_hex(c, o->customer_acceptance_sha256.data,
-                                             o->customer_acceptance_sha256.len));
+      printf("acceptance:    %s\n",
+             cli_hex(c, o->customer_acceptance_sha256.data,
+                     o->customer_acceptance_sha256.len));
   }
   printf("entries:       opened %" PRIu64, o->opened_index);
   if (o->responded_index != 0)
@@ -160,10 +170,11 @@ static int cmd_order_info(struct cli *c) {
   printf("\nreplacements:  %zu\n", o->n_replacements);
   for (size_t i = 0; i < o->n_replacements; i++) {
     const Partsledger__V1__Replacement *r = o->replacements[i];
-    printf("  %s: %s -> %s (batch %s%s%s), entry %" PRIu64 " at %s\n", r->component,
-           r->removed_serial[0] ? r->removed_serial : "(none)", r->installed_serial,
-           r->installed_batch_id, r->reservation_id[0] ? ", reservation " : "",
-           r->reservation_id, r->index, cli_iso_time(c, r->at_ms));
+    printf("  %s: %s -> %s (batch %s%s%s), entry %" PRIu64 " at %s\n",
+           r->component, r->removed_serial[0] ? r->removed_serial : "(none)",
+           r->installed_serial, r->installed_batch_id,
+           r->reservation_id[0] ? ", reservation " : "", r->reservation_id,
+           r->index, cli_iso_time(c, r->at_ms));
   }
   return CLI_EXIT_OK;
 }
@@ -190,10 +201,11 @@ static int cmd_claim_info(struct cli *c) {
   printf("description:   %s\n", k->description);
   printf("filed:         entry %" PRIu64 "\n", k->filed_index);
   if (k->decided_index != 0) {
-    printf("decision:      %s, %s (entry %" PRIu64 ")\n",
-           enum_text(c, &partsledger__v1__claim_decision__descriptor, k->decision),
-           enum_text(c, &partsledger__v1__decision_reason__descriptor, k->reason),
-           k->decided_index);
+    printf(
+        "decision:      %s, %s (entry %" PRIu64 ")\n",
+        enum_text(c, &partsledger__v1__claim_decision__descriptor, k->decision),
+        enum_text(c, &partsledger__v1__decision_reason__descriptor, k->reason),
+        k->decided_index);
     if (k->note[0] != '\0')
       printf("note:          %s\n", k->note);
   }
@@ -213,10 +225,12 @@ static int cmd_station_report(struct cli *c) {
   int64_t from, to;
   int rc;
   if ((rc = cli_wty_opt_time(c, "from", 0, &from)) != 0 ||
-      (rc = cli_wty_opt_time(c, "to", 0, &to)) != 0 || (rc = cli_connect(c)) != 0)
+      (rc = cli_wty_opt_time(c, "to", 0, &to)) != 0 ||
+      (rc = cli_connect(c)) != 0)
     return rc;
   Partsledger__V1__StationReportResponse *r;
-  if ((rc = pl_client_station_report(c->client, c->pos[0], from, to, c->a, &r)) != 0)
+  if ((rc = pl_client_station_report(c->client, c->pos[0], from, to, c->a,
+                                     &r)) != 0)
     return cli_server_error(c, rc);
   if (c->json) {
     cJSON *o = cJSON_CreateObject();
@@ -227,7 +241,8 @@ static int cmd_station_report(struct cli *c) {
     return cli_json_emit(o, 0);
   }
   printf("site:                %s\n", c->pos[0]);
-  printf("reported in:         [%s, %s)\n", cli_iso_time(c, from), cli_iso_time(c, to));
+  printf("reported in:         [%s, %s)\n", cli_iso_time(c, from),
+         cli_iso_time(c, to));
   printf("orders opened:       %" PRIu64 "\n", r->orders_opened);
   printf("orders responded:    %" PRIu64 "\n", r->orders_responded);
   printf("orders closed:       %" PRIu64 "\n", r->orders_closed);
@@ -238,8 +253,8 @@ static int cmd_station_report(struct cli *c) {
   printf("resolution breaches: %" PRIu64 "\n", r->resolution_breaches);
   printf("open past deadline:  %" PRIu64 "\n", r->open_past_deadline);
   printf("parts replaced:      %" PRIu64 "\n", r->parts_replaced);
-  printf("claims filed:        %" PRIu64 " (approved %" PRIu64 ", rejected %" PRIu64
-         ")\n",
+  printf("claims filed:        %" PRIu64 " (approved %" PRIu64
+         ", rejected %" PRIu64 ")\n",
          r->claims_filed, r->claims_approved, r->claims_rejected);
   return CLI_EXIT_OK;
 }
@@ -263,8 +278,8 @@ static int cmd_batch_devices(struct cli *c) {
   uint64_t next = start;
   do {
     Partsledger__V1__BatchDevicesResponse *r;
-    if ((rc = pl_client_batch_devices(c->client, c->pos[0], next, (uint32_t)page,
-                                      c->a, &r)) != 0) {
+    if ((rc = pl_client_batch_devices(c->client, c->pos[0], next,
+                                      (uint32_t)page, c->a, &r)) != 0) {
       cJSON_Delete(rows);
       return cli_server_error(c, rc);
     }
@@ -310,8 +325,8 @@ static int fetch_batch(struct cli *c, struct history *h, int proofs) {
   uint64_t start = 0, *sizes = NULL;
   for (;;) {
     Partsledger__V1__TraceBatchResponse *r;
-    int rc = pl_client_trace_batch(c->client, h->id, start, CLI_TRACE_PAGE, proofs,
-                                   c->a, &r);
+    int rc = pl_client_trace_batch(c->client, h->id, start, CLI_TRACE_PAGE,
+                                   proofs, c->a, &r);
     if (rc != 0)
       return cli_server_error(c, rc);
     if (h->n + r->n_facts > cap) {
@@ -360,7 +375,8 @@ static int fetch(struct cli *c, struct history *h, int proofs) {
     return fetch_batch(c, h, proofs);
   if (h->subject == SUBJECT_DEVICE) {
     Partsledger__V1__DeviceHistoryResponse *r;
-    if ((rc = pl_client_device_history(c->client, h->id, proofs, c->a, &r)) != 0)
+    if ((rc = pl_client_device_history(c->client, h->id, proofs, c->a, &r)) !=
+        0)
       return cli_server_error(c, rc);
     h->facts = r->facts;
     h->n = r->n_facts;
@@ -436,14 +452,19 @@ static int history_print(struct cli *c, const struct history *h) {
 
 /* ---- trace: verification ---- */
 
-/* The fact is about the device or part asked for. */
-static int about_subject(const struct history *h, const Partsledger__V1__Fact *f) {
+/* The fact is about the device or part asked for (a batch's facts name no
+ * batch: its trace is keyed by it). */
+static int about_subject(const struct history *h,
+                         const Partsledger__V1__Fact *f) {
   if (h->subject == SUBJECT_DEVICE)
     return strcmp(f->device_serial, h->id) == 0;
-  return strcmp(f->part_serial, h->id) == 0;
+  if (h->subject == SUBJECT_PART)
+    return strcmp(f->part_serial, h->id) == 0;
+  return 1;
 }
 
-static int history_verify(struct cli *c, const char *vkey, const struct history *h) {
+static int history_verify(struct cli *c, const char *vkey,
+                          const struct history *h) {
   pl_verdict v;
   if (pl_verify_note(vkey, "checkpoint", h->checkpoint, NULL, NULL, &v) != 0) {
     fprintf(stderr, "FAILED: %s\n", v.message);
@@ -471,7 +492,8 @@ static int history_verify(struct cli *c, const char *vkey, const struct history 
     } else if (v.code == 0) {
       printf("OK %s\n", v.message);
     } else {
-      printf("FAILED: fact %" PRIu64 " (%s): %s\n", f->index, f->kind, v.message);
+      printf("FAILED: fact %" PRIu64 " (%s): %s\n", f->index, f->kind,
+             v.message);
     }
   }
   if (c->json) {
@@ -482,8 +504,9 @@ static int history_verify(struct cli *c, const char *vkey, const struct history 
     cJSON_AddItemToObject(o, "facts", rows);
     cli_json_emit(o, 0);
   } else if (bad == 0) {
-    printf("OK: all %zu facts of %s %s verify in the tree of size %" PRIu64 "\n", h->n,
-           subject_name(h->subject), h->id, h->tree_size);
+    printf("OK: all %zu facts of %s %s verify in the tree of size %" PRIu64
+           "\n",
+           h->n, subject_name(h->subject), h->id, h->tree_size);
   }
   if (bad != 0)
     fprintf(stderr, "FAILED: %zu of %zu facts do not verify\n", bad, h->n);
@@ -494,14 +517,17 @@ static int history_verify(struct cli *c, const char *vkey, const struct history 
 
 /* Looks up what the document names: GTINs, GLNs, orders. Unknown ids stay
  * unknown (a URN); other failures are reported. 0 or an exit status. */
-static int epcis_lookups(struct cli *c, const struct history *h, pl_epcis_input *in) {
+static int epcis_lookups(struct cli *c, const struct history *h,
+                         pl_epcis_input *in) {
   pl_epcis_refs refs;
-  int rc = pl_epcis_refs_of(h->facts, h->n,
-                            h->subject == SUBJECT_BATCH ? h->id : NULL, c->a, &refs);
+  int rc = pl_epcis_refs_of(
+      h->facts, h->n, h->subject == SUBJECT_BATCH ? h->id : NULL, c->a, &refs);
   if (rc != 0)
     return cli_fail("the facts cannot be read: %s", pl_strerror(rc));
-  pl_epcis_name *gtins = pl_arena_alloc(c->a, (refs.n_batches + 1) * sizeof(*gtins));
-  pl_epcis_order *orders = pl_arena_alloc(c->a, (refs.n_orders + 1) * sizeof(*orders));
+  pl_epcis_name *gtins =
+      pl_arena_alloc(c->a, (refs.n_batches + 1) * sizeof(*gtins));
+  pl_epcis_order *orders =
+      pl_arena_alloc(c->a, (refs.n_orders + 1) * sizeof(*orders));
   /* Sites: those of the facts, then those of the orders. */
   const char **sites =
       pl_arena_alloc(c->a, (refs.n_sites + refs.n_orders + 1) * sizeof(char *));
@@ -575,8 +601,8 @@ static int history_epcis(struct cli *c, const struct history *h) {
   if ((rc = cli_write_file(c, out, copy, force)) != 0)
     return rc;
   if (!c->json) {
-    printf("wrote %zu EPCIS events of %zu facts of %s %s to %s\n", n_events, h->n,
-           subject_name(h->subject), h->id, out);
+    printf("wrote %zu EPCIS events of %zu facts of %s %s to %s\n", n_events,
+           h->n, subject_name(h->subject), h->id, out);
     return CLI_EXIT_OK;
   }
   cJSON *o = cJSON_CreateObject();
@@ -589,6 +615,8 @@ static int history_epcis(struct cli *c, const struct history *h) {
 int cli_trace_subject(struct cli *c) {
   struct history h;
   memset(&h, 0, sizeof(h));
+  if (c->npos == 0)
+    return cli_usage_error(c, "trace wants batch, device or part and an ID");
   /* `trace ID --epcis` is a batch's, as `trace ID` is. */
   const char *what = c->npos == 2 ? c->pos[0] : "batch";
   h.id = c->pos[c->npos - 1];
@@ -599,8 +627,10 @@ int cli_trace_subject(struct cli *c) {
   else if (strcmp(what, "part") == 0)
     h.subject = SUBJECT_PART;
   else
-    return cli_usage_error(c, "trace wants batch, device or part, not '%s'", what);
-  int verify = cli_opt(c, "verify") != NULL, epcis = cli_opt(c, "epcis") != NULL;
+    return cli_usage_error(c, "trace wants batch, device or part, not '%s'",
+                           what);
+  int verify = cli_opt(c, "verify") != NULL,
+      epcis = cli_opt(c, "epcis") != NULL;
   const char *out = cli_opt(c, "out");
   if (verify && epcis)
     return cli_usage_error(c, "--verify and --epcis go separately");
@@ -610,7 +640,8 @@ int cli_trace_subject(struct cli *c) {
       cli_opt(c, "file") != NULL || cli_opt(c, "supplier") != NULL)
     return cli_usage_error(c, "--start, --page-size, --file and --supplier go "
                               "with a batch's trace without --epcis");
-  if (!verify && (cli_opt(c, "vkey") != NULL || cli_opt(c, "vkey-file") != NULL))
+  if (!verify &&
+      (cli_opt(c, "vkey") != NULL || cli_opt(c, "vkey-file") != NULL))
     return cli_usage_error(c, "--vkey and --vkey-file go with --verify");
   /* A document is written whole or not at all: refuse before asking. */
   if (out != NULL && cli_opt(c, "force") == NULL && access(out, F_OK) == 0)
@@ -633,15 +664,18 @@ int cli_trace_subject(struct cli *c) {
 
 /* ---- the rows ---- */
 
-#define CLI_END {NULL, CLI_FLAG, 0}
+#define CLI_END                                                                \
+  { NULL, CLI_FLAG, 0 }
 static const struct cli_opt warranty_opts[] = {
     {"at", CLI_VALUE, 0}, {"usage", CLI_VALUE, 0}, CLI_END};
 static const struct cli_opt no_opts[] = {CLI_END};
-static const struct cli_opt report_opts[] = {
-    {"from", CLI_VALUE, CLI_REQUIRED}, {"to", CLI_VALUE, CLI_REQUIRED}, CLI_END};
-static const struct cli_opt batch_devices_opts[] = {
-    {"start", CLI_VALUE, 0}, {"page-size", CLI_VALUE, 0}, {"all", CLI_FLAG, 0},
-    CLI_END};
+static const struct cli_opt report_opts[] = {{"from", CLI_VALUE, CLI_REQUIRED},
+                                             {"to", CLI_VALUE, CLI_REQUIRED},
+                                             CLI_END};
+static const struct cli_opt batch_devices_opts[] = {{"start", CLI_VALUE, 0},
+                                                    {"page-size", CLI_VALUE, 0},
+                                                    {"all", CLI_FLAG, 0},
+                                                    CLI_END};
 
 static const struct cli_command commands[] = {
     {"warranty", "DEVICE COMPONENT [--at TIME] [--usage N]",
@@ -668,7 +702,8 @@ static const struct cli_command commands[] = {
      "Prints a claim: device, order, component, failure, the decision and\n"
      "its reason, and any dispute and ruling.\n",
      no_opts, 1, 1, cmd_claim_info},
-    {"station-report", "SITE --from TIME --to TIME", "a repair station's figures",
+    {"station-report", "SITE --from TIME --to TIME",
+     "a repair station's figures",
      "Prints the figures of the site's orders reported in [--from, --to),\n"
      "cancelled ones left out: orders opened, responded and closed, the\n"
      "first-visit fix rate, mean and p80 response time, SLA breaches as of\n"
