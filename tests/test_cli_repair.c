@@ -624,6 +624,37 @@ PL_TEST(trace_device_and_part_verify) {
   r = cli("trace", "batch", "BAT1", "--verify", "--vkey", vk);
   CHECK_EQ(r.code, 0);
 
+  /* The library's check of one fact refuses a history that says what its
+   * entries do not: a changed component, a changed leaf byte. */
+  pl_client *pc = NULL;
+  pl_arena *a = pl_arena_new(0);
+  Partsledger__V1__DeviceHistoryResponse *h = NULL;
+  int ok = a != NULL && pl_client_open(pl_harness_target(g_h), &pc) == 0 &&
+           pl_client_device_history(pc, "D1", 1, a, &h) == 0;
+  pl_client_close(pc);
+  CHECK(ok);
+  pl_verdict v;
+  int replaced = -1;
+  for (size_t i = 0; i < h->n_facts; i++) {
+    CHECK_EQ(pl_verify_history_fact(vk, h->checkpoint, h->facts[i], a, &v), 0);
+    if (strcmp(h->facts[i]->kind, "part_replaced") == 0)
+      replaced = (int)i;
+  }
+  CHECK(replaced >= 0);
+  Partsledger__V1__Fact *f = h->facts[replaced];
+  f->component = "screen";
+  CHECK_EQ(pl_verify_history_fact(vk, h->checkpoint, f, a, &v), PL_EVERIFY);
+  CHECK(strstr(v.message, "component screen") != NULL);
+  f->component = "battery";
+  f->part_serial = "P9";
+  CHECK_EQ(pl_verify_history_fact(vk, h->checkpoint, f, a, &v), PL_EVERIFY);
+  f->part_serial = "P2";
+  f->leaf.data[f->leaf.len / 2] ^= 1;
+  CHECK_EQ(pl_verify_history_fact(vk, h->checkpoint, f, a, &v), PL_EVERIFY);
+  f->leaf.len = 0;
+  CHECK_EQ(pl_verify_history_fact(vk, h->checkpoint, f, a, &v), PL_EINVAL);
+  pl_arena_free(a);
+
   /* Another log's key does not verify these facts. */
   const char *other =
       "other.example/log+01020304+AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
