@@ -315,6 +315,7 @@ typedef struct {
   const char *const *part;   /* the part each holds now (status) */
   size_t n;
   const char *policy_id;
+  const char *batch_id;      /* of every part (status) */
   size_t facts;              /* facts in each history */
 } bench_devices;
 
@@ -365,11 +366,6 @@ extern const bench_workload bench_wl_history; /* ctx: bench_devices */
 extern const bench_workload bench_wl_audit;  /* ctx: bench_audit */
 extern const bench_workload bench_wl_reserve; /* ctx: bench_reserve */
 extern const bench_workload bench_wl_chains; /* ctx: bench_chains */
-
-/* A StockNear reply's own checks (ascending, within the radius, as many
- * as the limit), for any client of the same probes: 0, or -1 with why. */
-int bench_near_check(const bench_near *n, const bench_probe *p,
-                     const Partsledger__V1__StockNearResponse *m, char *why, size_t len);
 
 /* An audit bundle checked in depth: the checkpoint's and the manifest's
  * signatures by `vkey`, the claim, the manifest's indices against the
@@ -541,8 +537,8 @@ int bench_head(bench *b, uint64_t *size, uint8_t root[PL_HASH_BYTES]);
 int bench_call(bench *b, const char *method, const ProtobufCMessage *req,
                const ProtobufCMessageDescriptor *desc, pl_arena *a, ProtobufCMessage **out,
                bench_result *res, const char *what);
-/* Measures `wl` with `ctx` against the do-nothing server answering
- * `method` with `reply` (`posted` requests kept posted), `inflight` calls
+/* Measures `wl` with `ctx` against the do-nothing server answering wl's
+ * method with `reply` (`posted` requests kept posted), `inflight` calls
  * for --duration after a one-second warm-up, into res. */
 void bench_measure_canned(bench *b, const bench_workload *wl, void *ctx, const uint8_t *reply,
                           size_t len, int posted, int inflight, bench_result *res);

@@ -456,8 +456,9 @@ void bench_phase_warranty(bench *b, bench_result *res) {
   bench_rep *r = b->rep;
   bench_head(b, &res->size_before, NULL);
   res->size_after = res->size_before;
-  char pol[48];
+  char pol[48], batch[48];
   ID(pol, "%s-pol", b->prefix);
+  ID(batch, "%s-wb", b->prefix);
   char **serials = NULL, **parts = NULL, **hs = NULL, **hp = NULL;
   uint8_t *buf = NULL, *hbuf = NULL;
   bench_bytes *req = rep_requests(b, r->ndevices, 0, &serials, &parts, &buf);
@@ -468,7 +469,7 @@ void bench_phase_warranty(bench *b, bench_result *res) {
   }
   bench_dest d = {&b->server, NULL};
   bench_devices st = {req, (const char *const *)serials, (const char *const *)parts,
-                      r->ndevices, pol, 0};
+                      r->ndevices, pol, batch, 0};
   bench_measure_query(b, &d, &bench_wl_status, &st, b->o.inflight, res);
   bench_fig(res, "devices", (double)r->ndevices);
   bench_fig(res, "history_devices", (double)r->nhist);
@@ -476,7 +477,7 @@ void bench_phase_warranty(bench *b, bench_result *res) {
   bench_result *hr = &b->sub[PH_WARRANTY][SUB_HISTORY];
   if (hreq != NULL) {
     bench_devices hd = {hreq, (const char *const *)hs, (const char *const *)hp, r->nhist, pol,
-                        REP_HISTORY_FACTS};
+                        batch, REP_HISTORY_FACTS};
     bench_measure_query(b, &d, &bench_wl_history, &hd, b->o.inflight, hr);
     bench_fig(hr, "facts", REP_HISTORY_FACTS);
   } else {

@@ -71,13 +71,13 @@ static const struct {
   int ph, sub;
   const char *key, *label;
 } bench_cmps[] = {
-    {PH_NEAR, -1, "limit", "of the do-nothing server"},
-    {PH_NEAR, -1, "redis", "of Redis GEOSEARCH"},
-    {PH_TRACE, -1, "limit", "of the do-nothing server"},
-    {PH_RESERVE, -1, "append", "of unary Append in this run"},
-    {PH_MIXED, -1, "append", "of unary Append in this run"},
-    {PH_WARRANTY, -1, "get", "of GetEntry in this run"},
-    {PH_WARRANTY, SUB_HISTORY, "get", "of GetEntry in this run"},
+    {PH_NEAR, -1, "limit", "the do-nothing server"},
+    {PH_NEAR, -1, "redis", "Redis GEOSEARCH"},
+    {PH_TRACE, -1, "limit", "the do-nothing server"},
+    {PH_RESERVE, -1, "append", "unary Append in this run"},
+    {PH_MIXED, -1, "append", "unary Append in this run"},
+    {PH_WARRANTY, -1, "get", "GetEntry in this run"},
+    {PH_WARRANTY, SUB_HISTORY, "get", "GetEntry in this run"},
 };
 
 /* The result `key` names for phase ph, and why it cannot be used (NULL
@@ -294,9 +294,9 @@ static void bench_text_cmps(const bench *b, int ph, int sub, const bench_result 
     const char *why;
     const bench_result *ref = bench_ref(b, ph, bench_cmps[i].key, &why);
     if (why != NULL)
-      printf("  no ratio %s: %s\n", bench_cmps[i].label, why);
+      printf("  no ratio to %s: %s\n", bench_cmps[i].label, why);
     else
-      printf("  %s/s, p99 %.2f ms = %.2f %s (%s/s, p99 %.2f ms)\n",
+      printf("  %s/s, p99 %.2f ms = %.2f of %s (%s/s, p99 %.2f ms)\n",
              bench_commas(bench_rate(r), x, sizeof(x)), r->p99, bench_rate(r) / bench_rate(ref),
              bench_cmps[i].label, bench_commas(bench_rate(ref), y, sizeof(y)), ref->p99);
   }

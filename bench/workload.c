@@ -249,8 +249,12 @@ static int bench_next_near(void *ctx, bench_tally *t, bench_req *q) {
   return 1;
 }
 
-int bench_near_check(const bench_near *n, const bench_probe *p,
-                     const Partsledger__V1__StockNearResponse *m, char *why, size_t len) {
+/* A StockNear reply's own checks: as many sites as the limit at most,
+ * nearest first, inside the radius, each with stock; and, unless the reply
+ * is a ready one, not empty next to stock. 0, or -1 with why. */
+static int bench_near_check(const bench_near *n, const bench_probe *p,
+                            const Partsledger__V1__StockNearResponse *m, char *why,
+                            size_t len) {
   /* The server compares its own haversine with the radius; rounding may
    * put a site a hair over it. */
   double slack = n->radius_m * 1e-9 + 1e-6;
@@ -442,11 +446,11 @@ static void bench_check_status(void *ctx, bench_tally *t, const bench_req *q, co
   }
   if (m->status != PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_ACTIVE ||
       strcmp(m->policy_id, d->policy_id) != 0 || strcmp(m->part_serial, d->part[q->arg]) != 0 ||
-      m->coverage_ends_at_ms <= m->at_ms) {
+      strcmp(m->batch_id, d->batch_id) != 0 || m->coverage_ends_at_ms <= m->at_ms) {
     bench_fail(t, GRPC_STATUS_INTERNAL, 1,
-               "GetWarrantyStatus(%s): status %d, policy %s, part %s (expected ACTIVE, %s, %s)",
-               d->serial[q->arg], (int)m->status, m->policy_id, m->part_serial, d->policy_id,
-               d->part[q->arg]);
+               "GetWarrantyStatus(%s): status %d, policy %s, part %s of %s (expected ACTIVE, "
+               "%s, %s of %s)", d->serial[q->arg], (int)m->status, m->policy_id,
+               m->part_serial, m->batch_id, d->policy_id, d->part[q->arg], d->batch_id);
     return;
   }
   t->items++;

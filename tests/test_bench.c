@@ -75,7 +75,17 @@ static const char *str(const cJSON *o, const char *name) {
 /* Runs the bench against the case's server, short phases, with `pid` as
  * --server-pid and `phases`, plus `extra` arguments (NULL-terminated, may be
  * NULL); returns the parsed JSON, or NULL when it failed or printed none. */
+static cJSON *bench_run(long pid, const char *phases, const char *const *extra, int *code);
+
 static cJSON *bench(long pid, const char *phases, const char *const *extra) {
+  int code;
+  cJSON *j = bench_run(pid, phases, extra, &code);
+  return code == 0 ? j : NULL;
+}
+
+/* As bench(), whatever the exit status (in *code); the JSON, or NULL when
+ * it printed none. */
+static cJSON *bench_run(long pid, const char *phases, const char *const *extra, int *code) {
   char pidarg[24];
   snprintf(pidarg, sizeof(pidarg), "%ld", pid);
   const char *argv[64] = {PL_BENCH_BIN, "--server", pl_harness_target(g_h), "--admin-key",
@@ -87,10 +97,10 @@ static cJSON *bench(long pid, const char *phases, const char *const *extra) {
     argv[n++] = extra[i];
   argv[n] = NULL;
   char *out = NULL, *err = NULL;
-  int code = pl_run(argv, NULL, 100000, &out, &err);
+  *code = pl_run(argv, NULL, 100000, &out, &err);
   keep(out);
   keep(err);
-  if (code != 0 || out == NULL)
+  if (out == NULL)
     return NULL;
   cJSON *j = cJSON_Parse(out);
   if (j != NULL && g_njson < POOL)
@@ -335,6 +345,21 @@ PL_TEST(query_phases_load_their_data_set) {
   CHECK(strstr(str(obj(nr, "redis"), "note"), "--redis none") != NULL);
 }
 
+/* Answers that miss what the data set says fail the run: with a radius of
+ * 1 km, probes 0-20 km from a site holding the SKU often find nothing. */
+PL_TEST(near_fails_when_answers_miss_the_stock) {
+  CHECK(start() != NULL);
+  static const char *const extra[] = {TINY, "--redis", "none", "--near-km", "1", NULL};
+  int code;
+  cJSON *o = bench_run((long)pl_harness_pid(g_h), "near", extra, &code);
+  CHECK_EQ(code, 1);
+  CHECK(o != NULL);
+  const cJSON *nr = obj(obj(o, "phases"), "near");
+  CHECK(num(nr, "errors") > 0 && num(nr, "items") > 0);
+  CHECK(strstr(str(nr, "first_error"), "next to one that holds the SKU") != NULL);
+}
+
 PL_TEST_MAIN(PL_CASE(write_phases_against_the_limit), PL_CASE(limit_leaves_the_server_alone),
              PL_CASE(writer_io_missing_is_reported), PL_CASE(inventory_phases_run_clean),
-             PL_CASE(repair_phases_run_clean), PL_CASE(query_phases_load_their_data_set))
+             PL_CASE(repair_phases_run_clean), PL_CASE(query_phases_load_their_data_set),
+             PL_CASE(near_fails_when_answers_miss_the_stock))
