@@ -430,6 +430,9 @@ static int inv_ready(bench *b, bench_result *res, int measured) {
 
 void bench_phase_invload(bench *b, bench_result *res) {
   res->ran = 1;
+  /* The limit phase's AppendBatch entries: the batch phase, the only one
+   * that sends them again, has run by now. */
+  bench_pool_free(&b->kept[LIM_BATCH]);
   if (b->inv != NULL) {
     bench_failf(res, "the inventory data set is loaded already");
     return;
