@@ -1,5 +1,6 @@
 /*
- * limit.c - the verify-only server: the physical limit of a signed append.
+ * limit.c - the verify-only server: the physical limit of a signed append;
+ * and the do-nothing server: the gRPC limit of a query.
  *
  * The `limit` phase starts this server inside the bench, on 127.0.0.1, and
  * drives it with exactly the load of the append and batch phases. It serves
@@ -22,6 +23,17 @@
  * lim-poller and lim-worker, so that the sampler can tell them from the
  * load generator's.
  *
+ * The same server answers the query phases' limit (near, trace): each
+ * method given to bench_limit_start as canned is registered with as many
+ * requests posted as partsledgerd keeps for it, and every call to it is
+ * answered on the poller thread, which re-posts the request and sends the
+ * same ready reply bytes (a real reply of a typical size, which the phase
+ * took from partsledgerd) without reading the request: no decoding, no
+ * lookup, no packing, no hand-off to a worker. What a real query costs on
+ * top of this (the hand-off to partsledgerd's workers, decoding, the LMDB
+ * reads, building and packing the reply) is what the phase's ratio to this
+ * limit shows.
+ *
  * Depends on gRPC core, protobuf-c, storage/ (pl_entry: arena, entry,
  * keys, merkle, error), never on LMDB.
  */
@@ -42,11 +54,12 @@
 
 #define LIM_BATCH_MAX 1000 /* as partsledgerd */
 #define LIM_GENERIC_POSTED 4
+#define LIM_MAX_CANNED 8
 #define LIM_ORIGIN "bench.invalid/partsledger-limit"
 
-/* The registered methods; LIM_M_GENERIC (any other method) is also their
- * count. */
-enum { LIM_M_APPEND, LIM_M_BATCH, LIM_M_GENERIC };
+/* The registered methods: Append, AppendBatch, then the canned ones from
+ * LIM_M_CANNED on; LIM_M_GENERIC is any other method. */
+enum { LIM_M_APPEND, LIM_M_BATCH, LIM_M_CANNED, LIM_M_GENERIC = -1 };
 static const struct {
   const char *path;
   int posted;
@@ -80,7 +93,9 @@ struct lim_call {
 struct bench_limit {
   grpc_server *server;
   grpc_completion_queue *cq;
-  void *handles[LIM_M_GENERIC];
+  void *handles[LIM_M_CANNED + LIM_MAX_CANNED];
+  int nmethods;
+  bench_canned canned[LIM_MAX_CANNED];
   pthread_t poller;
   int nworkers;
   pthread_t *workers;
@@ -154,20 +169,12 @@ static void lim_post(bench_limit *l, int m) {
     lim_call_free(c);
 }
 
-/* Sends the reply (a message when status is OK) and the status; DONE
- * follows on the poller, which frees the call. */
-static void lim_finish(lim_call *c, grpc_status_code status, const char *message,
-                       const ProtobufCMessage *resp) {
+/* Sends c->reply (when set) and the status; DONE follows on the poller,
+ * which frees the call. */
+static void lim_send(lim_call *c, grpc_status_code status, const char *message) {
   grpc_op ops[4];
   size_t n = 0;
   memset(ops, 0, sizeof(ops));
-  if (status == GRPC_STATUS_OK && resp != NULL) {
-    size_t len = protobuf_c_message_get_packed_size(resp);
-    grpc_slice s = grpc_slice_malloc(len);
-    protobuf_c_message_pack(resp, GRPC_SLICE_START_PTR(s));
-    c->reply = grpc_raw_byte_buffer_create(&s, 1);
-    grpc_slice_unref(s);
-  }
   ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
   if (c->reply != NULL) {
     ops[n].op = GRPC_OP_SEND_MESSAGE;
@@ -182,6 +189,27 @@ static void lim_finish(lim_call *c, grpc_status_code status, const char *message
   ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
   if (grpc_call_start_batch(c->call, ops, n, &c->t_done, NULL) != GRPC_CALL_OK)
     lim_call_free(c);
+}
+
+/* Sends the reply (a message when status is OK) and the status. */
+static void lim_finish(lim_call *c, grpc_status_code status, const char *message,
+                       const ProtobufCMessage *resp) {
+  if (status == GRPC_STATUS_OK && resp != NULL) {
+    size_t len = protobuf_c_message_get_packed_size(resp);
+    grpc_slice s = grpc_slice_malloc(len);
+    protobuf_c_message_pack(resp, GRPC_SLICE_START_PTR(s));
+    c->reply = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+  }
+  lim_send(c, status, message);
+}
+
+/* A canned method's call: the ready bytes, as they are. */
+static void lim_finish_canned(lim_call *c) {
+  const bench_canned *k = &c->l->canned[c->m - LIM_M_CANNED];
+  grpc_slice s = grpc_slice_from_static_buffer(k->reply, k->len);
+  c->reply = grpc_raw_byte_buffer_create(&s, 1);
+  lim_send(c, GRPC_STATUS_OK, NULL);
 }
 
 /* ---- what a worker does ---------------------------------------------------- */
@@ -370,14 +398,22 @@ static void lim_on_event(bench_limit *l, lim_tag *t, int success) {
     lim_call_free(c);
     return;
   }
+  if (c->m >= LIM_M_CANNED) {
+    /* Nothing to do but answer: here, as partsledgerd answers its reads
+     * that are not offloaded. */
+    if (!atomic_load(&l->stopping))
+      lim_post(l, c->m);
+    lim_finish_canned(c);
+    return;
+  }
   if (c->m != LIM_M_GENERIC) {
     lim_enqueue(l, c); /* the worker that takes it posts the next */
     return;
   }
   if (!atomic_load(&l->stopping))
     lim_post(l, LIM_M_GENERIC);
-  lim_finish(c, GRPC_STATUS_UNIMPLEMENTED, "the limit server serves Append and AppendBatch",
-             NULL);
+  lim_finish(c, GRPC_STATUS_UNIMPLEMENTED,
+             "the limit server serves Append, AppendBatch and its ready replies", NULL);
 }
 
 static void *lim_poller(void *arg) {
@@ -406,10 +442,16 @@ static void lim_checkpoint(bench_limit *l) {
            LIM_ORIGIN, root, LIM_ORIGIN, sig);
 }
 
-int bench_limit_start(int workers, bench_limit **out, int *port) {
+int bench_limit_start(int workers, const bench_canned *canned, size_t ncanned,
+                      bench_limit **out, int *port) {
+  if (ncanned > LIM_MAX_CANNED)
+    return -1;
   bench_limit *l = calloc(1, sizeof(*l));
   if (l == NULL)
     return -1;
+  l->nmethods = LIM_M_CANNED + (int)ncanned;
+  if (ncanned > 0)
+    memcpy(l->canned, canned, ncanned * sizeof(*canned));
   atomic_init(&l->stopping, 0);
   atomic_init(&l->next, 0);
   pthread_mutex_init(&l->qlock, NULL);
@@ -434,9 +476,10 @@ int bench_limit_start(int workers, bench_limit **out, int *port) {
   l->cq = grpc_completion_queue_create_for_next(NULL);
   l->server = grpc_server_create(&chargs, NULL);
   grpc_server_register_completion_queue(l->server, l->cq, NULL);
-  for (int m = 0; m < LIM_M_GENERIC; m++)
-    l->handles[m] = grpc_server_register_method(l->server, lim_methods[m].path, NULL,
-                                                GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+  for (int m = 0; m < l->nmethods; m++)
+    l->handles[m] = grpc_server_register_method(
+        l->server, m < LIM_M_CANNED ? lim_methods[m].path : l->canned[m - LIM_M_CANNED].method,
+        NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
   grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
   *port = grpc_server_add_http2_port(l->server, "127.0.0.1:0", creds);
   grpc_server_credentials_release(creds);
@@ -452,9 +495,11 @@ int bench_limit_start(int workers, bench_limit **out, int *port) {
     return -1;
   }
   grpc_server_start(l->server);
-  for (int m = 0; m < LIM_M_GENERIC; m++)
-    for (int k = 0; k < lim_methods[m].posted; k++)
+  for (int m = 0; m < l->nmethods; m++) {
+    int posted = m < LIM_M_CANNED ? lim_methods[m].posted : l->canned[m - LIM_M_CANNED].posted;
+    for (int k = 0; k < (posted > 0 ? posted : 8); k++)
       lim_post(l, m);
+  }
   for (int k = 0; k < LIM_GENERIC_POSTED; k++)
     lim_post(l, LIM_M_GENERIC);
 

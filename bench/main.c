@@ -13,6 +13,12 @@
  *   fill    AppendBatch until the log holds --fill entries;
  *   get     GetEntry at random indices over the whole log;
  *   proof   GetInclusionProof at random indices, at the current size.
+ * Those are the default (the group `core`). The inventory and repair
+ * phases run only when named, alone or in a group (inventory, repair,
+ * all): inventory-load, near, trace, reserve (inventory.c), warranty,
+ * mixed, audit (repair.c). Each compares its rate with what it should be
+ * compared with in the same run: the verify-only limit of AppendBatch, a
+ * do-nothing server answering ready replies, Redis, unary Append, GetEntry.
  *
  * Every write phase signs all its entries before it starts (pool.c), so
  * signing is never inside the measured loop; how many it needs is estimated
@@ -27,6 +33,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sodium.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +51,19 @@
 #define BENCH_FILL_CHUNK 250000 /* entries signed per fill step, ~50 MB */
 
 const char *const bench_phase_names[PH_COUNT] = {
-    "verify", "disk", "limit", "append", "batch", "fill", "get", "proof"};
+    "verify", "disk",    "limit", "append",   "batch",    "fill",  "get",  "proof",
+    "inventory-load",    "near",  "trace",    "reserve",  "warranty", "mixed", "audit"};
+
+/* Named groups of phases for --phases. */
+static const struct {
+  const char *name, *phases;
+} bench_groups[] = {
+    {"core", "verify,disk,limit,append,batch,fill,get,proof"},
+    {"inventory", "limit,append,inventory-load,near,trace,reserve"},
+    {"repair", "append,get,warranty,mixed,audit"},
+    {"all", "verify,disk,limit,append,batch,fill,get,proof,inventory-load,near,trace,reserve,"
+            "warranty,mixed,audit"},
+};
 
 static const char bench_usage[] =
     "usage: partsledger-bench --server HOST:PORT [--admin-key FILE] [options]\n"
@@ -53,16 +73,20 @@ static const char bench_usage[] =
     "\n"
     "  --server HOST:PORT    the server (required)\n"
     "  --admin-key FILE      the admin's key file (64 hex characters of seed);\n"
-    "                        needed by the limit, append, batch and fill phases\n"
+    "                        needed by every phase but verify, disk, get, proof\n"
     "  --duration SECONDS    length of each measured phase (default 10)\n"
     "  --inflight N          calls in flight for append, get, proof (default 64)\n"
     "  --batch N             entries per AppendBatch call (default 100)\n"
     "  --batch-inflight N    AppendBatch calls in flight (default 8)\n"
     "  --fill N              grow the log to N entries before the reads\n"
     "                        (default 1000000)\n"
-    "  --phases LIST         comma list of verify,disk,limit,append,batch,fill,get,\n"
-    "                        proof (default all of them; they always run in this\n"
-    "                        order)\n"
+    "  --phases LIST         comma list of phases and groups, run in this order:\n"
+    "                        verify,disk,limit,append,batch,fill,get,proof (the\n"
+    "                        group `core`, the default), inventory-load,near,\n"
+    "                        trace,reserve,warranty,mixed,audit; groups:\n"
+    "                        core; inventory = limit,append,inventory-load,near,\n"
+    "                        trace,reserve; repair = append,get,warranty,mixed,\n"
+    "                        audit; all\n"
     "  --limit-workers N     worker threads of the limit phase's verify-only\n"
     "                        server (default: CPUs online, as partsledgerd's\n"
     "                        --workers)\n"
@@ -82,18 +106,33 @@ static const char bench_usage[] =
     "                        writer thread's page writes per entry\n"
     "  --json                print the results as one JSON object on stdout\n"
     "  --print-pubkey        print the public key of --admin-key in hex and exit\n"
-    "  --help                this text\n";
-
-/* Where a write phase sends its entries. */
-typedef struct {
-  bench_target *t;
-  bench_limit *limit; /* the in-process limit server, or NULL for --server */
-} bench_dest;
+    "  --help                this text\n"
+    "\n"
+    "The inventory and repair phases' data set (BENCHMARKS.md):\n"
+    "  --sites N             sites of the inventory (default 100000)\n"
+    "  --skus N              SKUs, one batch each (default 10000)\n"
+    "  --stock-rows N        stock rows, spread evenly over the sites with 0-19\n"
+    "                        units each, 0 being no receipt (default 1000000)\n"
+    "  --trace-batches N     batches that get a hub and transfers (default 4)\n"
+    "  --trace-facts N       TraceBatch page size, and transfers per trace batch\n"
+    "                        (default 100)\n"
+    "  --near-km KM          StockNear's radius (default 50)\n"
+    "  --near-inflight N     StockNear calls in flight (default 50)\n"
+    "  --reserve-clients N   reservations in flight (default 32)\n"
+    "  --devices N           devices of the warranty phase (default 10000)\n"
+    "  --history-devices N   of them with a 20-fact history (default 100)\n"
+    "  --audit-orders N      repair orders of the audited claim's device\n"
+    "                        (default 10: about 50 linked entries)\n"
+    "  --max-pool N          at most N entries signed for each warm-up and each\n"
+    "                        measured run of reserve and mixed (default 5000000)\n"
+    "  --redis PATH          redis-server for the near phase's comparison\n"
+    "                        (default: redis-server on PATH; `none`: skip it)\n"
+    "  --cli PATH            partsledger, for `audit verify` (default: the one\n"
+    "                        next to this binary)\n";
 
 /* ---- setup calls, through the client library ------------------------------ */
 
-/* The log's current size and root, from GetCheckpoint. 0 or -1. */
-static int bench_head(bench *b, uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
+int bench_head(bench *b, uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
   pl_client *c = NULL;
   pl_arena *a = pl_arena_new(0);
   Partsledger__V1__GetCheckpointResponse *r = NULL;
@@ -123,21 +162,27 @@ static void bench_error(bench_result *res, const char *fmt, const char *arg) {
     snprintf(res->first_error, sizeof(res->first_error), fmt, arg);
 }
 
+void bench_failf(bench_result *res, const char *fmt, ...) {
+  res->errors++;
+  if (res->first_error[0] == '\0') {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->first_error, sizeof(res->first_error), fmt, ap);
+    va_end(ap);
+  }
+}
+
 /* ---- writes ------------------------------------------------------------------ */
 
-/* Sends `pool` to `d` (unary Append or AppendBatch of --batch), checks the
- * indices, counts the commits. The log size is read right before, so every
- * index must be new. `measure`: also take the CPU marks and, against the
- * server, its writer's I/O. 0 or -1. */
-static int bench_write(bench *b, const bench_dest *d, int unary, const bench_pool *pool,
-                       double secs, bench_result *res, int measure) {
+int bench_write_run(bench *b, const bench_dest *d, const bench_workload *wl, void *ctx,
+                    bench_writes *w, const bench_pool *pool, size_t batch, int inflight,
+                    double secs, bench_result *res, int measure) {
   size_t n = pool->n ? pool->n : 1;
-  bench_writes *w = calloc(1, sizeof(*w));
   atomic_uchar *seen = calloc(n, 1), *heads = calloc(n, 1);
-  int rc = w != NULL && seen != NULL && heads != NULL ? 0 : -1;
+  int rc = seen != NULL && heads != NULL ? 0 : -1;
   if (rc == 0) {
     w->pool = pool;
-    w->batch = unary ? 1 : (size_t)b->o.batch;
+    w->batch = batch ? batch : 1;
     w->seen = seen;
     w->heads = heads;
     atomic_init(&w->pos, 0);
@@ -158,8 +203,7 @@ static int bench_write(bench *b, const bench_dest *d, int unary, const bench_poo
       mk = bench_mark_take(b->o.server_pid, NULL, 1);
       bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io0);
     }
-    bench_engine_run(d->t, b->o.threads, unary ? &bench_wl_append : &bench_wl_batch, w,
-                     unary ? b->o.inflight : b->o.batch_inflight, secs, res);
+    bench_engine_run(d->t, b->o.threads, wl, ctx, inflight, secs, res);
     if (measure && d->limit == NULL) {
       bench_io io1;
       bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io1);
@@ -173,7 +217,81 @@ static int bench_write(bench *b, const bench_dest *d, int unary, const bench_poo
   }
   free(heads);
   free(seen);
+  w->seen = w->heads = NULL;
+  return rc;
+}
+
+int bench_send(bench *b, const bench_dest *d, size_t batch, int inflight,
+               const bench_pool *pool, double secs, bench_result *res, int measure) {
+  bench_writes *w = calloc(1, sizeof(*w));
+  if (w == NULL)
+    return -1;
+  int rc = bench_write_run(b, d, batch == 0 ? &bench_wl_append : &bench_wl_batch, w, w, pool,
+                           batch, inflight, secs, res, measure);
   free(w);
+  return rc;
+}
+
+int bench_call(bench *b, const char *method, const ProtobufCMessage *req,
+               const ProtobufCMessageDescriptor *desc, pl_arena *a, ProtobufCMessage **out,
+               bench_result *res, const char *what) {
+  const char *msg = "cannot open a client";
+  if (b->client == NULL && pl_client_open(b->o.server, &b->client) != 0) {
+    b->client = NULL;
+  } else {
+    pl_client_set_timeout_ms(b->client, (int64_t)BENCH_DEADLINE_S * 1000);
+    if (pl_client_call(b->client, method, req, desc, a, out) == 0)
+      return 0;
+    pl_client_last_status(b->client, &msg);
+  }
+  bench_failf(res, "%s: %s", what, msg);
+  return -1;
+}
+
+void bench_measure_canned(bench *b, const bench_workload *wl, void *ctx, const uint8_t *reply,
+                          size_t len, int posted, int inflight, bench_result *res) {
+  bench_canned canned = {wl->method, reply, len, posted};
+  bench_limit *l;
+  int port;
+  res->ran = 1;
+  if (bench_limit_start(b->o.limit_workers, &canned, 1, &l, &port) != 0) {
+    bench_failf(res, "cannot start the do-nothing server");
+    return;
+  }
+  char addr[32];
+  snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+  bench_note("do-nothing server on %s answers %s with a ready reply of %zu bytes", addr,
+             wl->method, len);
+  bench_target t;
+  bench_target_open(&t, addr, b->o.channels, b->o.full_stack);
+  bench_dest d = {&t, l};
+  bench_measure_query(b, &d, wl, ctx, inflight, res);
+  bench_target_close(&t);
+  bench_limit_stop(l);
+}
+
+/* Unary Append or AppendBatch of --batch, with the phases' load. */
+static int bench_write(bench *b, const bench_dest *d, int unary, const bench_pool *pool,
+                       double secs, bench_result *res, int measure) {
+  return bench_send(b, d, unary ? 0 : (size_t)b->o.batch,
+                    unary ? b->o.inflight : b->o.batch_inflight, pool, secs, res, measure);
+}
+
+int bench_send_ordered(bench *b, const bench_pool *pool, bench_result *res) {
+  bench_dest d = {&b->server, NULL};
+  size_t batch = pool->n < 1000 ? (pool->n ? pool->n : 1) : 1000;
+  bench_result r;
+  memset(&r, 0, sizeof(r));
+  int rc = bench_send(b, &d, batch, 1, pool, 0, &r, 0);
+  if (rc == 0 && (r.errors > 0 || r.items != pool->n)) {
+    bench_failf(res, "setup: %" PRIu64 " of %zu entries failed: %s", r.errors + pool->n -
+                r.items, pool->n, r.first_error);
+    rc = -1;
+  } else if (rc != 0) {
+    bench_failf(res, "setup: could not send %zu entries", pool->n);
+  }
+  for (int c = 0; c < BENCH_STATUSES; c++)
+    res->codes[c] += r.codes[c];
   return rc;
 }
 
@@ -244,12 +362,13 @@ static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const
  * when none of them does) with their load, and stops it. partsledgerd gets
  * no call meanwhile. */
 static void bench_phase_limit(bench *b, bench_result *res) {
-  int want[LIM_COUNT] = {b->o.phases[PH_APPEND], b->o.phases[PH_BATCH] || b->o.phases[PH_FILL]};
+  int want[LIM_COUNT] = {b->o.phases[PH_APPEND], b->o.phases[PH_BATCH] || b->o.phases[PH_FILL] ||
+                                                     b->o.phases[PH_INVLOAD]};
   if (!want[LIM_APPEND] && !want[LIM_BATCH])
     want[LIM_APPEND] = want[LIM_BATCH] = 1;
   res->ran = 1;
   bench_limit *l;
-  if (bench_limit_start(b->o.limit_workers, &l, &b->limit_port) != 0) {
+  if (bench_limit_start(b->o.limit_workers, NULL, 0, &l, &b->limit_port) != 0) {
     bench_error(res, "%s", "cannot start the verify-only server");
     return;
   }
@@ -348,18 +467,28 @@ static void bench_phase_fill(bench *b, bench_result *res) {
 /* A query phase: `wl` with `ctx`, --inflight calls for --duration, after a
  * one-second warm-up that pulls the pages the phase will touch into the
  * cache about as much as a running server would have them. */
-static void bench_phase_query(bench *b, const bench_workload *wl, void *ctx,
-                              bench_result *res) {
+void bench_measure_query(bench *b, const bench_dest *d, const bench_workload *wl, void *ctx,
+                         int inflight, bench_result *res) {
   bench_result warm;
   memset(&warm, 0, sizeof(warm));
-  bench_engine_run(&b->server, b->o.threads, wl, ctx, b->o.inflight, 1.0, &warm);
+  res->ran = 1;
+  bench_engine_run(d->t, b->o.threads, wl, ctx, inflight, 1.0, &warm);
   if (warm.errors > 0) {
     res->errors += warm.errors;
+    for (int c = 0; c < BENCH_STATUSES; c++)
+      res->codes[c] += warm.codes[c];
     snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
   }
-  bench_mark *mk = bench_mark_take(b->o.server_pid, NULL, 1);
-  bench_engine_run(&b->server, b->o.threads, wl, ctx, b->o.inflight, b->o.duration, res);
+  bench_mark *mk = d->limit != NULL ? bench_mark_take(getpid(), BENCH_LIMIT_THREADS, 1)
+                                    : bench_mark_take(b->o.server_pid, NULL, 1);
+  bench_engine_run(d->t, b->o.threads, wl, ctx, inflight, b->o.duration, res);
   bench_mark_diff(mk, res);
+}
+
+static void bench_phase_query(bench *b, const bench_workload *wl, void *ctx,
+                              bench_result *res) {
+  bench_dest d = {&b->server, NULL};
+  bench_measure_query(b, &d, wl, ctx, b->o.inflight, res);
 }
 
 /* get and proof: random indices over the log as it is now. */
@@ -390,8 +519,9 @@ static int bench_parse_int(const char *name, const char *s, long long lo, long l
   return 0;
 }
 
-static int bench_parse_phases(const char *list, int *phases) {
-  memset(phases, 0, PH_COUNT * sizeof(int));
+static int bench_parse_phases(const char *list, int *phases, int depth) {
+  if (depth == 0)
+    memset(phases, 0, PH_COUNT * sizeof(int));
   char *copy = strdup(list), *save = NULL;
   if (copy == NULL)
     return -1;
@@ -401,9 +531,13 @@ static int bench_parse_phases(const char *list, int *phases) {
     for (int ph = 0; ph < PH_COUNT; ph++)
       if (strcmp(t, bench_phase_names[ph]) == 0)
         phases[ph] = found = 1;
+    for (size_t g = 0; depth == 0 && g < sizeof(bench_groups) / sizeof(bench_groups[0]); g++)
+      if (strcmp(t, bench_groups[g].name) == 0) {
+        found = 1;
+        rc |= bench_parse_phases(bench_groups[g].phases, phases, 1);
+      }
     if (!found) {
-      fprintf(stderr, "partsledger-bench: unknown phase '%s' (verify,disk,limit,append,"
-                      "batch,fill,get,proof)\n", t);
+      fprintf(stderr, "partsledger-bench: unknown phase '%s' (see --help)\n", t);
       rc = -1;
     }
   }
@@ -455,6 +589,61 @@ static int bench_parse_number(int ch, const char *arg, bench_opts *o) {
       return -1;
     o->server_pid = (long)v;
     return 0;
+  case 1001:
+    if (bench_parse_int("sites", arg, 1, 10000000, &v) != 0)
+      return -1;
+    o->sites = (uint64_t)v;
+    return 0;
+  case 1002:
+    if (bench_parse_int("skus", arg, 1, 10000000, &v) != 0)
+      return -1;
+    o->skus = (uint64_t)v;
+    return 0;
+  case 1003:
+    if (bench_parse_int("stock-rows", arg, 0, 100000000, &v) != 0)
+      return -1;
+    o->stock_rows = (uint64_t)v;
+    return 0;
+  case 1004:
+    if (bench_parse_int("trace-batches", arg, 0, 1000, &v) != 0)
+      return -1;
+    o->trace_batches = (int)v;
+    return 0;
+  case 1005:
+    if (bench_parse_int("trace-facts", arg, 1, 1000, &v) != 0)
+      return -1;
+    o->trace_facts = (int)v;
+    return 0;
+  case 1006:
+    if (bench_parse_int("near-inflight", arg, 1, 4096, &v) != 0)
+      return -1;
+    o->near_inflight = (int)v;
+    return 0;
+  case 1007:
+    if (bench_parse_int("reserve-clients", arg, 1, 4096, &v) != 0)
+      return -1;
+    o->reserve_clients = (int)v;
+    return 0;
+  case 1008:
+    if (bench_parse_int("devices", arg, 1, 100000000, &v) != 0)
+      return -1;
+    o->devices = (uint64_t)v;
+    return 0;
+  case 1009:
+    if (bench_parse_int("history-devices", arg, 0, 100000000, &v) != 0)
+      return -1;
+    o->history_devices = (int)v;
+    return 0;
+  case 1010:
+    if (bench_parse_int("audit-orders", arg, 1, 1000, &v) != 0)
+      return -1;
+    o->audit_orders = (int)v;
+    return 0;
+  case 1011:
+    if (bench_parse_int("max-pool", arg, 100, BENCH_MAX_POOL, &v) != 0)
+      return -1;
+    o->max_pool = (uint64_t)v;
+    return 0;
   }
   return -1;
 }
@@ -476,6 +665,20 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
       {"server-pid", required_argument, NULL, 'P'},
       {"json", no_argument, NULL, 'j'},
       {"full-stack", no_argument, NULL, 'F'},
+      {"sites", required_argument, NULL, 1001},
+      {"skus", required_argument, NULL, 1002},
+      {"stock-rows", required_argument, NULL, 1003},
+      {"trace-batches", required_argument, NULL, 1004},
+      {"trace-facts", required_argument, NULL, 1005},
+      {"near-inflight", required_argument, NULL, 1006},
+      {"reserve-clients", required_argument, NULL, 1007},
+      {"devices", required_argument, NULL, 1008},
+      {"history-devices", required_argument, NULL, 1009},
+      {"audit-orders", required_argument, NULL, 1010},
+      {"max-pool", required_argument, NULL, 1011},
+      {"near-km", required_argument, NULL, 1012},
+      {"redis", required_argument, NULL, 1013},
+      {"cli", required_argument, NULL, 1014},
       {"print-pubkey", no_argument, NULL, 'K'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -491,7 +694,20 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
   o->limit_workers = cpus >= 1 ? (int)(cpus > 64 ? 64 : cpus) : 2;
   o->fill = 1000000;
   o->disk_dir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-  for (int ph = 0; ph < PH_COUNT; ph++)
+  o->sites = 100000;
+  o->skus = 10000;
+  o->stock_rows = 1000000;
+  o->trace_batches = 4;
+  o->trace_facts = 100;
+  o->near_inflight = 50;
+  o->near_km = 50;
+  o->reserve_clients = 32;
+  o->devices = 10000;
+  o->history_devices = 100;
+  o->audit_orders = 10;
+  o->max_pool = BENCH_MAX_POOL;
+  o->redis = "redis-server";
+  for (int ph = 0; ph < PH_CORE; ph++)
     o->phases[ph] = 1;
   while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (ch) {
@@ -518,11 +734,25 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
       break;
     }
     case 'i': case 'b': case 'B': case 'f': case 't': case 'c': case 'W': case 'P':
+    case 1001: case 1002: case 1003: case 1004: case 1005: case 1006: case 1007: case 1008:
+    case 1009: case 1010: case 1011:
       if (bench_parse_number(ch, optarg, o) != 0)
         return -1;
       break;
+    case 1012: {
+      char *end;
+      errno = 0;
+      o->near_km = strtod(optarg, &end);
+      if (errno != 0 || *end != '\0' || !(o->near_km >= 0 && o->near_km <= 20016)) {
+        fprintf(stderr, "partsledger-bench: --near-km wants kilometres in 0..20016\n");
+        return -1;
+      }
+      break;
+    }
+    case 1013: o->redis = optarg; break;
+    case 1014: o->cli = optarg; break;
     case 'p':
-      if (bench_parse_phases(optarg, o->phases) != 0)
+      if (bench_parse_phases(optarg, o->phases, 0) != 0)
         return -1;
       break;
     case 'h':
@@ -548,9 +778,13 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
     fprintf(stderr, "partsledger-bench: --server is required\n%s", bench_usage);
     return -1;
   }
-  if ((o->phases[PH_LIMIT] || o->phases[PH_APPEND] || o->phases[PH_BATCH] ||
-       o->phases[PH_FILL]) && o->admin_key == NULL) {
-    fprintf(stderr, "partsledger-bench: the limit and write phases need --admin-key\n");
+  int writes = o->phases[PH_LIMIT] || o->phases[PH_APPEND] || o->phases[PH_BATCH] ||
+               o->phases[PH_FILL];
+  for (int ph = PH_CORE; ph < PH_COUNT; ph++)
+    writes |= o->phases[ph];
+  if (writes && o->admin_key == NULL) {
+    fprintf(stderr, "partsledger-bench: the limit, write, inventory and repair phases need "
+                    "--admin-key\n");
     return -1;
   }
   return 0;
@@ -566,6 +800,13 @@ static void bench_run_phase(bench *b, int ph, bench_result *r) {
   case PH_APPEND:
   case PH_BATCH: bench_phase_write(b, ph, r); break;
   case PH_FILL: bench_phase_fill(b, r); break;
+  case PH_INVLOAD: bench_phase_invload(b, r); break;
+  case PH_NEAR: bench_phase_near(b, r); break;
+  case PH_TRACE: bench_phase_trace(b, r); break;
+  case PH_RESERVE: bench_phase_reserve(b, r); break;
+  case PH_WARRANTY: bench_phase_warranty(b, r); break;
+  case PH_MIXED: bench_phase_mixed(b, r); break;
+  case PH_AUDIT: bench_phase_audit(b, r); break;
   default: bench_phase_read(b, ph, r); break;
   }
 }
@@ -615,6 +856,11 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  /* The run's own ids for the inventory and repair data sets. */
+  uint8_t tag[4];
+  randombytes_buf(tag, sizeof(tag));
+  snprintf(b->prefix, sizeof(b->prefix), "%02x%02x%02x%02x", tag[0], tag[1], tag[2], tag[3]);
+
   grpc_init();
   bench_target_open(&b->server, b->o.server, b->o.channels, b->o.full_stack);
   int rc = 0;
@@ -637,6 +883,14 @@ int main(int argc, char **argv) {
     bench_note_phase(ph, r);
     if (r->errors > 0)
       rc = 1;
+    for (int s = 0; s < BENCH_SUBS; s++) {
+      const bench_result *sr = &b->sub[ph][s];
+      if (sr->errors > 0) {
+        bench_note("%s: %" PRIu64 " errors in a further measurement: %s",
+                   bench_phase_names[ph], sr->errors, sr->first_error);
+        rc = 1;
+      }
+    }
   }
   if (b->o.json)
     bench_report_json(b);
@@ -645,6 +899,10 @@ int main(int argc, char **argv) {
 
   for (int m = 0; m < LIM_COUNT; m++)
     bench_pool_free(&b->kept[m]);
+  bench_inv_free(b);
+  bench_rep_free(b);
+  pl_key_free(b->maker);
+  pl_client_close(b->client);
   bench_target_close(&b->server);
   grpc_shutdown();
   pl_key_free(b->admin);

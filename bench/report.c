@@ -5,7 +5,10 @@
  * the server's, everyone else's), where the server's threads spent it and
  * its memory, and its errors. Each write phase also gets its ratio to the
  * verify-only limit of its method, and the writer's commits and page
- * writes per entry. Depends on bench.h only.
+ * writes per entry. The inventory and repair phases add their further
+ * measurements (a do-nothing server, Redis, a variant), their ratios to
+ * what they are compared with in the same run (bench_cmps), and their own
+ * figures. Depends on bench.h only.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,17 +22,103 @@ double bench_rate(const bench_result *r) {
   return r->secs > 0 ? (double)r->items / r->secs : 0;
 }
 
+/* A figure as a number: whole ones in full, others to 6 digits. */
+static void bench_num(double v) {
+  if (v == (double)(long long)v && v < 1e15 && v > -1e15)
+    printf("%.0f", v);
+  else
+    printf("%.6g", v);
+}
+
+void bench_fig(bench_result *r, const char *key, double v) {
+  for (int i = 0; i < r->nfigs; i++)
+    if (strcmp(r->figs[i].key, key) == 0) {
+      r->figs[i].v = v;
+      return;
+    }
+  if (r->nfigs == BENCH_MAX_FIGS)
+    return;
+  snprintf(r->figs[r->nfigs].key, sizeof(r->figs[0].key), "%s", key);
+  r->figs[r->nfigs++].v = v;
+}
+
+double bench_fig_get(const bench_result *r, const char *key, double dflt) {
+  for (int i = 0; i < r->nfigs; i++)
+    if (strcmp(r->figs[i].key, key) == 0)
+      return r->figs[i].v;
+  return dflt;
+}
+
+/* What a phase's sub-measurements are, by SUB_* slot: a JSON key and a
+ * label (NULL: none). */
+static const struct {
+  const char *key, *label;
+} bench_subs[PH_COUNT][BENCH_SUBS] = {
+    [PH_NEAR] = {{"limit", "the do-nothing server (a ready StockNear reply)"},
+                 {"redis", "Redis GEOSEARCH of the same probes"}},
+    [PH_TRACE] = {{"limit", "the do-nothing server (a ready TraceBatch page)"},
+                  {"with_proofs", "TraceBatch with_proofs"}},
+    [PH_WARRANTY] = {{"device_history", "DeviceHistory"},
+                     {"batch_devices", "BatchDevices, whole walks"}},
+    [PH_AUDIT] = {{"verify", "offline verification (partsledger audit verify)"}, {NULL, NULL}},
+};
+
+/* What a phase's rate is compared with in the same run: the key names the
+ * reference (bench_ref) and prefixes the JSON members (limit_rate,
+ * limit_ratio, limit_p99_ms). `sub` is the measurement compared: -1 the
+ * phase's own. */
+static const struct {
+  int ph, sub;
+  const char *key, *label;
+} bench_cmps[] = {
+    {PH_NEAR, -1, "limit", "the do-nothing server"},
+    {PH_NEAR, -1, "redis", "Redis GEOSEARCH"},
+    {PH_TRACE, -1, "limit", "the do-nothing server"},
+    {PH_RESERVE, -1, "append", "unary Append in this run"},
+    {PH_MIXED, -1, "append", "unary Append in this run"},
+    {PH_WARRANTY, -1, "get", "GetEntry in this run"},
+    {PH_WARRANTY, SUB_HISTORY, "get", "GetEntry in this run"},
+};
+
+/* The result `key` names for phase ph, and why it cannot be used (NULL
+ * when it can). */
+static const bench_result *bench_ref(const bench *b, int ph, const char *key, const char **why) {
+  const bench_result *r;
+  *why = NULL;
+  if (strcmp(key, "append") == 0)
+    r = &b->res[PH_APPEND];
+  else if (strcmp(key, "get") == 0)
+    r = &b->res[PH_GET];
+  else if (strcmp(key, "redis") == 0)
+    r = &b->sub[ph][SUB_REDIS];
+  else
+    r = &b->sub[ph][SUB_LIMIT];
+  if (r->skipped || !r->ran)
+    *why = r->note[0] ? r->note
+           : strcmp(key, "append") == 0 ? "the append phase did not run"
+           : strcmp(key, "get") == 0    ? "the get phase did not run"
+                                        : "it did not run";
+  else if (bench_rate(r) <= 0)
+    *why = "it measured nothing";
+  return r;
+}
+
 /* The limit measured for a write phase's method, or NULL. */
 static const bench_result *bench_limit_for(const bench *b, int ph) {
   const bench_result *l = ph == PH_APPEND ? &b->limit[LIM_APPEND]
-                          : ph == PH_BATCH || ph == PH_FILL ? &b->limit[LIM_BATCH]
+                          : ph == PH_BATCH || ph == PH_FILL || ph == PH_INVLOAD
+                              ? &b->limit[LIM_BATCH]
                                                             : NULL;
   return l != NULL && l->ran && bench_rate(l) > 0 ? l : NULL;
 }
 
 static int bench_is_write(int ph) {
-  return ph == PH_APPEND || ph == PH_BATCH || ph == PH_FILL;
+  return ph == PH_APPEND || ph == PH_BATCH || ph == PH_FILL || ph == PH_INVLOAD ||
+         ph == PH_RESERVE || ph == PH_MIXED;
 }
+
+/* Phases that send everything they signed: no duration, no latency. */
+static int bench_is_bulk(int ph) { return ph == PH_FILL || ph == PH_INVLOAD; }
 
 /* "12,345" */
 static const char *bench_commas(double v, char *buf, size_t len) {
@@ -85,6 +174,8 @@ static void bench_text_writer(const bench *b, int ph, const bench_result *r) {
     printf("  %s %s/s = %.2f of the verify-only limit (%s/s)\n", bench_phase_names[ph],
            bench_commas(bench_rate(r), a, sizeof(a)), bench_rate(r) / bench_rate(lim),
            bench_commas(bench_rate(lim), l, sizeof(l)));
+  else if (ph == PH_INVLOAD)
+    printf("  no ratio to the verify-only limit of AppendBatch: the limit phase did not run\n");
   if (r->commits == 0)
     return;
   printf("  writer: %" PRIu64 " commits, %.1f entries per commit", r->commits,
@@ -114,9 +205,9 @@ static void bench_text_result(const bench *b, int ph, int batched, const bench_r
     else
       printf("  %.0f %s/s over %.2f s (%" PRIu64 " %s)\n", bench_rate(r), unit, r->secs,
              r->items, unit);
-    if (r->ran_out && ph != PH_FILL)
+    if (r->ran_out && !bench_is_bulk(ph))
       printf("  (the signed entries ran out before the duration ended)\n");
-    if (ph != PH_FILL)
+    if (!bench_is_bulk(ph))
       printf("  latency per call: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r->p50,
              r->p99, r->max);
     if (writes && ceiling > 0)
@@ -145,7 +236,7 @@ static void bench_text_result(const bench *b, int ph, int batched, const bench_r
   if (r->steal >= 0.01)
     printf(", steal %.2f cores", r->steal);
   printf("\n");
-  if (ph != PH_VERIFY && ph != PH_FILL && r->items > 0 && r->secs > 0) {
+  if (ph != PH_VERIFY && !bench_is_bulk(ph) && r->items > 0 && r->secs > 0) {
     double per = r->secs / (double)r->items * 1e6;
     printf("  CPU per %s: bench %.1f us", batched ? "entry" : "call", r->client_cpu * per);
     if (watched)
@@ -193,6 +284,92 @@ static void bench_text_limit(const bench *b, const bench_result *res) {
   }
 }
 
+/* The ratios of phase ph's measurement `sub` (-1: its own) to what it is
+ * compared with, each next to both rates and p99s. */
+static void bench_text_cmps(const bench *b, int ph, int sub, const bench_result *r) {
+  char x[32], y[32];
+  for (size_t i = 0; i < sizeof(bench_cmps) / sizeof(bench_cmps[0]); i++) {
+    if (bench_cmps[i].ph != ph || bench_cmps[i].sub != sub)
+      continue;
+    const char *why;
+    const bench_result *ref = bench_ref(b, ph, bench_cmps[i].key, &why);
+    if (why != NULL)
+      printf("  no ratio to %s: %s\n", bench_cmps[i].label, why);
+    else
+      printf("  %s/s, p99 %.2f ms = %.2f of %s (%s/s, p99 %.2f ms)\n",
+             bench_commas(bench_rate(r), x, sizeof(x)), r->p99, bench_rate(r) / bench_rate(ref),
+             bench_cmps[i].label, bench_commas(bench_rate(ref), y, sizeof(y)), ref->p99);
+  }
+}
+
+static void bench_text_figs(const bench_result *r) {
+  if (r->nfigs > 0) {
+    printf("  figures:");
+    for (int i = 0; i < r->nfigs; i++)
+    {
+      printf("%s %s ", i ? "," : "", r->figs[i].key);
+      bench_num(r->figs[i].v);
+    }
+    printf("\n");
+  }
+}
+
+static void bench_text_errors(const bench_result *r) {
+  if (r->errors > 0)
+    printf("  ERRORS: %" PRIu64 "; first: %s\n", r->errors, r->first_error);
+}
+
+/* A phase's further measurement. */
+static void bench_text_sub(const bench *b, int ph, int s) {
+  const bench_result *r = &b->sub[ph][s];
+  if (bench_subs[ph][s].key == NULL ||
+      (!r->ran && !r->skipped && r->note[0] == '\0' && r->errors == 0))
+    return;
+  printf("\n%s: %s\n", bench_phase_names[ph], bench_subs[ph][s].label);
+  if (r->note[0] != '\0')
+    printf("  %s\n", r->note);
+  if (!r->ran || r->skipped) {
+    bench_text_errors(r);
+    return;
+  }
+  if (ph == PH_WARRANTY && s == SUB_WALK) {
+    printf("  %.0f devices in %.0f pages of %.0f: median %.2f ms a walk, min %.2f, max %.2f "
+           "(%" PRIu64 " walks)\n",
+           bench_fig_get(r, "devices", 0), bench_fig_get(r, "pages", 0),
+           bench_fig_get(r, "page_size", 0), r->p50, bench_fig_get(r, "walk_min_ms", 0),
+           r->max, r->calls);
+  } else if (ph == PH_AUDIT && s == SUB_VERIFY) {
+    printf("  median %.1f ms per bundle, max %.1f ms (%" PRIu64 " runs)\n", r->p50, r->max,
+           r->calls);
+  } else {
+    printf("  %.0f calls/s over %.2f s (%" PRIu64 " calls)\n", bench_rate(r), r->secs,
+           r->items);
+    printf("  latency per call: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r->p50, r->p99,
+           r->max);
+    if (r->checked > 0)
+      printf("  %" PRIu64 " responses verified in depth\n", r->checked);
+  }
+  const char *server = s == SUB_LIMIT && (ph == PH_NEAR || ph == PH_TRACE) ? "limit server"
+                       : ph == PH_NEAR && s == SUB_REDIS                   ? "redis-server"
+                                                                           : "server";
+  printf("  CPU: bench %.2f cores, %s %.2f cores, other processes %.2f cores\n", r->client_cpu,
+         server, r->server_cpu, r->machine_cpu - r->client_cpu - r->server_cpu);
+  bench_text_cmps(b, ph, s, r);
+  bench_text_figs(r);
+  bench_text_errors(r);
+}
+
+/* What the inventory and repair phases say besides their own result. */
+static void bench_text_more(const bench *b, int ph) {
+  const bench_result *r = &b->res[ph];
+  bench_text_cmps(b, ph, -1, r);
+  if (r->note[0] != '\0')
+    printf("  %s\n", r->note);
+  bench_text_figs(r);
+  for (int s = 0; s < BENCH_SUBS; s++)
+    bench_text_sub(b, ph, s);
+}
+
 void bench_report_text(const bench *b) {
   const bench_result *v = &b->res[PH_VERIFY];
   double ceiling = v->ran ? v->verify_rate * (double)b->cores : 0;
@@ -219,7 +396,9 @@ void bench_report_text(const bench *b) {
              b->o.disk_dir, r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
       continue;
     }
-    bench_text_result(b, ph, ph == PH_BATCH || ph == PH_FILL, r, "server");
+    bench_text_result(b, ph, ph == PH_BATCH || bench_is_bulk(ph), r, "server");
+    if (ph >= PH_CORE)
+      bench_text_more(b, ph);
   }
 }
 
@@ -307,6 +486,42 @@ static void bench_json_limit(const bench *b, const bench_result *res, double cei
   bench_json_str(res->first_error);
 }
 
+/* Figures, note and ratios of a result, each as ",key:value". */
+static void bench_json_more(const bench *b, int ph, int sub, const bench_result *r) {
+  for (int i = 0; i < r->nfigs; i++) {
+    printf(",\"%s\":", r->figs[i].key);
+    bench_num(r->figs[i].v);
+  }
+  if (r->note[0] != '\0') {
+    printf(",\"note\":");
+    bench_json_str(r->note);
+  }
+  for (size_t i = 0; i < sizeof(bench_cmps) / sizeof(bench_cmps[0]); i++) {
+    if (bench_cmps[i].ph != ph || bench_cmps[i].sub != sub)
+      continue;
+    const char *why;
+    const bench_result *ref = bench_ref(b, ph, bench_cmps[i].key, &why);
+    if (why == NULL)
+      printf(",\"%s_rate\":%.0f,\"%s_ratio\":%.3f,\"%s_p99_ms\":%.3f", bench_cmps[i].key,
+             bench_rate(ref), bench_cmps[i].key, bench_rate(r) / bench_rate(ref),
+             bench_cmps[i].key, ref->p99);
+  }
+}
+
+/* The sub-measurements of phase ph, each as ",key:{...}". */
+static void bench_json_subs(const bench *b, int ph) {
+  for (int s = 0; s < BENCH_SUBS; s++) {
+    const bench_result *r = &b->sub[ph][s];
+    if (bench_subs[ph][s].key == NULL)
+      continue;
+    printf(",\"%s\":{\"ran\":%s,", bench_subs[ph][s].key,
+           r->ran && !r->skipped ? "true" : "false");
+    bench_json_result(r, 0, 0);
+    bench_json_more(b, ph, s, r);
+    printf("}");
+  }
+}
+
 void bench_report_json(const bench *b) {
   const bench_result *v = &b->res[PH_VERIFY];
   double ceiling = v->ran ? v->verify_rate * (double)b->cores : 0;
@@ -337,6 +552,10 @@ void bench_report_json(const bench *b) {
     if (bench_is_write(ph))
       bench_json_writer(b, ph, r);
     bench_json_result(r, ceiling, bench_is_write(ph));
+    if (ph >= PH_CORE) {
+      bench_json_more(b, ph, -1, r);
+      bench_json_subs(b, ph);
+    }
     printf("}");
   }
   printf("}}\n");

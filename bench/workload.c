@@ -13,16 +13,34 @@
  * reads must echo the index asked for, and one in BENCH_SAMPLE is verified
  * in depth (leaf hash, inclusion proof against the checkpoint's root).
  *
- * Depends on protobuf-c, gRPC's status codes and storage/merkle.h.
+ * The inventory and repair queries are checked the same way: StockNear's
+ * sites nearest first and inside the radius (and, one in BENCH_SAMPLE, at
+ * the haversine distance from the probe), traces and histories complete and
+ * in log order (with proofs, one in BENCH_SAMPLE verified against the
+ * checkpoint), the warranty status the one the data set implies, and audit
+ * bundles verified in depth (signatures, manifest, every proof). Writes
+ * that depend on each other (bench_chains) are handed out one step of a
+ * chain at a time.
+ *
+ * Depends on protobuf-c, cJSON, gRPC's status codes and storage/ (merkle.h,
+ * note.h, geo.h, keys.h).
  */
+#include <cjson/cJSON.h>
 #include <grpc/status.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+#include "geo.h"
+#include "note.h"
+#include "partsledger/v1/audit.pb-c.h"
+#include "partsledger/v1/inventory.pb-c.h"
 #include "partsledger/v1/ledger.pb-c.h"
+#include "partsledger/v1/trace.pb-c.h"
+#include "partsledger/v1/warranty.pb-c.h"
 
-#define BENCH_SAMPLE 32 /* verify one read response in this many */
 
 /* ---- writes --------------------------------------------------------------- */
 
@@ -219,3 +237,477 @@ const bench_workload bench_wl_get = {BENCH_SERVICE "GetEntry", bench_next_read,
                                      bench_check_get};
 const bench_workload bench_wl_proof = {BENCH_SERVICE "GetInclusionProof", bench_next_read,
                                        bench_check_proof};
+
+/* ---- inventory queries ------------------------------------------------------ */
+
+static int bench_next_near(void *ctx, bench_tally *t, bench_req *q) {
+  const bench_near *n = ctx;
+  size_t i = bench_rand(&t->rng) % n->n;
+  q->data = n->probes[i].req.data;
+  q->len = n->probes[i].req.len;
+  q->arg = i;
+  return 1;
+}
+
+/* A StockNear reply's own checks: as many sites as the limit at most,
+ * nearest first, inside the radius, each with stock; and, unless the reply
+ * is a ready one, not empty next to stock. 0, or -1 with why. */
+static int bench_near_check(const bench_near *n, const bench_probe *p,
+                            const Partsledger__V1__StockNearResponse *m, char *why,
+                            size_t len) {
+  /* The server compares its own haversine with the radius; rounding may
+   * put a site a hair over it. */
+  double slack = n->radius_m * 1e-9 + 1e-6;
+  if (m->n_sites > n->limit) {
+    snprintf(why, len, "%zu sites for a limit of %u", m->n_sites, n->limit);
+    return -1;
+  }
+  if (!n->canned && p->in_stock && m->n_sites == 0) {
+    snprintf(why, len, "no site within %.0f m of (%.5f, %.5f), next to one that holds the SKU",
+             n->radius_m, p->lat, p->lon);
+    return -1;
+  }
+  for (size_t i = 0; i < m->n_sites; i++) {
+    const Partsledger__V1__NearbyStock *s = m->sites[i];
+    if (!(s->distance_m >= 0 && s->distance_m <= n->radius_m + slack)) {
+      snprintf(why, len, "site %s at %.1f m, outside the radius of %.0f m", s->site_id,
+               s->distance_m, n->radius_m);
+      return -1;
+    }
+    if (i > 0 && s->distance_m < m->sites[i - 1]->distance_m) {
+      snprintf(why, len, "site %s at %.1f m after one at %.1f m: not nearest first",
+               s->site_id, s->distance_m, m->sites[i - 1]->distance_m);
+      return -1;
+    }
+    if (s->available < 1 || s->site_id[0] == '\0') {
+      snprintf(why, len, "site '%s' answered with %" PRIu64 " available", s->site_id,
+               s->available);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static void bench_check_near(void *ctx, bench_tally *t, const bench_req *q, const uint8_t *p,
+                             size_t n) {
+  bench_near *nr = ctx;
+  const bench_probe *pr = &nr->probes[q->arg];
+  Partsledger__V1__StockNearResponse *m =
+      partsledger__v1__stock_near_response__unpack(pl_arena_allocator(t->arena), n, p);
+  if (m == NULL) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1, "cannot decode a StockNearResponse");
+    return;
+  }
+  char why[200];
+  if (bench_near_check(nr, pr, m, why, sizeof(why)) != 0) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1, "StockNear: %s", why);
+    return;
+  }
+  if (!nr->canned && ++t->seq % BENCH_SAMPLE == 0) {
+    /* In depth: every distance is the haversine from the probe. */
+    for (size_t i = 0; i < m->n_sites; i++) {
+      const Partsledger__V1__NearbyStock *s = m->sites[i];
+      double d = pl_geo_distance_m(pr->lat, pr->lon, s->latitude, s->longitude);
+      if (d - s->distance_m > 0.01 || s->distance_m - d > 0.01) {
+        bench_fail(t, GRPC_STATUS_DATA_LOSS, 1,
+                   "StockNear: site %s said to be %.3f m away, %.3f m by haversine",
+                   s->site_id, s->distance_m, d);
+        return;
+      }
+    }
+    t->checked++;
+  }
+  atomic_fetch_add(&nr->bytes, n);
+  atomic_fetch_add(&nr->replies, 1);
+  atomic_fetch_add(&nr->sites, m->n_sites);
+  t->items++;
+}
+
+const bench_workload bench_wl_near = {BENCH_INVENTORY "StockNear", bench_next_near,
+                                      bench_check_near};
+
+/* ---- traces ------------------------------------------------------------------- */
+
+static int bench_next_trace(void *ctx, bench_tally *t, bench_req *q) {
+  const bench_trace *tr = ctx;
+  size_t i = bench_rand(&t->rng) % tr->n;
+  q->data = tr->req[i].data;
+  q->len = tr->req[i].len;
+  q->arg = i;
+  return 1;
+}
+
+/* The root of a checkpoint note's tree, and its size. 0 or -1. */
+static int bench_note_root(const char *note, uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
+  const char *end = strstr(note, "\n\n");
+  char origin[256];
+  if (end == NULL)
+    return -1;
+  return pl_checkpoint_parse(note, (size_t)(end - note) + 1, origin, sizeof(origin), size,
+                             root) == 0 ? 0 : -1;
+}
+
+/* A fact's leaf against the checkpoint's root. 0 or -1. */
+static int bench_fact_proven(const Partsledger__V1__Fact *f, uint64_t size,
+                             const uint8_t root[PL_HASH_BYTES]) {
+  pl_hash proof[PL_MERKLE_MAX_PROOF];
+  uint8_t h[PL_HASH_BYTES];
+  if (f->n_inclusion_proof > PL_MERKLE_MAX_PROOF)
+    return -1;
+  for (size_t i = 0; i < f->n_inclusion_proof; i++) {
+    if (f->inclusion_proof[i].len != PL_HASH_BYTES)
+      return -1;
+    memcpy(proof[i], f->inclusion_proof[i].data, PL_HASH_BYTES);
+  }
+  pl_merkle_leaf_hash(f->leaf.data, f->leaf.len, h);
+  return pl_merkle_verify_inclusion(f->index, size, h, proof, f->n_inclusion_proof, root) == 0
+             ? 0
+             : -1;
+}
+
+static void bench_check_trace(void *ctx, bench_tally *t, const bench_req *q, const uint8_t *p,
+                              size_t n) {
+  bench_trace *tr = ctx;
+  Partsledger__V1__TraceBatchResponse *m =
+      partsledger__v1__trace_batch_response__unpack(pl_arena_allocator(t->arena), n, p);
+  if (m == NULL) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1, "cannot decode a TraceBatchResponse");
+    return;
+  }
+  const char *want = tr->batch_id[q->arg];
+  if (m->batch == NULL || (!tr->canned && strcmp(m->batch->batch_id, want) != 0) ||
+      m->n_facts != tr->facts || m->next_start != tr->facts) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1,
+               "TraceBatch(%s): batch %s with %zu facts and next_start %" PRIu64
+               ", expected %u and %u", want, m->batch != NULL ? m->batch->batch_id : "(none)",
+               m->n_facts, m->next_start, tr->facts, tr->facts);
+    return;
+  }
+  for (size_t i = 0; i < m->n_facts; i++) {
+    const Partsledger__V1__Fact *f = m->facts[i];
+    if ((i > 0 && f->index <= m->facts[i - 1]->index) || f->kind[0] == '\0' ||
+        (i == 0 && strcmp(f->kind, "batch_registered") != 0)) {
+      bench_fail(t, GRPC_STATUS_INTERNAL, 1,
+                 "TraceBatch(%s): fact %zu (%s at %" PRIu64 ") out of order", want, i, f->kind,
+                 f->index);
+      return;
+    }
+    if (tr->proofs && (f->leaf.len == 0 || f->n_inclusion_proof == 0)) {
+      bench_fail(t, GRPC_STATUS_INTERNAL, 1, "TraceBatch(%s): fact %zu has no proof", want, i);
+      return;
+    }
+  }
+  if (tr->proofs && ++t->seq % BENCH_SAMPLE == 0) {
+    /* In depth: every fact's leaf is in the tree of the checkpoint. */
+    uint64_t size;
+    uint8_t root[PL_HASH_BYTES];
+    if (m->checkpoint == NULL || bench_note_root(m->checkpoint, &size, root) != 0 ||
+        size != m->tree_size) {
+      bench_fail(t, GRPC_STATUS_DATA_LOSS, 1, "TraceBatch(%s): no checkpoint of size %" PRIu64,
+                 want, m->tree_size);
+      return;
+    }
+    for (size_t i = 0; i < m->n_facts; i++)
+      if (bench_fact_proven(m->facts[i], size, root) != 0) {
+        bench_fail(t, GRPC_STATUS_DATA_LOSS, 1,
+                   "TraceBatch(%s): the proof of fact %" PRIu64 " does not verify", want,
+                   m->facts[i]->index);
+        return;
+      }
+    t->checked++;
+  }
+  atomic_fetch_add(&tr->bytes, n);
+  atomic_fetch_add(&tr->replies, 1);
+  t->items++;
+}
+
+const bench_workload bench_wl_trace = {BENCH_TRACE "TraceBatch", bench_next_trace,
+                                       bench_check_trace};
+
+/* ---- devices ----------------------------------------------------------------- */
+
+static int bench_next_device(void *ctx, bench_tally *t, bench_req *q) {
+  const bench_devices *d = ctx;
+  size_t i = bench_rand(&t->rng) % d->n;
+  q->data = d->req[i].data;
+  q->len = d->req[i].len;
+  q->arg = i;
+  return 1;
+}
+
+static void bench_check_status(void *ctx, bench_tally *t, const bench_req *q, const uint8_t *p,
+                               size_t n) {
+  const bench_devices *d = ctx;
+  Partsledger__V1__GetWarrantyStatusResponse *m =
+      partsledger__v1__get_warranty_status_response__unpack(pl_arena_allocator(t->arena), n, p);
+  if (m == NULL) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1, "cannot decode a GetWarrantyStatusResponse");
+    return;
+  }
+  if (m->status != PARTSLEDGER__V1__WARRANTY_STATUS__WARRANTY_STATUS_ACTIVE ||
+      strcmp(m->policy_id, d->policy_id) != 0 || strcmp(m->part_serial, d->part[q->arg]) != 0 ||
+      strcmp(m->batch_id, d->batch_id) != 0 || m->coverage_ends_at_ms <= m->at_ms) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1,
+               "GetWarrantyStatus(%s): status %d, policy %s, part %s of %s (expected ACTIVE, "
+               "%s, %s of %s)", d->serial[q->arg], (int)m->status, m->policy_id,
+               m->part_serial, m->batch_id, d->policy_id, d->part[q->arg], d->batch_id);
+    return;
+  }
+  t->items++;
+}
+
+static void bench_check_history(void *ctx, bench_tally *t, const bench_req *q,
+                                const uint8_t *p, size_t n) {
+  const bench_devices *d = ctx;
+  Partsledger__V1__DeviceHistoryResponse *m =
+      partsledger__v1__device_history_response__unpack(pl_arena_allocator(t->arena), n, p);
+  if (m == NULL) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1, "cannot decode a DeviceHistoryResponse");
+    return;
+  }
+  const char *serial = d->serial[q->arg];
+  if (m->n_facts != d->facts) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1, "DeviceHistory(%s): %zu facts, expected %zu",
+               serial, m->n_facts, d->facts);
+    return;
+  }
+  for (size_t i = 0; i < m->n_facts; i++) {
+    const Partsledger__V1__Fact *f = m->facts[i];
+    if ((i > 0 && f->index <= m->facts[i - 1]->index) ||
+        strcmp(f->device_serial, serial) != 0 ||
+        (i == 0 && strcmp(f->kind, "device_registered") != 0)) {
+      bench_fail(t, GRPC_STATUS_INTERNAL, 1,
+                 "DeviceHistory(%s): fact %zu (%s of %s at %" PRIu64 ") out of place", serial,
+                 i, f->kind, f->device_serial, f->index);
+      return;
+    }
+  }
+  t->items++;
+}
+
+const bench_workload bench_wl_status = {BENCH_WARRANTY "GetWarrantyStatus", bench_next_device,
+                                        bench_check_status};
+const bench_workload bench_wl_history = {BENCH_TRACE "DeviceHistory", bench_next_device,
+                                         bench_check_history};
+
+/* ---- audit bundles ------------------------------------------------------------- */
+
+/* The bytes of a base64 field of a JSON object, into out (cap bytes).
+ * Their length, or -1. */
+static long bench_json_b64(const cJSON *s, uint8_t *out, size_t cap) {
+  const char *v = cJSON_GetStringValue(s);
+  size_t n;
+  if (v == NULL || pl_base64_decode(v, strlen(v), out, cap, &n) != 0)
+    return -1;
+  return (long)n;
+}
+
+int bench_audit_verify(const uint8_t *bundle, size_t len, const char *claim_id,
+                       const char *vkey, size_t *entries, char *why, size_t whylen) {
+  int rc = -1;
+  uint8_t *leaf = NULL;
+  cJSON *o = cJSON_ParseWithLength((const char *)bundle, len);
+  const char *cp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "checkpoint"));
+  const char *mf = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "manifest"));
+  const char *claim = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "claim_id"));
+  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "tree_size");
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "entries");
+  size_t body_len;
+  uint64_t size;
+  uint8_t root[PL_HASH_BYTES];
+  if (o == NULL || cp == NULL || mf == NULL || claim == NULL || !cJSON_IsNumber(ts) ||
+      !cJSON_IsArray(list)) {
+    snprintf(why, whylen, "the bundle is not JSON with checkpoint, manifest, claim_id, "
+                          "tree_size and entries");
+    goto done;
+  }
+  if (strcmp(claim, claim_id) != 0) {
+    snprintf(why, whylen, "the bundle is of claim %s, not %s", claim, claim_id);
+    goto done;
+  }
+  if (pl_note_verify(vkey, cp, strlen(cp), &body_len) != 0 ||
+      pl_checkpoint_parse(cp, body_len, (char[256]){0}, 256, &size, root) != 0 ||
+      (double)size != cJSON_GetNumberValue(ts)) {
+    snprintf(why, whylen, "the checkpoint does not verify, or is not of tree_size");
+    goto done;
+  }
+  if (pl_note_verify(vkey, mf, strlen(mf), &body_len) != 0 ||
+      strncmp(mf, "partsledger/v1/audit-manifest\n", 30) != 0) {
+    snprintf(why, whylen, "the manifest does not verify");
+    goto done;
+  }
+  /* The manifest's head, origin, claim, size and root, then the indices,
+   * one per entry. */
+  const char *line = mf, *end = mf + body_len;
+  for (int skip = 0; skip < 5; skip++) {
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    if (nl == NULL || (skip == 2 && ((size_t)(nl - line) != strlen(claim_id) ||
+                                     memcmp(line, claim_id, (size_t)(nl - line)) != 0))) {
+      snprintf(why, whylen, "the manifest is not of claim %s", claim_id);
+      goto done;
+    }
+    line = nl + 1;
+  }
+  size_t n = (size_t)cJSON_GetArraySize(list), k = 0;
+  leaf = malloc(1 << 20);
+  if (leaf == NULL) {
+    snprintf(why, whylen, "out of memory");
+    goto done;
+  }
+  const cJSON *e;
+  cJSON_ArrayForEach(e, list) {
+    const cJSON *ix = cJSON_GetObjectItemCaseSensitive(e, "index");
+    const cJSON *proof = cJSON_GetObjectItemCaseSensitive(e, "inclusion_proof");
+    long ll = bench_json_b64(cJSON_GetObjectItemCaseSensitive(e, "leaf"), leaf, 1 << 20);
+    char *next = NULL;
+    unsigned long long listed = line < end ? strtoull(line, &next, 10) : 0;
+    if (!cJSON_IsNumber(ix) || ll <= 0 || !cJSON_IsArray(proof) ||
+        cJSON_GetArraySize(proof) > PL_MERKLE_MAX_PROOF || next == NULL || *next != '\n' ||
+        (double)listed != cJSON_GetNumberValue(ix)) {
+      snprintf(why, whylen, "entry %zu is malformed or not the manifest's", k);
+      goto done;
+    }
+    line = next + 1;
+    pl_hash hashes[PL_MERKLE_MAX_PROOF];
+    size_t nh = 0;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, proof) {
+      if (bench_json_b64(h, hashes[nh], PL_HASH_BYTES) != PL_HASH_BYTES) {
+        snprintf(why, whylen, "entry %zu: a proof hash is not 32 bytes", k);
+        goto done;
+      }
+      nh++;
+    }
+    uint8_t lh[PL_HASH_BYTES];
+    pl_merkle_leaf_hash(leaf, (size_t)ll, lh);
+    if (pl_merkle_verify_inclusion((uint64_t)cJSON_GetNumberValue(ix), size, lh, hashes, nh,
+                                   root) != 0) {
+      snprintf(why, whylen, "the proof of entry %zu (index %.0f) does not verify", k,
+               cJSON_GetNumberValue(ix));
+      goto done;
+    }
+    k++;
+  }
+  if (line != end || n == 0) {
+    snprintf(why, whylen, "the manifest lists other entries than the %zu bundled", n);
+    goto done;
+  }
+  *entries = n;
+  rc = 0;
+done:
+  free(leaf);
+  cJSON_Delete(o);
+  return rc;
+}
+
+static int bench_next_audit(void *ctx, bench_tally *t, bench_req *q) {
+  const bench_audit *a = ctx;
+  (void)t;
+  q->data = a->req.data;
+  q->len = a->req.len;
+  return 1;
+}
+
+static void bench_check_audit(void *ctx, bench_tally *t, const bench_req *q, const uint8_t *p,
+                              size_t n) {
+  bench_audit *a = ctx;
+  (void)q;
+  Partsledger__V1__ExportAuditBundleResponse *m =
+      partsledger__v1__export_audit_bundle_response__unpack(pl_arena_allocator(t->arena), n, p);
+  if (m == NULL || m->bundle.len == 0) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1, "cannot decode an ExportAuditBundleResponse");
+    return;
+  }
+  pthread_mutex_lock(&a->lock);
+  int same = a->ref != NULL && a->ref_len == m->bundle.len &&
+             memcmp(a->ref, m->bundle.data, a->ref_len) == 0;
+  pthread_mutex_unlock(&a->lock);
+  if (!same || ++t->seq % BENCH_SAMPLE == 0) {
+    size_t entries;
+    char why[200];
+    if (bench_audit_verify(m->bundle.data, m->bundle.len, a->claim_id, a->vkey, &entries, why,
+                           sizeof(why)) != 0) {
+      bench_fail(t, GRPC_STATUS_DATA_LOSS, 1, "audit bundle of %s: %s", a->claim_id, why);
+      return;
+    }
+    pthread_mutex_lock(&a->lock);
+    if (a->entries == 0)
+      a->entries = entries;
+    int right = entries == a->entries;
+    if (right && a->ref == NULL && (a->ref = malloc(m->bundle.len)) != NULL) {
+      memcpy(a->ref, m->bundle.data, m->bundle.len);
+      a->ref_len = m->bundle.len;
+    }
+    pthread_mutex_unlock(&a->lock);
+    if (!right) {
+      bench_fail(t, GRPC_STATUS_INTERNAL, 1, "audit bundle of %s: %zu entries, expected %zu",
+                 a->claim_id, entries, a->entries);
+      return;
+    }
+    t->checked++;
+  }
+  atomic_fetch_add(&a->bytes, n);
+  t->items++;
+}
+
+const bench_workload bench_wl_audit = {BENCH_AUDIT "ExportAuditBundle", bench_next_audit,
+                                       bench_check_audit};
+
+/* ---- reservations and chains of writes ------------------------------------------- */
+
+static int bench_next_reserve(void *ctx, bench_tally *t, bench_req *q) {
+  bench_reserve *r = ctx;
+  return bench_next_write(&r->w, t, q);
+}
+
+static void bench_check_reserve(void *ctx, bench_tally *t, const bench_req *q,
+                                const uint8_t *p, size_t n) {
+  bench_reserve *r = ctx;
+  uint64_t before = t->items;
+  bench_check_append(&r->w, t, q, p, n);
+  if (t->items > before)
+    atomic_fetch_add(&r->ok[q->arg % r->nskus], 1);
+}
+
+const bench_workload bench_wl_reserve = {BENCH_SERVICE "Append", bench_next_reserve,
+                                         bench_check_reserve};
+
+static int bench_next_chain(void *ctx, bench_tally *t, bench_req *q) {
+  bench_chains *c = ctx;
+  (void)t;
+  size_t chain;
+  pthread_mutex_lock(&c->lock);
+  if (c->nready > 0) {
+    chain = c->ready[--c->nready];
+  } else if (c->next < c->nchains) {
+    chain = c->next++;
+  } else {
+    pthread_mutex_unlock(&c->lock);
+    return 0;
+  }
+  size_t i = chain * c->steps + c->step[chain];
+  pthread_mutex_unlock(&c->lock);
+  q->data = c->w.pool->buf + c->w.pool->off[i];
+  q->len = c->w.pool->off[i + 1] - c->w.pool->off[i];
+  q->arg = i;
+  return 1;
+}
+
+static void bench_check_chain(void *ctx, bench_tally *t, const bench_req *q, const uint8_t *p,
+                              size_t n) {
+  bench_chains *c = ctx;
+  uint64_t before = t->items;
+  bench_check_append(&c->w, t, q, p, n);
+  if (t->items == before)
+    return; /* the chain stops here */
+  size_t chain = q->arg / c->steps;
+  pthread_mutex_lock(&c->lock);
+  if (++c->step[chain] < c->steps)
+    c->ready[c->nready++] = chain;
+  else
+    atomic_fetch_add(&c->done, 1);
+  pthread_mutex_unlock(&c->lock);
+}
+
+const bench_workload bench_wl_chains = {BENCH_SERVICE "Append", bench_next_chain,
+                                        bench_check_chain};

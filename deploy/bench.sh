@@ -3,9 +3,14 @@
 # fresh partsledgerd on 127.0.0.1 with new keys in a temporary directory, runs
 # partsledger-bench against it, prints the figures, then stops the server and
 # removes the directory.
-#   ./deploy/bench.sh                      every phase, --fill 1000000
+#   ./deploy/bench.sh                      the core phases, --fill 1000000
 #   ./deploy/bench.sh --phases verify,get --fill 100000 --duration 5
-# Arguments go to partsledger-bench (see partsledger-bench --help). The
+#   ./deploy/bench.sh --phases inventory   the inventory phases (issue 10's data set)
+#   ./deploy/bench.sh --phases repair      warranty, mixed writes, audit bundles
+# Arguments go to partsledger-bench (see partsledger-bench --help, and
+# BENCHMARKS.md for the phases and the flags that scale their data set). The
+# near phase also measures Redis GEOSEARCH when redis-server is on PATH
+# (Debian's redis-server package; it is not installed by deps.sh). The
 # server's data directory is the temporary directory's data/, on the disk
 # that holds $TMPDIR (default /tmp): keep it off tmpfs, or fsync is free.
 # PL_BENCH_WORKERS sets the server's --workers, and the same number of

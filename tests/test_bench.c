@@ -1,9 +1,10 @@
 /*
  * test_bench.c - partsledger-bench (PL_BENCH_BIN) against a real server:
  * the verify-only limit phase, the write phases' ratio to it, and the
- * writer's commits and page writes. Runs are short (0.5 s phases): these
- * cases check that the figures exist and agree with each other, never what
- * they are.
+ * writer's commits and page writes; and tiny runs of the inventory and
+ * repair phases (a few hundred entries, 1 s phases), whose every check must
+ * pass and whose ratios must be there. Runs are short: these cases check
+ * that the figures exist and agree with each other, never what they are.
  *
  * Every string and JSON value a case makes is pooled and freed, and the
  * server stopped, at exit: a failed CHECK returns early.
@@ -74,22 +75,32 @@ static const char *str(const cJSON *o, const char *name) {
 /* Runs the bench against the case's server, short phases, with `pid` as
  * --server-pid and `phases`, plus `extra` arguments (NULL-terminated, may be
  * NULL); returns the parsed JSON, or NULL when it failed or printed none. */
+static cJSON *bench_run(long pid, const char *phases, const char *const *extra, int *code);
+
 static cJSON *bench(long pid, const char *phases, const char *const *extra) {
+  int code;
+  cJSON *j = bench_run(pid, phases, extra, &code);
+  return code == 0 ? j : NULL;
+}
+
+/* As bench(), whatever the exit status (in *code); the JSON, or NULL when
+ * it printed none. */
+static cJSON *bench_run(long pid, const char *phases, const char *const *extra, int *code) {
   char pidarg[24];
   snprintf(pidarg, sizeof(pidarg), "%ld", pid);
-  const char *argv[40] = {PL_BENCH_BIN, "--server", pl_harness_target(g_h), "--admin-key",
+  const char *argv[64] = {PL_BENCH_BIN, "--server", pl_harness_target(g_h), "--admin-key",
                           pl_harness_admin_key_path(g_h), "--server-pid", pidarg,
                           "--phases", phases, "--duration", "0.5", "--inflight", "8",
                           "--batch", "20", "--batch-inflight", "2", "--json"};
   size_t n = 18;
-  for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 39; i++)
+  for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 63; i++)
     argv[n++] = extra[i];
   argv[n] = NULL;
   char *out = NULL, *err = NULL;
-  int code = pl_run(argv, NULL, 100000, &out, &err);
+  *code = pl_run(argv, NULL, 100000, &out, &err);
   keep(out);
   keep(err);
-  if (code != 0 || out == NULL)
+  if (out == NULL)
     return NULL;
   cJSON *j = cJSON_Parse(out);
   if (j != NULL && g_njson < POOL)
@@ -197,5 +208,158 @@ PL_TEST(writer_io_missing_is_reported) {
   CHECK(strstr(str(io, "why"), "no thread named pl-writer") != NULL);
 }
 
+/* The inventory and repair phases' tiny data set: 40 sites with 5 rows
+ * each, 20 SKUs, 2 trace batches of 20 transfers; 1,100 devices (two pages
+ * of BatchDevices), 4 with histories; at most 400 entries signed for each
+ * run of reserve and mixed. */
+#define TINY "--duration", "1", "--sites", "40", "--skus", "20", "--stock-rows", "200", \
+             "--trace-batches", "2", "--trace-facts", "20", "--devices", "1100",         \
+             "--history-devices", "4", "--max-pool", "400"
+
+/* `key` of a phase is `rate` / `key`_rate, to the report's rounding. */
+static int ratio_ok(const cJSON *ph, const char *key) {
+  char rate[48], ratio[48];
+  snprintf(rate, sizeof(rate), "%s_rate", key);
+  snprintf(ratio, sizeof(ratio), "%s_ratio", key);
+  return num(ph, rate) > 0 && near(num(ph, ratio), num(ph, "rate") / num(ph, rate), 0.002);
+}
+
+/* The inventory group: the data set loaded through the API and compared
+ * with the verify-only limit; StockNear and TraceBatch against the
+ * do-nothing server (and Redis when it is installed); reservations that
+ * never exceed the stock. */
+PL_TEST(inventory_phases_run_clean) {
+  CHECK(start() != NULL);
+  double before = log_size();
+  static const char *const extra[] = {TINY, NULL};
+  cJSON *o = bench((long)pl_harness_pid(g_h), "inventory", extra);
+  CHECK(o != NULL);
+  const cJSON *phases = obj(o, "phases");
+  static const char *const names[] = {"limit", "append", "inventory-load", "near", "trace",
+                                      "reserve"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    CHECK(obj(phases, names[i]) != NULL);
+    CHECK_EQ(num(obj(phases, names[i]), "errors"), 0);
+  }
+  CHECK(obj(phases, "batch") == NULL && obj(phases, "get") == NULL);
+
+  const cJSON *load = obj(phases, "inventory-load");
+  CHECK_EQ(num(load, "sites"), 40);
+  CHECK_EQ(num(load, "skus"), 20);
+  CHECK_EQ(num(load, "transfers"), 40);
+  CHECK(num(load, "receipts") >= 100 && num(load, "receipts") <= 200);
+  CHECK_EQ(num(load, "items"), num(load, "entries"));
+  CHECK_EQ(num(load, "size_after"), num(load, "size_before") + num(load, "items"));
+  CHECK(ratio_ok(load, "limit"));
+  CHECK_EQ(num(load, "limit_rate"), num(obj(obj(phases, "limit"), "batch"), "rate"));
+
+  const cJSON *nr = obj(phases, "near"), *nl = obj(nr, "limit"), *rd = obj(nr, "redis");
+  CHECK(num(nr, "items") > 0 && num(nr, "checked") > 0);
+  CHECK(num(nr, "reply_bytes") > 0 && num(nr, "limit_reply_bytes") > 0);
+  CHECK(cJSON_IsTrue(obj(nl, "ran")) && num(nl, "errors") == 0 && num(nl, "rate") > 0);
+  CHECK(ratio_ok(nr, "limit"));
+  CHECK(num(nr, "limit_p99_ms") > 0);
+  /* Redis is compared with when it is installed, and said to be missing
+   * when it is not. */
+  CHECK_EQ(num(rd, "errors"), 0);
+  if (cJSON_IsTrue(obj(rd, "ran")))
+    CHECK(num(rd, "rate") > 0 && num(rd, "keys") >= 1 && ratio_ok(nr, "redis"));
+  else
+    CHECK(strstr(str(rd, "note"), "not installed") != NULL && obj(nr, "redis_ratio") == NULL);
+
+  const cJSON *tr = obj(phases, "trace"), *tl = obj(tr, "limit"), *tp = obj(tr, "with_proofs");
+  CHECK_EQ(num(tr, "facts"), 20);
+  CHECK(num(tr, "items") > 0 && ratio_ok(tr, "limit"));
+  CHECK(cJSON_IsTrue(obj(tl, "ran")) && num(tl, "errors") == 0);
+  CHECK(cJSON_IsTrue(obj(tp, "ran")) && num(tp, "errors") == 0 && num(tp, "items") > 0);
+  CHECK(num(tp, "checked") > 0); /* proofs verified against the checkpoint */
+  CHECK(num(tp, "reply_bytes") > num(tr, "reply_bytes"));
+
+  const cJSON *rs = obj(phases, "reserve");
+  CHECK(num(rs, "items") > 0 && num(rs, "commits") >= 1);
+  CHECK(num(rs, "reserved") >= num(rs, "items"));
+  CHECK_EQ(num(rs, "reserved"), num(rs, "reservations_logged"));
+  CHECK(num(rs, "reserved") <= num(rs, "on_hand"));
+  CHECK_EQ(num(rs, "clients"), 32);
+  CHECK(ratio_ok(rs, "append"));
+  CHECK(log_size() >= before + num(load, "items") + num(rs, "items"));
+}
+
+/* The repair group: warranty status, histories and a batch's devices
+ * against GetEntry; chains of dependent writes against unary Append; audit
+ * bundles verified in depth, and the offline verifier timed when the CLI
+ * has one. */
+PL_TEST(repair_phases_run_clean) {
+  CHECK(start() != NULL);
+  static const char *const extra[] = {TINY, NULL};
+  cJSON *o = bench((long)pl_harness_pid(g_h), "repair", extra);
+  CHECK(o != NULL);
+  const cJSON *phases = obj(o, "phases");
+  static const char *const names[] = {"append", "get", "warranty", "mixed", "audit"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    CHECK(obj(phases, names[i]) != NULL);
+    CHECK_EQ(num(obj(phases, names[i]), "errors"), 0);
+  }
+
+  const cJSON *w = obj(phases, "warranty"), *h = obj(w, "device_history"),
+              *walk = obj(w, "batch_devices");
+  CHECK_EQ(num(w, "devices"), 1100);
+  CHECK(num(w, "items") > 0 && ratio_ok(w, "get"));
+  CHECK(cJSON_IsTrue(obj(h, "ran")) && num(h, "errors") == 0);
+  CHECK_EQ(num(h, "facts"), 20);
+  CHECK(ratio_ok(h, "get"));
+  CHECK(cJSON_IsTrue(obj(walk, "ran")) && num(walk, "errors") == 0);
+  CHECK(num(walk, "walks") >= 3 && num(walk, "walk_ms") > 0);
+  CHECK_EQ(num(walk, "pages"), 2);
+  CHECK_EQ(num(walk, "items"), num(walk, "walks") * 1100);
+
+  const cJSON *m = obj(phases, "mixed");
+  CHECK(num(m, "items") > 0 && num(m, "chains_done") >= 1);
+  CHECK(num(m, "items") >= num(m, "chains_done") * 8);
+  CHECK(ratio_ok(m, "append"));
+
+  const cJSON *a = obj(phases, "audit"), *v = obj(a, "verify");
+  CHECK(num(a, "items") > 0 && num(a, "checked") >= 1);
+  CHECK(num(a, "entries") >= 40 && num(a, "bundle_bytes") > 0);
+  CHECK_EQ(num(v, "errors"), 0);
+  if (cJSON_IsTrue(obj(v, "ran")))
+    CHECK(num(v, "verify_ms") > 0);
+  else
+    CHECK(strstr(str(v, "note"), "not available") != NULL);
+}
+
+/* A phase that needs the inventory loads it itself when inventory-load is
+ * not chosen, and leaves out what it cannot compare with. */
+PL_TEST(query_phases_load_their_data_set) {
+  CHECK(start() != NULL);
+  static const char *const extra[] = {TINY, "--redis", "none", NULL};
+  cJSON *o = bench((long)pl_harness_pid(g_h), "near,trace", extra);
+  CHECK(o != NULL);
+  const cJSON *phases = obj(o, "phases"), *nr = obj(phases, "near");
+  CHECK(obj(phases, "inventory-load") == NULL && obj(phases, "limit") == NULL);
+  CHECK_EQ(num(nr, "errors"), 0);
+  CHECK_EQ(num(obj(phases, "trace"), "errors"), 0);
+  CHECK(num(nr, "items") > 0 && num(obj(phases, "trace"), "items") > 0);
+  CHECK(ratio_ok(nr, "limit"));
+  CHECK(!cJSON_IsTrue(obj(obj(nr, "redis"), "ran")) && obj(nr, "redis_ratio") == NULL);
+  CHECK(strstr(str(obj(nr, "redis"), "note"), "--redis none") != NULL);
+}
+
+/* Answers that miss what the data set says fail the run: with a radius of
+ * 1 km, probes 0-20 km from a site holding the SKU often find nothing. */
+PL_TEST(near_fails_when_answers_miss_the_stock) {
+  CHECK(start() != NULL);
+  static const char *const extra[] = {TINY, "--redis", "none", "--near-km", "1", NULL};
+  int code;
+  cJSON *o = bench_run((long)pl_harness_pid(g_h), "near", extra, &code);
+  CHECK_EQ(code, 1);
+  CHECK(o != NULL);
+  const cJSON *nr = obj(obj(o, "phases"), "near");
+  CHECK(num(nr, "errors") > 0 && num(nr, "items") > 0);
+  CHECK(strstr(str(nr, "first_error"), "next to one that holds the SKU") != NULL);
+}
+
 PL_TEST_MAIN(PL_CASE(write_phases_against_the_limit), PL_CASE(limit_leaves_the_server_alone),
-             PL_CASE(writer_io_missing_is_reported))
+             PL_CASE(writer_io_missing_is_reported), PL_CASE(inventory_phases_run_clean),
+             PL_CASE(repair_phases_run_clean), PL_CASE(query_phases_load_their_data_set),
+             PL_CASE(near_fails_when_answers_miss_the_stock))
