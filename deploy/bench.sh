@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./deploy/deps.sh
+./deploy/deps.sh redis-server   # the near phase compares StockNear with Redis GEOSEARCH
 build="${PL_BUILD_DIR:-build-release}"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="${PL_BUILD_TYPE:-Release}" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target partsledgerd partsledger-bench >/dev/null
