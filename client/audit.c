@@ -782,6 +782,63 @@ static const pl_audit_entry *pl__actor(const pl__ctx *x, int body, const uint8_t
 
 /* ---- signers ---- */
 
+/* The site an entry acts at, for the kinds whose signer must be bound to
+ * it (the server's pl_actor_require_site); NULL for other kinds, or when
+ * what names the site is not bundled (the references check says so). */
+static const char *pl__site_of(const pl__ctx *x, const Partsledger__V1__Entry *e) {
+  const char *order = NULL;
+  const pl_audit_entry *d;
+  switch (e->body_case) {
+  case PL__BODY(STOCK_RECEIVED):
+    return e->stock_received->site_id;
+  case PL__BODY(STOCK_TRANSFERRED):
+    return e->stock_transferred->from_site_id;
+  case PL__BODY(STOCK_ADJUSTED):
+    return e->stock_adjusted->site_id;
+  case PL__BODY(PART_RESERVED):
+    return e->part_reserved->site_id;
+  case PL__BODY(RESERVATION_RELEASED):
+  case PL__BODY(RESERVATION_FULFILLED):
+    d = pl__find(x, PL__BODY(PART_RESERVED),
+                 e->body_case == PL__BODY(RESERVATION_RELEASED)
+                     ? e->reservation_released->reservation_id
+                     : e->reservation_fulfilled->reservation_id,
+                 UINT64_MAX, NULL);
+    return d != NULL ? d->entry->part_reserved->site_id : NULL;
+  case PL__BODY(REPAIR_ORDER_OPENED):
+    return e->repair_order_opened->site_id;
+  case PL__BODY(REPAIR_ORDER_RESPONDED):
+    order = e->repair_order_responded->order_id;
+    break;
+  case PL__BODY(PART_REPLACED):
+    order = e->part_replaced->order_id;
+    break;
+  case PL__BODY(REPAIR_ORDER_CLOSED):
+    order = e->repair_order_closed->order_id;
+    break;
+  case PL__BODY(CLAIM_FILED):
+    order = e->claim_filed->order_id;
+    break;
+  case PL__BODY(DISPUTE_OPENED):
+    d = pl__find(x, PL__BODY(CLAIM_FILED), e->dispute_opened->claim_id, UINT64_MAX, NULL);
+    if (d == NULL)
+      return NULL;
+    order = d->entry->claim_filed->order_id;
+    break;
+  default:
+    return NULL;
+  }
+  d = pl__find(x, PL__BODY(REPAIR_ORDER_OPENED), order, UINT64_MAX, NULL);
+  return d != NULL ? d->entry->repair_order_opened->site_id : NULL;
+}
+
+static int pl__bound(const Partsledger__V1__ActorEnrolled *ae, const char *site) {
+  for (size_t i = 0; i < ae->n_site_ids; i++)
+    if (strcmp(ae->site_ids[i], site) == 0)
+      return 1;
+  return 0;
+}
+
 static void pl__signers(pl__ctx *x) {
   pl_audit_report *r = x->r;
   pl__fails f = {0, ""};
@@ -829,6 +886,13 @@ static void pl__signers(pl__ctx *x) {
                pl__tag(x->a, signer), rv->index);
       continue;
     }
+    /* Who works for sites signs only at the sites it is bound to. */
+    const char *site = pl__site_of(x, e->entry);
+    if (site != NULL && (PL_SITE_ROLES & (1u << ae->role)) && !pl__bound(ae, site)) {
+      pl__fail(&f, "%s is signed by %s (%s), who is not bound to site %s", what,
+               pl__tag(x->a, signer), ae->name, site);
+      continue;
+    }
     /* A ruling's co-signers speak for the panel: they must be enrolled
      * arbiters too (the quorum check counts them). Other kinds' co-signers
      * the log does not require to be enrolled. */
@@ -854,8 +918,8 @@ static void pl__signers(pl__ctx *x) {
                            : "the genesis leaf (index 0) is not in the bundle");
   pl__end(r, PL_AUDIT_SIGNERS, &f,
           "every author was enrolled by a bundled entry before it, with a role its "
-          "kind allows, and not revoked before it; every chain of enrollments ends "
-          "at the genesis leaf, which the log key signs");
+          "kind allows (and bound to the site it acts at), and not revoked before it; "
+          "every chain of enrollments ends at the genesis leaf, which the log key signs");
 }
 
 /* ---- references ---- */
