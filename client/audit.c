@@ -334,6 +334,12 @@ static int pl__document(pl__ctx *x, const char *text, size_t len) {
     goto done;
   }
   size_t n = (size_t)cJSON_GetArraySize(entries);
+  if (n > PL_AUDIT_ENTRIES_MAX) {
+    pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
+            "the bundle has %zu entries, over the %d this verifier reads", n,
+            PL_AUDIT_ENTRIES_MAX);
+    goto done;
+  }
   rc = PL_ENOMEM;
   r->entries = pl_arena_alloc(x->a, (n ? n : 1) * sizeof(*r->entries));
   x->order = pl_arena_alloc(x->a, (n ? n : 1) * sizeof(*x->order));

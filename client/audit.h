@@ -30,9 +30,12 @@
 #define PL_AUDIT_MEDIA_TYPE "application/vnd.partsledger.audit-bundle.v1+json"
 #define PL_AUDIT_MANIFEST_HEAD "partsledger/v1/audit-manifest"
 #define PL_TLOG_PROOF_HEAD "c2sp.org/tlog-proof@v1"
-/* Bundles larger than this are refused unread (a claim's closure of a few
- * hundred leaves is well under a megabyte). */
-#define PL_AUDIT_BUNDLE_MAX (64u << 20)
+/* Bundles larger than this, or of more entries, are refused as not bundles:
+ * a claim's closure of a few hundred leaves is well under a megabyte, and
+ * the checks that look entries up by id cost the square of their number,
+ * which a hostile bundle must not get to choose. */
+#define PL_AUDIT_BUNDLE_MAX (16u << 20)
+#define PL_AUDIT_ENTRIES_MAX 10000
 
 /* ---- the C2SP tlog-proof format ----
  *   c2sp.org/tlog-proof@v1
