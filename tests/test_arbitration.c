@@ -490,6 +490,17 @@ PL_TEST(cli_panel_dispute_rule_with_a_draft) {
   CHECK(strstr(g_err, "signature over the entry does not verify") != NULL);
   CHECK_CLI(&w, 2, "cosign", bad_path, "--key", k[2]);
   CHECK_CLI(&w, 2, "submit", cl_path(&w, "missing.json"));
+  /* A draft that says it is another kind than its entry. */
+  text = pl_read_file(draft);
+  CHECK(text != NULL);
+  char *kind = strstr(text, "\"arbitration_ruled\"");
+  CHECK(kind != NULL);
+  const char *other = pl_arena_printf(e->a, "%.*s\"dispute_opened\"%s", (int)(kind - text),
+                                      text, kind + strlen("\"arbitration_ruled\""));
+  free(text);
+  CHECK(pl_write_file(bad_path, other) == 0);
+  CHECK_CLI(&w, 2, "submit", bad_path);
+  CHECK(strstr(g_err, "says it holds a dispute_opened") != NULL);
   CHECK_CLI(&w, 0, "--json", "submit", draft);
   CHECK(strstr(g_out, "\"duplicate\":\tfalse") != NULL);
   CHECK_STATUS(e, cl_get_claim(&w, "C-1", &c), OK);

@@ -517,6 +517,22 @@ PL_TEST(cli_export_and_verify) {
   CHECK_CLI(&h, 0, "prove", "1");
   CHECK(pl_write_file(proof, g_out) == 0);
   CHECK_CLI(&h, 2, "audit", "verify", proof, "--vkey", vkey);
+  /* A bundle of more entries than any claim links is refused unread. */
+  size_t cap = 4096 + 2 * (PL_AUDIT_ENTRIES_MAX + 1);
+  char *huge = pl_arena_alloc(ENV(&h)->a, cap);
+  CHECK(huge != NULL);
+  int w = snprintf(huge, cap,
+                   "{\"media_type\": \"%s\", \"claim_id\": \"x\", \"origin\": \"o\", "
+                   "\"verifier_key\": \"v\", \"checkpoint\": \"c\", \"manifest\": \"m\", "
+                   "\"tree_size\": 1, \"entries\": [0",
+                   PL_AUDIT_MEDIA_TYPE);
+  for (int i = 0; i < PL_AUDIT_ENTRIES_MAX; i++)
+    w += snprintf(huge + w, cap - (size_t)w, ",0");
+  snprintf(huge + w, cap - (size_t)w, "]}");
+  pl_audit_report big;
+  CHECK_EQ(pl_audit_verify(huge, strlen(huge), vkey, &big), PL_EINVAL);
+  CHECK_SAID(big.checks[PL_AUDIT_DOCUMENT].reason, "over the 10000");
+  pl_audit_report_destroy(&big);
   CHECK_CLI(&h, 2, "audit", "verify", out);
   CHECK_CLI(&h, 2, "audit", "verify", out, "--vkey", "not-a-key");
   CHECK_CLI(&h, 2, "audit", "check", out, "--vkey", vkey);

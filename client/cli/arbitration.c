@@ -119,6 +119,10 @@ static int draft_read(struct cli *c, const char *path, Partsledger__V1__SignedEn
   }
   partsledger__v1__signed_entry__init(se);
   const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
+  const cJSON *k = cJSON_GetObjectItemCaseSensitive(doc, "kind");
+  const char *kind = cJSON_IsString(k) ? pl_arena_printf(c->a, "%s", k->valuestring) : "";
+  if (kind == NULL)
+    kind = "";
   const cJSON *cos = cJSON_GetObjectItemCaseSensitive(doc, "cosignatures");
   const char *bad = NULL;
   if (!cJSON_IsString(type) || strcmp(type->valuestring, CLI__DRAFT_TYPE) != 0)
@@ -159,6 +163,9 @@ static int draft_read(struct cli *c, const char *path, Partsledger__V1__SignedEn
   int rc = pl_signed_entry_open(se, pl_arena_allocator(c->a), &e, msg);
   if (rc != 0)
     return cli_input_error("%s: %s", path, msg);
+  if (kind[0] != '\0' && strcmp(kind, pl_kind_name(e->body_case)) != 0)
+    return cli_input_error("%s says it holds a %s, but its entry is a %s", path, kind,
+                           pl_kind_name(e->body_case));
   *out = se;
   *entry = e;
   return 0;
