@@ -1423,11 +1423,16 @@ static void pl__warranty(pl__ctx *x) {
                           r->status_now.reason);
   if (now == NULL)
     now = "";
+  /* rules.c says times in milliseconds; people read dates. */
+  const char *ends = r->status.coverage_ends_at != 0
+                         ? pl_arena_printf(x->a, " (coverage ends %s)",
+                                           pl__time(x->a, r->status.coverage_ends_at))
+                         : "";
   pl__set(r, PL_AUDIT_WARRANTY, PL_AUDIT_HOLDS,
-          "%s %s at the failure (%s, reading %" PRIu64 ") was %s: %s, %s%s",
+          "%s %s at the failure (%s, reading %" PRIu64 ") was %s: %s%s, %s%s",
           cf->device_serial, cf->component, pl__time(x->a, cf->failure_at_ms),
-          cf->usage_reading, pl_rule_status_name(r->status.status), r->status.reason, from,
-          now);
+          cf->usage_reading, pl_rule_status_name(r->status.status), r->status.reason,
+          ends != NULL ? ends : "", from, now);
 }
 
 static void pl__decision(pl__ctx *x) {
