@@ -822,3 +822,58 @@ int pl_entry_build(const pl_key *k, Partsledger__V1__Entry *e, pl_arena *a,
   *out = se;
   return 0;
 }
+
+int pl_entry_cosign(const pl_key *k, Partsledger__V1__SignedEntry *se, pl_arena *a) {
+  const uint8_t *pk = pl_key_public(k);
+  if (se->entry.len == 0 || se->signer.len != PL_PUBLIC_KEY_BYTES)
+    return PL_EINVAL;
+  if (memcmp(se->signer.data, pk, PL_PUBLIC_KEY_BYTES) == 0)
+    return PL_EEXIST;
+  for (size_t i = 0; i < se->n_cosignatures; i++)
+    if (se->cosignatures[i]->signer.len == PL_PUBLIC_KEY_BYTES &&
+        memcmp(se->cosignatures[i]->signer.data, pk, PL_PUBLIC_KEY_BYTES) == 0)
+      return PL_EEXIST;
+  if (se->n_cosignatures >= PL_COSIGNATURES_MAX)
+    return PL_EINVAL;
+  if (pl_crypto_init() != 0)
+    return PL_ECRYPTO;
+  Partsledger__V1__Cosignature *co = pl_arena_alloc(a, sizeof(*co));
+  Partsledger__V1__Cosignature **v =
+      pl_arena_alloc(a, (se->n_cosignatures + 1) * sizeof(*v));
+  uint8_t *signer = pl_arena_dup(a, pk, PL_PUBLIC_KEY_BYTES);
+  uint8_t *sig = pl_arena_alloc(a, PL_SIGNATURE_BYTES);
+  if (co == NULL || v == NULL || signer == NULL || sig == NULL)
+    return PL_ENOMEM;
+  /* The same context and bytes as the author's signature. */
+  int rc = pl_entry_sign(k, se->entry.data, se->entry.len, sig);
+  if (rc != 0)
+    return rc;
+  partsledger__v1__cosignature__init(co);
+  co->signer.data = signer;
+  co->signer.len = PL_PUBLIC_KEY_BYTES;
+  co->signature.data = sig;
+  co->signature.len = PL_SIGNATURE_BYTES;
+  if (se->n_cosignatures)
+    memcpy(v, se->cosignatures, se->n_cosignatures * sizeof(*v));
+  v[se->n_cosignatures++] = co;
+  se->cosignatures = v;
+  return 0;
+}
+
+int pl_client_export_audit_bundle(pl_client *c, const char *claim_id, pl_arena *a,
+                                  Partsledger__V1__ExportAuditBundleResponse **out) {
+  Partsledger__V1__ExportAuditBundleRequest req =
+      PARTSLEDGER__V1__EXPORT_AUDIT_BUNDLE_REQUEST__INIT;
+  req.claim_id = (char *)claim_id;
+  return pl_client_call(c, "/partsledger.v1.Audit/ExportAuditBundle", &req.base,
+                        &partsledger__v1__export_audit_bundle_response__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_get_panel(pl_client *c, const char *panel_id, pl_arena *a,
+                        Partsledger__V1__Panel **out) {
+  Partsledger__V1__GetPanelRequest req = PARTSLEDGER__V1__GET_PANEL_REQUEST__INIT;
+  req.panel_id = (char *)panel_id;
+  return pl_client_call(c, "/partsledger.v1.Audit/GetPanel", &req.base,
+                        &partsledger__v1__panel__descriptor, a, (ProtobufCMessage **)out);
+}

@@ -30,6 +30,7 @@
 #include "keys.h"
 #include "merkle.h"
 #include "partsledger/v1/ledger.pb-c.h"
+#include "partsledger/v1/audit.pb-c.h"
 #include "partsledger/v1/trace.pb-c.h"
 #include "partsledger/v1/warranty.pb-c.h"
 #include "verify.h"
@@ -285,5 +286,44 @@ int pl_build_claim_filed(pl_arena *a, const char *claim_id,
 int pl_build_claim_decided(pl_arena *a, const char *claim_id, int decision,
                            int reason, const char *note,
                            Partsledger__V1__Entry **out);
+
+/* Adds `k`'s co-signature to `se`: Ed25519 over the same context and entry
+ * bytes as the author's signature (pl_entry_sign), so that several keys
+ * vouch for one entry (a ruling's panel members). The new co-signature and
+ * the grown list live in `a`; the entry bytes are not touched, so the
+ * author's signature stays valid. 0, PL_EEXIST when `k` is the author or
+ * has co-signed already, PL_EINVAL for an envelope with no entry or already
+ * PL_COSIGNATURES_MAX co-signatures, PL_ENOMEM, PL_ECRYPTO. */
+int pl_entry_cosign(const pl_key *k, Partsledger__V1__SignedEntry *se, pl_arena *a);
+
+/* The Audit service (audit.proto). The bundle is the server's JSON text as
+ * bytes (audit.h verifies it). */
+int pl_client_export_audit_bundle(pl_client *c, const char *claim_id, pl_arena *a,
+                                  Partsledger__V1__ExportAuditBundleResponse **out);
+int pl_client_get_panel(pl_client *c, const char *panel_id, pl_arena *a,
+                        Partsledger__V1__Panel **out);
+
+/* ---- arbitration ---- */
+
+/* panel_constituted: the `n_members` arbiters' public keys, of whom `quorum`
+ * must sign a ruling. */
+int pl_build_panel_constituted(pl_arena *a, const char *panel_id, const char *name,
+                               const uint8_t (*members)[PL_PUBLIC_KEY_BYTES],
+                               size_t n_members, uint32_t quorum,
+                               Partsledger__V1__Entry **out);
+
+/* dispute_opened: claim `claim_id` goes to panel `panel_id` on `grounds`,
+ * with the SHA-256 of `n_evidence` documents (evidence may be NULL when
+ * there are none). */
+int pl_build_dispute_opened(pl_arena *a, const char *claim_id, const char *panel_id,
+                            const char *grounds, const uint8_t (*evidence)[32],
+                            size_t n_evidence, Partsledger__V1__Entry **out);
+
+/* arbitration_ruled: `ruling` is a Partsledger__V1__Ruling; `reasoning` and
+ * `remedy` may be "" but not NULL. It needs co-signatures to reach the
+ * panel's quorum (pl_entry_cosign). */
+int pl_build_arbitration_ruled(pl_arena *a, const char *claim_id, int ruling,
+                               const char *reasoning, const char *remedy,
+                               Partsledger__V1__Entry **out);
 
 #endif /* PL_CLIENT_H */

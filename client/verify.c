@@ -405,8 +405,34 @@ static int pl__doc_proof(pl_arena *a, const cJSON *doc, pl_hash **out,
 
 /* ---- proof documents ---- */
 
-int pl_proof_doc_parse(const char *text, const char *name, cJSON **out,
-                       pl_verdict *v) {
+/* No object anywhere in `item` has a field twice or more than
+ * PL__DOC_MAX_FIELDS fields. 0, or -1 with the verdict set. */
+static int pl__json_fields(const cJSON *item, const char *name, pl_verdict *v) {
+  for (const cJSON *c = item->child; c != NULL; c = c->next)
+    if (pl__json_fields(c, name, v) != 0)
+      return -1;
+  if (!cJSON_IsObject(item))
+    return 0;
+  /* Readers differ on which of two same-named fields wins. */
+  int fields = 0;
+  for (const cJSON *a = item->child; a != NULL; a = a->next) {
+    if (++fields > PL__DOC_MAX_FIELDS) {
+      pl__verdict(v, PL_EINVAL, "%s has an object of over %d fields", name,
+                  PL__DOC_MAX_FIELDS);
+      return -1;
+    }
+    for (const cJSON *b = a->next; b != NULL; b = b->next)
+      if (strcmp(a->string, b->string) == 0) {
+        pl__verdict(v, PL_EINVAL, "field \"%s\" appears twice in %s", a->string,
+                    name);
+        return -1;
+      }
+  }
+  return 0;
+}
+
+int pl_json_doc_parse(const char *text, const char *name, const char *what,
+                      cJSON **out, pl_verdict *v) {
   *out = NULL;
   /* cJSON ends a string at \u0000 and other readers do not; an escaped
    * backslash before "u0000" is not such an escape, hence the pairwise walk. */
@@ -414,35 +440,26 @@ int pl_proof_doc_parse(const char *text, const char *name, cJSON **out,
        p = strchr(p + 2, '\\'))
     if (strncmp(p + 1, "u0000", 5) == 0)
       return pl__verdict(v, PL_EINVAL,
-                         "%s has \\u0000 in a string; a proof document never does",
-                         name);
+                         "%s has \\u0000 in a string; %s never does", name,
+                         what);
   cJSON *doc = cJSON_ParseWithOpts(text, NULL, 1);
   if (doc == NULL || !cJSON_IsObject(doc)) {
     cJSON_Delete(doc);
     return pl__verdict(v, PL_EINVAL,
-                       "%s is not a JSON proof document (one object, nothing "
-                       "after it)",
-                       name);
+                       "%s is not %s (one object, nothing after it)",
+                       name, what);
   }
-  /* Readers differ on which of two same-named fields wins. */
-  int fields = 0;
-  for (const cJSON *a = doc->child; a != NULL; a = a->next) {
-    if (++fields > PL__DOC_MAX_FIELDS) {
-      cJSON_Delete(doc);
-      return pl__verdict(v, PL_EINVAL,
-                         "%s has over %d fields; a proof document has a handful",
-                         name, PL__DOC_MAX_FIELDS);
-    }
-    for (const cJSON *b = a->next; b != NULL; b = b->next)
-      if (strcmp(a->string, b->string) == 0) {
-        pl__verdict(v, PL_EINVAL, "field \"%s\" appears twice in %s", a->string,
-                    name);
-        cJSON_Delete(doc);
-        return PL_EINVAL;
-      }
+  if (pl__json_fields(doc, name, v) != 0) {
+    cJSON_Delete(doc);
+    return PL_EINVAL;
   }
   *out = doc;
-  return pl__verdict(v, 0, "%s is a proof document", name);
+  return pl__verdict(v, 0, "%s is %s", name, what);
+}
+
+int pl_proof_doc_parse(const char *text, const char *name, cJSON **out,
+                       pl_verdict *v) {
+  return pl_json_doc_parse(text, name, "a JSON proof document", out, v);
 }
 
 pl_proof_type pl_proof_doc_type(const cJSON *doc) {

@@ -138,6 +138,13 @@ typedef enum {
 int pl_proof_doc_parse(const char *text, const char *name, struct cJSON **out,
                        pl_verdict *v);
 
+/* The same strict parse for any JSON document (audit bundles, drafts):
+ * one object and nothing after it, no string holding \u0000, no field twice
+ * and at most 64 fields in any object. `what` says what it should be, for
+ * messages ("a JSON audit bundle"). */
+int pl_json_doc_parse(const char *text, const char *name, const char *what,
+                      struct cJSON **out, pl_verdict *v);
+
 /* The document's "type", PL_PROOF_UNKNOWN when missing or not one we know. */
 pl_proof_type pl_proof_doc_type(const struct cJSON *doc);
 

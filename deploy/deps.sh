@@ -10,6 +10,7 @@ packages=(
   libcjson-dev
   python3-grpcio   # an independent gRPC implementation for interop tests
   python3-cryptography  # Ed25519 for the interop test's own verifier
+  chromium         # a real browser renders the audit report in tests/test_audit.c
   "$@"
 )
 

@@ -211,6 +211,15 @@ const char *cli_dir_problem(struct cli *c, const char *path);
 int cli_connect(struct cli *c);
 /* Loads the key file named by --opt. 0 or an exit status. */
 int cli_load_key(struct cli *c, const char *opt, pl_key **k);
+/* cli_append in two steps, for commands that do something between them
+ * (co-sign, or keep a draft): cli_sign sets the request id as cli_append
+ * does and signs `e` with the key from --key into *se (in the arena);
+ * cli_submit appends `se` and prints the result as cli_append does.
+ * `request_id` is the entry's. Each returns an exit status. */
+int cli_sign(struct cli *c, Partsledger__V1__Entry *e,
+             Partsledger__V1__SignedEntry **se);
+int cli_submit(struct cli *c, const Partsledger__V1__SignedEntry *se,
+               const ProtobufCBinaryData *request_id);
 /* Sets e's request_id from --request-id when the command was given one
  * (else pl_entry_build makes one), signs `e` with the key from --key,
  * appends it and prints the result: index, leaf hash, request id, whether

@@ -45,7 +45,9 @@
   X(trace)                                                                     \
   X(import)                                                                    \
   X(repair)                                                                    \
-  X(warranty)
+  X(warranty)                                                                  \
+  X(arbitration)                                                               \
+  X(audit)
 
 #define CLI__DECLARE(name) extern const struct cli_family cli_family_##name;
 CLI_FAMILIES(CLI__DECLARE)
@@ -565,7 +567,8 @@ int cli_load_key(struct cli *c, const char *opt, pl_key **k) {
   return 0;
 }
 
-int cli_append(struct cli *c, Partsledger__V1__Entry *e) {
+int cli_sign(struct cli *c, Partsledger__V1__Entry *e,
+             Partsledger__V1__SignedEntry **se) {
   const char *rid_hex = cli_opt(c, "request-id");
   if (rid_hex != NULL) {
     uint8_t *id;
@@ -584,11 +587,22 @@ int cli_append(struct cli *c, Partsledger__V1__Entry *e) {
   int ex = cli_load_key(c, "key", &k);
   if (ex != 0)
     return ex;
-  Partsledger__V1__SignedEntry *se;
-  int rc = pl_entry_build(k, e, c->a, &se);
+  int rc = pl_entry_build(k, e, c->a, se);
   pl_key_free(k);
   if (rc != 0)
     return cli_fail("cannot sign the entry: %s", pl_strerror(rc));
+  return 0;
+}
+
+int cli_append(struct cli *c, Partsledger__V1__Entry *e) {
+  Partsledger__V1__SignedEntry *se;
+  int ex = cli_sign(c, e, &se);
+  return ex != 0 ? ex : cli_submit(c, se, &e->request_id);
+}
+
+int cli_submit(struct cli *c, const Partsledger__V1__SignedEntry *se,
+               const ProtobufCBinaryData *request_id) {
+  int ex, rc;
   if ((ex = cli_connect(c)) != 0)
     return ex;
   Partsledger__V1__AppendResponse *r;
@@ -596,7 +610,7 @@ int cli_append(struct cli *c, Partsledger__V1__Entry *e) {
     return cli_server_error(c, rc);
 
   const char *lh = cli_hex(c, r->leaf_hash.data, r->leaf_hash.len);
-  const char *rid = cli_hex(c, e->request_id.data, e->request_id.len);
+  const char *rid = cli_hex(c, request_id->data, request_id->len);
   if (!c->json) {
     printf("index:      %" PRIu64 "\n", r->index);
     printf("leaf hash:  %s\n", lh);

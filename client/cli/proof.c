@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 
 /* ---- prove ---- */
@@ -131,8 +132,38 @@ static int prove_consistency(struct cli *c, const char *cons) {
   return cli_json_emit(o, 0);
 }
 
+/* The inclusion proof as C2SP tlog-proof text (audit.h), the same form an
+ * audit bundle's entries carry. */
+static int prove_tlog(struct cli *c, const Partsledger__V1__GetInclusionProofResponse *p,
+                      const char *note) {
+  pl_hash *h = pl_arena_alloc(c->a, sizeof(pl_hash) * (p->n_hashes + 1));
+  if (h == NULL)
+    return cli_fail("out of memory");
+  for (size_t i = 0; i < p->n_hashes; i++) {
+    if (p->hashes[i].len != PL_HASH_BYTES)
+      return cli_fail("the server sent a proof hash of %zu bytes", p->hashes[i].len);
+    memcpy(h[i], p->hashes[i].data, PL_HASH_BYTES);
+  }
+  char *text;
+  int rc = pl_tlog_proof_format(p->index, h, p->n_hashes, note, c->a, &text);
+  if (rc != 0)
+    return cli_fail("cannot write the proof: %s", pl_strerror(rc));
+  if (!c->json) {
+    fputs(text, stdout);
+    return CLI_EXIT_OK;
+  }
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "type", "tlog-proof");
+  cli_json_add_u64(o, "index", p->index);
+  cli_json_add_u64(o, "tree_size", p->tree_size);
+  cJSON_AddStringToObject(o, "tlog_proof", text);
+  return cli_json_emit(o, 0);
+}
+
 static int cmd_prove(struct cli *c) {
   const char *cons = cli_opt(c, "consistency");
+  if (cons != NULL && cli_opt(c, "tlog-proof") != NULL)
+    return cli_usage_error(c, "--tlog-proof goes with an INDEX, not --consistency");
   if (cons != NULL)
     return prove_consistency(c, cons);
   uint64_t index;
@@ -161,6 +192,8 @@ static int cmd_prove(struct cli *c) {
     return cli_fail("the server answered for entry %" PRIu64 " in size %" PRIu64
                     " instead of entry %" PRIu64 " in size %" PRIu64,
                     p->index, p->tree_size, index, size);
+  if (cli_opt(c, "tlog-proof") != NULL)
+    return prove_tlog(c, p, note);
   Partsledger__V1__EntryResponse *e;
   if ((rc = pl_client_get_entry(c->client, index, c->a, &e)) != 0)
     return cli_server_error(c, rc);
@@ -281,7 +314,7 @@ static int cmd_verify(struct cli *c) {
 static const struct cli_opt prove_opts[] = {
     {"size", CLI_VALUE, 0},           {"consistency", CLI_OPTIONAL_VALUE, 0},
     {"old-checkpoint", CLI_VALUE, 0}, {"checkpoint", CLI_VALUE, 0},
-    {NULL, CLI_FLAG, 0}};
+    {"tlog-proof", CLI_FLAG, 0},      {NULL, CLI_FLAG, 0}};
 static const struct cli_opt verify_opts[] = {{"vkey", CLI_VALUE, 0},
                                              {"vkey-file", CLI_VALUE, 0},
                                              {"old-checkpoint", CLI_VALUE, 0},
@@ -289,14 +322,18 @@ static const struct cli_opt verify_opts[] = {{"vkey", CLI_VALUE, 0},
 
 static const struct cli_command commands[] = {
     {"prove",
-     "INDEX [--size N] [--checkpoint FILE] | --consistency [OLD] "
+     "INDEX [--size N] [--checkpoint FILE] [--tlog-proof] | --consistency [OLD] "
      "[--old-checkpoint FILE] [--size NEW] [--checkpoint FILE]",
      "print a self-contained inclusion or consistency proof",
      "With INDEX: fetches the checkpoint, the inclusion proof of entry INDEX "
      "in\n"
      "its tree and the entry's leaf, and prints a JSON document\n"
      "  {type: \"inclusion\", index, tree_size, leaf, proof, checkpoint}\n"
-     "that `verify` checks offline.\n"
+     "that `verify` checks offline. With --tlog-proof it prints the same proof\n"
+     "as C2SP tlog-proof text instead (c2sp.org/tlog-proof@v1, `index N`, the\n"
+     "base64 hashes, an empty line, the checkpoint verbatim; no `extra` line),\n"
+     "the form audit bundles carry, for generic tlog tooling; the leaf is not\n"
+     "in it (`get INDEX --raw` gives it).\n"
      "With --consistency: prints\n"
      "  {type: \"consistency\", old_size, new_size, old_checkpoint,\n"
      "   new_checkpoint, proof}\n"
