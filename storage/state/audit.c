@@ -8,8 +8,8 @@
  * the batches and suppliers of every part that was in it. Then, until
  * nothing new comes, the defining entry of every id a linked leaf refers to
  * (pl__refs), and the enrollment (and any revocation) of every author and
- * co-signer, which brings in the admins who enrolled them, back to the
- * genesis leaf. An offline verifier checks exactly this closure.
+ * co-signer and of every member of a panel, which brings in the admins who
+ * enrolled them, back to the genesis leaf. An offline verifier checks exactly this closure.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +177,12 @@ static int pl__refs(pl__linked *s, uint64_t index) {
   switch (e->body_case) {
   case PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED:
     return pl__actor(s, e->actor_revoked->public_key.data);
+  case PARTSLEDGER__V1__ENTRY__BODY_PANEL_CONSTITUTED:
+    /* Every member, signing or not: a panel shows it was made of enrolled
+     * arbiters, and whom a ruling's quorum was counted among. */
+    for (size_t i = 0; rc == 0 && i < e->panel_constituted->n_members; i++)
+      rc = pl__actor(s, e->panel_constituted->members[i].data);
+    return rc;
   case PARTSLEDGER__V1__ENTRY__BODY_BATCH_REGISTERED:
     return pl__supplier(s, e->batch_registered->supplier_id);
   case PARTSLEDGER__V1__ENTRY__BODY_PART_RESERVED:
