@@ -679,8 +679,9 @@ static int pl__named(const char *want, const char *const *names, size_t n) {
  * order's and cannot be checked here). 0 or a verdict. */
 static int pl__fact_agrees(const Partsledger__V1__Fact *f,
                            const Partsledger__V1__Entry *e, pl_verdict *v) {
-  const char *dev[1] = {NULL}, *comp[PL__FACT_NAMES], *part[PL__FACT_NAMES],
-             *batch[PL__FACT_NAMES], *site[1] = {NULL};
+  const char *dev[1] = {NULL}, *comp[PL__FACT_NAMES] = {NULL},
+             *part[PL__FACT_NAMES] = {NULL}, *batch[PL__FACT_NAMES] = {NULL},
+             *site[1] = {NULL};
   size_t nd = 0, nc = 0, np = 0, nb = 0, ns = 0;
   switch (e->body_case) {
   case PARTSLEDGER__V1__ENTRY__BODY_DEVICE_REGISTERED: {
@@ -738,7 +739,7 @@ static int pl__fact_agrees(const Partsledger__V1__Fact *f,
   if (pl__named(f->device_serial, dev, nd) != 0)
     return pl__verdict(v, PL_EVERIFY,
                        "the fact says device %s, the entry says %s",
-                       f->device_serial, dev[0]);
+                       f->device_serial, nd ? dev[0] : "none");
   if (pl__named(f->part_serial, part, np) != 0)
     return pl__verdict(v, PL_EVERIFY,
                        "the fact names part %s, the entry does not",
@@ -746,15 +747,15 @@ static int pl__fact_agrees(const Partsledger__V1__Fact *f,
   if (pl__named(f->component, comp, nc) != 0)
     return pl__verdict(v, PL_EVERIFY,
                        "the fact says component %s, the entry says %s",
-                       f->component, comp[0]);
+                       f->component, nc ? comp[0] : "none");
   if (pl__named(f->batch_id, batch, nb) != 0)
     return pl__verdict(v, PL_EVERIFY,
                        "the fact says batch %s, the entry says %s", f->batch_id,
-                       batch[0]);
+                       nb ? batch[0] : "none");
   if (pl__named(f->site_id, site, ns) != 0)
     return pl__verdict(v, PL_EVERIFY,
                        "the fact says site %s, the entry says %s", f->site_id,
-                       site[0]);
+                       ns ? site[0] : "none");
   return 0;
 }
 
