@@ -73,21 +73,40 @@ static int pl__get_reservation(pl_call *c, const ProtobufCMessage *m,
   return pl__done(c, rc, msg, r, resp);
 }
 
+/* Lookups of one row or a few are answered on the poller; StockNear there
+ * too while its circle is small (100 km holds a few dozen cells' sites),
+ * on a worker past that, where a 20,000 km circle may scan every site of
+ * the SKU. */
+static int pl__always(const ProtobufCMessage *req) {
+  (void)req;
+  return 1;
+}
+
+static int pl__near_small(const ProtobufCMessage *m) {
+  const Partsledger__V1__StockNearRequest *req = (const void *)m;
+  return req->radius_km <= 100.0 && req->limit <= 100;
+}
+
 /* Requests of a few ids and numbers; StockNear's kinds are a packed list. */
 #define PL__LIMITS .max_bytes = 4096, .max_fields = 64
 
 static const pl_method pl__inventory_methods[] = {
     {.name = "GetSite", .request = &partsledger__v1__get_site_request__descriptor,
-     .handle = pl__get_site, .posted = 16, .offload = 1, PL__LIMITS},
+     .handle = pl__get_site, .posted = 16, .offload = 1,
+     .inline_if = pl__always, PL__LIMITS},
     {.name = "GetBatch", .request = &partsledger__v1__get_batch_request__descriptor,
-     .handle = pl__get_batch, .posted = 16, .offload = 1, PL__LIMITS},
+     .handle = pl__get_batch, .posted = 16, .offload = 1,
+     .inline_if = pl__always, PL__LIMITS},
     {.name = "GetStock", .request = &partsledger__v1__get_stock_request__descriptor,
-     .handle = pl__get_stock, .posted = 32, .offload = 1, PL__LIMITS},
+     .handle = pl__get_stock, .posted = 32, .offload = 1,
+     .inline_if = pl__always, PL__LIMITS},
     {.name = "StockNear", .request = &partsledger__v1__stock_near_request__descriptor,
-     .handle = pl__stock_near, .posted = 64, .offload = 1, PL__LIMITS},
+     .handle = pl__stock_near, .posted = 64, .offload = 1,
+     .inline_if = pl__near_small, PL__LIMITS},
     {.name = "GetReservation",
      .request = &partsledger__v1__get_reservation_request__descriptor,
-     .handle = pl__get_reservation, .posted = 16, .offload = 1, PL__LIMITS},
+     .handle = pl__get_reservation, .posted = 16, .offload = 1,
+     .inline_if = pl__always, PL__LIMITS},
 };
 
 const pl_service pl_service_inventory =

@@ -84,6 +84,7 @@ struct pl_call {
   int have_details;
   int cancelled;
   pl_writer_job job;
+  ProtobufCMessage *req; /* decoded on the poller already, or NULL */
   void *state; /* the handler's, from handle to resume */
   pl__tag t_request, t_done, t_wake, t_send, t_close;
 
@@ -512,8 +513,8 @@ static void pl__writer_commit(void *ctx, const pl_head *head, int err) {
 
 /* Decodes, handles and answers a unary call, on the thread that runs it. */
 static void pl__run(pl_call *c) {
-  ProtobufCMessage *req, *resp = NULL;
-  int rc = pl__decode(c, &req);
+  ProtobufCMessage *req = c->req, *resp = NULL;
+  int rc = req != NULL ? 0 : pl__decode(c, &req);
   if (rc == 0)
     rc = c->method->handle(c, req, &resp);
   pl__answer(c, rc, resp);
@@ -556,6 +557,20 @@ static void pl__on_request(pl_call *c, int success) {
   }
   c->counted = 1;
   atomic_fetch_add(&rpc->active, 1);
+  if (c->method != NULL && c->method->offload && c->method->inline_if != NULL) {
+    /* A query small enough is answered here; a bad request too. */
+    ProtobufCMessage *req, *resp = NULL;
+    int rc = pl__decode(c, &req);
+    if (rc != 0 || c->method->inline_if(req)) {
+      if (!atomic_load(&rpc->stopping))
+        pl__post(rpc, c->mi);
+      if (rc == 0)
+        rc = c->method->handle(c, req, &resp);
+      pl__answer(c, rc, resp);
+      return;
+    }
+    c->req = req;
+  }
   if (c->method != NULL && c->method->offload) {
     pl__enqueue(rpc, c); /* the worker that takes it posts the next */
     return;

@@ -42,6 +42,12 @@ typedef struct {
   pl_handler_fn resume;                     /* after the writer, or NULL */
   int posted;                               /* requests kept posted */
   int offload;  /* run on a worker, not the poller (signatures, long pages) */
+  /* For an offloaded query: decides, on the poller, from the decoded
+   * request, that its work is small and bounded enough to answer there at
+   * once. Handing a call to a worker costs a thread wake-up, which was 10
+   * to 20 % of a short query's rate (BENCHMARKS.md); a long one must not
+   * hold the poller up. NULL: always a worker. */
+  int (*inline_if)(const ProtobufCMessage *req);
   /* Checked before the request is decoded, so that decoding stays within
    * a bounded multiple of what the method can legitimately take. */
   size_t max_bytes;  /* the request's size */

@@ -225,16 +225,28 @@ static int pl__trace_supplier(pl_call *c, const ProtobufCMessage *m,
   return 0;
 }
 
+/* A page of stored facts is a bounded copy, answered on the poller; with
+ * proofs, each fact costs a proof's worth of node reads: a worker's. */
+static int pl__batch_no_proofs(const ProtobufCMessage *m) {
+  return !((const Partsledger__V1__TraceBatchRequest *)m)->with_proofs;
+}
+
+static int pl__device_no_proofs(const ProtobufCMessage *m) {
+  return !((const Partsledger__V1__DeviceHistoryRequest *)m)->with_proofs;
+}
+
 #define PL__LIMITS .max_bytes = 1024, .max_fields = 16
 
 static const pl_method pl__trace_methods[] = {
     {.name = "TraceBatch", .request = &partsledger__v1__trace_batch_request__descriptor,
-     .handle = pl__trace_batch, .posted = 32, .offload = 1, PL__LIMITS},
+     .handle = pl__trace_batch, .posted = 32, .offload = 1,
+     .inline_if = pl__batch_no_proofs, PL__LIMITS},
     {.name = "TraceSupplier",
      .request = &partsledger__v1__trace_supplier_request__descriptor,
      .handle = pl__trace_supplier, .posted = 8, .offload = 1, PL__LIMITS},
     {.name = "DeviceHistory", .request = &partsledger__v1__device_history_request__descriptor,
-     .handle = pl__device_history, .posted = 32, .offload = 1, PL__LIMITS},
+     .handle = pl__device_history, .posted = 32, .offload = 1,
+     .inline_if = pl__device_no_proofs, PL__LIMITS},
     {.name = "PartHistory", .request = &partsledger__v1__part_history_request__descriptor,
      .handle = pl__part_history, .posted = 8, .offload = 1, PL__LIMITS},
     {.name = "BatchDevices", .request = &partsledger__v1__batch_devices_request__descriptor,

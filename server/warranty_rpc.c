@@ -86,19 +86,30 @@ static int pl__report(pl_call *c, const ProtobufCMessage *m, ProtobufCMessage **
   return pl__done(c, rc, msg, r, resp);
 }
 
+/* The status, a device, an order, a claim: a few rows each, answered on
+ * the poller; a station's report walks its orders, on a worker. */
+static int pl__always(const ProtobufCMessage *req) {
+  (void)req;
+  return 1;
+}
+
 #define PL__LIMITS .max_bytes = 1024, .max_fields = 16
 
 static const pl_method pl__warranty_methods[] = {
     {.name = "GetWarrantyStatus",
      .request = &partsledger__v1__get_warranty_status_request__descriptor,
-     .handle = pl__status, .posted = 64, .offload = 1, PL__LIMITS},
+     .handle = pl__status, .posted = 64, .offload = 1,
+     .inline_if = pl__always, PL__LIMITS},
     {.name = "GetDevice", .request = &partsledger__v1__get_device_request__descriptor,
-     .handle = pl__device, .posted = 16, .offload = 1, PL__LIMITS},
+     .handle = pl__device, .posted = 16, .offload = 1,
+     .inline_if = pl__always, PL__LIMITS},
     {.name = "GetRepairOrder",
      .request = &partsledger__v1__get_repair_order_request__descriptor,
-     .handle = pl__order, .posted = 16, .offload = 1, PL__LIMITS},
+     .handle = pl__order, .posted = 16, .offload = 1,
+     .inline_if = pl__always, PL__LIMITS},
     {.name = "GetClaim", .request = &partsledger__v1__get_claim_request__descriptor,
-     .handle = pl__claim, .posted = 16, .offload = 1, PL__LIMITS},
+     .handle = pl__claim, .posted = 16, .offload = 1,
+     .inline_if = pl__always, PL__LIMITS},
     {.name = "StationReport",
      .request = &partsledger__v1__station_report_request__descriptor,
      .handle = pl__report, .posted = 8, .offload = 1, PL__LIMITS},
