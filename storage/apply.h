@@ -15,7 +15,7 @@
 /* The version of the derived tables' layout and rules. A data directory
  * whose derived state is of an older version is rebuilt from its leaves
  * before it is served. Raise it with every change to what a kind writes. */
-#define PL_DERIVED_VERSION 2
+#define PL_DERIVED_VERSION 3
 
 /* Checks the entry against the state, writing nothing: the signer must be
  * enrolled, not revoked, and of a role that may write the kind (not asked

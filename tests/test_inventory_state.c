@@ -15,6 +15,7 @@
 #include "error.h"
 #include "fixture.h"
 #include "query.h"
+#include "state/stock.h"
 #include "test.h"
 
 #define NSITES 3
@@ -239,6 +240,22 @@ static int invariant_holds(world *w) {
       /* A recall may leave reservations uncovered; nothing else may. */
       if (st->reserved > avail_units && st->available != 0)
         ok = 0;
+      /* The counts the rows keep are what res_active holds. */
+      for (int b = k; b < k + 2 && ok; b++) {
+        pl__stock kept;
+        uint64_t total, named;
+        int64_t now = pl_now_ms();
+        if (pl__stock_at(pl_reader_txn(rd), sites[s], skus[k], batches[b], now, &kept) != 0 ||
+            pl__reservations_scan(pl_reader_txn(rd), sites[s], skus[k], batches[b], now,
+                                  &total, &named, NULL) != 0 ||
+            kept.reserved != total || kept.named != named) {
+          fprintf(stderr, "%s %s %s: rows say %llu/%llu reserved, res_active %llu/%llu\n",
+                  sites[s], skus[k], batches[b], (unsigned long long)kept.reserved,
+                  (unsigned long long)kept.named, (unsigned long long)total,
+                  (unsigned long long)named);
+          ok = 0;
+        }
+      }
     }
   pl_arena_free(a);
   pl_reader_end(rd);

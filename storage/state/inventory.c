@@ -129,7 +129,7 @@ static int pl__sku_store(pl_apply *a, const char *site, const char *sku,
 static int pl__stock_add(pl_apply *a, const char *site, const Partsledger__V1__Batch *b,
                          int64_t delta) {
   pl__sku s, before;
-  uint64_t units;
+  pl__units units;
   int rc = pl__sku_get(a->txn, site, b->sku, &s);
   if (rc == 0)
     rc = pl__units_get(a->txn, site, b->sku, b->batch_id, &units);
@@ -137,11 +137,11 @@ static int pl__stock_add(pl_apply *a, const char *site, const Partsledger__V1__B
     return rc;
   before = s;
   /* The checks made sure that nothing goes below zero. */
-  units += (uint64_t)delta;
+  units.on_hand += (uint64_t)delta;
   s.on_hand += (uint64_t)delta;
   if (!b->recalled)
     s.avail += (uint64_t)delta;
-  rc = pl__units_put(a->txn, site, b->sku, b->batch_id, units);
+  rc = pl__units_put(a->txn, site, b->sku, b->batch_id, &units);
   if (rc == 0)
     rc = pl__sku_store(a, site, b->sku, &before, &s);
   return rc;
@@ -155,34 +155,30 @@ static int pl__stock_add(pl_apply *a, const char *site, const Partsledger__V1__B
  * below zero (after a recall) may not get worse. */
 static int pl__invariant(pl_apply *a, const char *site, const Partsledger__V1__Batch *b,
                          uint64_t take, uint64_t release, uint64_t release_named) {
-  pl__sku s;
-  uint64_t units;
-  pl__reserved r;
-  int rc = pl__sku_get(a->txn, site, b->sku, &s);
-  if (rc == 0)
-    rc = pl__units_get(a->txn, site, b->sku, b->batch_id, &units);
-  if (rc == 0)
-    rc = pl__reserved_at(a->txn, site, b->sku, b->batch_id, a->at_ms, &r);
+  pl__stock st;
+  int rc = pl__stock_at(a->txn, site, b->sku, b->batch_id, a->at_ms, &st);
   if (rc != 0)
     return rc;
+  const pl__sku *sr = &st.sku;
+  uint64_t units = st.units.on_hand;
   if (!b->recalled) {
-    int64_t before = (int64_t)s.avail - (int64_t)r.total;
+    int64_t before = (int64_t)sr->avail - (int64_t)st.reserved;
     int64_t after = before - (int64_t)take + (int64_t)release;
     if (after < 0 && after < before)
       return pl_fail(a->msg, PL_ESTATE,
                      "SKU %s at site %s: available %lld (%llu units, %llu reserved); "
                      "taking %llu would over-commit it",
                      b->sku, site, (long long)(before > 0 ? before : 0),
-                     (unsigned long long)s.avail, (unsigned long long)r.total,
+                     (unsigned long long)sr->avail, (unsigned long long)st.reserved,
                      (unsigned long long)take);
-    before = (int64_t)units - (int64_t)r.named;
+    before = (int64_t)units - (int64_t)st.named;
     after = before - (int64_t)take + (int64_t)release_named;
     if (after < 0 && after < before)
       return pl_fail(a->msg, PL_ESTATE,
                      "batch %s at site %s: available %lld (%llu units, %llu reserved "
                      "for it); taking %llu would over-commit it",
                      b->batch_id, site, (long long)(before > 0 ? before : 0),
-                     (unsigned long long)units, (unsigned long long)r.named,
+                     (unsigned long long)units, (unsigned long long)st.named,
                      (unsigned long long)take);
   }
   return 0;
@@ -191,13 +187,13 @@ static int pl__invariant(pl_apply *a, const char *site, const Partsledger__V1__B
 /* A site's units of a batch, which must cover `need`. */
 static int pl__units_require(pl_apply *a, const char *site,
                              const Partsledger__V1__Batch *b, uint64_t need) {
-  uint64_t units;
+  pl__units units;
   int rc = pl__units_get(a->txn, site, b->sku, b->batch_id, &units);
   if (rc != 0)
     return rc;
-  if (units < need)
+  if (units.on_hand < need)
     return pl_fail(a->msg, PL_ESTATE, "site %s holds %llu units of batch %s, not %llu",
-                   site, (unsigned long long)units, b->batch_id,
+                   site, (unsigned long long)units.on_hand, b->batch_id,
                    (unsigned long long)need);
   return 0;
 }
@@ -403,30 +399,26 @@ int pl_part_reserved_check(pl_apply *a, const Partsledger__V1__PartReserved *b) 
       return pl_fail(a->msg, PL_ESTATE, "batch %s is recalled", b->batch_id);
   }
   /* As much as is available, and of a named batch as much as it has. */
-  pl__sku s;
-  pl__reserved r;
-  uint64_t units = 0;
-  if ((rc = pl__sku_get(a->txn, b->site_id, b->sku, &s)) != 0 ||
-      (rc = pl__reserved_at(a->txn, b->site_id, b->sku, b->batch_id, a->at_ms, &r)) != 0)
+  pl__stock st;
+  if ((rc = pl__stock_at(a->txn, b->site_id, b->sku, batch != NULL ? b->batch_id : NULL,
+                         a->at_ms, &st)) != 0)
     return rc;
-  if (batch != NULL &&
-      (rc = pl__units_get(a->txn, b->site_id, b->sku, b->batch_id, &units)) != 0)
-    return rc;
-  uint64_t avail = s.avail > r.total ? s.avail - r.total : 0;
+  uint64_t units = st.units.on_hand;
+  uint64_t avail = st.sku.avail > st.reserved ? st.sku.avail - st.reserved : 0;
   if (b->quantity > avail)
     return pl_fail(a->msg, PL_ESTATE,
                    "SKU %s at site %s: available %llu (%llu units, %llu reserved); "
                    "%llu asked",
                    b->sku, b->site_id, (unsigned long long)avail,
-                   (unsigned long long)s.avail, (unsigned long long)r.total,
+                   (unsigned long long)st.sku.avail, (unsigned long long)st.reserved,
                    (unsigned long long)b->quantity);
-  uint64_t bavail = units > r.named ? units - r.named : 0;
+  uint64_t bavail = units > st.named ? units - st.named : 0;
   if (batch != NULL && b->quantity > bavail)
     return pl_fail(a->msg, PL_ESTATE,
                    "batch %s at site %s: available %llu (%llu units, %llu reserved for "
                    "it); %llu asked",
                    b->batch_id, b->site_id, (unsigned long long)bavail,
-                   (unsigned long long)units, (unsigned long long)r.named,
+                   (unsigned long long)units, (unsigned long long)st.named,
                    (unsigned long long)b->quantity);
   return 0;
 }
@@ -473,6 +465,13 @@ int pl_part_reserved_write(pl_apply *a, const Partsledger__V1__PartReserved *b) 
       s.next_expiry = b->expires_at_ms;
     rc = pl__sku_put(a->txn, b->site_id, b->sku, &s);
   }
+  if (rc == 0 && b->batch_id[0] != '\0') {
+    pl__units u;
+    if ((rc = pl__units_get(a->txn, b->site_id, b->sku, b->batch_id, &u)) == 0) {
+      u.named += b->quantity;
+      rc = pl__units_put(a->txn, b->site_id, b->sku, b->batch_id, &u);
+    }
+  }
   if (rc == 0 && b->batch_id[0] != '\0')
     rc = pl_trace_fact(a, b->batch_id, "part_reserved", b->site_id, "",
                        (int64_t)b->quantity);
@@ -481,7 +480,8 @@ int pl_part_reserved_write(pl_apply *a, const Partsledger__V1__PartReserved *b) 
 
 /* Takes a reservation out of what counts, as it closes or expires. */
 static int pl__reservation_uncount(pl_apply *a, const char *site, const char *sku,
-                                   const char *id, int64_t expires, uint64_t quantity) {
+                                   const char *batch, const char *id, int64_t expires,
+                                   uint64_t quantity) {
   pl_key_buf k, e;
   pl__sku_key(&k, site, sku);
   pl_kb_str(&k, id);
@@ -499,6 +499,13 @@ static int pl__reservation_uncount(pl_apply *a, const char *site, const char *sk
     if (s.reserved == 0)
       s.next_expiry = INT64_MAX;
     rc = pl__sku_put(a->txn, site, sku, &s);
+  }
+  if (rc == 0 && batch[0] != '\0') {
+    pl__units u;
+    if ((rc = pl__units_get(a->txn, site, sku, batch, &u)) == 0) {
+      u.named = u.named > quantity ? u.named - quantity : 0;
+      rc = pl__units_put(a->txn, site, sku, batch, &u);
+    }
   }
   return rc;
 }
@@ -522,7 +529,7 @@ int pl_reservation_released_write(pl_apply *a,
   r->closed_index = a->index;
   int rc = pl__reservation_put(a, r);
   if (rc == 0)
-    rc = pl__reservation_uncount(a, r->site_id, r->sku, r->reservation_id,
+    rc = pl__reservation_uncount(a, r->site_id, r->sku, r->batch_id, r->reservation_id,
                                  r->expires_at_ms, r->quantity);
   if (rc == 0 && r->batch_id[0] != '\0')
     rc = pl_trace_fact(a, r->batch_id, "reservation_released", r->site_id, "", 0);
@@ -578,7 +585,7 @@ int pl_reservation_fulfilled_write(pl_apply *a,
   r->fulfilled_quantity = b->quantity;
   int rc = pl__reservation_put(a, r);
   if (rc == 0)
-    rc = pl__reservation_uncount(a, r->site_id, r->sku, r->reservation_id,
+    rc = pl__reservation_uncount(a, r->site_id, r->sku, r->batch_id, r->reservation_id,
                                  r->expires_at_ms, r->quantity);
   if (rc == 0)
     rc = pl__stock_add(a, r->site_id, f->batch, -(int64_t)b->quantity);
@@ -609,14 +616,14 @@ static int pl__recall_site(void *ctx, pl_val key, pl_val val) {
   pl_apply *a = rc_->a;
   (void)val;
   const char *site = (const char *)key.data + strlen(rc_->batch->batch_id) + 1;
-  uint64_t units;
+  pl__units units;
   pl__sku s;
   int rc = pl__units_get(a->txn, site, rc_->batch->sku, rc_->batch->batch_id, &units);
   if (rc == 0)
     rc = pl__sku_get(a->txn, site, rc_->batch->sku, &s);
   if (rc != 0)
     return rc;
-  s.avail = s.avail > units ? s.avail - units : 0;
+  s.avail = s.avail > units.on_hand ? s.avail - units.on_hand : 0;
   return pl__sku_put(a->txn, site, rc_->batch->sku, &s);
 }
 
@@ -690,17 +697,24 @@ int pl_inventory_tick(pl_apply *a) {
     if (rc != 0 || terms.len < 16)
       return rc != 0 ? rc : PL_ECORRUPT;
     uint64_t q = pl_be64_get((const uint8_t *)terms.data + 8);
-    rc = pl__reservation_uncount(a, site, sku, id, (int64_t)pl_be64_get(kp), q);
+    size_t blen = terms.len - 16;
+    char *batch = pl_arena_alloc(a->arena, blen + 1);
+    if (batch == NULL)
+      return PL_ENOMEM;
+    memcpy(batch, (const uint8_t *)terms.data + 16, blen);
+    batch[blen] = '\0';
+    rc = pl__reservation_uncount(a, site, sku, batch, id, (int64_t)pl_be64_get(kp), q);
     if (rc != 0)
       return rc;
     /* The row's next expiry is exact again: the earliest of what is left,
      * due or not (more than one tick's worth may fall due at once). */
     pl__sku s;
-    pl__reserved r;
+    int64_t earliest;
     if ((rc = pl__sku_get(a->txn, site, sku, &s)) != 0 ||
-        (rc = pl__reserved_at(a->txn, site, sku, NULL, a->at_ms, &r)) != 0)
+        (rc = pl__reservations_scan(a->txn, site, sku, NULL, a->at_ms, NULL, NULL,
+                                    &earliest)) != 0)
       return rc;
-    s.next_expiry = r.earliest;
+    s.next_expiry = earliest;
     if ((rc = pl__sku_put(a->txn, site, sku, &s)) != 0)
       return rc;
   }

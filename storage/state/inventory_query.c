@@ -12,14 +12,11 @@
 
 int pl_stock_available(pl_txn *t, const char *site_id, const char *sku, int64_t now_ms,
                        uint64_t *avail) {
-  pl__sku s;
-  uint64_t reserved;
-  int rc = pl__sku_get(t, site_id, sku, &s);
-  if (rc == 0)
-    rc = pl__sku_reserved(t, site_id, sku, &s, now_ms, &reserved);
+  pl__stock st;
+  int rc = pl__stock_at(t, site_id, sku, NULL, now_ms, &st);
   if (rc != 0)
     return rc;
-  *avail = s.avail > reserved ? s.avail - reserved : 0;
+  *avail = st.sku.avail > st.reserved ? st.sku.avail - st.reserved : 0;
   return 0;
 }
 
@@ -70,27 +67,28 @@ typedef struct {
 
 static int pl__stock_batch(void *ctx, pl_val key, pl_val val) {
   pl__stock_walk *w = ctx;
-  if (val.len != 8 || key.len <= w->prefix_len + 1)
+  if (val.len != 16 || key.len <= w->prefix_len + 1)
     return PL_ECORRUPT;
   const char *batch_id = (const char *)key.data + w->prefix_len;
   Partsledger__V1__BatchStock **slot = pl_arena_push(w->a, &w->v, &w->n, &w->cap,
                                                      sizeof(*slot));
   Partsledger__V1__BatchStock *bs = pl_arena_alloc(w->a, sizeof(*bs));
   Partsledger__V1__Batch *batch;
-  pl__reserved r;
+  pl__stock st;
   if (slot == NULL || bs == NULL)
     return PL_ENOMEM;
+  (void)val;
   int rc = pl_batch_get(w->t, batch_id, w->a, &batch);
   if (rc == 0)
-    rc = pl__reserved_at(w->t, w->site, w->sku, batch_id, w->now, &r);
+    rc = pl__stock_at(w->t, w->site, w->sku, batch_id, w->now, &st);
   if (rc != 0)
     return rc == PL_ENOTFOUND ? PL_ECORRUPT : rc;
   partsledger__v1__batch_stock__init(bs);
   bs->batch_id = batch->batch_id;
-  bs->on_hand = pl_be64_get(val.data);
-  bs->reserved = r.named;
+  bs->on_hand = st.units.on_hand;
+  bs->reserved = st.named;
   bs->recalled = batch->recalled;
-  bs->available = batch->recalled || bs->on_hand < r.named ? 0 : bs->on_hand - r.named;
+  bs->available = batch->recalled || bs->on_hand < st.named ? 0 : bs->on_hand - st.named;
   *slot = bs;
   return 0;
 }
@@ -109,14 +107,12 @@ int pl_query_stock(pl_txn *t, const char *site_id, const char *sku, int64_t now_
   partsledger__v1__get_stock_response__init(r);
   r->site_id = site->site_id;
   r->sku = pl_arena_dup(a, sku, strlen(sku) + 1);
-  pl__sku s;
-  uint64_t reserved;
-  if ((rc = pl__sku_get(t, site_id, sku, &s)) != 0 ||
-      (rc = pl__sku_reserved(t, site_id, sku, &s, now_ms, &reserved)) != 0)
+  pl__stock st;
+  if ((rc = pl__stock_at(t, site_id, sku, NULL, now_ms, &st)) != 0)
     return rc;
-  r->on_hand = s.on_hand;
-  r->reserved = reserved;
-  r->available = s.avail > reserved ? s.avail - reserved : 0;
+  r->on_hand = st.sku.on_hand;
+  r->reserved = st.reserved;
+  r->available = st.sku.avail > st.reserved ? st.sku.avail - st.reserved : 0;
   pl_key_buf prefix;
   pl__sku_key(&prefix, site_id, sku);
   pl__stock_walk w = {.t = t, .a = a, .site = site_id, .sku = sku,

@@ -54,45 +54,47 @@ int pl__sku_put(pl_txn *t, const char *site, const char *sku, const pl__sku *s) 
   return pl_kv_put(t, PL_T_STOCK_SKU, &k, row, sizeof(row));
 }
 
-void pl__units_key(pl_key_buf *k, const char *site, const char *sku,
-                          const char *batch) {
+void pl__units_key(pl_key_buf *k, const char *site, const char *sku, const char *batch) {
   pl_kb_init(k);
   pl_kb_str(pl_kb_str(pl_kb_str(k, site), sku), batch);
 }
 
 int pl__units_get(pl_txn *t, const char *site, const char *sku, const char *batch,
-                         uint64_t *units) {
+                  pl__units *out) {
   pl_key_buf k;
   pl_val v;
   pl__units_key(&k, site, sku, batch);
   int rc = pl_kv_get(t, PL_T_STOCK_BATCH, &k, &v);
-  *units = 0;
+  memset(out, 0, sizeof(*out));
   if (rc == PL_ENOTFOUND)
     return 0;
   if (rc != 0)
     return rc;
-  if (v.len != 8)
+  if (v.len != 16)
     return PL_ECORRUPT;
-  *units = pl_be64_get(v.data);
+  out->on_hand = pl_be64_get(v.data);
+  out->named = pl_be64_get((const uint8_t *)v.data + 8);
   return 0;
 }
 
-/* Sets a site's units of a batch, with the index of sites holding it. */
+/* Sets a site's row of a batch, with the index of sites holding it; a row
+ * with no units and no reservation naming the batch goes. */
 int pl__units_put(pl_txn *t, const char *site, const char *sku, const char *batch,
-                         uint64_t units) {
+                  const pl__units *u) {
   pl_key_buf k, bs;
   pl__units_key(&k, site, sku, batch);
   pl_kb_init(&bs);
   pl_kb_str(pl_kb_str(&bs, batch), site);
   int rc;
-  if (units == 0) {
+  if (u->on_hand == 0 && u->named == 0) {
     rc = pl_kv_del(t, PL_T_STOCK_BATCH, &k);
     if (rc == 0 || rc == PL_ENOTFOUND)
       rc = pl_kv_del(t, PL_T_BATCH_SITE, &bs);
     return rc == PL_ENOTFOUND ? 0 : rc;
   }
-  uint8_t row[8];
-  pl_be64_put(row, units);
+  uint8_t row[16];
+  pl_be64_put(row, u->on_hand);
+  pl_be64_put(row + 8, u->named);
   rc = pl_kv_put(t, PL_T_STOCK_BATCH, &k, row, sizeof(row));
   if (rc == 0)
     rc = pl_kv_put(t, PL_T_BATCH_SITE, &bs, "", 0);
@@ -101,10 +103,15 @@ int pl__units_put(pl_txn *t, const char *site, const char *sku, const char *batc
 
 /* --- reservations that count ---------------------------------------------- */
 
-
+typedef struct {
+  const char *batch; /* count reservations naming this batch too, or NULL */
+  int64_t at;        /* those expiring at or before this count nowhere */
+  uint64_t total, named;
+  int64_t earliest;  /* the earliest expiry of any row, expired or not */
+} pl__scan;
 
 static int pl__reserved_row(void *ctx, pl_val key, pl_val val) {
-  pl__reserved *r = ctx;
+  pl__scan *r = ctx;
   (void)key;
   if (val.len < 16)
     return PL_ECORRUPT;
@@ -122,31 +129,38 @@ static int pl__reserved_row(void *ctx, pl_val key, pl_val val) {
   return 0;
 }
 
-/* The active reservations of a SKU at a site at time `at`, and of them
- * those naming `batch` (may be NULL). */
-int pl__reserved_at(pl_txn *t, const char *site, const char *sku,
-                           const char *batch, int64_t at, pl__reserved *out) {
+int pl__reservations_scan(pl_txn *t, const char *site, const char *sku, const char *batch,
+                          int64_t at, uint64_t *total, uint64_t *named,
+                          int64_t *earliest) {
   pl_key_buf prefix;
   pl__sku_key(&prefix, site, sku);
-  memset(out, 0, sizeof(*out));
-  out->batch = batch;
-  out->at = at;
-  out->earliest = INT64_MAX;
+  pl__scan r = {.batch = batch, .at = at, .earliest = INT64_MAX};
   if (prefix.over)
     return PL_EVALSIZE;
-  return pl_db_scan(t, PL_T_RES_ACTIVE, prefix.b, prefix.n, NULL, 0, pl__reserved_row, out);
+  int rc = pl_db_scan(t, PL_T_RES_ACTIVE, prefix.b, prefix.n, NULL, 0, pl__reserved_row, &r);
+  if (total != NULL)
+    *total = r.total;
+  if (named != NULL)
+    *named = r.named;
+  if (earliest != NULL)
+    *earliest = r.earliest;
+  return rc;
 }
 
-/* The reserved quantity of a stock row at `at`: the row's own when nothing
- * it counts has expired yet, else counted again. */
-int pl__sku_reserved(pl_txn *t, const char *site, const char *sku,
-                            const pl__sku *s, int64_t at, uint64_t *reserved) {
-  if (at < s->next_expiry) {
-    *reserved = s->reserved;
+int pl__stock_at(pl_txn *t, const char *site, const char *sku, const char *batch,
+                 int64_t at, pl__stock *out) {
+  memset(out, 0, sizeof(*out));
+  int rc = pl__sku_get(t, site, sku, &out->sku);
+  if (rc == 0 && batch != NULL)
+    rc = pl__units_get(t, site, sku, batch, &out->units);
+  if (rc != 0)
+    return rc;
+  /* The counts kept in the rows are exact until the earliest of the
+   * reservations they count expires; past it, they are counted again. */
+  if (at < out->sku.next_expiry) {
+    out->reserved = out->sku.reserved;
+    out->named = out->units.named;
     return 0;
   }
-  pl__reserved r;
-  int rc = pl__reserved_at(t, site, sku, NULL, at, &r);
-  *reserved = r.total;
-  return rc;
+  return pl__reservations_scan(t, site, sku, batch, at, &out->reserved, &out->named, NULL);
 }
