@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "caltime.h"
 #include "entry.h"
 #include "error.h"
 #include "keys.h"
@@ -189,18 +190,9 @@ void pl__end(pl_audit_report *r, pl_audit_check_id id, const pl__fails *f,
 
 
 const char *pl__time(pl_arena *a, int64_t ms) {
-  time_t secs = (time_t)(ms / 1000);
-  int frac = (int)(ms % 1000);
-  if (frac < 0) {
-    frac += 1000;
-    secs -= 1;
-  }
-  struct tm tm;
-  char buf[64];
-  if (gmtime_r(&secs, &tm) == NULL ||
-      strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-    return "?";
-  const char *s = pl_arena_printf(a, "%s.%03dZ", buf, frac);
+  char buf[PL_ISO_TIME_MAX];
+  pl_cal_iso(ms, buf);
+  const char *s = pl_arena_dup(a, buf, strlen(buf) + 1);
   return s != NULL ? s : "?";
 }
 

@@ -13,6 +13,8 @@
  */
 #include "epcis.h"
 
+#include "caltime.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
@@ -195,19 +197,8 @@ static const char *pl__device_uri(pl__doc *d, const char *serial) {
 
 /* ---- events ---- */
 
-static int pl__iso(int64_t ms, char out[32]) {
-  time_t secs = (time_t)(ms / 1000);
-  int frac = (int)(ms % 1000);
-  if (frac < 0) {
-    frac += 1000;
-    secs -= 1;
-  }
-  struct tm tm;
-  char buf[24];
-  if (gmtime_r(&secs, &tm) == NULL ||
-      strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-    return -1;
-  snprintf(out, 32, "%s.%03dZ", buf, frac);
+static int pl__iso(int64_t ms, char out[PL_ISO_TIME_MAX]) {
+  pl_cal_iso(ms, out);
   return 0;
 }
 
@@ -220,7 +211,7 @@ static int pl__add_str(cJSON *o, const char *name, const char *v) {
 /* A new event of `type` for fact `x`, added to `list`: time, offset and
  * this project's fields. NULL when out of memory. */
 static cJSON *pl__event(cJSON *list, const pl__fact *x, const char *type) {
-  char when[32];
+  char when[PL_ISO_TIME_MAX];
   char hash_hex[2 * PL_HASH_BYTES + 1];
   uint8_t lh[PL_HASH_BYTES];
   if (pl__iso(x->leaf->integrated_at_ms, when) != 0)
@@ -460,7 +451,7 @@ int pl_epcis_document(Partsledger__V1__Fact *const *facts, size_t n,
       return PL_ENOMEM;
   }
 
-  char created[32];
+  char created[PL_ISO_TIME_MAX];
   if (pl__iso(in->created_at_ms, created) != 0)
     return PL_EINVAL;
   cJSON *doc = cJSON_CreateObject();

@@ -248,53 +248,68 @@ static void pl__entry_claims(const Partsledger__V1__Entry *e, pl__claims *c) {
   }
 }
 
-int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
-                   const Partsledger__V1__Fact *f, pl_arena *a, pl_verdict *v) {
+/* What every fact of a trace or a history must show before what it says is
+ * compared with its entry: its leaf, proven in the checkpoint's tree, the
+ * leaf's author signature, an entry that decodes, of the fact's kind. The
+ * leaf and entry go to *leaf and *entry; `what` names the list ("trace",
+ * "history") in the message of a fact without its leaf. */
+static int pl__fact_open(const char *vkey, const char *note, const Partsledger__V1__Fact *f,
+                         const char *what, pl_arena *a, pl_verdict *v,
+                         Partsledger__V1__Leaf **leaf, Partsledger__V1__Entry **entry) {
   if (f->leaf.len == 0)
     return pl__verdict(v, PL_EINVAL,
-                       "fact %" PRIu64 " carries no leaf: ask for the trace "
-                       "with proofs",
-                       f->index);
+                       "fact %" PRIu64 " carries no leaf: ask for the %s with proofs",
+                       f->index, what);
   if (f->n_inclusion_proof > PL_MERKLE_MAX_PROOF)
-    return pl__verdict(v, PL_EVERIFY,
-                       "the proof has %zu hashes; at most %d make "
-                       "sense",
+    return pl__verdict(v, PL_EVERIFY, "the proof has %zu hashes; at most %d make sense",
                        f->n_inclusion_proof, PL_MERKLE_MAX_PROOF);
-  pl_hash *proof =
-      pl_arena_alloc(a, sizeof(pl_hash) * (f->n_inclusion_proof + 1));
+  pl_hash *proof = pl_arena_alloc(a, sizeof(pl_hash) * (f->n_inclusion_proof + 1));
   if (proof == NULL)
     return pl__verdict(v, PL_ENOMEM, "out of memory");
   for (size_t i = 0; i < f->n_inclusion_proof; i++) {
     if (f->inclusion_proof[i].len != PL_HASH_BYTES)
-      return pl__verdict(v, PL_EVERIFY, "proof hash %zu is %zu bytes, not %d",
-                         i, f->inclusion_proof[i].len, PL_HASH_BYTES);
+      return pl__verdict(v, PL_EVERIFY, "proof hash %zu is %zu bytes, not %d", i,
+                         f->inclusion_proof[i].len, PL_HASH_BYTES);
     memcpy(proof[i], f->inclusion_proof[i].data, PL_HASH_BYTES);
   }
-  int rc = pl_verify_inclusion(vkey, note, f->index, f->leaf.data, f->leaf.len,
-                               proof, f->n_inclusion_proof);
+  int rc = pl_verify_inclusion(vkey, note, f->index, f->leaf.data, f->leaf.len, proof,
+                               f->n_inclusion_proof);
   if (rc != 0)
     return pl__verdict(v, rc == PL_ENOMEM ? PL_ENOMEM : PL_EVERIFY,
                        "the leaf is not proven to be entry %" PRIu64
                        " of the checkpoint's tree%s%s",
                        f->index, rc == PL_EVERIFY ? "" : ": ",
                        rc == PL_EVERIFY ? "" : pl_strerror(rc));
-  Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(
-      pl_arena_allocator(a), f->leaf.len, f->leaf.data);
+  Partsledger__V1__Leaf *l =
+      partsledger__v1__leaf__unpack(pl_arena_allocator(a), f->leaf.len, f->leaf.data);
   if (l == NULL)
     return pl__verdict(v, PL_EVERIFY, "the leaf bytes do not parse as a Leaf");
-  /* Only now is the leaf known to be the log's. */
+  /* Only now is the leaf known to be the log's: a bad signature from here on
+   * is the log's doing. */
   if (pl_verify_entry_signatures(l->signed_entry, v) != 0)
     return v->code;
   const Partsledger__V1__SignedEntry *se = l->signed_entry;
-  Partsledger__V1__Entry *e = partsledger__v1__entry__unpack(
-      pl_arena_allocator(a), se->entry.len, se->entry.data);
+  Partsledger__V1__Entry *e =
+      partsledger__v1__entry__unpack(pl_arena_allocator(a), se->entry.len, se->entry.data);
   if (e == NULL)
     return pl__verdict(v, PL_EVERIFY, "the entry in the leaf does not parse");
-
   const char *kind = pl_kind_name(e->body_case);
   if (f->kind == NULL || strcmp(f->kind, kind) != 0)
     return pl__verdict(v, PL_EVERIFY, "the fact says %s, the entry is a %s",
                        f->kind != NULL ? f->kind : "(nothing)", kind);
+  *leaf = l;
+  *entry = e;
+  return 0;
+}
+
+int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
+                   const Partsledger__V1__Fact *f, pl_arena *a, pl_verdict *v) {
+  Partsledger__V1__Leaf *l;
+  Partsledger__V1__Entry *e;
+  if (pl__fact_open(vkey, note, f, "trace", a, v, &l, &e) != 0)
+    return v->code;
+  const Partsledger__V1__SignedEntry *se = l->signed_entry;
+  const char *kind = pl_kind_name(e->body_case);
   pl__claims c;
   pl__entry_claims(e, &c);
   const char *fsite = f->site_id != NULL ? f->site_id : "",
@@ -762,51 +777,12 @@ static int pl__fact_agrees(const Partsledger__V1__Fact *f,
 int pl_verify_history_fact(const char *vkey, const char *note,
                            const Partsledger__V1__Fact *f, pl_arena *a,
                            pl_verdict *v) {
-  if (f->leaf.len == 0)
-    return pl__verdict(v, PL_EINVAL,
-                       "fact %" PRIu64 " carries no leaf: ask for the history "
-                       "with proofs",
-                       f->index);
-  if (f->n_inclusion_proof > PL_MERKLE_MAX_PROOF)
-    return pl__verdict(v, PL_EVERIFY,
-                       "the proof has %zu hashes; at most %d make "
-                       "sense",
-                       f->n_inclusion_proof, PL_MERKLE_MAX_PROOF);
-  pl_hash *proof =
-      pl_arena_alloc(a, sizeof(pl_hash) * (f->n_inclusion_proof + 1));
-  if (proof == NULL)
-    return pl__verdict(v, PL_ENOMEM, "out of memory");
-  for (size_t i = 0; i < f->n_inclusion_proof; i++) {
-    if (f->inclusion_proof[i].len != PL_HASH_BYTES)
-      return pl__verdict(v, PL_EVERIFY, "proof hash %zu is %zu bytes, not %d",
-                         i, f->inclusion_proof[i].len, PL_HASH_BYTES);
-    memcpy(proof[i], f->inclusion_proof[i].data, PL_HASH_BYTES);
-  }
-  int rc = pl_verify_inclusion(vkey, note, f->index, f->leaf.data, f->leaf.len,
-                               proof, f->n_inclusion_proof);
-  if (rc != 0)
-    return pl__verdict(v, rc == PL_ENOMEM ? PL_ENOMEM : PL_EVERIFY,
-                       "the leaf is not proven to be entry %" PRIu64
-                       " of the checkpoint's tree%s%s",
-                       f->index, rc == PL_EVERIFY ? "" : ": ",
-                       rc == PL_EVERIFY ? "" : pl_strerror(rc));
-  Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(
-      pl_arena_allocator(a), f->leaf.len, f->leaf.data);
-  if (l == NULL)
-    return pl__verdict(v, PL_EVERIFY, "the leaf bytes do not parse as a Leaf");
-  /* Only now is the leaf known to be the log's: a bad signature from here on
-   * is the log's doing. */
-  if (pl_verify_entry_signatures(l->signed_entry, v) != 0)
+  Partsledger__V1__Leaf *l;
+  Partsledger__V1__Entry *e;
+  if (pl__fact_open(vkey, note, f, "history", a, v, &l, &e) != 0)
     return v->code;
   const Partsledger__V1__SignedEntry *se = l->signed_entry;
-  Partsledger__V1__Entry *e = partsledger__v1__entry__unpack(
-      pl_arena_allocator(a), se->entry.len, se->entry.data);
-  if (e == NULL)
-    return pl__verdict(v, PL_EVERIFY, "the entry in the leaf does not parse");
   const char *kind = pl_kind_name(e->body_case);
-  if (f->kind == NULL || strcmp(f->kind, kind) != 0)
-    return pl__verdict(v, PL_EVERIFY, "the fact says %s, the entry is a %s",
-                       f->kind != NULL ? f->kind : "(nothing)", kind);
   if (pl__fact_agrees(f, e, v) != 0)
     return v->code;
   char signer[2 * PL_PUBLIC_KEY_BYTES + 1], origin[PL_NOTE_NAME_MAX + 1];

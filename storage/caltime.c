@@ -4,6 +4,8 @@
  */
 #include "caltime.h"
 
+#include <stdio.h>
+
 /* Floor division: dates before 1970 count down, not towards zero. */
 static int64_t pl__floordiv(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -72,4 +74,14 @@ int64_t pl_cal_add_working_days(int64_t ms, int n) {
       n--;
   }
   return ms;
+}
+
+char *pl_cal_iso(int64_t ms, char out[PL_ISO_TIME_MAX]) {
+  int64_t y, tod;
+  unsigned m, d;
+  pl_cal_date(ms, &y, &m, &d, &tod);
+  snprintf(out, PL_ISO_TIME_MAX, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d,
+           (unsigned)(tod / PL_HOUR_MS), (unsigned)(tod / 60000 % 60),
+           (unsigned)(tod / 1000 % 60), (unsigned)(tod % 1000));
+  return out;
 }

@@ -28,4 +28,9 @@ int64_t pl_cal_add_working_days(int64_t ms, int n);
 void pl_cal_date(int64_t ms, int64_t *y, unsigned *m, unsigned *d, int64_t *ms_of_day);
 int64_t pl_cal_ms(int64_t y, unsigned m, unsigned d, int64_t ms_of_day);
 
+/* `ms` as ISO 8601 in UTC with milliseconds, "2026-12-02T08:30:05.123Z",
+ * NUL-terminated in `out`. Returns out. */
+#define PL_ISO_TIME_MAX 40
+char *pl_cal_iso(int64_t ms, char out[PL_ISO_TIME_MAX]);
+
 #endif /* PL_CALTIME_H */

@@ -56,5 +56,13 @@ PL_TEST(dates_before_1970) {
   CHECK_EQ(pl_cal_weekday(-1), 2); /* 1969-12-31 was a Wednesday */
 }
 
+PL_TEST(iso_text) {
+  char buf[PL_ISO_TIME_MAX];
+  CHECK_STR(pl_cal_iso(0, buf), "1970-01-01T00:00:00.000Z");
+  CHECK_STR(pl_cal_iso(at(2024, 2, 29, 23, 59) + 59999, buf), "2024-02-29T23:59:59.999Z");
+  CHECK_STR(pl_cal_iso(-1, buf), "1969-12-31T23:59:59.999Z");
+}
+
 PL_TEST_MAIN(PL_CASE(months_clamp_to_the_month_end), PL_CASE(leap_days),
-             PL_CASE(working_days_skip_weekends), PL_CASE(dates_before_1970))
+             PL_CASE(working_days_skip_weekends), PL_CASE(dates_before_1970),
+             PL_CASE(iso_text))

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caltime.h"
 #include "cli.h"
 #include "entry.h"
 #include "text.h"
@@ -211,18 +212,9 @@ int cli_unhex(struct cli *c, const char *s, uint8_t **out, size_t *n) {
 }
 
 const char *cli_iso_time(struct cli *c, int64_t ms) {
-  time_t secs = (time_t)(ms / 1000);
-  int frac = (int)(ms % 1000);
-  if (frac < 0) {
-    frac += 1000;
-    secs -= 1;
-  }
-  struct tm tm;
-  char buf[64];
-  if (gmtime_r(&secs, &tm) == NULL ||
-      strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-    return "?";
-  const char *s = pl_arena_printf(c->a, "%s.%03dZ", buf, frac);
+  char buf[PL_ISO_TIME_MAX];
+  pl_cal_iso(ms, buf);
+  const char *s = pl_arena_dup(c->a, buf, strlen(buf) + 1);
   return s != NULL ? s : "?";
 }
 
