@@ -13,7 +13,10 @@
  *   4  an inclusion and a consistency proof, with their sizes, checked
  *      against a root;
  *   5  an AppendBatchRequest as the server receives it, and the same bytes
- *      as an Entry: measured on the wire (wire.h), then decoded.
+ *      as an Entry: measured on the wire (wire.h), then decoded;
+ *   6  an audit bundle, verified offline against the log's verifier key
+ *      (client/audit.h): a hostile bundle must cost a bounded amount and
+ *      never crash its reader.
  *
  * Every call must return; the sanitizers turn any memory or UB fault into a
  * crash. Mode 0 also checks that a rejection leaves the tree as it was.
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "error.h"
 #include "keys.h"
 #include "log.h"
@@ -133,6 +137,11 @@ static void fz_seeds(const char *dir) {
   /* index 0 of size 1: an empty proof, the root is the leaf hash. */
   uint8_t proof[2 + 2 * PL_HASH_BYTES] = {0, 1};
   fz_seed(dir, "proof", 4, proof, sizeof(proof));
+  static const char bundle[] =
+      "{\"media_type\":\"application/vnd.partsledger.audit-bundle.v1+json\","
+      "\"claim_id\":\"C-1\",\"origin\":\"" ORIGIN "\",\"verifier_key\":\"\","
+      "\"checkpoint\":\"\",\"tree_size\":1,\"manifest\":\"\",\"entries\":[]}";
+  fz_seed(dir, "bundle", 6, (const uint8_t *)bundle, sizeof(bundle) - 1);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -274,9 +283,15 @@ static void fz_wire(const uint8_t *data, size_t size) {
   fz_wire_as(&partsledger__v1__entry__descriptor, data, size);
 }
 
+static void fz_bundle(const uint8_t *data, size_t size) {
+  pl_audit_report r;
+  (void)pl_audit_verify((const char *)data, size, fz.vkey, &r);
+  pl_audit_report_destroy(&r);
+}
+
 /* Indexed by the input's first byte, in the order the header lists. */
 static void (*const fz_modes[])(const uint8_t *, size_t) = {
-    fz_entry, fz_signed_entry, fz_note, fz_vkey, fz_proof, fz_wire};
+    fz_entry, fz_signed_entry, fz_note, fz_vkey, fz_proof, fz_wire, fz_bundle};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0 || data[0] >= sizeof(fz_modes) / sizeof(fz_modes[0]))
