@@ -5,9 +5,7 @@
  * repair phases (a few hundred entries, 1 s phases), whose every check must
  * pass and whose ratios must be there. Runs are short: these cases check
  * that the figures exist and agree with each other, never what they are.
- *
- * Every string and JSON value a case makes is pooled and freed, and the
- * server stopped, at exit: a failed CHECK returns early.
+ * The case state and helpers are clitest.h's.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -15,62 +13,13 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clitest.h"
 #include "harness.h"
 #include "test.h"
 
 #ifndef PL_BENCH_BIN
 #error "PL_BENCH_BIN must name the partsledger-bench binary"
 #endif
-
-#define POOL 64
-
-static pl_harness *g_h;
-static char *g_str[POOL];
-static size_t g_nstr;
-static cJSON *g_json[POOL];
-static size_t g_njson;
-
-static void cleanup(void) {
-  pl_harness_free(g_h);
-  g_h = NULL;
-  for (size_t i = 0; i < g_nstr; i++)
-    free(g_str[i]);
-  g_nstr = 0;
-  for (size_t i = 0; i < g_njson; i++)
-    cJSON_Delete(g_json[i]);
-  g_njson = 0;
-}
-
-static char *keep(char *s) {
-  if (s != NULL && g_nstr < POOL)
-    g_str[g_nstr++] = s;
-  return s;
-}
-
-static pl_harness *start(void) {
-  static int registered;
-  if (!registered) {
-    atexit(cleanup);
-    registered = 1;
-  }
-  cleanup();
-  if (pl_harness_start(NULL, &g_h) != 0)
-    return NULL;
-  return g_h;
-}
-
-static const cJSON *obj(const cJSON *o, const char *name) {
-  return cJSON_GetObjectItemCaseSensitive(o, name);
-}
-
-static double num(const cJSON *o, const char *name) {
-  return cJSON_GetNumberValue(obj(o, name));
-}
-
-static const char *str(const cJSON *o, const char *name) {
-  const char *s = cJSON_GetStringValue(obj(o, name));
-  return s != NULL ? s : "";
-}
 
 /* Runs the bench against the case's server, short phases, with `pid` as
  * --server-pid and `phases`, plus `extra` arguments (NULL-terminated, may be
@@ -100,12 +49,7 @@ static cJSON *bench_run(long pid, const char *phases, const char *const *extra, 
   *code = pl_run(argv, NULL, 100000, &out, &err);
   keep(out);
   keep(err);
-  if (out == NULL)
-    return NULL;
-  cJSON *j = cJSON_Parse(out);
-  if (j != NULL && g_njson < POOL)
-    g_json[g_njson++] = j;
-  return j;
+  return out != NULL ? json(out) : NULL;
 }
 
 /* |a - b| < eps */
@@ -114,7 +58,7 @@ static int near(double a, double b, double eps) { return a - b < eps && b - a < 
 /* The server_threads row named `name`, or NULL. */
 static const cJSON *thread_row(const cJSON *phase, const char *name) {
   const cJSON *row;
-  cJSON_ArrayForEach(row, obj(phase, "server_threads")) {
+  cJSON_ArrayForEach(row, item(phase, "server_threads")) {
     if (strcmp(str(row, "name"), name) == 0)
       return row;
   }
@@ -141,13 +85,13 @@ PL_TEST(write_phases_against_the_limit) {
   CHECK(start() != NULL);
   cJSON *o = bench((long)pl_harness_pid(g_h), "limit,append,batch", NULL);
   CHECK(o != NULL);
-  const cJSON *phases = obj(o, "phases"), *limit = obj(phases, "limit");
+  const cJSON *phases = item(o, "phases"), *limit = item(phases, "limit");
   CHECK(limit != NULL);
   CHECK_EQ(num(limit, "errors"), 0);
   CHECK(num(limit, "port") > 0);
   static const char *const names[] = {"append", "batch"};
   for (size_t i = 0; i < 2; i++) {
-    const cJSON *lim = obj(limit, names[i]), *ph = obj(phases, names[i]);
+    const cJSON *lim = item(limit, names[i]), *ph = item(phases, names[i]);
     CHECK(lim != NULL && ph != NULL);
     CHECK_EQ(num(lim, "errors"), 0);
     CHECK(num(lim, "items") > 0 && num(lim, "rate") > 0);
@@ -167,8 +111,8 @@ PL_TEST(write_phases_against_the_limit) {
     double commits = num(ph, "commits"), items = num(ph, "items");
     CHECK(commits >= 1 && commits <= items);
     CHECK(near(num(ph, "entries_per_commit"), items / commits, 0.01));
-    const cJSON *io = obj(ph, "writer_io");
-    CHECK(cJSON_IsTrue(obj(io, "readable")));
+    const cJSON *io = item(ph, "writer_io");
+    CHECK(cJSON_IsTrue(item(io, "readable")));
     CHECK(num(io, "wchar") > 0 && num(io, "syscw") >= commits);
     CHECK(near(num(io, "pages_per_entry"), num(io, "wchar") / 4096 / items, 0.001));
     CHECK(near(num(io, "write_calls_per_commit"), num(io, "syscw") / commits, 0.01));
@@ -184,12 +128,12 @@ PL_TEST(limit_leaves_the_server_alone) {
   static const char *const one_worker[] = {"--limit-workers", "1", NULL};
   cJSON *o = bench((long)pl_harness_pid(g_h), "limit", one_worker);
   CHECK(o != NULL);
-  const cJSON *limit = obj(obj(o, "phases"), "limit");
-  CHECK(limit != NULL && obj(obj(o, "phases"), "append") == NULL);
+  const cJSON *limit = item(item(o, "phases"), "limit");
+  CHECK(limit != NULL && item(item(o, "phases"), "append") == NULL);
   CHECK_EQ(num(limit, "errors"), 0);
   CHECK_EQ(num(limit, "workers"), 1);
-  CHECK(num(obj(limit, "append"), "rate") > 0 && num(obj(limit, "batch"), "rate") > 0);
-  CHECK_EQ(num(thread_row(obj(limit, "batch"), "lim-worker"), "threads"), 1);
+  CHECK(num(item(limit, "append"), "rate") > 0 && num(item(limit, "batch"), "rate") > 0);
+  CHECK_EQ(num(thread_row(item(limit, "batch"), "lim-worker"), "threads"), 1);
   CHECK_EQ(log_size(), before);
 }
 
@@ -199,12 +143,12 @@ PL_TEST(writer_io_missing_is_reported) {
   CHECK(start() != NULL);
   cJSON *o = bench((long)getpid(), "append", NULL);
   CHECK(o != NULL);
-  const cJSON *ph = obj(obj(o, "phases"), "append");
+  const cJSON *ph = item(item(o, "phases"), "append");
   CHECK_EQ(num(ph, "errors"), 0);
   CHECK(num(ph, "commits") >= 1);
-  CHECK(obj(ph, "limit_ratio") == NULL); /* no limit phase ran */
-  const cJSON *io = obj(ph, "writer_io");
-  CHECK(cJSON_IsFalse(obj(io, "readable")));
+  CHECK(item(ph, "limit_ratio") == NULL); /* no limit phase ran */
+  const cJSON *io = item(ph, "writer_io");
+  CHECK(cJSON_IsFalse(item(io, "readable")));
   CHECK(strstr(str(io, "why"), "no thread named pl-writer") != NULL);
 }
 
@@ -234,16 +178,16 @@ PL_TEST(inventory_phases_run_clean) {
   static const char *const extra[] = {TINY, NULL};
   cJSON *o = bench((long)pl_harness_pid(g_h), "inventory", extra);
   CHECK(o != NULL);
-  const cJSON *phases = obj(o, "phases");
+  const cJSON *phases = item(o, "phases");
   static const char *const names[] = {"limit", "append", "inventory-load", "near", "trace",
                                       "reserve"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    CHECK(obj(phases, names[i]) != NULL);
-    CHECK_EQ(num(obj(phases, names[i]), "errors"), 0);
+    CHECK(item(phases, names[i]) != NULL);
+    CHECK_EQ(num(item(phases, names[i]), "errors"), 0);
   }
-  CHECK(obj(phases, "batch") == NULL && obj(phases, "get") == NULL);
+  CHECK(item(phases, "batch") == NULL && item(phases, "get") == NULL);
 
-  const cJSON *load = obj(phases, "inventory-load");
+  const cJSON *load = item(phases, "inventory-load");
   CHECK_EQ(num(load, "sites"), 40);
   CHECK_EQ(num(load, "skus"), 20);
   CHECK_EQ(num(load, "transfers"), 40);
@@ -251,31 +195,31 @@ PL_TEST(inventory_phases_run_clean) {
   CHECK_EQ(num(load, "items"), num(load, "entries"));
   CHECK_EQ(num(load, "size_after"), num(load, "size_before") + num(load, "items"));
   CHECK(ratio_ok(load, "limit"));
-  CHECK_EQ(num(load, "limit_rate"), num(obj(obj(phases, "limit"), "batch"), "rate"));
+  CHECK_EQ(num(load, "limit_rate"), num(item(item(phases, "limit"), "batch"), "rate"));
 
-  const cJSON *nr = obj(phases, "near"), *nl = obj(nr, "limit"), *rd = obj(nr, "redis");
+  const cJSON *nr = item(phases, "near"), *nl = item(nr, "limit"), *rd = item(nr, "redis");
   CHECK(num(nr, "items") > 0 && num(nr, "checked") > 0);
   CHECK(num(nr, "reply_bytes") > 0 && num(nr, "limit_reply_bytes") > 0);
-  CHECK(cJSON_IsTrue(obj(nl, "ran")) && num(nl, "errors") == 0 && num(nl, "rate") > 0);
+  CHECK(cJSON_IsTrue(item(nl, "ran")) && num(nl, "errors") == 0 && num(nl, "rate") > 0);
   CHECK(ratio_ok(nr, "limit"));
   CHECK(num(nr, "limit_p99_ms") > 0);
   /* Redis is compared with when it is installed, and said to be missing
    * when it is not. */
   CHECK_EQ(num(rd, "errors"), 0);
-  if (cJSON_IsTrue(obj(rd, "ran")))
+  if (cJSON_IsTrue(item(rd, "ran")))
     CHECK(num(rd, "rate") > 0 && num(rd, "keys") >= 1 && ratio_ok(nr, "redis"));
   else
-    CHECK(strstr(str(rd, "note"), "not installed") != NULL && obj(nr, "redis_ratio") == NULL);
+    CHECK(strstr(str(rd, "note"), "not installed") != NULL && item(nr, "redis_ratio") == NULL);
 
-  const cJSON *tr = obj(phases, "trace"), *tl = obj(tr, "limit"), *tp = obj(tr, "with_proofs");
+  const cJSON *tr = item(phases, "trace"), *tl = item(tr, "limit"), *tp = item(tr, "with_proofs");
   CHECK_EQ(num(tr, "facts"), 20);
   CHECK(num(tr, "items") > 0 && ratio_ok(tr, "limit"));
-  CHECK(cJSON_IsTrue(obj(tl, "ran")) && num(tl, "errors") == 0);
-  CHECK(cJSON_IsTrue(obj(tp, "ran")) && num(tp, "errors") == 0 && num(tp, "items") > 0);
+  CHECK(cJSON_IsTrue(item(tl, "ran")) && num(tl, "errors") == 0);
+  CHECK(cJSON_IsTrue(item(tp, "ran")) && num(tp, "errors") == 0 && num(tp, "items") > 0);
   CHECK(num(tp, "checked") > 0); /* proofs verified against the checkpoint */
   CHECK(num(tp, "reply_bytes") > num(tr, "reply_bytes"));
 
-  const cJSON *rs = obj(phases, "reserve");
+  const cJSON *rs = item(phases, "reserve");
   CHECK(num(rs, "items") > 0 && num(rs, "commits") >= 1);
   CHECK(num(rs, "reserved") >= num(rs, "items"));
   CHECK_EQ(num(rs, "reserved"), num(rs, "reservations_logged"));
@@ -294,35 +238,35 @@ PL_TEST(repair_phases_run_clean) {
   static const char *const extra[] = {TINY, NULL};
   cJSON *o = bench((long)pl_harness_pid(g_h), "repair", extra);
   CHECK(o != NULL);
-  const cJSON *phases = obj(o, "phases");
+  const cJSON *phases = item(o, "phases");
   static const char *const names[] = {"append", "get", "warranty", "mixed", "audit"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    CHECK(obj(phases, names[i]) != NULL);
-    CHECK_EQ(num(obj(phases, names[i]), "errors"), 0);
+    CHECK(item(phases, names[i]) != NULL);
+    CHECK_EQ(num(item(phases, names[i]), "errors"), 0);
   }
 
-  const cJSON *w = obj(phases, "warranty"), *h = obj(w, "device_history"),
-              *walk = obj(w, "batch_devices");
+  const cJSON *w = item(phases, "warranty"), *h = item(w, "device_history"),
+              *walk = item(w, "batch_devices");
   CHECK_EQ(num(w, "devices"), 1100);
   CHECK(num(w, "items") > 0 && ratio_ok(w, "get"));
-  CHECK(cJSON_IsTrue(obj(h, "ran")) && num(h, "errors") == 0);
+  CHECK(cJSON_IsTrue(item(h, "ran")) && num(h, "errors") == 0);
   CHECK_EQ(num(h, "facts"), 20);
   CHECK(ratio_ok(h, "get"));
-  CHECK(cJSON_IsTrue(obj(walk, "ran")) && num(walk, "errors") == 0);
+  CHECK(cJSON_IsTrue(item(walk, "ran")) && num(walk, "errors") == 0);
   CHECK(num(walk, "walks") >= 3 && num(walk, "walk_ms") > 0);
   CHECK_EQ(num(walk, "pages"), 2);
   CHECK_EQ(num(walk, "items"), num(walk, "walks") * 1100);
 
-  const cJSON *m = obj(phases, "mixed");
+  const cJSON *m = item(phases, "mixed");
   CHECK(num(m, "items") > 0 && num(m, "chains_done") >= 1);
   CHECK(num(m, "items") >= num(m, "chains_done") * 8);
   CHECK(ratio_ok(m, "append"));
 
-  const cJSON *a = obj(phases, "audit"), *v = obj(a, "verify");
+  const cJSON *a = item(phases, "audit"), *v = item(a, "verify");
   CHECK(num(a, "items") > 0 && num(a, "checked") >= 1);
   CHECK(num(a, "entries") >= 40 && num(a, "bundle_bytes") > 0);
   CHECK_EQ(num(v, "errors"), 0);
-  if (cJSON_IsTrue(obj(v, "ran")))
+  if (cJSON_IsTrue(item(v, "ran")))
     CHECK(num(v, "verify_ms") > 0);
   else
     CHECK(strstr(str(v, "note"), "not available") != NULL);
@@ -335,14 +279,14 @@ PL_TEST(query_phases_load_their_data_set) {
   static const char *const extra[] = {TINY, "--redis", "none", NULL};
   cJSON *o = bench((long)pl_harness_pid(g_h), "near,trace", extra);
   CHECK(o != NULL);
-  const cJSON *phases = obj(o, "phases"), *nr = obj(phases, "near");
-  CHECK(obj(phases, "inventory-load") == NULL && obj(phases, "limit") == NULL);
+  const cJSON *phases = item(o, "phases"), *nr = item(phases, "near");
+  CHECK(item(phases, "inventory-load") == NULL && item(phases, "limit") == NULL);
   CHECK_EQ(num(nr, "errors"), 0);
-  CHECK_EQ(num(obj(phases, "trace"), "errors"), 0);
-  CHECK(num(nr, "items") > 0 && num(obj(phases, "trace"), "items") > 0);
+  CHECK_EQ(num(item(phases, "trace"), "errors"), 0);
+  CHECK(num(nr, "items") > 0 && num(item(phases, "trace"), "items") > 0);
   CHECK(ratio_ok(nr, "limit"));
-  CHECK(!cJSON_IsTrue(obj(obj(nr, "redis"), "ran")) && obj(nr, "redis_ratio") == NULL);
-  CHECK(strstr(str(obj(nr, "redis"), "note"), "--redis none") != NULL);
+  CHECK(!cJSON_IsTrue(item(item(nr, "redis"), "ran")) && item(nr, "redis_ratio") == NULL);
+  CHECK(strstr(str(item(nr, "redis"), "note"), "--redis none") != NULL);
 }
 
 /* Answers that miss what the data set says fail the run: with a radius of
@@ -354,7 +298,7 @@ PL_TEST(near_fails_when_answers_miss_the_stock) {
   cJSON *o = bench_run((long)pl_harness_pid(g_h), "near", extra, &code);
   CHECK_EQ(code, 1);
   CHECK(o != NULL);
-  const cJSON *nr = obj(obj(o, "phases"), "near");
+  const cJSON *nr = item(item(o, "phases"), "near");
   CHECK(num(nr, "errors") > 0 && num(nr, "items") > 0);
   CHECK(strstr(str(nr, "first_error"), "next to one that holds the SKU") != NULL);
 }

@@ -3,10 +3,7 @@
  * server: each case starts partsledgerd in a fresh directory (harness.h) and
  * runs PL_CLI_BIN as a subprocess, checking its exit status and output. One
  * case runs the benchmark (PL_BENCH_BIN) briefly, so that it keeps working.
- *
- * Strings and JSON values a case collects are pooled and freed, and the
- * server stopped and its directory removed, at exit: a failed CHECK returns
- * early, and cleanup must not depend on reaching the end of the case.
+ * The case state and helpers are clitest.h's.
  */
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -16,6 +13,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "clitest.h"
 #include "entry.h"
 #include "harness.h"
 #include "keys.h"
@@ -23,127 +21,9 @@
 #include "note.h"
 #include "test.h"
 
-#ifndef PL_CLI_BIN
-#error "PL_CLI_BIN must name the partsledger binary"
-#endif
 #ifndef PL_BENCH_BIN
 #error "PL_BENCH_BIN must name the partsledger-bench binary"
 #endif
-
-#define MAX_ARGS 40
-#define POOL 512
-
-static pl_harness *g_h;
-static void *g_str[POOL];
-static size_t g_nstr;
-static cJSON *g_json[POOL];
-static size_t g_njson;
-
-static void cleanup(void) {
-  pl_harness_free(g_h);
-  g_h = NULL;
-  for (size_t i = 0; i < g_nstr; i++)
-    free(g_str[i]);
-  g_nstr = 0;
-  for (size_t i = 0; i < g_njson; i++)
-    cJSON_Delete(g_json[i]);
-  g_njson = 0;
-}
-
-static void *keep(void *s) {
-  if (s != NULL && g_nstr < POOL)
-    g_str[g_nstr++] = s;
-  return s;
-}
-
-static cJSON *keep_json(cJSON *j) {
-  if (j != NULL && g_njson < POOL)
-    g_json[g_njson++] = j;
-  return j;
-}
-
-/* Starts a fresh server for the case. */
-static pl_harness *start(void) {
-  static int registered;
-  if (!registered) {
-    atexit(cleanup);
-    registered = 1;
-  }
-  cleanup();
-  if (pl_harness_start(NULL, &g_h) != 0)
-    return NULL;
-  return g_h;
-}
-
-struct res {
-  int code;
-  char *out, *err;
-};
-
-/* Runs the CLI with --server pointing at the case's server, with `input` on
- * stdin; arguments end with NULL. */
-static struct res cli_in(const char *input, const char *first, ...) {
-  const char *argv[MAX_ARGS + 4];
-  size_t n = 0;
-  argv[n++] = PL_CLI_BIN;
-  if (g_h != NULL) {
-    argv[n++] = "--server";
-    argv[n++] = pl_harness_target(g_h);
-  }
-  va_list ap;
-  va_start(ap, first);
-  for (const char *a = first; a != NULL && n < MAX_ARGS;
-       a = va_arg(ap, const char *))
-    argv[n++] = a;
-  va_end(ap);
-  argv[n] = NULL;
-  struct res r = {0, NULL, NULL};
-  r.code = pl_run(argv, input, 60000, &r.out, &r.err);
-  keep(r.out);
-  keep(r.err);
-  if (r.out == NULL)
-    r.out = "";
-  if (r.err == NULL)
-    r.err = "";
-  return r;
-}
-
-#define cli(...) cli_in(NULL, __VA_ARGS__, (const char *)NULL)
-
-static const char *path(const char *name) { return pl_harness_path(g_h, name); }
-
-static cJSON *json(const char *s) { return keep_json(cJSON_Parse(s)); }
-
-static double num(const cJSON *o, const char *name) {
-  return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, name));
-}
-
-static const char *str(const cJSON *o, const char *name) {
-  const char *s =
-      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
-  return s != NULL ? s : "";
-}
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s = NULL;
-  if (vasprintf(&s, f, ap) < 0)
-    s = NULL;
-  va_end(ap);
-  return keep(s);
-}
-
-/* Generates a key file `name` in the case's directory; its public hex. */
-static const char *new_key(const char *name) {
-  struct res r = cli("keygen", "--out", path(name));
-  if (r.code != 0 || strlen(r.out) != 65)
-    return NULL;
-  r.out[64] = '\0';
-  return r.out;
-}
 
 /* Enrolls `pub` as `role` at one site, signed by the key file `signer`; the
  * entry's index, or -1. (Warehouses need a site, repair stations exactly one,
@@ -156,13 +36,6 @@ static long long enroll(const char *signer, const char *pub, const char *role,
     return -1;
   cJSON *o = json(r.out);
   return o != NULL ? (long long)num(o, "index") : -1;
-}
-
-/* The log's verifier key. */
-static const char *vkey(void) {
-  struct res r = cli("--json", "info");
-  cJSON *o = json(r.out);
-  return r.code == 0 && o != NULL ? str(o, "verifier_key") : NULL;
 }
 
 /* Writes a JSON value to a file in the case's directory; its path. */
@@ -289,7 +162,7 @@ PL_TEST(keygen_enroll_get_list) {
 
 PL_TEST(checkpoint_and_info) {
   CHECK(start() != NULL);
-  const char *pub = new_key("a.key");
+  const char *pub = new_key_file("a.key");
   CHECK(pub != NULL);
   CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "warehouse", "Depot") >= 0);
 
@@ -338,7 +211,7 @@ PL_TEST(prove_then_verify_offline) {
   CHECK(start() != NULL);
   long long idx = -1;
   for (int i = 0; i < 3; i++) {
-    const char *pub = new_key(fmt("k%d.key", i));
+    const char *pub = new_key_file(fmt("k%d.key", i));
     CHECK(pub != NULL);
     idx = enroll(pl_harness_admin_key_path(g_h), pub, "repair_station",
                  fmt("Station %d", i));
@@ -396,7 +269,7 @@ PL_TEST(prove_then_verify_offline) {
 PL_TEST(tampered_proof_fails) {
   CHECK(start() != NULL);
   for (int i = 0; i < 4; i++) {
-    const char *pub = new_key(fmt("k%d.key", i));
+    const char *pub = new_key_file(fmt("k%d.key", i));
     CHECK(pub != NULL);
     CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "auditor",
                  fmt("A%d", i)) >= 0);
@@ -753,7 +626,7 @@ PL_TEST(verify_library_verdicts) {
 /* The builders copy what they are given into the arena and refuse what an
  * Entry cannot hold. */
 PL_TEST(entry_builders) {
-  cleanup();
+  end_case();
   CHECK(pl_crypto_init() == 0);
   pl_arena *a = pl_arena_new(0);
   CHECK(a != NULL);
@@ -795,7 +668,7 @@ PL_TEST(entry_builders) {
 
 PL_TEST(consistency_prove_verify) {
   CHECK(start() != NULL);
-  const char *pub = new_key("k0.key");
+  const char *pub = new_key_file("k0.key");
   CHECK(pub != NULL);
   CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "arbiter", "Arb 0") >= 0);
   const char *old_note = path("old.note");
@@ -806,7 +679,7 @@ PL_TEST(consistency_prove_verify) {
   const char *old_size = fmt("%.0f", num(cp, "size"));
 
   for (int i = 1; i < 5; i++) {
-    pub = new_key(fmt("k%d.key", i));
+    pub = new_key_file(fmt("k%d.key", i));
     CHECK(pub != NULL);
     CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "arbiter",
                  fmt("Arb %d", i)) >= 0);
@@ -980,9 +853,9 @@ PL_TEST(usage_errors) {
 
 PL_TEST(non_admin_enroll_denied) {
   CHECK(start() != NULL);
-  const char *maker = new_key("maker.key");
-  const char *other = new_key("other.key");
-  const char *stranger = new_key("stranger.key");
+  const char *maker = new_key_file("maker.key");
+  const char *other = new_key_file("other.key");
+  const char *stranger = new_key_file("stranger.key");
   CHECK(maker != NULL && other != NULL && stranger != NULL);
   CHECK(enroll(pl_harness_admin_key_path(g_h), maker, "manufacturer",
                "Maker") >= 0);
@@ -1008,8 +881,8 @@ PL_TEST(non_admin_enroll_denied) {
 
 PL_TEST(revoked_admin_denied) {
   CHECK(start() != NULL);
-  const char *deputy = new_key("deputy.key");
-  const char *x = new_key("x.key");
+  const char *deputy = new_key_file("deputy.key");
+  const char *x = new_key_file("x.key");
   CHECK(deputy != NULL && x != NULL);
   CHECK(enroll(pl_harness_admin_key_path(g_h), deputy, "admin", "Deputy") >= 0);
   struct res r = cli("revoke", "--key", pl_harness_admin_key_path(g_h),
@@ -1041,7 +914,7 @@ static void *late_enroll_run(void *p) {
 PL_TEST(follow_streams_entries) {
   CHECK(start() != NULL);
   for (int i = 0; i < 2; i++) {
-    const char *pub = new_key(fmt("k%d.key", i));
+    const char *pub = new_key_file(fmt("k%d.key", i));
     CHECK(pub != NULL);
     CHECK(enroll(pl_harness_admin_key_path(g_h), pub, "warehouse",
                  fmt("W%d", i)) >= 0);
@@ -1064,7 +937,7 @@ PL_TEST(follow_streams_entries) {
   CHECK(strstr(r.out, "W1") != NULL);
 
   /* An entry appended while following shows up without a new call. */
-  const char *late = new_key("late.key");
+  const char *late = new_key_file("late.key");
   CHECK(late != NULL);
   struct late_enroll l = {{PL_CLI_BIN, "--server", pl_harness_target(g_h),
                            "enroll", "--key", pl_harness_admin_key_path(g_h),
@@ -1081,7 +954,7 @@ PL_TEST(follow_streams_entries) {
 }
 
 PL_TEST(server_unreachable) {
-  cleanup();
+  end_case();
   const char *argv[] = {PL_CLI_BIN, "--server", "127.0.0.1:1", "--timeout",
                         "3000",     "info",     NULL};
   char *out = NULL, *err = NULL;
@@ -1182,7 +1055,7 @@ PL_TEST(checkpoint_out_kept) {
 }
 
 PL_TEST(version) {
-  cleanup();
+  end_case();
   struct res r = cli("--version");
   CHECK_EQ(r.code, 0);
   CHECK(strncmp(r.out, "partsledger ", 12) == 0);
@@ -1204,7 +1077,7 @@ PL_TEST(version) {
 /* gRPC's own log lines stay off the terminal unless GRPC_VERBOSITY asks for
  * them: the user sees the CLI's one line. */
 PL_TEST(grpc_logs_quiet) {
-  cleanup();
+  end_case();
   const char *argv[] = {PL_CLI_BIN, "--server", "127.0.0.1:1", "--timeout",
                         "3000",     "info",     NULL};
   char *err = NULL;

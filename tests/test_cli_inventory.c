@@ -5,11 +5,7 @@
  * offline verification, and CSV imports, each run as PL_CLI_BIN in a
  * subprocess with its exit status and output checked, readable and --json.
  * One case checks the library's inventory builders and derived request ids
- * directly.
- *
- * Strings and JSON values a case collects are pooled and freed, and the
- * server stopped and its directory removed, at exit: a failed CHECK returns
- * early, and cleanup must not depend on reaching the end of the case.
+ * directly. The case state and helpers are clitest.h's.
  */
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -20,125 +16,11 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clitest.h"
 #include "entry.h"
 #include "env.h"
 #include "harness.h"
 #include "test.h"
-
-#ifndef PL_CLI_BIN
-#error "PL_CLI_BIN must name the partsledger binary"
-#endif
-
-#define MAX_ARGS 48
-#define POOL 1024
-
-static pl_harness *g_h;
-static void *g_str[POOL];
-static size_t g_nstr;
-static cJSON *g_json[POOL];
-static size_t g_njson;
-
-static void cleanup(void) {
-  pl_harness_free(g_h);
-  g_h = NULL;
-  for (size_t i = 0; i < g_nstr; i++)
-    free(g_str[i]);
-  g_nstr = 0;
-  for (size_t i = 0; i < g_njson; i++)
-    cJSON_Delete(g_json[i]);
-  g_njson = 0;
-}
-
-static void *keep(void *s) {
-  if (s != NULL && g_nstr < POOL)
-    g_str[g_nstr++] = s;
-  return s;
-}
-
-static cJSON *keep_json(cJSON *j) {
-  if (j != NULL && g_njson < POOL)
-    g_json[g_njson++] = j;
-  return j;
-}
-
-static pl_harness *start(void) {
-  static int registered;
-  if (!registered) {
-    atexit(cleanup);
-    registered = 1;
-  }
-  cleanup();
-  if (pl_harness_start(NULL, &g_h) != 0)
-    return NULL;
-  return g_h;
-}
-
-struct res {
-  int code;
-  char *out, *err;
-};
-
-/* Runs the CLI against the case's server; arguments end with NULL. */
-static struct res cli_v(const char *first, va_list ap) {
-  const char *argv[MAX_ARGS + 4];
-  size_t n = 0;
-  argv[n++] = PL_CLI_BIN;
-  if (g_h != NULL) {
-    argv[n++] = "--server";
-    argv[n++] = pl_harness_target(g_h);
-  }
-  for (const char *a = first; a != NULL && n < MAX_ARGS;
-       a = va_arg(ap, const char *))
-    argv[n++] = a;
-  argv[n] = NULL;
-  struct res r = {0, NULL, NULL};
-  r.code = pl_run(argv, NULL, 60000, &r.out, &r.err);
-  keep(r.out);
-  keep(r.err);
-  if (r.out == NULL)
-    r.out = "";
-  if (r.err == NULL)
-    r.err = "";
-  return r;
-}
-
-static struct res cli_args(const char *first, ...) {
-  va_list ap;
-  va_start(ap, first);
-  struct res r = cli_v(first, ap);
-  va_end(ap);
-  return r;
-}
-
-#define cli(...) cli_args(__VA_ARGS__, (const char *)NULL)
-#define OK(...) (cli(__VA_ARGS__).code == 0)
-
-static const char *path(const char *name) { return pl_harness_path(g_h, name); }
-static cJSON *json(const char *s) { return keep_json(cJSON_Parse(s)); }
-static cJSON *item(const cJSON *o, const char *name) {
-  return cJSON_GetObjectItemCaseSensitive(o, name);
-}
-static double num(const cJSON *o, const char *name) {
-  return cJSON_GetNumberValue(item(o, name));
-}
-static const char *str(const cJSON *o, const char *name) {
-  const char *s = cJSON_GetStringValue(item(o, name));
-  return s != NULL ? s : "";
-}
-static int has(const char *hay, const char *needle) {
-  return strstr(hay, needle) != NULL;
-}
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s = NULL;
-  if (vasprintf(&s, f, ap) < 0)
-    s = NULL;
-  va_end(ap);
-  return keep(s);
-}
 
 /* Counts the lines of `s` that start with `prefix`. */
 static int lines_starting(const char *s, const char *prefix) {
@@ -150,27 +32,6 @@ static int lines_starting(const char *s, const char *prefix) {
     p = p != NULL ? p + 1 : NULL;
   }
   return n;
-}
-
-/* Generates a key file in the case's directory; its public hex, or NULL. */
-static const char *new_key_file(const char *name) {
-  struct res r = cli("keygen", "--out", path(name));
-  if (r.code != 0 || strlen(r.out) != 65)
-    return NULL;
-  r.out[64] = '\0';
-  return r.out;
-}
-
-static const char *vkey(void) {
-  struct res r = cli("--json", "info");
-  cJSON *o = json(r.out);
-  return r.code == 0 && o != NULL ? str(o, "verifier_key") : NULL;
-}
-
-/* Writes `text` to a file of the case's directory; its path. */
-static const char *file(const char *name, const char *text) {
-  const char *p = path(name);
-  return p != NULL && pl_write_file(p, text) == 0 ? p : NULL;
 }
 
 /* ---- the world most cases start from ----
@@ -221,7 +82,7 @@ static int world(void) {
 /* ---- cases ---- */
 
 PL_TEST(builders_and_derived_ids) {
-  cleanup();
+  end_case();
   CHECK(pl_crypto_init() == 0);
   pl_arena *a = pl_arena_new(0);
   CHECK(a != NULL);
@@ -290,7 +151,7 @@ PL_TEST(builders_and_derived_ids) {
 }
 
 PL_TEST(help_for_every_command) {
-  cleanup();
+  end_case();
   static const char *const cmds[] = {
       "site",      "supplier",         "batch",   "receive", "transfer",
       "adjust",    "reserve",          "release", "fulfil",  "recall",

@@ -13,11 +13,8 @@
  * batch with a GTIN and serials, a screen batch with neither, receipts, a
  * transfer, a policy, a registered device, an extension, an order answered,
  * a part replaced from a fulfilled reservation, the order closed, a claim
- * approved, and the battery batch recalled.
- *
- * Strings and JSON values a case collects are pooled and freed, and the
- * server stopped and its directory removed, at exit: a failed CHECK returns
- * early, and cleanup must not depend on reaching the end of the case.
+ * approved, and the battery batch recalled. The case state and helpers are
+ * clitest.h's.
  */
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -25,15 +22,13 @@
 #include <time.h>
 
 #include "client.h"
+#include "clitest.h"
 #include "clock.h"
 #include "entry.h"
 #include "epcis.h"
 #include "harness.h"
 #include "test.h"
 
-#ifndef PL_CLI_BIN
-#error "PL_CLI_BIN must name the partsledger binary"
-#endif
 #ifndef PL_NODE_BIN
 #error "PL_NODE_BIN must name node, which runs the EPCIS validator"
 #endif
@@ -41,125 +36,8 @@
 #error "PL_EPCIS_VALIDATOR must name tests/epcis/validate.js"
 #endif
 
-#define MAX_ARGS 48
-#define POOL 2048
 #define HOUR_MS 3600000LL
 #define DAY_MS 86400000LL
-
-static pl_harness *g_h;
-static void *g_str[POOL];
-static size_t g_nstr;
-static cJSON *g_json[POOL];
-static size_t g_njson;
-
-static void cleanup(void) {
-  pl_harness_free(g_h);
-  g_h = NULL;
-  for (size_t i = 0; i < g_nstr; i++)
-    free(g_str[i]);
-  g_nstr = 0;
-  for (size_t i = 0; i < g_njson; i++)
-    cJSON_Delete(g_json[i]);
-  g_njson = 0;
-}
-
-static void *keep(void *s) {
-  if (s != NULL && g_nstr < POOL)
-    g_str[g_nstr++] = s;
-  return s;
-}
-
-static cJSON *keep_json(cJSON *j) {
-  if (j != NULL && g_njson < POOL)
-    g_json[g_njson++] = j;
-  return j;
-}
-
-static pl_harness *start(void) {
-  static int registered;
-  if (!registered) {
-    atexit(cleanup);
-    registered = 1;
-  }
-  cleanup();
-  if (pl_harness_start(NULL, &g_h) != 0)
-    return NULL;
-  return g_h;
-}
-
-struct res {
-  int code;
-  char *out, *err;
-};
-
-/* Runs argv (NULL-terminated) with its output kept in the pool. */
-static struct res run_argv(const char *const *argv) {
-  struct res r = {0, NULL, NULL};
-  r.code = pl_run(argv, NULL, 60000, &r.out, &r.err);
-  keep(r.out);
-  keep(r.err);
-  if (r.out == NULL)
-    r.out = "";
-  if (r.err == NULL)
-    r.err = "";
-  return r;
-}
-
-/* The CLI with --server pointing at the case's server; arguments end with
- * NULL. */
-static struct res cli_v(const char *first, va_list ap) {
-  const char *argv[MAX_ARGS + 4];
-  size_t n = 0;
-  argv[n++] = PL_CLI_BIN;
-  if (g_h != NULL) {
-    argv[n++] = "--server";
-    argv[n++] = pl_harness_target(g_h);
-  }
-  for (const char *a = first; a != NULL && n < MAX_ARGS;
-       a = va_arg(ap, const char *))
-    argv[n++] = a;
-  argv[n] = NULL;
-  return run_argv(argv);
-}
-
-static struct res cli_(const char *first, ...) {
-  va_list ap;
-  va_start(ap, first);
-  struct res r = cli_v(first, ap);
-  va_end(ap);
-  return r;
-}
-
-#define cli(...) cli_(__VA_ARGS__, (const char *)NULL)
-
-static const char *path(const char *name) { return pl_harness_path(g_h, name); }
-
-static cJSON *json(const char *s) { return keep_json(cJSON_Parse(s)); }
-
-static const cJSON *item(const cJSON *o, const char *name) {
-  return cJSON_GetObjectItemCaseSensitive(o, name);
-}
-
-static double num(const cJSON *o, const char *name) {
-  return cJSON_GetNumberValue(item(o, name));
-}
-
-static const char *str(const cJSON *o, const char *name) {
-  const char *s = cJSON_GetStringValue(item(o, name));
-  return s != NULL ? s : "";
-}
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s = NULL;
-  if (vasprintf(&s, f, ap) < 0)
-    s = NULL;
-  va_end(ap);
-  return keep(s);
-}
 
 /* "2024-05-01T12:00:00Z" of unix ms (whole seconds). */
 static const char *iso(int64_t ms) {
@@ -324,17 +202,10 @@ static int world(struct world *w) {
   struct world w;                                                              \
   CHECK(world(&w) == 0)
 
-/* The verifier key of the case's log. */
-static const char *vkey(void) {
-  struct res r = cli("--json", "info");
-  cJSON *o = json(r.out);
-  return r.code == 0 && o != NULL ? str(o, "verifier_key") : NULL;
-}
-
 /* Runs the EPCIS validator (epcis2.js) over a file; its exit status. */
 static struct res validate(const char *file) {
   const char *argv[] = {PL_NODE_BIN, PL_EPCIS_VALIDATOR, file, NULL};
-  return run_argv(argv);
+  return run_argv(argv, NULL);
 }
 
 /* ---- cases ---- */
