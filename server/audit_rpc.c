@@ -91,24 +91,40 @@ static int pl__entry(pl_call *c, pl_reader *rd, uint64_t index, uint64_t size,
     cJSON_Delete(hashes);
     return PL_ENOMEM;
   }
-  cJSON_AddItemToArray(entries, o);
-  cJSON_AddNumberToObject(o, "index", (double)index);
-  cJSON_AddStringToObject(o, "kind", pl_kind_name(e->body_case));
-  cJSON_AddStringToObject(o, "leaf", leaf_b64);
-  cJSON_AddItemToObject(o, "inclusion_proof", hashes);
+  /* A member cJSON could not add would leave the bundle short of it, so
+   * every add is checked. Once added, an item goes with the document. */
+  if (!cJSON_AddItemToArray(entries, o)) {
+    cJSON_Delete(o);
+    cJSON_Delete(hashes);
+    return PL_ENOMEM;
+  }
+  if (!cJSON_AddItemToObject(o, "inclusion_proof", hashes)) {
+    cJSON_Delete(hashes);
+    return PL_ENOMEM;
+  }
+  if (cJSON_AddNumberToObject(o, "index", (double)index) == NULL ||
+      cJSON_AddStringToObject(o, "kind", pl_kind_name(e->body_case)) == NULL ||
+      cJSON_AddStringToObject(o, "leaf", leaf_b64) == NULL)
+    return PL_ENOMEM;
+  /* tcap holds the head line, n lines of 45 and the note: w stays below it. */
   for (size_t i = 0; i < n; i++) {
     char b64[PL__B64_HASH];
     if (pl_base64_encode(proof[i], PL_HASH_BYTES, b64, sizeof(b64)) < 0)
       return PL_EINTERNAL;
-    cJSON_AddItemToArray(hashes, cJSON_CreateString(b64));
+    cJSON *h = cJSON_CreateString(b64);
+    if (h == NULL)
+      return PL_ENOMEM;
+    if (!cJSON_AddItemToArray(hashes, h)) {
+      cJSON_Delete(h);
+      return PL_ENOMEM;
+    }
     w += snprintf(tlog + w, tcap - (size_t)w, "%s\n", b64);
   }
   /* After the proof, an empty line, then the checkpoint verbatim. */
   w += snprintf(tlog + w, tcap - (size_t)w, "\n%.*s", (int)note_len, note);
   if ((size_t)w >= tcap)
     return PL_EINTERNAL;
-  cJSON_AddStringToObject(o, "tlog_proof", tlog);
-  return 0;
+  return cJSON_AddStringToObject(o, "tlog_proof", tlog) != NULL ? 0 : PL_ENOMEM;
 }
 
 static int pl__export(pl_call *c, const ProtobufCMessage *m, ProtobufCMessage **resp) {
@@ -154,14 +170,19 @@ static int pl__export(pl_call *c, const ProtobufCMessage *m, ProtobufCMessage **
     cJSON_Delete(entries);
     return PL_ENOMEM;
   }
-  cJSON_AddStringToObject(doc, "media_type", PL__MEDIA_TYPE);
-  cJSON_AddStringToObject(doc, "claim_id", req->claim_id);
-  cJSON_AddStringToObject(doc, "origin", pl_log_origin(log));
-  cJSON_AddStringToObject(doc, "verifier_key", pl_log_vkey(log));
-  cJSON_AddStringToObject(doc, "checkpoint", checkpoint);
-  cJSON_AddNumberToObject(doc, "tree_size", (double)size);
-  cJSON_AddStringToObject(doc, "manifest", manifest);
-  cJSON_AddItemToObject(doc, "entries", entries);
+  if (!cJSON_AddItemToObject(doc, "entries", entries)) {
+    cJSON_Delete(doc);
+    cJSON_Delete(entries);
+    return PL_ENOMEM;
+  }
+  if (cJSON_AddStringToObject(doc, "media_type", PL__MEDIA_TYPE) == NULL ||
+      cJSON_AddStringToObject(doc, "claim_id", req->claim_id) == NULL ||
+      cJSON_AddStringToObject(doc, "origin", pl_log_origin(log)) == NULL ||
+      cJSON_AddStringToObject(doc, "verifier_key", pl_log_vkey(log)) == NULL ||
+      cJSON_AddStringToObject(doc, "checkpoint", checkpoint) == NULL ||
+      cJSON_AddNumberToObject(doc, "tree_size", (double)size) == NULL ||
+      cJSON_AddStringToObject(doc, "manifest", manifest) == NULL)
+    rc = PL_ENOMEM;
   for (size_t i = 0; rc == 0 && i < n; i++)
     rc = pl__entry(c, rd, v[i], size, note, note_len, entries);
   char *text = rc == 0 ? cJSON_PrintUnformatted(doc) : NULL;

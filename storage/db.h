@@ -55,7 +55,7 @@
   XX(ORDER, repair_order, PL_TABLE_DERIVED) /* order -> RepairOrder */         \
   XX(ORDER_SITE, order_site, PL_TABLE_DERIVED) /* site,reported,order -> "" */ \
   XX(CLAIM, claim, PL_TABLE_DERIVED) /* claim -> Claim */                      \
-  XX(CLAIM_PART, claim_component, PL_TABLE_DERIVED) /* device,comp,claim->"" */\
+  XX(CLAIM_COMPONENT, claim_component, PL_TABLE_DERIVED) /* device,comp,claim */\
   XX(CLAIM_ORDER, claim_order, PL_TABLE_DERIVED) /* order,claim -> "" */       \
   XX(DEVICE_FACT, device_fact, PL_TABLE_DERIVED) /* device,seq -> Fact */      \
   XX(PART_FACT, part_fact, PL_TABLE_DERIVED) /* part,seq -> Fact */            \

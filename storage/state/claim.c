@@ -79,7 +79,7 @@ int pl_claim_filed_write(pl_apply *a, const Partsledger__V1__ClaimFiled *b) {
   pl_kb_init(&k);
   pl_kb_str(pl_kb_str(pl_kb_str(&k, b->device_serial), b->component), b->claim_id);
   if (rc == 0)
-    rc = pl_kv_put(a->txn, PL_T_CLAIM_PART, &k, "", 0);
+    rc = pl_kv_put(a->txn, PL_T_CLAIM_COMPONENT, &k, "", 0);
   pl_kb_init(&k);
   pl_kb_str(pl_kb_str(&k, b->order_id), b->claim_id);
   if (rc == 0)

@@ -11,7 +11,8 @@
  *   stock_sku      site, sku -> on_hand, available units (of batches not
  *                  recalled), reserved (active reservations), and the
  *                  earliest expiry among those, 8 bytes each
- *   stock_batch    site, sku, batch -> on_hand (8 bytes)
+ *   stock_batch    site, sku, batch -> on_hand, and the quantity of the
+ *                  active reservations naming the batch, 8 bytes each
  *   reservation    id -> Reservation
  *   res_active     site, sku, id -> expires_at, quantity, batch_id: the
  *                  reservations that count, until released, fulfilled or
@@ -664,7 +665,11 @@ int pl_inventory_tick(pl_apply *a) {
     return rc;
   for (rc = pl_cursor_seek(c, NULL, 0, &k, &v); rc == 0 && n < 64;
        rc = pl_cursor_next(c, &k, &v)) {
-    if (k.len < 9 || (int64_t)pl_be64_get(k.data) > a->at_ms)
+    if (k.len < 9) {
+      rc = PL_ECORRUPT;
+      break;
+    }
+    if ((int64_t)pl_be64_get(k.data) > a->at_ms)
       break;
     due[n].key.data = pl_arena_dup(a->arena, k.data, k.len);
     due[n].key.len = k.len;
@@ -684,18 +689,22 @@ int pl_inventory_tick(pl_apply *a) {
     const uint8_t *kp = due[i].key.data;
     const char *id = (const char *)kp + 8;
     const char *site = due[i].where.data;
-    const char *sku = site + strlen(site) + 1;
-    if (memchr(id, 0, due[i].key.len - 8) == NULL ||
-        memchr(site, 0, due[i].where.len) == NULL ||
-        (size_t)(sku - site) >= due[i].where.len)
+    const char *end = memchr(site, 0, due[i].where.len);
+    if (memchr(id, 0, due[i].key.len - 8) == NULL || end == NULL ||
+        memchr(end + 1, 0, due[i].where.len - (size_t)(end + 1 - site)) == NULL)
       return PL_ECORRUPT;
+    const char *sku = end + 1;
     pl_key_buf ak;
     pl_val terms;
     pl__sku_key(&ak, site, sku);
     pl_kb_str(&ak, id);
+    /* Every row of res_expiry has its row in res_active: a missing one is
+     * damage, not a rule's NOT_FOUND. */
     rc = pl_kv_get(a->txn, PL_T_RES_ACTIVE, &ak, &terms);
-    if (rc != 0 || terms.len < 16)
-      return rc != 0 ? rc : PL_ECORRUPT;
+    if (rc == PL_ENOTFOUND || (rc == 0 && terms.len < 16))
+      return PL_ECORRUPT;
+    if (rc != 0)
+      return rc;
     uint64_t q = pl_be64_get((const uint8_t *)terms.data + 8);
     size_t blen = terms.len - 16;
     char *batch = pl_arena_alloc(a->arena, blen + 1);

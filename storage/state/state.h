@@ -3,9 +3,11 @@
  * being applied, each kind's rules (check) and effects (write), and the
  * actor lookups every family uses for its signers.
  *
- * One file per family of kinds (actor.c, later site, inventory, geo,
- * repair, warranty, dispute) holds its kinds' check and write functions and
- * its queries over a read snapshot. A check reads and never writes (the
+ * One file per family of kinds (actor.c, site.c, inventory.c, repair.c,
+ * claim.c, warranty.c, dispute.c) holds its kinds' check and write
+ * functions and the tables they keep; stock.c, geo.c and history.c keep
+ * tables several families write, and row.c the keys. The queries over a
+ * read snapshot are in inventory_query.c, warranty_query.c and audit.c. A check reads and never writes (the
  * transaction refuses writes while it runs, db.h), so an entry a rule
  * refuses leaves nothing behind; its write then only writes. Both judge
  * time by the entry's own log time (at_ms), never the clock, so a rebuild
@@ -150,8 +152,8 @@ int pl_device_get(pl_txn *t, const char *device_serial, pl_arena *arena,
 int pl_device_put(pl_apply *a, const Partsledger__V1__Device *d);
 
 /* The warranty status of a device's component at `at_ms`, with a reading
- * taken then (0: none), judged from what `t` holds: see the issue's rules,
- * written out at pl_warranty_status in warranty.c. */
+ * taken then (0: none), judged from what `t` holds by the rules of
+ * rules.h; warranty.c says which facts it gathers for them. */
 int pl_warranty_status(pl_txn *t, const char *device_serial, const char *component,
                        int64_t at_ms, uint64_t reading, pl_arena *arena,
                        Partsledger__V1__GetWarrantyStatusResponse **out);

@@ -11,8 +11,6 @@
 
 /* --- stock rows ------------------------------------------------------------ */
 
-
-
 void pl__sku_key(pl_key_buf *k, const char *site, const char *sku) {
   pl_kb_init(k);
   pl_kb_str(pl_kb_str(k, site), sku);

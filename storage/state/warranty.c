@@ -347,7 +347,8 @@ int pl_warranty_status(pl_txn *t, const char *device_serial, const char *compone
   if (k.over)
     return PL_EVALSIZE;
   if ((rc = pl_db_scan(t, PL_T_INSTALL, k.b, k.n, NULL, 0, pl__install_fact, &ins)) != 0 ||
-      (rc = pl_db_scan(t, PL_T_CLAIM_PART, k.b, k.n, NULL, 0, pl__exclusion_fact, &exc)) != 0)
+      (rc = pl_db_scan(t, PL_T_CLAIM_COMPONENT, k.b, k.n, NULL, 0, pl__exclusion_fact,
+                       &exc)) != 0)
     return rc;
   pl_kb_init(&k);
   pl_kb_str(&k, device_serial);
