@@ -163,8 +163,6 @@ void pl__set(pl_audit_report *r, pl_audit_check_id id, pl_audit_result res,
   r->checks[id].result = res;
 }
 
-
-
 void pl__fail(pl__fails *f, const char *fmt, ...) {
   if (f->n++ == 0) {
     va_list ap;

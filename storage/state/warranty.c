@@ -23,7 +23,6 @@
 #include "rules.h"
 #include "state.h"
 
-
 int pl_policy_get(pl_txn *t, const char *policy_id, pl_arena *arena,
                   Partsledger__V1__Policy **out) {
   pl_key_buf k;
