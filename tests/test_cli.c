@@ -432,6 +432,14 @@ PL_TEST(tampered_proof_fails) {
   r = cli("verify", "--vkey-file", path("missing.vkey"), path("good.json"));
   CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "cannot read") != NULL);
+  /* A file that holds something else is bad input, named as the file, not
+   * a wrong command line. */
+  CHECK(pl_write_file(path("not.vkey"), "hello\n") == 0);
+  r = cli("verify", "--vkey-file", path("not.vkey"), path("good.json"));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, fmt("%s does not hold a verifier key",
+                          path("not.vkey"))) != NULL);
+  CHECK(strstr(r.err, "usage:") == NULL);
 
   r = cli("--json", "verify", "--vkey", vk, path("leaf.json"));
   CHECK_EQ(r.code, 1);

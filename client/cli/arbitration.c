@@ -27,25 +27,6 @@
 
 /* ---- helpers ---- */
 
-/* Every value of a repeated option that takes 64 hex characters (a key, a
- * SHA-256), in the order given, into the arena. 0 or an exit status. */
-static int hex32_list(struct cli *c, const char *name, uint8_t (**out)[32], size_t *n) {
-  int count = cli_opt_count(c, name);
-  *n = 0;
-  *out = pl_arena_alloc(c->a, (size_t)(count > 0 ? count : 1) * 32);
-  if (*out == NULL)
-    return cli_fail("out of memory");
-  for (int i = 0; i < c->nopts; i++) {
-    if (strcmp(c->opts[i].name, name) != 0)
-      continue;
-    const char *v = c->opts[i].value;
-    if (strlen(v) != 64 || pl_hex_decode(v, (*out)[*n], 32) != 0)
-      return cli_usage_error(c, "--%s wants 64 hex characters, not '%s'", name, v);
-    (*n)++;
-  }
-  return 0;
-}
-
 static int parse_ruling(const char *s) {
   if (s == NULL)
     return -1;
@@ -174,50 +155,41 @@ static int draft_read(struct cli *c, const char *path, Partsledger__V1__SignedEn
 /* ---- commands ---- */
 
 static int cmd_panel(struct cli *c) {
-  uint8_t(*members)[32];
+  uint8_t(*members)[CLI_HEX32_BYTES];
   size_t n;
-  uint64_t quorum;
+  uint32_t quorum;
   int ex;
-  if ((ex = hex32_list(c, "member", &members, &n)) != 0 ||
-      (ex = cli_opt_u64(c, "quorum", 0, &quorum)) != 0)
+  if ((ex = cli_opt_hex32_all(c, "member", "a public key", &members, &n)) != 0 ||
+      (ex = cli_opt_u32(c, "quorum", 0, &quorum)) != 0)
     return ex;
-  if (quorum > UINT32_MAX)
-    return cli_usage_error(c, "--quorum is at most the number of members");
   Partsledger__V1__Entry *e;
   int rc = pl_build_panel_constituted(c->a, cli_opt(c, "id"), cli_opt(c, "name"),
-                                      (const uint8_t(*)[32])members, n,
-                                      (uint32_t)quorum, &e);
-  if (rc != 0)
-    return cli_fail("cannot build the entry: %s", pl_strerror(rc));
-  return cli_append(c, e);
+                                      (const uint8_t(*)[CLI_HEX32_BYTES])members, n,
+                                      quorum, &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_dispute(struct cli *c) {
-  uint8_t(*evidence)[32];
+  uint8_t(*evidence)[CLI_HEX32_BYTES];
   size_t n;
-  int ex = hex32_list(c, "evidence", &evidence, &n);
+  int ex = cli_opt_hex32_all(c, "evidence", "a SHA-256", &evidence, &n);
   if (ex != 0)
     return ex;
   Partsledger__V1__Entry *e;
   int rc = pl_build_dispute_opened(c->a, cli_opt(c, "claim"), cli_opt(c, "panel"),
                                    cli_opt(c, "grounds"),
-                                   (const uint8_t(*)[32])evidence, n, &e);
-  if (rc != 0)
-    return cli_fail("cannot build the entry: %s", pl_strerror(rc));
-  return cli_append(c, e);
+                                   (const uint8_t(*)[CLI_HEX32_BYTES])evidence, n, &e);
+  return cli_append_built(c, rc, e);
 }
 
 /* Adds the co-signature of the key in `path`. 0 or an exit status. */
 static int cosign_with(struct cli *c, const char *path, Partsledger__V1__SignedEntry *se) {
   pl_key *k = NULL;
-  char why[512] = "";
-  int rc = pl_key_load(path, &k, why, sizeof(why));
-  if (rc == PL_EKEYFILE)
-    return cli_input_error("cannot load key %s: %s", path, why[0] ? why : pl_strerror(rc));
-  if (rc != 0)
-    return cli_fail("cannot load key %s: %s", path, pl_strerror(rc));
+  int ex = cli_load_key_file(path, &k);
+  if (ex != 0)
+    return ex;
   const char *pub = cli_hex(c, pl_key_public(k), PL_PUBLIC_KEY_BYTES);
-  rc = pl_entry_cosign(k, se, c->a);
+  int rc = pl_entry_cosign(k, se, c->a);
   pl_key_free(k);
   if (rc == PL_EEXIST)
     return cli_input_error("key %s (%s) has signed this entry already", path, pub);
@@ -237,20 +209,22 @@ static int cmd_rule(struct cli *c) {
   const char *draft = cli_opt(c, "draft");
   if (cli_opt(c, "force") != NULL && draft == NULL)
     return cli_usage_error(c, "--force goes with --draft FILE");
-  const char *reasoning = cli_opt(c, "reasoning"), *remedy = cli_opt(c, "remedy");
   Partsledger__V1__Entry *e;
   int rc = pl_build_arbitration_ruled(c->a, cli_opt(c, "claim"), ruling,
-                                      reasoning != NULL ? reasoning : "",
-                                      remedy != NULL ? remedy : "", &e);
+                                      cli_opt_or(c, "reasoning", ""),
+                                      cli_opt_or(c, "remedy", ""), &e);
   if (rc != 0)
     return cli_fail("cannot build the entry: %s", pl_strerror(rc));
   Partsledger__V1__SignedEntry *se;
   int ex = cli_sign(c, e, &se);
   if (ex != 0)
     return ex;
-  for (int i = 0; i < c->nopts; i++)
-    if (strcmp(c->opts[i].name, "cosign-key") == 0 &&
-        (ex = cosign_with(c, c->opts[i].value, se)) != 0)
+  size_t n;
+  const char **keys = cli_opt_all(c, "cosign-key", &n);
+  if (keys == NULL)
+    return cli_fail("out of memory");
+  for (size_t i = 0; i < n; i++)
+    if ((ex = cosign_with(c, keys[i], se)) != 0)
       return ex;
   if (draft == NULL)
     return cli_submit(c, se, &e->request_id);

@@ -32,41 +32,6 @@ static const struct {
     {"report", {"html", "vkey", "vkey-file", "force"}},
 };
 
-/* The verifier key from --vkey, or the one line of --vkey-file; NULL when
- * neither was given (`report` then uses the bundle's own, and says so).
- * Sets *ex to an exit status on error. */
-static const char *vkey_opt(struct cli *c, int *ex) {
-  const char *vkey = cli_opt(c, "vkey"), *path = cli_opt(c, "vkey-file");
-  *ex = 0;
-  if (vkey != NULL && path != NULL) {
-    *ex = cli_usage_error(c, "give one of --vkey VKEY and --vkey-file FILE");
-    return NULL;
-  }
-  if (path != NULL) {
-    char *s = cli_read_file(c, path);
-    if (s == NULL) {
-      *ex = cli_input_error("cannot read %s: %s", path, cli_read_error());
-      return NULL;
-    }
-    char *eol = s + strcspn(s, "\r\n");
-    if (strcmp(eol, "\n") != 0 && strcmp(eol, "\r\n") != 0 && *eol != '\0') {
-      *ex = cli_input_error("%s holds more than one line; a verifier key file "
-                            "holds the key alone",
-                            path);
-      return NULL;
-    }
-    *eol = '\0';
-    vkey = s;
-  }
-  char name[PL_NOTE_NAME_MAX + 1];
-  uint8_t pk[PL_PUBLIC_KEY_BYTES];
-  if (vkey != NULL && pl_note_vkey_parse(vkey, name, sizeof(name), pk) != 0) {
-    *ex = cli_usage_error(c, "'%s' is not a verifier key (name+hexid+base64)", vkey);
-    return NULL;
-  }
-  return vkey;
-}
-
 /* ---- export ---- */
 
 static int audit_export(struct cli *c) {
@@ -148,12 +113,9 @@ static int count_failing(const pl_audit_report *r) {
 
 static int audit_verify(struct cli *c) {
   int ex;
-  const char *vkey = vkey_opt(c, &ex);
-  if (ex != 0)
-    return ex;
+  const char *vkey = cli_verifier_key(c, 1, &ex);
   if (vkey == NULL)
-    return cli_usage_error(c, "audit verify wants the log's key: --vkey VKEY or "
-                              "--vkey-file FILE");
+    return ex;
   pl_audit_report r;
   if ((ex = audit_check(c, vkey, &r)) != 0) {
     pl_audit_report_destroy(&r);
@@ -207,7 +169,8 @@ static int audit_report(struct cli *c) {
   if (out == NULL)
     return cli_usage_error(c, "audit report wants --html FILE");
   int ex;
-  const char *vkey = vkey_opt(c, &ex);
+  /* Optional: without a key, the bundle's own (below). */
+  const char *vkey = cli_verifier_key(c, 0, &ex);
   if (ex != 0)
     return ex;
   int own_key = vkey == NULL;

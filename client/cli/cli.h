@@ -138,17 +138,62 @@ int cli_parse_i64(const char *s, int64_t *out);
 /* A finite decimal number ("52.52", "-0.5", "1e3"; not "nan" or hex). 0 or
  * -1. */
 int cli_parse_double(const char *s, double *out);
-/* --name as an unsigned integer, `dflt` when absent. 0, or the exit status
- * of the usage error it printed. */
+/* Each cli_opt_* below reads --name and returns 0, or the exit status of
+ * the usage error it printed (naming the option and what it wants). */
+
+/* --name's value, `dflt` when absent ("" for an optional text left out). */
+const char *cli_opt_or(const struct cli *c, const char *name, const char *dflt);
+/* Every value of the repeated option --name, in the order given, into the
+ * arena (room for one more, so never a 0-byte allocation). NULL when out of
+ * memory. */
+const char **cli_opt_all(struct cli *c, const char *name, size_t *n);
+/* --name as an unsigned integer, `dflt` when absent. */
 int cli_opt_u64(struct cli *c, const char *name, uint64_t dflt, uint64_t *out);
-/* --name as a public key of 64 hex characters. 0 or an exit status. */
+/* --name as an unsigned integer of 32 bits (months, days, a page size),
+ * `dflt` when absent. */
+int cli_opt_u32(struct cli *c, const char *name, uint32_t dflt, uint32_t *out);
+/* --name as a signed integer, `dflt` when absent. */
+int cli_opt_i64(struct cli *c, const char *name, int64_t dflt, int64_t *out);
+/* --name as a value of enum `d` (cli_enum_parse); 0 when absent. */
+int cli_opt_enum(struct cli *c, const char *name,
+                 const ProtobufCEnumDescriptor *d, int *out);
+/* --name as a public key of 64 hex characters (required). */
 int cli_opt_public_key(struct cli *c, const char *name,
                        uint8_t pk[PL_PUBLIC_KEY_BYTES]);
 
+/* A SHA-256 and a public key are both 32 bytes, 64 hex characters on the
+ * command line. */
+#define CLI_HEX32_BYTES 32
+/* --name as 64 hex characters, decoded into the arena; {NULL, 0} when
+ * absent. `what` names the value in the error: "a SHA-256". */
+int cli_opt_hex32(struct cli *c, const char *name, const char *what,
+                  ProtobufCBinaryData *out);
+/* Every value of the repeated --name as 64 hex characters, decoded into the
+ * arena in the order given. */
+int cli_opt_hex32_all(struct cli *c, const char *name, const char *what,
+                      uint8_t (**out)[CLI_HEX32_BYTES], size_t *n);
+
 /* The log's verifier key, from --vkey or from the one line of --vkey-file
  * (the command must list both options). NULL after printing the error,
- * with the exit status in *ex. */
-const char *cli_verifier_key(struct cli *c, int *ex);
+ * with the exit status in *ex; *ex is 0 otherwise. Unless `required`,
+ * neither option given is no error: NULL with *ex 0. */
+const char *cli_verifier_key(struct cli *c, int required, int *ex);
+
+/* ---- times ----
+ * A time on the command line is unix milliseconds (digits only), an ISO 8601
+ * date-time ("2024-05-01T12:00:00Z", seconds and fraction optional, "Z" or
+ * an offset "+02:00"), a date ("2024-05-01", midnight UTC), or "now". */
+
+/* 0 and *ms, or -1. */
+int cli_parse_time(const char *s, int64_t *ms);
+/* --name as a time; `dflt` when absent. */
+int cli_opt_time(struct cli *c, const char *name, int64_t dflt, int64_t *ms);
+/* --name as a time that goes into an entry. A retry with --request-id must
+ * be the same entry, so with --request-id the time must be fixed: "now" is
+ * refused, and so is leaving out an option that defaults to now
+ * (`dflt_now`). Absent and not `dflt_now`: 0. */
+int cli_opt_entry_time(struct cli *c, const char *name, int dflt_now,
+                       int64_t *ms);
 
 /* ---- enums ----
  * A proto enum's values by their names in lower case without the enum's
@@ -211,6 +256,9 @@ const char *cli_dir_problem(struct cli *c, const char *path);
 int cli_connect(struct cli *c);
 /* Loads the key file named by --opt. 0 or an exit status. */
 int cli_load_key(struct cli *c, const char *opt, pl_key **k);
+/* Loads the key file `path`. 0 or an exit status (CLI_EXIT_USAGE when the
+ * file is missing or is not a key file). */
+int cli_load_key_file(const char *path, pl_key **k);
 /* cli_append in two steps, for commands that do something between them
  * (co-sign, or keep a draft): cli_sign sets the request id as cli_append
  * does and signs `e` with the key from --key into *se (in the arena);
@@ -226,6 +274,9 @@ int cli_submit(struct cli *c, const Partsledger__V1__SignedEntry *se,
  * it was a duplicate, tree size (and with --json the checkpoint and the
  * inclusion proof). An exit status. */
 int cli_append(struct cli *c, Partsledger__V1__Entry *e);
+/* cli_append of the entry a builder (pl_build_*) made, given the builder's
+ * return code `rc` (a builder fails only when out of memory). */
+int cli_append_built(struct cli *c, int rc, Partsledger__V1__Entry *e);
 
 /* ---- inventory, shared by its families ---- */
 

@@ -285,39 +285,11 @@ static int show(struct cli *c, const Partsledger__V1__Entry *e,
 
 /* ---- options ---- */
 
-/* --name's value, "" when absent: how an optional text is left out. */
-static const char *opt_text(const struct cli *c, const char *name) {
-  const char *v = cli_opt(c, name);
-  return v != NULL ? v : "";
-}
-
-/* --name as a value of enum `d` (required by the command's row). 0 or an
- * exit status. */
-static int opt_enum(struct cli *c, const char *name,
-                    const ProtobufCEnumDescriptor *d, int *out) {
-  const char *v = cli_opt(c, name);
-  *out = cli_enum_parse(d, v);
-  if (*out < 0)
-    return cli_usage_error(c, "--%s wants %s, not '%s'", name,
-                           cli_enum_names(c, d), v != NULL ? v : "");
-  return 0;
-}
-
 static int opt_double(struct cli *c, const char *name, double *out) {
   const char *v = cli_opt(c, name);
   if (cli_parse_double(v, out) != 0)
     return cli_usage_error(c, "--%s wants a decimal number, not '%s'", name,
                            v != NULL ? v : "");
-  return 0;
-}
-
-/* --name as a signed integer, `dflt` when absent. 0 or an exit status. */
-static int opt_i64(struct cli *c, const char *name, int64_t dflt,
-                   int64_t *out) {
-  const char *v = cli_opt(c, name);
-  *out = dflt;
-  if (v != NULL && cli_parse_i64(v, out) != 0)
-    return cli_usage_error(c, "--%s wants an integer, not '%s'", name, v);
   return 0;
 }
 
@@ -401,58 +373,50 @@ static int opt_serials(struct cli *c, char ***out, size_t *n) {
 
 /* ---- commands ---- */
 
-/* Sends what a builder made; a builder fails only on memory. */
-static int append_built(struct cli *c, int rc, Partsledger__V1__Entry *e) {
-  if (rc != 0)
-    return cli_fail("cannot build the entry: %s", pl_strerror(rc));
-  return cli_append(c, e);
-}
-
 static int cmd_site(struct cli *c) {
   int kind, rc;
   double lat, lon;
-  if ((rc = opt_enum(c, "kind", &partsledger__v1__site_kind__descriptor,
-                     &kind)) != 0 ||
+  if ((rc = cli_opt_enum(c, "kind", &partsledger__v1__site_kind__descriptor,
+                         &kind)) != 0 ||
       (rc = opt_double(c, "lat", &lat)) != 0 ||
       (rc = opt_double(c, "lon", &lon)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_site_registered(c->a, cli_opt(c, "id"), kind,
-                                cli_opt(c, "name"), opt_text(c, "region"), lat,
-                                lon, opt_text(c, "gln"), &e);
-  return append_built(c, rc, e);
+                                cli_opt(c, "name"), cli_opt_or(c, "region", ""),
+                                lat, lon, cli_opt_or(c, "gln", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_supplier(struct cli *c) {
   Partsledger__V1__Entry *e;
   int rc = pl_build_supplier_registered(
       c->a, cli_opt(c, "id"), cli_opt(c, "name"),
-      cli_opt(c, "certified") != NULL, opt_text(c, "gln"), &e);
-  return append_built(c, rc, e);
+      cli_opt(c, "certified") != NULL, cli_opt_or(c, "gln", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_batch(struct cli *c) {
   int part_class, rc;
-  uint64_t quantity, months;
+  uint64_t quantity;
+  uint32_t months;
   int64_t produced;
   char **serials;
   size_t n;
-  if ((rc = opt_enum(c, "class", &partsledger__v1__part_class__descriptor,
-                     &part_class)) != 0 ||
+  if ((rc = cli_opt_enum(c, "class", &partsledger__v1__part_class__descriptor,
+                         &part_class)) != 0 ||
       (rc = cli_opt_u64(c, "quantity", 0, &quantity)) != 0 ||
-      (rc = cli_opt_u64(c, "warranty-months", 0, &months)) != 0 ||
-      (rc = opt_i64(c, "produced-at", 0, &produced)) != 0)
+      (rc = cli_opt_u32(c, "warranty-months", 0, &months)) != 0 ||
+      (rc = cli_opt_time(c, "produced-at", 0, &produced)) != 0)
     return rc;
-  if (months > UINT32_MAX)
-    return cli_usage_error(c, "--warranty-months is out of range");
   if ((rc = opt_serials(c, &serials, &n)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_batch_registered(c->a, cli_opt(c, "id"), cli_opt(c, "supplier"),
-                                 cli_opt(c, "sku"), opt_text(c, "gtin"),
-                                 part_class, (uint32_t)months, produced,
-                                 quantity, serials, n, &e);
-  return append_built(c, rc, e);
+                                 cli_opt(c, "sku"), cli_opt_or(c, "gtin", ""),
+                                 part_class, months, produced, quantity,
+                                 serials, n, &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_receive(struct cli *c) {
@@ -462,8 +426,8 @@ static int cmd_receive(struct cli *c) {
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_stock_received(c->a, cli_opt(c, "site"), cli_opt(c, "batch"),
-                               quantity, opt_text(c, "reference"), &e);
-  return append_built(c, rc, e);
+                               quantity, cli_opt_or(c, "reference", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_transfer(struct cli *c) {
@@ -474,21 +438,22 @@ static int cmd_transfer(struct cli *c) {
   Partsledger__V1__Entry *e;
   rc = pl_build_stock_transferred(c->a, cli_opt(c, "from"), cli_opt(c, "to"),
                                   cli_opt(c, "batch"), quantity,
-                                  opt_text(c, "reference"), &e);
-  return append_built(c, rc, e);
+                                  cli_opt_or(c, "reference", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_adjust(struct cli *c) {
   int64_t delta;
   int reason, rc;
-  if ((rc = opt_i64(c, "delta", 0, &delta)) != 0 ||
-      (rc = opt_enum(c, "reason", &partsledger__v1__adjust_reason__descriptor,
-                     &reason)) != 0)
+  if ((rc = cli_opt_i64(c, "delta", 0, &delta)) != 0 ||
+      (rc = cli_opt_enum(c, "reason",
+                         &partsledger__v1__adjust_reason__descriptor,
+                         &reason)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_stock_adjusted(c->a, cli_opt(c, "site"), cli_opt(c, "batch"),
-                               delta, reason, opt_text(c, "note"), &e);
-  return append_built(c, rc, e);
+                               delta, reason, cli_opt_or(c, "note", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_reserve(struct cli *c) {
@@ -500,7 +465,7 @@ static int cmd_reserve(struct cli *c) {
     return rc;
   if ((in == NULL) == (at == NULL))
     return cli_usage_error(c, "give exactly one of --expires-in DURATION and "
-                              "--expires-at MS");
+                              "--expires-at TIME");
   if (in != NULL) {
     if (parse_duration(in, &in_ms) != 0 || in_ms > INT64_MAX - pl_now_ms())
       return cli_usage_error(c,
@@ -508,21 +473,22 @@ static int cmd_reserve(struct cli *c) {
                              "30m, 2h, 1d or 1h30m, not '%s'",
                              in);
     expires = pl_now_ms() + in_ms;
-  } else if ((rc = opt_i64(c, "expires-at", 0, &expires)) != 0) {
+  } else if ((rc = cli_opt_time(c, "expires-at", 0, &expires)) != 0) {
     return rc;
   }
   Partsledger__V1__Entry *e;
   rc = pl_build_part_reserved(c->a, cli_opt(c, "id"), cli_opt(c, "site"),
-                              cli_opt(c, "sku"), quantity, opt_text(c, "batch"),
-                              opt_text(c, "repair-order"), expires, &e);
-  return append_built(c, rc, e);
+                              cli_opt(c, "sku"), quantity,
+                              cli_opt_or(c, "batch", ""),
+                              cli_opt_or(c, "repair-order", ""), expires, &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_release(struct cli *c) {
   Partsledger__V1__Entry *e;
   int rc = pl_build_reservation_released(c->a, cli_opt(c, "id"),
-                                         opt_text(c, "reason"), &e);
-  return append_built(c, rc, e);
+                                         cli_opt_or(c, "reason", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_fulfil(struct cli *c) {
@@ -550,14 +516,14 @@ static int cmd_fulfil(struct cli *c) {
   }
   Partsledger__V1__Entry *e;
   rc = pl_build_reservation_fulfilled(c->a, id, batch, quantity, &e);
-  return append_built(c, rc, e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_recall(struct cli *c) {
   Partsledger__V1__Entry *e;
   int rc = pl_build_batch_recalled(c->a, cli_opt(c, "batch"),
-                                   opt_text(c, "reason"), &e);
-  return append_built(c, rc, e);
+                                   cli_opt_or(c, "reason", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 /* ---- the rows ---- */
@@ -679,14 +645,16 @@ static const struct cli_command commands[] = {
     {"batch",
      "--key MANUFACTURER_KEYFILE --id ID --supplier ID --sku SKU --class "
      "CLASS --quantity N [--gtin GTIN] [--warranty-months N] [--produced-at "
-     "MS] [--serial S]... [--serials-file FILE] [--request-id HEX]",
+     "TIME] [--serial S]... [--serials-file FILE] [--request-id HEX]",
      "register a batch of parts (signed by a manufacturer)",
      "Appends a batch_registered entry: QUANTITY units of SKU made by the\n"
      "supplier. No site ever holds more of its units than were made.\n"
      "  --class CLASS        original or certified_alternative\n"
      "  --gtin GTIN          GTIN-8, -12, -13 or -14 (kept as GTIN-14)\n"
      "  --warranty-months N  the parts' warranty\n"
-     "  --produced-at MS     when the batch was made, in Unix milliseconds\n"
+     "  --produced-at TIME   when the batch was made: unix ms, an ISO 8601\n"
+     "                       date-time (2024-05-01T12:00:00Z), a date\n"
+     "                       (midnight UTC) or \"now\"\n"
      "  --serial S           a unit's serial; repeat for several, or list\n"
      "                       them one a line in --serials-file FILE (at most\n"
      "                       1000, and no more than QUANTITY)\n" CLI__APPENDS,
@@ -720,7 +688,7 @@ static const struct cli_command commands[] = {
      adjust_opts, 0, 0, cmd_adjust},
     {"reserve",
      "--key KEYFILE --id ID --site ID --sku SKU --quantity N (--expires-in "
-     "DURATION | --expires-at MS) [--batch ID] [--repair-order ID] "
+     "DURATION | --expires-at TIME) [--batch ID] [--repair-order ID] "
      "[--request-id HEX]",
      "reserve units of a SKU at a site",
      "Appends a part_reserved entry, signed by an actor of the site. The\n"
@@ -728,9 +696,9 @@ static const struct cli_command commands[] = {
      "(FAILED_PRECONDITION, with what is available) when fewer are free.\n"
      "  --expires-in DURATION  from now: 90s, 30m, 2h, 1d, 1h30m (at most\n"
      "                         90 days)\n"
-     "  --expires-at MS        at that Unix time in milliseconds; with\n"
-     "                         --request-id use this one, so that a retry is\n"
-     "                         the same entry\n"
+     "  --expires-at TIME      at that time: unix ms, an ISO 8601 date-time\n"
+     "                         (2024-05-01T12:00:00Z) or a date (midnight\n"
+     "                         UTC)\n"
      "  --batch ID             only units of that batch (of the same SKU)\n"
      "  --repair-order ID      the repair order they are for\n" CLI__APPENDS,
      reserve_opts, 0, 0, cmd_reserve},

@@ -124,7 +124,7 @@ static int cmd_stock(struct cli *c) {
 static int cmd_near(struct cli *c) {
   Partsledger__V1__StockNearRequest req =
       PARTSLEDGER__V1__STOCK_NEAR_REQUEST__INIT;
-  uint64_t min, limit;
+  uint64_t min;
   int rc;
   req.sku = (char *)c->pos[0];
   req.radius_km = CLI_NEAR_RADIUS_KM;
@@ -137,12 +137,9 @@ static int cmd_near(struct cli *c) {
     return cli_usage_error(c, "--radius-km wants a decimal number, not '%s'",
                            radius);
   if ((rc = cli_opt_u64(c, "min", 0, &min)) != 0 ||
-      (rc = cli_opt_u64(c, "limit", 0, &limit)) != 0)
+      (rc = cli_opt_u32(c, "limit", 0, &req.limit)) != 0)
     return rc;
-  if (limit > UINT32_MAX)
-    return cli_usage_error(c, "--limit is out of range");
   req.min_available = min;
-  req.limit = (uint32_t)limit;
   /* Every --kind, in the order given. */
   int nk = cli_opt_count(c, "kind");
   Partsledger__V1__SiteKind *kinds =

@@ -27,6 +27,7 @@
 
 #include "caltime.h"
 #include "cli.h"
+#include "clock.h"
 #include "entry.h"
 #include "text.h"
 
@@ -187,6 +188,218 @@ int cli_opt_public_key(struct cli *c, const char *name,
     return cli_usage_error(c, "--%s wants %d hex characters", name,
                            2 * PL_PUBLIC_KEY_BYTES);
   return 0;
+}
+
+const char *cli_opt_or(const struct cli *c, const char *name,
+                       const char *dflt) {
+  const char *v = cli_opt(c, name);
+  return v != NULL ? v : dflt;
+}
+
+const char **cli_opt_all(struct cli *c, const char *name, size_t *n) {
+  int count = cli_opt_count(c, name);
+  const char **v = pl_arena_alloc(c->a, (size_t)(count + 1) * sizeof(char *));
+  *n = 0;
+  if (v == NULL)
+    return NULL;
+  for (int i = 0; i < c->nopts; i++)
+    if (strcmp(c->opts[i].name, name) == 0)
+      v[(*n)++] = c->opts[i].value;
+  return v;
+}
+
+int cli_opt_u32(struct cli *c, const char *name, uint32_t dflt, uint32_t *out) {
+  uint64_t v;
+  *out = dflt;
+  int ex = cli_opt_u64(c, name, dflt, &v);
+  if (ex != 0)
+    return ex;
+  if (v > UINT32_MAX)
+    return cli_usage_error(c, "--%s is out of range (at most %" PRIu32 ")",
+                           name, UINT32_MAX);
+  *out = (uint32_t)v;
+  return 0;
+}
+
+int cli_opt_i64(struct cli *c, const char *name, int64_t dflt, int64_t *out) {
+  const char *v = cli_opt(c, name);
+  *out = dflt;
+  if (v != NULL && cli_parse_i64(v, out) != 0)
+    return cli_usage_error(c, "--%s wants an integer, not '%s'", name, v);
+  return 0;
+}
+
+int cli_opt_enum(struct cli *c, const char *name,
+                 const ProtobufCEnumDescriptor *d, int *out) {
+  const char *v = cli_opt(c, name);
+  *out = 0;
+  if (v == NULL)
+    return 0;
+  if ((*out = cli_enum_parse(d, v)) < 0)
+    return cli_usage_error(c, "--%s wants %s, not '%s'", name,
+                           cli_enum_names(c, d), v);
+  return 0;
+}
+
+_Static_assert(PL_HASH_BYTES == CLI_HEX32_BYTES &&
+                   PL_PUBLIC_KEY_BYTES == CLI_HEX32_BYTES,
+               "a SHA-256 and a public key are 64 hex characters");
+
+/* `v` (a value of --name) as 64 hex characters into `out`. 0 or an exit
+ * status. */
+static int cli__hex32(struct cli *c, const char *name, const char *what,
+                      const char *v, uint8_t out[CLI_HEX32_BYTES]) {
+  if (strlen(v) != 2 * CLI_HEX32_BYTES ||
+      pl_hex_decode(v, out, CLI_HEX32_BYTES) != 0)
+    return cli_usage_error(c, "--%s wants %s as %d hex characters, not '%s'",
+                           name, what, 2 * CLI_HEX32_BYTES, v);
+  return 0;
+}
+
+int cli_opt_hex32(struct cli *c, const char *name, const char *what,
+                  ProtobufCBinaryData *out) {
+  const char *v = cli_opt(c, name);
+  out->data = NULL;
+  out->len = 0;
+  if (v == NULL)
+    return 0;
+  uint8_t *b = pl_arena_alloc(c->a, CLI_HEX32_BYTES);
+  if (b == NULL)
+    return cli_fail("out of memory");
+  int ex = cli__hex32(c, name, what, v, b);
+  if (ex != 0)
+    return ex;
+  out->data = b;
+  out->len = CLI_HEX32_BYTES;
+  return 0;
+}
+
+int cli_opt_hex32_all(struct cli *c, const char *name, const char *what,
+                      uint8_t (**out)[CLI_HEX32_BYTES], size_t *n) {
+  size_t count;
+  const char **v = cli_opt_all(c, name, &count);
+  *n = 0;
+  *out = pl_arena_alloc(c->a, (count + 1) * CLI_HEX32_BYTES);
+  if (v == NULL || *out == NULL)
+    return cli_fail("out of memory");
+  for (size_t i = 0; i < count; i++) {
+    int ex = cli__hex32(c, name, what, v[i], (*out)[i]);
+    if (ex != 0)
+      return ex;
+  }
+  *n = count;
+  return 0;
+}
+
+/* ---- times ---- */
+
+/* `n` digits at *s as a number, *s moved past them. -1 when not digits. */
+static int64_t cli__digits(const char **s, int n) {
+  int64_t v = 0;
+  for (int i = 0; i < n; i++, (*s)++) {
+    if (**s < '0' || **s > '9')
+      return -1;
+    v = v * 10 + (**s - '0');
+  }
+  return v;
+}
+
+int cli_parse_time(const char *s, int64_t *ms) {
+  if (strcmp(s, "now") == 0) {
+    *ms = pl_now_ms();
+    return 0;
+  }
+  uint64_t u;
+  if (cli_parse_u64(s, &u) == 0) {
+    if (u > (uint64_t)INT64_MAX)
+      return -1;
+    *ms = (int64_t)u;
+    return 0;
+  }
+  const char *p = s;
+  int64_t y = cli__digits(&p, 4), mo, d, h = 0, mi = 0, sec = 0, frac = 0;
+  if (y < 0 || *p++ != '-' || (mo = cli__digits(&p, 2)) < 1 || mo > 12 ||
+      *p++ != '-' || (d = cli__digits(&p, 2)) < 1 || d > 31)
+    return -1;
+  int64_t offset_ms = 0;
+  if (*p == 'T' || *p == 't') {
+    p++;
+    if ((h = cli__digits(&p, 2)) < 0 || h > 23 || *p++ != ':' ||
+        (mi = cli__digits(&p, 2)) < 0 || mi > 59)
+      return -1;
+    if (*p == ':') {
+      p++;
+      if ((sec = cli__digits(&p, 2)) < 0 || sec > 59)
+        return -1;
+      if (*p == '.') {
+        p++;
+        int n = 0;
+        for (; *p >= '0' && *p <= '9'; p++, n++)
+          if (n < 3)
+            frac = frac * 10 + (*p - '0');
+        if (n == 0)
+          return -1;
+        for (; n < 3; n++)
+          frac *= 10;
+      }
+    }
+    if (*p == 'Z' || *p == 'z') {
+      p++;
+    } else if (*p == '+' || *p == '-') {
+      int sign = *p++ == '-' ? -1 : 1;
+      int64_t oh = cli__digits(&p, 2), om;
+      if (oh < 0 || oh > 23 || *p++ != ':' || (om = cli__digits(&p, 2)) < 0 ||
+          om > 59)
+        return -1;
+      offset_ms = sign * (oh * PL_HOUR_MS + om * 60000);
+    } else {
+      return -1; /* a time of day needs its zone: never the local one */
+    }
+  }
+  if (*p != '\0')
+    return -1;
+  /* A day the month does not have (Feb 30) is refused, not carried over. */
+  int64_t day = pl_cal_ms(y, (unsigned)mo, (unsigned)d, 0);
+  int64_t yy;
+  unsigned mm, dd;
+  int64_t rest;
+  pl_cal_date(day, &yy, &mm, &dd, &rest);
+  if (yy != y || mm != (unsigned)mo || dd != (unsigned)d)
+    return -1;
+  *ms = day + h * PL_HOUR_MS + mi * 60000 + sec * 1000 + frac - offset_ms;
+  return 0;
+}
+
+int cli_opt_time(struct cli *c, const char *name, int64_t dflt, int64_t *ms) {
+  const char *v = cli_opt(c, name);
+  *ms = dflt;
+  if (v != NULL && cli_parse_time(v, ms) != 0)
+    return cli_usage_error(
+        c,
+        "--%s wants unix milliseconds, an ISO 8601 date-time "
+        "(2024-05-01T12:00:00Z), a date or \"now\", not '%s'",
+        name, v);
+  return 0;
+}
+
+int cli_opt_entry_time(struct cli *c, const char *name, int dflt_now,
+                       int64_t *ms) {
+  const char *v = cli_opt(c, name);
+  if (cli_opt(c, "request-id") != NULL) {
+    /* The clock would make each retry another entry, which the ledger
+     * refuses under the same id (ALREADY_EXISTS). */
+    if (v == NULL && dflt_now)
+      return cli_usage_error(c,
+                             "with --request-id, give --%s TIME: its "
+                             "default, now, would make a retry another entry",
+                             name);
+    if (v != NULL && strcmp(v, "now") == 0)
+      return cli_usage_error(c,
+                             "with --request-id, give --%s a fixed TIME, not "
+                             "now, which would make a retry another entry",
+                             name);
+  }
+  return cli_opt_time(c, name, dflt_now ? pl_now_ms() : 0, ms);
 }
 
 /* ---- text and JSON ---- */
@@ -548,7 +761,10 @@ int cli_connect(struct cli *c) {
 }
 
 int cli_load_key(struct cli *c, const char *opt, pl_key **k) {
-  const char *path = cli_opt(c, opt);
+  return cli_load_key_file(cli_opt(c, opt), k);
+}
+
+int cli_load_key_file(const char *path, pl_key **k) {
   char why[512] = "";
   int rc = pl_key_load(path, k, why, sizeof(why));
   if (rc == PL_EKEYFILE)
@@ -592,6 +808,12 @@ int cli_append(struct cli *c, Partsledger__V1__Entry *e) {
   return ex != 0 ? ex : cli_submit(c, se, &e->request_id);
 }
 
+int cli_append_built(struct cli *c, int rc, Partsledger__V1__Entry *e) {
+  if (rc != 0)
+    return cli_fail("cannot build the entry: %s", pl_strerror(rc));
+  return cli_append(c, e);
+}
+
 int cli_submit(struct cli *c, const Partsledger__V1__SignedEntry *se,
                const ProtobufCBinaryData *request_id) {
   int ex, rc;
@@ -626,11 +848,18 @@ int cli_submit(struct cli *c, const Partsledger__V1__SignedEntry *se,
   return cli_json_emit(o, 0);
 }
 
-const char *cli_verifier_key(struct cli *c, int *ex) {
+const char *cli_verifier_key(struct cli *c, int required, int *ex) {
   const char *vkey = cli_opt(c, "vkey"), *path = cli_opt(c, "vkey-file");
-  if ((vkey == NULL) == (path == NULL)) {
-    *ex = cli_usage_error(c, "give exactly one of --vkey VKEY and --vkey-file "
-                             "FILE");
+  *ex = 0;
+  if (vkey != NULL && path != NULL) {
+    *ex = cli_usage_error(c, "give one of --vkey VKEY and --vkey-file FILE, "
+                             "not both");
+    return NULL;
+  }
+  if (vkey == NULL && path == NULL) {
+    if (required)
+      *ex = cli_usage_error(c, "give the log's verifier key: --vkey VKEY or "
+                               "--vkey-file FILE");
     return NULL;
   }
   if (path != NULL) {
@@ -652,8 +881,14 @@ const char *cli_verifier_key(struct cli *c, int *ex) {
   char name[PL_NOTE_NAME_MAX + 1];
   uint8_t pk[PL_PUBLIC_KEY_BYTES];
   if (pl_note_vkey_parse(vkey, name, sizeof(name), pk) != 0) {
-    *ex = cli_usage_error(c, "'%s' is not a verifier key (name+hexid+base64)",
-                          vkey);
+    /* A file's content is input, not the command line: name the file. */
+    if (path != NULL)
+      *ex = cli_input_error("%s does not hold a verifier key "
+                            "(name+hexid+base64)",
+                            path);
+    else
+      *ex = cli_usage_error(c, "'%s' is not a verifier key (name+hexid+base64)",
+                            vkey);
     return NULL;
   }
   return vkey;

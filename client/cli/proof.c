@@ -279,7 +279,7 @@ static int verdict_report(struct cli *c, const pl_verdict *v,
 
 static int cmd_verify(struct cli *c) {
   int ex = CLI_EXIT_USAGE;
-  const char *vkey = cli_verifier_key(c, &ex);
+  const char *vkey = cli_verifier_key(c, 1, &ex);
   if (vkey == NULL)
     return ex;
   const char *name = c->pos[0], *old_path = cli_opt(c, "old-checkpoint");

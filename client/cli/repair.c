@@ -16,123 +16,13 @@
  * it), cJSON.
  */
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "caltime.h"
 #include "cli.h"
 #include "clock.h"
-#include "entry.h"
 #include "repair.h"
 
-#define CLI_SHA256_BYTES 32
-
 /* ---- helpers shared with warranty.c (repair.h) ---- */
-
-int cli_wty_opt_enum(struct cli *c, const char *name,
-                     const ProtobufCEnumDescriptor *d, int *out) {
-  const char *v = cli_opt(c, name);
-  *out = 0;
-  if (v == NULL)
-    return 0;
-  if ((*out = cli_enum_parse(d, v)) < 0)
-    return cli_usage_error(c, "--%s wants %s, not '%s'", name,
-                           cli_enum_names(c, d), v);
-  return 0;
-}
-
-/* ---- times ---- */
-
-/* `n` digits at *s as a number, *s moved past them. -1 when not digits. */
-static int64_t digits(const char **s, int n) {
-  int64_t v = 0;
-  for (int i = 0; i < n; i++, (*s)++) {
-    if (**s < '0' || **s > '9')
-      return -1;
-    v = v * 10 + (**s - '0');
-  }
-  return v;
-}
-
-int cli_wty_parse_time(const char *s, int64_t *ms) {
-  if (strcmp(s, "now") == 0) {
-    *ms = pl_now_ms();
-    return 0;
-  }
-  uint64_t u;
-  if (cli_parse_u64(s, &u) == 0) {
-    if (u > (uint64_t)INT64_MAX)
-      return -1;
-    *ms = (int64_t)u;
-    return 0;
-  }
-  const char *p = s;
-  int64_t y = digits(&p, 4), mo, d, h = 0, mi = 0, sec = 0, frac = 0;
-  if (y < 0 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 ||
-      *p++ != '-' || (d = digits(&p, 2)) < 1 || d > 31)
-    return -1;
-  int64_t offset_ms = 0;
-  if (*p == 'T' || *p == 't') {
-    p++;
-    if ((h = digits(&p, 2)) < 0 || h > 23 || *p++ != ':' ||
-        (mi = digits(&p, 2)) < 0 || mi > 59)
-      return -1;
-    if (*p == ':') {
-      p++;
-      if ((sec = digits(&p, 2)) < 0 || sec > 59)
-        return -1;
-      if (*p == '.') {
-        p++;
-        int n = 0;
-        for (; *p >= '0' && *p <= '9'; p++, n++)
-          if (n < 3)
-            frac = frac * 10 + (*p - '0');
-        if (n == 0)
-          return -1;
-        for (; n < 3; n++)
-          frac *= 10;
-      }
-    }
-    if (*p == 'Z' || *p == 'z') {
-      p++;
-    } else if (*p == '+' || *p == '-') {
-      int sign = *p++ == '-' ? -1 : 1;
-      int64_t oh = digits(&p, 2), om;
-      if (oh < 0 || oh > 23 || *p++ != ':' || (om = digits(&p, 2)) < 0 ||
-          om > 59)
-        return -1;
-      offset_ms = sign * (oh * PL_HOUR_MS + om * 60000);
-    } else {
-      return -1; /* a time of day needs its zone: never the local one */
-    }
-  }
-  if (*p != '\0')
-    return -1;
-  /* A day the month does not have (Feb 30) is refused, not carried over. */
-  int64_t day = pl_cal_ms(y, (unsigned)mo, (unsigned)d, 0);
-  int64_t yy;
-  unsigned mm, dd;
-  int64_t rest;
-  pl_cal_date(day, &yy, &mm, &dd, &rest);
-  if (yy != y || mm != (unsigned)mo || dd != (unsigned)d)
-    return -1;
-  *ms = day + h * PL_HOUR_MS + mi * 60000 + sec * 1000 + frac - offset_ms;
-  return 0;
-}
-
-int cli_wty_opt_time(struct cli *c, const char *name, int64_t dflt,
-                     int64_t *ms) {
-  const char *v = cli_opt(c, name);
-  *ms = dflt;
-  if (v != NULL && cli_wty_parse_time(v, ms) != 0)
-    return cli_usage_error(
-        c,
-        "--%s wants unix milliseconds, an ISO 8601 date-time "
-        "(2024-05-01T12:00:00Z), a date or \"now\", not '%s'",
-        name, v);
-  return 0;
-}
 
 const char *cli_wty_time_text(struct cli *c, int64_t ms) {
   if (ms == 0)
@@ -154,54 +44,6 @@ void cli_wty_json_merge(cJSON *into, cJSON *from) {
 
 /* ---- option helpers of the write commands ---- */
 
-static const char *opt_or(const struct cli *c, const char *name,
-                          const char *dflt) {
-  const char *v = cli_opt(c, name);
-  return v != NULL ? v : dflt;
-}
-
-/* Every value of a repeated option, in the order given; NULL when out of
- * memory. */
-static const char **opt_all(struct cli *c, const char *name, size_t *n) {
-  int count = cli_opt_count(c, name);
-  const char **v = pl_arena_alloc(c->a, (size_t)(count + 1) * sizeof(char *));
-  *n = 0;
-  if (v == NULL)
-    return NULL;
-  for (int i = 0; i < c->nopts; i++)
-    if (strcmp(c->opts[i].name, name) == 0)
-      v[(*n)++] = c->opts[i].value;
-  return v;
-}
-
-/* --name as a uint32 (months, days). 0 or an exit status. */
-static int opt_u32(struct cli *c, const char *name, uint32_t dflt,
-                   uint32_t *out) {
-  uint64_t v;
-  *out = dflt;
-  int rc = cli_opt_u64(c, name, dflt, &v);
-  if (rc != 0)
-    return rc;
-  if (v > UINT32_MAX)
-    return cli_usage_error(c, "--%s is out of range", name);
-  *out = (uint32_t)v;
-  return 0;
-}
-
-/* --name as hex of a SHA-256 (64 hex characters), or absent (NULL, 0). */
-static int opt_sha256(struct cli *c, const char *name, const char *v,
-                      uint8_t **out, size_t *n) {
-  *out = NULL;
-  *n = 0;
-  if (v == NULL)
-    return 0;
-  if (strlen(v) != 2 * CLI_SHA256_BYTES || cli_unhex(c, v, out, n) != 0)
-    return cli_usage_error(
-        c, "--%s wants a SHA-256 as %d hex characters, not '%s'", name,
-        2 * CLI_SHA256_BYTES, v);
-  return 0;
-}
-
 /* Splits `s` at its first ':' into the arena: the head, and *rest after it
  * (NULL when there is no ':'). */
 static char *split(struct cli *c, const char *s, const char **rest) {
@@ -214,12 +56,6 @@ static char *split(struct cli *c, const char *s, const char **rest) {
   }
   *rest = colon != NULL ? colon + 1 : NULL;
   return head;
-}
-
-static int built(struct cli *c, int rc, Partsledger__V1__Entry *e) {
-  if (rc != 0)
-    return cli_fail("cannot build the entry: %s", pl_strerror(rc));
-  return cli_append(c, e);
 }
 
 /* ---- commands ---- */
@@ -256,11 +92,11 @@ bad:
 static int cmd_policy(struct cli *c) {
   uint32_t window, max_ext;
   int rc;
-  if ((rc = opt_u32(c, "window-days", 0, &window)) != 0 ||
-      (rc = opt_u32(c, "max-extension-months", 0, &max_ext)) != 0)
+  if ((rc = cli_opt_u32(c, "window-days", 0, &window)) != 0 ||
+      (rc = cli_opt_u32(c, "max-extension-months", 0, &max_ext)) != 0)
     return rc;
   size_t n;
-  const char **specs = opt_all(c, "term", &n);
+  const char **specs = cli_opt_all(c, "term", &n);
   Partsledger__V1__ComponentTerm *terms =
       pl_arena_alloc(c->a, (n + 1) * sizeof(*terms));
   if (specs == NULL || terms == NULL)
@@ -272,21 +108,18 @@ static int cmd_policy(struct cli *c) {
   rc = pl_build_warranty_policy_published(c->a, cli_opt(c, "id"),
                                           cli_opt(c, "model"), window, terms, n,
                                           max_ext, &e);
-  return built(c, rc, e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_device(struct cli *c) {
   int64_t purchased;
-  int rc = cli_wty_opt_time(c, "purchased-at", 0, &purchased);
-  if (rc != 0)
-    return rc;
-  uint8_t *owner;
-  size_t owner_len;
-  if ((rc = opt_sha256(c, "owner-ref", cli_opt(c, "owner-ref"), &owner,
-                       &owner_len)) != 0)
+  ProtobufCBinaryData owner;
+  int rc;
+  if ((rc = cli_opt_time(c, "purchased-at", 0, &purchased)) != 0 ||
+      (rc = cli_opt_hex32(c, "owner-ref", "a SHA-256", &owner)) != 0)
     return rc;
   size_t n;
-  const char **specs = opt_all(c, "part", &n);
+  const char **specs = cli_opt_all(c, "part", &n);
   Partsledger__V1__InstalledPart *parts =
       pl_arena_alloc(c->a, (n + 1) * sizeof(*parts));
   if (specs == NULL || parts == NULL)
@@ -303,22 +136,22 @@ static int cmd_device(struct cli *c) {
     parts[i].batch_id = (char *)batch;
   }
   Partsledger__V1__Entry *e;
-  rc = pl_build_device_registered(c->a, cli_opt(c, "serial"),
-                                  cli_opt(c, "model"), cli_opt(c, "policy"),
-                                  purchased, owner, owner_len, parts, n, &e);
-  return built(c, rc, e);
+  rc = pl_build_device_registered(
+      c->a, cli_opt(c, "serial"), cli_opt(c, "model"), cli_opt(c, "policy"),
+      purchased, owner.data, owner.len, parts, n, &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_extend(struct cli *c) {
   uint32_t months;
-  int rc = opt_u32(c, "months", 0, &months);
+  int rc = cli_opt_u32(c, "months", 0, &months);
   if (rc != 0)
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_warranty_extended(c->a, cli_opt(c, "device"),
-                                  opt_or(c, "component", ""), months,
-                                  opt_or(c, "contract", ""), &e);
-  return built(c, rc, e);
+                                  cli_opt_or(c, "component", ""), months,
+                                  cli_opt_or(c, "contract", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_order(struct cli *c) {
@@ -326,94 +159,94 @@ static int cmd_order(struct cli *c) {
   int64_t reported;
   uint64_t usage;
   int rc;
-  if ((rc = cli_wty_opt_enum(c, "priority",
-                             &partsledger__v1__priority__descriptor,
-                             &priority)) != 0 ||
-      (rc = cli_wty_opt_time(c, "reported-at", pl_now_ms(), &reported)) != 0 ||
+  if ((rc = cli_opt_enum(c, "priority", &partsledger__v1__priority__descriptor,
+                         &priority)) != 0 ||
+      (rc = cli_opt_time(c, "reported-at", pl_now_ms(), &reported)) != 0 ||
       (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_repair_order_opened(
       c->a, cli_opt(c, "id"), cli_opt(c, "device"), cli_opt(c, "site"),
-      priority, opt_or(c, "fault", ""), reported, usage, &e);
-  return built(c, rc, e);
+      priority, cli_opt_or(c, "fault", ""), reported, usage, &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_respond(struct cli *c) {
   int64_t at;
-  int rc = cli_wty_opt_time(c, "at", pl_now_ms(), &at);
+  int rc = cli_opt_time(c, "at", pl_now_ms(), &at);
   if (rc != 0)
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_repair_order_responded(c->a, cli_opt(c, "order"), at, &e);
-  return built(c, rc, e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_replace(struct cli *c) {
+  uint8_t(*hex)[CLI_HEX32_BYTES];
   size_t n;
-  const char **hex = opt_all(c, "evidence", &n);
+  int rc = cli_opt_hex32_all(c, "evidence", "a SHA-256", &hex, &n);
+  if (rc != 0)
+    return rc;
   ProtobufCBinaryData *ev = pl_arena_alloc(c->a, (n + 1) * sizeof(*ev));
-  if (hex == NULL || ev == NULL)
+  if (ev == NULL)
     return cli_fail("out of memory");
-  int rc;
-  for (size_t i = 0; i < n; i++)
-    if ((rc = opt_sha256(c, "evidence", hex[i], &ev[i].data, &ev[i].len)) != 0)
-      return rc;
+  for (size_t i = 0; i < n; i++) {
+    ev[i].data = hex[i];
+    ev[i].len = CLI_HEX32_BYTES;
+  }
   Partsledger__V1__Entry *e;
-  rc = pl_build_part_replaced(c->a, cli_opt(c, "order"),
-                              cli_opt(c, "component"), opt_or(c, "removed", ""),
-                              cli_opt(c, "installed"), cli_opt(c, "batch"),
-                              opt_or(c, "reservation", ""), ev, n, &e);
-  return built(c, rc, e);
+  rc = pl_build_part_replaced(
+      c->a, cli_opt(c, "order"), cli_opt(c, "component"),
+      cli_opt_or(c, "removed", ""), cli_opt(c, "installed"),
+      cli_opt(c, "batch"), cli_opt_or(c, "reservation", ""), ev, n, &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_close(struct cli *c) {
   int outcome;
   int64_t resolved;
-  uint8_t *acc;
-  size_t acc_len;
+  ProtobufCBinaryData acc;
   int rc;
-  if ((rc = cli_wty_opt_enum(c, "outcome",
-                             &partsledger__v1__repair_outcome__descriptor,
-                             &outcome)) != 0 ||
-      (rc = cli_wty_opt_time(c, "resolved-at", pl_now_ms(), &resolved)) != 0 ||
-      (rc = opt_sha256(c, "acceptance", cli_opt(c, "acceptance"), &acc,
-                       &acc_len)) != 0)
+  if ((rc = cli_opt_enum(c, "outcome",
+                         &partsledger__v1__repair_outcome__descriptor,
+                         &outcome)) != 0 ||
+      (rc = cli_opt_time(c, "resolved-at", pl_now_ms(), &resolved)) != 0 ||
+      (rc = cli_opt_hex32(c, "acceptance", "a SHA-256", &acc)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_repair_order_closed(
       c->a, cli_opt(c, "order"), outcome, resolved,
-      cli_opt(c, "first-visit-fix") != NULL, acc, acc_len, &e);
-  return built(c, rc, e);
+      cli_opt(c, "first-visit-fix") != NULL, acc.data, acc.len, &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_claim(struct cli *c) {
   int64_t failure;
   uint64_t usage;
   int rc;
-  if ((rc = cli_wty_opt_time(c, "failure-at", 0, &failure)) != 0 ||
+  if ((rc = cli_opt_time(c, "failure-at", 0, &failure)) != 0 ||
       (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_claim_filed(c->a, cli_opt(c, "id"), cli_opt(c, "device"),
                             cli_opt(c, "order"), cli_opt(c, "component"), usage,
-                            failure, opt_or(c, "description", ""), &e);
-  return built(c, rc, e);
+                            failure, cli_opt_or(c, "description", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 static int cmd_decide(struct cli *c) {
   int decision, reason, rc;
-  if ((rc = cli_wty_opt_enum(c, "decision",
-                             &partsledger__v1__claim_decision__descriptor,
-                             &decision)) != 0 ||
-      (rc = cli_wty_opt_enum(c, "reason",
-                             &partsledger__v1__decision_reason__descriptor,
-                             &reason)) != 0)
+  if ((rc = cli_opt_enum(c, "decision",
+                         &partsledger__v1__claim_decision__descriptor,
+                         &decision)) != 0 ||
+      (rc = cli_opt_enum(c, "reason",
+                         &partsledger__v1__decision_reason__descriptor,
+                         &reason)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
   rc = pl_build_claim_decided(c->a, cli_opt(c, "claim"), decision, reason,
-                              opt_or(c, "note", ""), &e);
-  return built(c, rc, e);
+                              cli_opt_or(c, "note", ""), &e);
+  return cli_append_built(c, rc, e);
 }
 
 /* ---- showing kinds 40-48 ----

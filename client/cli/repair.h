@@ -11,25 +11,8 @@
 
 #include "cli.h"
 
-/* ---- options ---- */
+/* ---- times ---- */
 
-/* --name as a value of enum `d` by cli_enum_parse; 0 with *out set, or the
- * exit status of the usage error it printed (naming the values it takes).
- * Absent: *out = 0. */
-int cli_wty_opt_enum(struct cli *c, const char *name,
-                     const ProtobufCEnumDescriptor *d, int *out);
-
-/* ---- times ----
- * A time on the command line is unix milliseconds (digits only), an ISO 8601
- * date-time ("2024-05-01T12:00:00Z", seconds and fraction optional, "Z" or
- * an offset "+02:00"), a date ("2024-05-01", midnight UTC), or "now". */
-
-/* 0 and *ms, or -1. */
-int cli_wty_parse_time(const char *s, int64_t *ms);
-/* --name as a time; `dflt` when absent. 0, or the exit status of the usage
- * error it printed. */
-int cli_wty_opt_time(struct cli *c, const char *name, int64_t dflt,
-                     int64_t *ms);
 /* "2024-05-01T12:00:00.000Z (1714564800000)", or "-" for 0. In the arena. */
 const char *cli_wty_time_text(struct cli *c, int64_t ms);
 

@@ -60,19 +60,6 @@ static int trace_grow(struct cli *c, struct trace *t, size_t more) {
   return 0;
 }
 
-/* --page-size as the services take it. 0 or an exit status. */
-static int opt_page(struct cli *c, uint32_t *out) {
-  uint64_t v;
-  *out = 0;
-  int rc = cli_opt_u64(c, "page-size", 0, &v);
-  if (rc != 0)
-    return rc;
-  if (v > UINT32_MAX)
-    return cli_usage_error(c, "--page-size is out of range");
-  *out = (uint32_t)v;
-  return 0;
-}
-
 /* ---- fetching ---- */
 
 /* The trace of `batch_id` from position `start`: one page, or with `all`
@@ -415,7 +402,8 @@ static int supplier_batches(struct cli *c, const char *supplier) {
   uint32_t page;
   int all = cli_opt(c, "all") != NULL, rc;
   if ((rc = cli_opt_u64(c, "start", 0, &start)) != 0 ||
-      (rc = opt_page(c, &page)) != 0 || (rc = cli_connect(c)) != 0)
+      (rc = cli_opt_u32(c, "page-size", 0, &page)) != 0 ||
+      (rc = cli_connect(c)) != 0)
     return rc;
   cJSON *list = c->json ? cJSON_CreateArray() : NULL;
   uint64_t next = start, last_next = 0;
@@ -487,7 +475,7 @@ static int cmd_trace(struct cli *c) {
                               "or --supplier ID)");
   const char *vkey = NULL;
   int ex = CLI_EXIT_USAGE;
-  if (verify && (vkey = cli_verifier_key(c, &ex)) == NULL)
+  if (verify && (vkey = cli_verifier_key(c, 1, &ex)) == NULL)
     return ex;
   if (!verify &&
       (cli_opt(c, "vkey") != NULL || cli_opt(c, "vkey-file") != NULL))
@@ -505,7 +493,8 @@ static int cmd_trace(struct cli *c) {
   uint64_t start;
   uint32_t page;
   if ((ex = cli_opt_u64(c, "start", 0, &start)) != 0 ||
-      (ex = opt_page(c, &page)) != 0 || (ex = cli_connect(c)) != 0 ||
+      (ex = cli_opt_u32(c, "page-size", 0, &page)) != 0 ||
+      (ex = cli_connect(c)) != 0 ||
       (ex = trace_fetch(c, batch, start, page, all, proofs, &t)) != 0)
     return ex;
   return verify ? trace_verify(c, vkey, &t) : trace_print(c, &t);

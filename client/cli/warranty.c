@@ -43,7 +43,7 @@ static int cmd_warranty(struct cli *c) {
   int64_t at;
   uint64_t usage;
   int rc;
-  if ((rc = cli_wty_opt_time(c, "at", 0, &at)) != 0 ||
+  if ((rc = cli_opt_time(c, "at", 0, &at)) != 0 ||
       (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0 ||
       (rc = cli_connect(c)) != 0)
     return rc;
@@ -224,9 +224,8 @@ static int cmd_claim_info(struct cli *c) {
 static int cmd_station_report(struct cli *c) {
   int64_t from, to;
   int rc;
-  if ((rc = cli_wty_opt_time(c, "from", 0, &from)) != 0 ||
-      (rc = cli_wty_opt_time(c, "to", 0, &to)) != 0 ||
-      (rc = cli_connect(c)) != 0)
+  if ((rc = cli_opt_time(c, "from", 0, &from)) != 0 ||
+      (rc = cli_opt_time(c, "to", 0, &to)) != 0 || (rc = cli_connect(c)) != 0)
     return rc;
   Partsledger__V1__StationReportResponse *r;
   if ((rc = pl_client_station_report(c->client, c->pos[0], from, to, c->a,
@@ -262,13 +261,12 @@ static int cmd_station_report(struct cli *c) {
 /* ---- batch-devices ---- */
 
 static int cmd_batch_devices(struct cli *c) {
-  uint64_t start, page;
+  uint64_t start;
+  uint32_t page;
   int rc;
   if ((rc = cli_opt_u64(c, "start", 0, &start)) != 0 ||
-      (rc = cli_opt_u64(c, "page-size", 0, &page)) != 0)
+      (rc = cli_opt_u32(c, "page-size", 0, &page)) != 0)
     return rc;
-  if (page > UINT32_MAX)
-    return cli_usage_error(c, "--page-size is out of range");
   int all = cli_opt(c, "all") != NULL;
   if (all && page == 0)
     page = CLI_TRACE_PAGE;
@@ -278,8 +276,8 @@ static int cmd_batch_devices(struct cli *c) {
   uint64_t next = start;
   do {
     Partsledger__V1__BatchDevicesResponse *r;
-    if ((rc = pl_client_batch_devices(c->client, c->pos[0], next,
-                                      (uint32_t)page, c->a, &r)) != 0) {
+    if ((rc = pl_client_batch_devices(c->client, c->pos[0], next, page, c->a,
+                                      &r)) != 0) {
       cJSON_Delete(rows);
       return cli_server_error(c, rc);
     }
@@ -650,7 +648,7 @@ int cli_trace_subject(struct cli *c) {
                            out);
   int ex = CLI_EXIT_USAGE;
   const char *vkey = NULL;
-  if (verify && (vkey = cli_verifier_key(c, &ex)) == NULL)
+  if (verify && (vkey = cli_verifier_key(c, 1, &ex)) == NULL)
     return ex;
   if ((ex = cli_connect(c)) != 0 ||
       (ex = fetch(c, &h, verify || epcis || cli_opt(c, "proofs") != NULL)) != 0)
