@@ -862,7 +862,82 @@ PL_TEST(epcis_library) {
   pl_arena_free(a);
 }
 
+/* A write sent again with its --request-id is the same entry, so it names
+ * its times: the same command twice returns the same index, and one that
+ * would take the clock (a default of now, "now", --expires-in) is refused
+ * before anything is sent. */
+PL_TEST(retry_with_request_id) {
+  WORLD(w);
+  const char *at = iso(pl_now_ms() - HOUR_MS);
+  const char *rid_order = "101102030405060708090a0b0c0d0e0f";
+  const char *rid_respond = "201102030405060708090a0b0c0d0e0f";
+  const char *rid_close = "301102030405060708090a0b0c0d0e0f";
+  long long first = -1;
+  for (int i = 0; i < 2; i++) {
+    struct res r = cli("--json", "order", "--key", w.station, "--id", "O2",
+                       "--device", "D1", "--site", "RS1", "--priority", "p3",
+                       "--fault", "drains overnight", "--reported-at", at,
+                       "--request-id", rid_order);
+    CHECK_EQ(r.code, 0);
+    long long idx = (long long)num(json(r.out), "index");
+    if (i == 0)
+      first = idx;
+    CHECK_EQ(idx, first);
+    CHECK(cJSON_IsTrue(item(json(r.out), "duplicate")) == (i == 1));
+  }
+  /* Without the time, or with "now": refused, exit 2, nothing sent. */
+  struct res r = cli("order", "--key", w.station, "--id", "O3", "--device",
+                     "D1", "--site", "RS1", "--priority", "p3",
+                     "--request-id", rid_order);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--reported-at") != NULL);
+  r = cli("respond", "--key", w.station, "--order", "O2", "--request-id",
+          rid_respond);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "give --at TIME") != NULL);
+  r = cli("respond", "--key", w.station, "--order", "O2", "--at", "now",
+          "--request-id", rid_respond);
+  CHECK_EQ(r.code, 2);
+  r = cli("close", "--key", w.station, "--order", "O2", "--outcome", "fixed",
+          "--request-id", rid_close);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--resolved-at") != NULL);
+  r = cli("reserve", "--key", w.station, "--id", "R9", "--site", "RS1",
+          "--sku", "SKU-BAT", "--quantity", "1", "--expires-in", "2h",
+          "--request-id", rid_close);
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--expires-at") != NULL);
+  r = cli("order-info", "O3");
+  CHECK_EQ(r.code, 1); /* never sent */
+  /* With the times given: retries are duplicates. */
+  const char *later = iso(pl_now_ms() - HOUR_MS / 2);
+  for (int i = 0; i < 2; i++) {
+    r = cli("--json", "respond", "--key", w.station, "--order", "O2", "--at",
+            later, "--request-id", rid_respond);
+    CHECK_EQ(r.code, 0);
+    CHECK(cJSON_IsTrue(item(json(r.out), "duplicate")) == (i == 1));
+    r = cli("--json", "close", "--key", w.station, "--order", "O2",
+            "--outcome", "fixed", "--resolved-at", later, "--request-id",
+            rid_close);
+    CHECK_EQ(r.code, 0);
+    CHECK(cJSON_IsTrue(item(json(r.out), "duplicate")) == (i == 1));
+  }
+  /* The same for an inventory write, whose time may be ISO 8601 too. */
+  const char *rid_batch = "401102030405060708090a0b0c0d0e0f";
+  for (int i = 0; i < 2; i++) {
+    r = cli("--json", "batch", "--key", w.maker, "--id", "BAT9", "--supplier",
+            "SUP", "--sku", "SKU-BAT", "--class", "original", "--quantity", "3",
+            "--produced-at", "2024-05-01T12:00:00Z", "--request-id", rid_batch);
+    CHECK_EQ(r.code, 0);
+    CHECK(cJSON_IsTrue(item(json(r.out), "duplicate")) == (i == 1));
+  }
+  r = cli("--json", "batch-info", "BAT9");
+  CHECK_EQ(r.code, 0);
+  CHECK_EQ(num(json(r.out), "produced_at_ms"), 1714564800000.0);
+}
+
 PL_TEST_MAIN(PL_CASE(writes_and_show), PL_CASE(refusals_and_usage),
              PL_CASE(queries), PL_CASE(trace_device_and_part_verify),
              PL_CASE(epcis_batch), PL_CASE(epcis_device), PL_CASE(epcis_part),
-             PL_CASE(epcis_library))
+             PL_CASE(epcis_library),
+             PL_CASE(retry_with_request_id))

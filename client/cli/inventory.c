@@ -407,7 +407,7 @@ static int cmd_batch(struct cli *c) {
                          &part_class)) != 0 ||
       (rc = cli_opt_u64(c, "quantity", 0, &quantity)) != 0 ||
       (rc = cli_opt_u32(c, "warranty-months", 0, &months)) != 0 ||
-      (rc = cli_opt_time(c, "produced-at", 0, &produced)) != 0)
+      (rc = cli_opt_entry_time(c, "produced-at", 0, &produced)) != 0)
     return rc;
   if ((rc = opt_serials(c, &serials, &n)) != 0)
     return rc;
@@ -466,6 +466,10 @@ static int cmd_reserve(struct cli *c) {
   if ((in == NULL) == (at == NULL))
     return cli_usage_error(c, "give exactly one of --expires-in DURATION and "
                               "--expires-at TIME");
+  if (in != NULL && cli_opt(c, "request-id") != NULL)
+    return cli_usage_error(c, "with --request-id, give --expires-at TIME: "
+                              "--expires-in counts from now, which would "
+                              "make a retry another entry");
   if (in != NULL) {
     if (parse_duration(in, &in_ms) != 0 || in_ms > INT64_MAX - pl_now_ms())
       return cli_usage_error(c,
@@ -473,7 +477,7 @@ static int cmd_reserve(struct cli *c) {
                              "30m, 2h, 1d or 1h30m, not '%s'",
                              in);
     expires = pl_now_ms() + in_ms;
-  } else if ((rc = cli_opt_time(c, "expires-at", 0, &expires)) != 0) {
+  } else if ((rc = cli_opt_entry_time(c, "expires-at", 0, &expires)) != 0) {
     return rc;
   }
   Partsledger__V1__Entry *e;
@@ -541,7 +545,9 @@ static int cmd_recall(struct cli *c) {
   "1.\n"                                                                       \
   "  --request-id HEX   16-byte idempotency key (default: random); the same\n" \
   "                     command sent again with it returns the original\n"     \
-  "                     index, and another entry under it is refused\n"
+  "                     index, and another entry under it is refused;\n"       \
+  "                     with it, a time must be fixed (not now, not\n"         \
+  "                     --expires-in), or a retry is another entry\n"
 
 static const struct cli_opt site_opts[] = {CLI__KEY,
                                            {"id", CLI_VALUE, CLI_REQUIRED},
@@ -695,7 +701,8 @@ static const struct cli_command commands[] = {
      "reservation holds until released, fulfilled or expired; it is refused\n"
      "(FAILED_PRECONDITION, with what is available) when fewer are free.\n"
      "  --expires-in DURATION  from now: 90s, 30m, 2h, 1d, 1h30m (at most\n"
-     "                         90 days)\n"
+     "                         90 days); not with --request-id, whose retry\n"
+     "                         must be the same entry\n"
      "  --expires-at TIME      at that time: unix ms, an ISO 8601 date-time\n"
      "                         (2024-05-01T12:00:00Z) or a date (midnight\n"
      "                         UTC)\n"

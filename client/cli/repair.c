@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "clock.h"
 #include "repair.h"
 
 /* ---- helpers shared with warranty.c (repair.h) ---- */
@@ -115,7 +114,7 @@ static int cmd_device(struct cli *c) {
   int64_t purchased;
   ProtobufCBinaryData owner;
   int rc;
-  if ((rc = cli_opt_time(c, "purchased-at", 0, &purchased)) != 0 ||
+  if ((rc = cli_opt_entry_time(c, "purchased-at", 0, &purchased)) != 0 ||
       (rc = cli_opt_hex32(c, "owner-ref", "a SHA-256", &owner)) != 0)
     return rc;
   size_t n;
@@ -161,7 +160,7 @@ static int cmd_order(struct cli *c) {
   int rc;
   if ((rc = cli_opt_enum(c, "priority", &partsledger__v1__priority__descriptor,
                          &priority)) != 0 ||
-      (rc = cli_opt_time(c, "reported-at", pl_now_ms(), &reported)) != 0 ||
+      (rc = cli_opt_entry_time(c, "reported-at", 1, &reported)) != 0 ||
       (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
@@ -173,7 +172,7 @@ static int cmd_order(struct cli *c) {
 
 static int cmd_respond(struct cli *c) {
   int64_t at;
-  int rc = cli_opt_time(c, "at", pl_now_ms(), &at);
+  int rc = cli_opt_entry_time(c, "at", 1, &at);
   if (rc != 0)
     return rc;
   Partsledger__V1__Entry *e;
@@ -210,7 +209,7 @@ static int cmd_close(struct cli *c) {
   if ((rc = cli_opt_enum(c, "outcome",
                          &partsledger__v1__repair_outcome__descriptor,
                          &outcome)) != 0 ||
-      (rc = cli_opt_time(c, "resolved-at", pl_now_ms(), &resolved)) != 0 ||
+      (rc = cli_opt_entry_time(c, "resolved-at", 1, &resolved)) != 0 ||
       (rc = cli_opt_hex32(c, "acceptance", "a SHA-256", &acc)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
@@ -224,7 +223,7 @@ static int cmd_claim(struct cli *c) {
   int64_t failure;
   uint64_t usage;
   int rc;
-  if ((rc = cli_opt_time(c, "failure-at", 0, &failure)) != 0 ||
+  if ((rc = cli_opt_entry_time(c, "failure-at", 0, &failure)) != 0 ||
       (rc = cli_opt_u64(c, "usage", 0, &usage)) != 0)
     return rc;
   Partsledger__V1__Entry *e;
@@ -524,7 +523,9 @@ static const struct cli_opt decide_opts[] = {
   "(with --json also the checkpoint and the inclusion proof).\n"               \
   "  --key FILE         the signer's key file\n"                               \
   "  --request-id HEX   16-byte idempotency key (default: new); the same\n"    \
-  "                     entry sent again returns the original index\n"         \
+  "                     entry sent again returns the original index. With\n"   \
+  "                     it, every time must be given and fixed (not now):\n"   \
+  "                     a time of the clock makes a retry another entry\n"     \
   "Times are unix ms, an ISO 8601 date-time (2024-05-01T12:00:00Z), a date\n"  \
   "(midnight UTC) or \"now\".\n"
 
@@ -568,14 +569,15 @@ static const struct cli_command commands[] = {
      "--key FILE --id ID --device SERIAL --site SITE --priority p1|p2|p3 "
      "[--fault TEXT] [--reported-at TIME] [--usage N]",
      "open a repair order (repair station at SITE)",
-     "Appends repair_order_opened. SLA from --reported-at (default now, at\n"
-     "most 30 days ago): p1 respond in 2 h, resolve in 24 h; p2 4 h / 72 h;\n"
-     "p3 8 h / 5 working days. --usage is the device's usage reading\n"
-     "then.\n" CLI_WRITE_HELP,
+     "Appends repair_order_opened. SLA from --reported-at (default now;\n"
+     "needed with --request-id; at most 30 days ago): p1 respond in 2 h,\n"
+     "resolve in 24 h; p2 4 h / 72 h; p3 8 h / 5 working days. --usage is\n"
+     "the device's usage reading then.\n" CLI_WRITE_HELP,
      order_opts, 0, 0, cmd_order},
     {"respond", "--key FILE --order ID [--at TIME]",
      "record the response to an order (its station)",
-     "Appends repair_order_responded at --at (default now).\n" CLI_WRITE_HELP,
+     "Appends repair_order_responded at --at (default now; needed with\n"
+     "--request-id).\n" CLI_WRITE_HELP,
      respond_opts, 0, 0, cmd_respond},
     {"replace",
      "--key FILE --order ID --component C [--removed SERIAL] --installed "
@@ -593,10 +595,10 @@ static const struct cli_command commands[] = {
      "fixed|not_fixed|device_replaced|cancelled "
      "[--resolved-at TIME] [--first-visit-fix] [--acceptance HEX]",
      "close a repair order (its station)",
-     "Appends repair_order_closed at --resolved-at (default now). An order\n"
-     "never responded to can only be cancelled. --first-visit-fix goes with\n"
-     "fixed only; --acceptance is the SHA-256 of the customer's\n"
-     "sign-off.\n" CLI_WRITE_HELP,
+     "Appends repair_order_closed at --resolved-at (default now; needed with\n"
+     "--request-id). An order never responded to can only be cancelled.\n"
+     "--first-visit-fix goes with fixed only; --acceptance is the SHA-256 of\n"
+     "the customer's sign-off.\n" CLI_WRITE_HELP,
      close_opts, 0, 0, cmd_close},
     {"claim",
      "--key FILE --id ID --device SERIAL --order ID --component C --failure-at "
