@@ -1148,6 +1148,33 @@ PL_TEST(import_interrupted_by_crash) {
   CHECK_EQ(num(json(cli("--json", "checkpoint").out), "size"), before + ROWS);
 }
 
+/* A quote left open is one bad row: reading goes on at the next line, and
+ * the good rows after it are imported, even when a later quote would close
+ * it. */
+PL_TEST(import_unclosed_quote) {
+  CHECK(world() == 0);
+  const char *stock = file("stock.csv", "site_id,batch_id,quantity,reference\n"
+                                        "W1,B1,1,first\n"
+                                        "W1,B1,2,\"never closed\n"
+                                        "W1,B1,3,third\n"
+                                        "W1,B1,4,fourth\n"
+                                        "W1,B1,5,\"quoted, fine\"\n");
+  struct res r = cli("import", stock, "--key", g_wh);
+  CHECK_EQ(r.code, 1);
+  CHECK(has(r.out, "stock.csv: 5 rows: 4 appended, 0 already there, 0 "
+                   "refused, 1 bad"));
+  CHECK(has(r.err, "stock.csv: row 3: "));
+  CHECK_EQ(num(json(cli("--json", "stock", "W1", "SKU-1").out), "on_hand"), 13);
+  /* At the end of the file too. */
+  r = cli("import",
+          file("stock-2.csv", "site_id,batch_id,quantity\nW1,B1,1\n"
+                              "W1,\"B1,1\nW1,B1,2\n"),
+          "--key", g_wh);
+  CHECK_EQ(r.code, 1);
+  CHECK(has(r.out, "3 rows: 2 appended, 0 already there, 0 refused, 1 bad"));
+  CHECK(has(r.err, "row 3: a quoted field is not closed"));
+}
+
 PL_TEST_MAIN(PL_CASE(builders_and_derived_ids), PL_CASE(help_for_every_command),
              PL_CASE(register_site_supplier_batch),
              PL_CASE(receive_transfer_adjust_stock),
@@ -1158,4 +1185,5 @@ PL_TEST_MAIN(PL_CASE(builders_and_derived_ids), PL_CASE(help_for_every_command),
              PL_CASE(trace_verify_while_log_grows), PL_CASE(import_each_type),
              PL_CASE(import_bad_rows_and_headers),
              PL_CASE(import_resume_after_refusals),
-             PL_CASE(import_interrupted_by_crash))
+             PL_CASE(import_interrupted_by_crash),
+             PL_CASE(import_unclosed_quote))

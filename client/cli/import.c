@@ -254,7 +254,9 @@ struct record {
 /* The next record, its fields decoded into `a`. 1, or 0 at the end of the
  * text. A malformed record (a quote left open, text after a closing quote,
  * a quote inside an unquoted field, too many fields) comes back with `err`
- * set, and reading goes on at the next line. */
+ * set, and reading goes on at the line after the one the record starts on:
+ * a quote left open would otherwise take every line after it into one bad
+ * record, up to the end of the file or the next quote. */
 static int csv_next(struct csv *s, pl_arena *a, struct record *r) {
   if (s->p >= s->end)
     return 0;
@@ -322,9 +324,11 @@ static int csv_next(struct csv *s, pl_arena *a, struct record *r) {
     break;
   }
   if (r->err != NULL) {
-    /* Go on at the next line. */
-    while (p < end && *p != '\n')
-      p++;
+    /* Go on at the next line after the record's start: the first line
+     * break, in quotes or not, ends the bad record. */
+    const char *nl = memchr(r->raw, '\n', (size_t)(s->end - r->raw));
+    p = nl != NULL ? nl : s->end;
+    end = p < s->end ? p + 1 : s->end;
   }
   r->raw_len = (size_t)(p - r->raw);
   if (r->raw_len > 0 && p < end && *p == '\n' && p[-1] == '\r')
@@ -667,7 +671,8 @@ static const struct cli_command commands[] = {
      "             repair station enrolled with every site in the file)\n"
      "Rows are numbered from the header, row 1. A row that cannot be made\n"
      "into an entry (its field count differs from the header's, a number or\n"
-     "a name does not parse, its quoting is broken) is reported and skipped;\n"
+     "a name does not parse, its quoting is broken) is reported and skipped\n"
+     "(a quote left open ends its row at the end of its first line);\n"
      "one the server refuses is reported with the server's status and\n"
      "message. Blank lines are skipped.\n"
      "Resumable: each row's request id is derived from the file's name, the\n"
