@@ -936,8 +936,35 @@ PL_TEST(retry_with_request_id) {
   CHECK_EQ(num(json(r.out), "produced_at_ms"), 1714564800000.0);
 }
 
+/* An audit bundle read from stdin ("-") is read once: `audit report`
+ * without a key takes the bundle's own from the same text it checks. */
+PL_TEST(audit_report_from_stdin) {
+  WORLD(w);
+  (void)w;
+  const char *bundle = path("k1.json");
+  struct res r = cli("audit", "export", "K1", "--out", bundle);
+  CHECK_EQ(r.code, 0);
+  char *text = keep(pl_read_file(bundle));
+  CHECK(text != NULL);
+  const char *html = path("k1.html");
+  r = cli_in(text, "audit", "report", "-", "--html", html, (const char *)NULL);
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "holds against its own key") != NULL);
+  char *page = keep(pl_read_file(html));
+  CHECK(page != NULL && strstr(page, "K1") != NULL);
+  /* With the log's key, from stdin too. */
+  r = cli_in(text, "--json", "audit", "report", "-", "--html", html, "--force",
+             "--vkey", vkey(), (const char *)NULL);
+  CHECK_EQ(r.code, 0);
+  CHECK(cJSON_IsTrue(item(json(r.out), "ok")));
+  CHECK(cJSON_IsFalse(item(json(r.out), "own_key")));
+  r = cli_in(text, "audit", "verify", "-", "--vkey", vkey(),
+             (const char *)NULL);
+  CHECK_EQ(r.code, 0);
+}
+
 PL_TEST_MAIN(PL_CASE(writes_and_show), PL_CASE(refusals_and_usage),
              PL_CASE(queries), PL_CASE(trace_device_and_part_verify),
              PL_CASE(epcis_batch), PL_CASE(epcis_device), PL_CASE(epcis_part),
              PL_CASE(epcis_library),
-             PL_CASE(retry_with_request_id))
+             PL_CASE(retry_with_request_id), PL_CASE(audit_report_from_stdin))

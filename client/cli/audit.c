@@ -86,42 +86,43 @@ static int audit_export(struct cli *c) {
 
 /* ---- verify and report ---- */
 
-/* Reads and verifies the bundle in pos[1]. 0, or an exit status after the
- * error is printed (the file unreadable, or not a bundle). *r is to be
- * destroyed either way. */
-static int audit_check(struct cli *c, const char *vkey, pl_audit_report *r) {
-  const char *path = c->pos[1];
-  memset(r, 0, sizeof(*r));
-  char *text = cli_read_file(c, path);
+/* The bundle named in pos[1] ("-" is stdin), read once: `report` looks in
+ * it for the key before the checks read it, and stdin can be read only
+ * once. NULL after the error is printed (CLI_EXIT_USAGE). */
+static const char *audit_read(struct cli *c) {
+  const char *text = cli_read_file(c, c->pos[1]);
   if (text == NULL)
-    return cli_input_error("cannot read %s: %s", path, cli_read_error());
+    cli_input_error("cannot read %s: %s", c->pos[1], cli_read_error());
+  return text;
+}
+
+/* Verifies the bundle `text`, read from pos[1]. 0, or an exit status after
+ * the error is printed (not a bundle). *r is to be destroyed either way. */
+static int audit_check(struct cli *c, const char *text, const char *vkey,
+                       pl_audit_report *r) {
+  memset(r, 0, sizeof(*r));
   int rc = pl_audit_verify(text, strlen(text), vkey, r);
   if (rc == PL_ENOMEM)
     return cli_fail("out of memory");
   if (rc == PL_EINVAL)
-    return cli_input_error("%s is not an audit bundle: %s", path,
+    return cli_input_error("%s is not an audit bundle: %s", c->pos[1],
                            r->checks[PL_AUDIT_DOCUMENT].reason);
   return 0;
 }
 
-static int count_failing(const pl_audit_report *r) {
-  int n = 0;
-  for (int i = 0; i < PL_AUDIT_N_CHECKS; i++)
-    n += r->checks[i].result != PL_AUDIT_HOLDS;
-  return n;
-}
-
 static int audit_verify(struct cli *c) {
   int ex;
-  const char *vkey = cli_verifier_key(c, 1, &ex);
+  const char *vkey = cli_verifier_key(c, 1, &ex), *text;
   if (vkey == NULL)
     return ex;
+  if ((text = audit_read(c)) == NULL)
+    return CLI_EXIT_USAGE;
   pl_audit_report r;
-  if ((ex = audit_check(c, vkey, &r)) != 0) {
+  if ((ex = audit_check(c, text, vkey, &r)) != 0) {
     pl_audit_report_destroy(&r);
     return ex;
   }
-  int failing = count_failing(&r);
+  int failing = cli_audit_failing(&r);
   ex = failing == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
   if (c->json) {
     cJSON *o = cJSON_CreateObject();
@@ -173,13 +174,13 @@ static int audit_report(struct cli *c) {
   const char *vkey = cli_verifier_key(c, 0, &ex);
   if (ex != 0)
     return ex;
+  const char *text = audit_read(c);
+  if (text == NULL)
+    return CLI_EXIT_USAGE;
   int own_key = vkey == NULL;
   if (own_key) {
     /* No key given: the bundle's own, which proves the bundle consistent
      * but not whose log it is. The page says so at the top. */
-    char *text = cli_read_file(c, c->pos[1]);
-    if (text == NULL)
-      return cli_input_error("cannot read %s: %s", c->pos[1], cli_read_error());
     cJSON *doc = cJSON_Parse(text);
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(doc, "verifier_key");
     vkey = cJSON_IsString(k) ? pl_arena_printf(c->a, "%s", k->valuestring) : NULL;
@@ -189,7 +190,7 @@ static int audit_report(struct cli *c) {
                              c->pos[1]);
   }
   pl_audit_report r;
-  if ((ex = audit_check(c, vkey, &r)) != 0) {
+  if ((ex = audit_check(c, text, vkey, &r)) != 0) {
     pl_audit_report_destroy(&r);
     return ex;
   }
@@ -198,7 +199,7 @@ static int audit_report(struct cli *c) {
     pl_audit_report_destroy(&r);
     return cli_fail("out of memory");
   }
-  int failing = count_failing(&r);
+  int failing = cli_audit_failing(&r);
   ex = cli_write_file(c, out, html, cli_opt(c, "force") != NULL);
   if (ex == 0 && !c->json) {
     printf("wrote %s: claim %s, %zu entries; the bundle %s\n", out, r.claim_id,

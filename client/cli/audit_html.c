@@ -340,10 +340,15 @@ static const char *const css =
     "tr.claim td{background:#fff8e1}"
     ".note{color:#5b6476}td.t{white-space:nowrap;font-size:13px}";
 
-static void checks(page *p, const pl_audit_report *r, const char *vkey, int own_key) {
-  int failing = 0;
+int cli_audit_failing(const pl_audit_report *r) {
+  int n = 0;
   for (int i = 0; i < PL_AUDIT_N_CHECKS; i++)
-    failing += r->checks[i].result != PL_AUDIT_HOLDS;
+    n += r->checks[i].result != PL_AUDIT_HOLDS;
+  return n;
+}
+
+static void checks(page *p, const pl_audit_report *r, const char *vkey, int own_key) {
+  int failing = cli_audit_failing(r);
   fprintf(p->f, "<section id=\"verification\" class=\"%s\">\n", failing ? "bad" : "ok");
   raw(p, "<h1>Audit of warranty claim ");
   tf(p, "%s", r->claim_id);
