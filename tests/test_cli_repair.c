@@ -963,8 +963,72 @@ PL_TEST(audit_report_from_stdin) {
   CHECK_EQ(r.code, 0);
 }
 
+/* A history's options are refused where they mean nothing, and its
+ * verification reads as a batch's: per fact, and with --json one report
+ * even when the checkpoint itself does not hold. */
+PL_TEST(trace_options_and_verify_report) {
+  WORLD(w);
+  (void)w;
+  struct res r = cli("trace", "device", "D1", "--all");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--all") != NULL);
+  r = cli("trace", "part", "P1", "--all", "--proofs");
+  CHECK_EQ(r.code, 2);
+  r = cli("trace", "--supplier", "SUP", "--proofs");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--proofs") != NULL);
+  r = cli("trace", "--supplier", "SUP");
+  CHECK_EQ(r.code, 0);
+
+  const char *vk = vkey();
+  CHECK(vk != NULL);
+  r = cli("trace", "device", "D1", "--verify", "--vkey", vk);
+  CHECK_EQ(r.code, 0);
+  CHECK(strncmp(r.out, "OK     entry ", 13) == 0);
+  r = cli("--json", "trace", "part", "P1", "--verify", "--vkey", vk);
+  CHECK_EQ(r.code, 0);
+  cJSON *o = json(r.out);
+  CHECK(cJSON_IsTrue(item(o, "ok")));
+  CHECK_STR(str(o, "subject"), "part");
+  CHECK_STR(str(o, "part_serial"), "P1");
+  CHECK(strlen(str(o, "origin")) > 0);
+  /* Another log's key: the checkpoint fails, and JSON still says so. */
+  pl_key *k;
+  uint8_t seed[PL_SEED_BYTES] = {9};
+  char other[PL_VKEY_MAX];
+  CHECK(pl_crypto_init() == 0 && pl_key_from_seed(seed, &k) == 0);
+  int vrc = pl_note_vkey(pl_harness_origin(g_h), pl_key_public(k), other,
+                         sizeof(other));
+  pl_key_free(k);
+  CHECK(vrc == 0);
+  r = cli("--json", "trace", "device", "D1", "--verify", "--vkey", other);
+  CHECK_EQ(r.code, 1);
+  o = json(r.out);
+  CHECK(o != NULL);
+  CHECK(cJSON_IsFalse(item(o, "ok")));
+  CHECK_STR(str(o, "device_serial"), "D1");
+  CHECK(strlen(str(o, "reason")) > 0);
+  CHECK(strstr(r.err, "FAILED: ") != NULL);
+  r = cli("--json", "trace", "BAT1", "--verify", "--vkey", other);
+  CHECK_EQ(r.code, 1);
+  CHECK(cJSON_IsFalse(item(json(r.out), "ok")));
+  CHECK_STR(str(json(r.out), "batch_id"), "BAT1");
+
+  /* A file that is not a saved trace is named as such. */
+  r = cli("trace", "--verify", "--vkey", vk, "--file",
+          file("x.json", "[1, 2]"));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, fmt("%s is not a saved batch trace", path("x.json"))) !=
+        NULL);
+  r = cli("trace", "--verify", "--vkey", vk, "--file",
+          file("y.json", "{\"type\": \"batch_trace\", \"type\": 1}"));
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, path("y.json")) != NULL);
+}
+
 PL_TEST_MAIN(PL_CASE(writes_and_show), PL_CASE(refusals_and_usage),
              PL_CASE(queries), PL_CASE(trace_device_and_part_verify),
              PL_CASE(epcis_batch), PL_CASE(epcis_device), PL_CASE(epcis_part),
              PL_CASE(epcis_library),
-             PL_CASE(retry_with_request_id), PL_CASE(audit_report_from_stdin))
+             PL_CASE(retry_with_request_id), PL_CASE(audit_report_from_stdin),
+             PL_CASE(trace_options_and_verify_report))

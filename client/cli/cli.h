@@ -283,6 +283,53 @@ int cli_append_built(struct cli *c, int rc, Partsledger__V1__Entry *e);
 /* A batch as `batch-info` prints it: "label:  value" lines. */
 void cli_batch_print(struct cli *c, const Partsledger__V1__Batch *b);
 
+/* ---- traces and histories, shared by trace.c and warranty.c ---- */
+
+enum cli_subject { CLI_SUBJECT_BATCH, CLI_SUBJECT_DEVICE, CLI_SUBJECT_PART };
+
+/* The facts of one batch, device or part, in log order, with their proofs
+ * (when fetched with them) in the tree of one checkpoint. In the arena. */
+struct cli_facts {
+  enum cli_subject subject;
+  const char *id;
+  Partsledger__V1__Batch *batch; /* a batch's, as fetched; else NULL */
+  Partsledger__V1__Fact **facts;
+  size_t n;
+  uint64_t next_start;    /* a batch's: where the next page starts, 0: end */
+  const char *checkpoint; /* NULL without proofs */
+  uint64_t tree_size;
+};
+
+/* "batch", "device" or "part". */
+const char *cli_subject_name(enum cli_subject s);
+
+/* The trace of batch `id` (TraceBatch) from position `start`: one page of
+ * `page` facts (0: the server's default), or with `all` every page to the
+ * end. With `proofs`, facts of pages answered for an older tree are proven
+ * again (GetInclusionProof) in the last page's, so that its checkpoint
+ * covers them all. A server whose pages do not advance, or whose proof is
+ * for another entry or size than asked, is an error. 0 or an exit status. */
+int cli_trace_batch_fetch(struct cli *c, const char *id, uint64_t start,
+                          uint32_t page, int all, int proofs,
+                          struct cli_facts *t);
+
+/* Checks every fact of `t` offline against its checkpoint with the log's
+ * verifier key: the checkpoint's signature and size, then each fact's
+ * inclusion proof, its author's signature, and that it says what its signed
+ * entry says (pl_verify_fact for a batch's, pl_verify_history_fact and the
+ * subject for a device's or a part's). Prints "OK     ..." or "FAILED entry
+ * N (kind): ..." per fact and a last line, or with --json one report. The
+ * exit status: 0 when every fact holds, 1 when one does not (or there is
+ * none, or the checkpoint does not hold), 2 when facts carry no proofs. */
+int cli_facts_verify(struct cli *c, const char *vkey,
+                     const struct cli_facts *t);
+
+/* Whether to ask for another page after an answer to position `start` whose
+ * next_start is `next`: 0 at the end (next is 0), 1 when next is past start,
+ * and -1 after printing an error naming `what` when it is not: a server
+ * whose pages do not advance would be asked forever. */
+int cli_page_more(const char *what, uint64_t start, uint64_t next);
+
 /* ---- repair and warranty, shared with trace.c ---- */
 
 /* `trace device|part ID` and `trace [batch] ID --epcis` (warranty.c): a

@@ -894,6 +894,17 @@ const char *cli_verifier_key(struct cli *c, int required, int *ex) {
   return vkey;
 }
 
+int cli_page_more(const char *what, uint64_t start, uint64_t next) {
+  if (next == 0)
+    return 0;
+  if (next > start)
+    return 1;
+  cli_fail("the server's %s does not advance: asked from %" PRIu64
+           ", the next page starts at %" PRIu64,
+           what, start, next);
+  return -1;
+}
+
 /* ---- entries ---- */
 
 int cli_show_body(struct cli *c, const Partsledger__V1__Entry *e,

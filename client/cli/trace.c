@@ -15,6 +15,11 @@
  * pl_verify_fact (verify.h): its proof, its author's signature, and that
  * what it says is what the signed entry says.
  *
+ * The fetching of a batch's trace and the verification of facts against one
+ * checkpoint are shared with warranty.c, whose device and part histories
+ * and EPCIS documents use them (cli.h: cli_trace_batch_fetch,
+ * cli_facts_verify).
+ *
  * May depend on: cli.h, client.h (and the storage/ headers through it),
  * cJSON.
  */
@@ -26,69 +31,72 @@
 /* Integers in a saved trace must survive a trip through a double. */
 #define CLI_JSON_MAX_INT 9007199254740992.0 /* 2^53 */
 
-/* A trace as fetched or loaded: facts of one batch, their proofs (if any)
- * in the tree of `checkpoint`. Everything in the command's arena. */
-struct trace {
-  const char *batch_id;
-  Partsledger__V1__Batch *batch; /* NULL when loaded from a file */
-  Partsledger__V1__Fact **facts;
-  uint64_t *sizes; /* the tree size of each fact's proof as fetched */
-  size_t n, cap;
-  uint64_t next_start;
-  const char *checkpoint; /* NULL without proofs */
-  uint64_t tree_size;
-};
+const char *cli_subject_name(enum cli_subject s) {
+  return s == CLI_SUBJECT_BATCH    ? "batch"
+         : s == CLI_SUBJECT_DEVICE ? "device"
+                                   : "part";
+}
 
-/* Room for `more` facts. 0 or -1. */
-static int trace_grow(struct cli *c, struct trace *t, size_t more) {
-  if (t->n + more <= t->cap)
+/* Room for `more` facts in t->facts (and as many tree sizes in *sizes, when
+ * `sizes` is given), at `cap` now. 0 or -1. */
+static int facts_grow(struct cli *c, struct cli_facts *t, uint64_t **sizes,
+                      size_t *cap, size_t more) {
+  if (t->n + more <= *cap)
     return 0;
-  size_t cap = t->cap ? t->cap : 64;
-  while (cap < t->n + more)
-    cap *= 2;
-  Partsledger__V1__Fact **f = pl_arena_alloc(c->a, cap * sizeof(*f));
-  uint64_t *s = pl_arena_alloc(c->a, cap * sizeof(*s));
-  if (f == NULL || s == NULL)
+  size_t n = *cap ? *cap : 64;
+  while (n < t->n + more)
+    n *= 2;
+  Partsledger__V1__Fact **f = pl_arena_alloc(c->a, n * sizeof(*f));
+  uint64_t *s = sizes != NULL ? pl_arena_alloc(c->a, n * sizeof(*s)) : NULL;
+  if (f == NULL || (sizes != NULL && s == NULL))
     return -1;
   if (t->n > 0) {
     memcpy(f, t->facts, t->n * sizeof(*f));
-    memcpy(s, t->sizes, t->n * sizeof(*s));
+    if (sizes != NULL)
+      memcpy(s, *sizes, t->n * sizeof(*s));
   }
   t->facts = f;
-  t->sizes = s;
-  t->cap = cap;
+  if (sizes != NULL)
+    *sizes = s;
+  *cap = n;
   return 0;
 }
 
 /* ---- fetching ---- */
 
-/* The trace of `batch_id` from position `start`: one page, or with `all`
- * every page to the end. With `proofs`, every fact ends up proven in the
- * last page's tree. 0 or an exit status. */
-static int trace_fetch(struct cli *c, const char *batch_id, uint64_t start,
-                       uint32_t page, int all, int proofs, struct trace *t) {
+int cli_trace_batch_fetch(struct cli *c, const char *id, uint64_t start,
+                          uint32_t page, int all, int proofs,
+                          struct cli_facts *t) {
   memset(t, 0, sizeof(*t));
-  t->batch_id = batch_id;
-  uint64_t next = start;
+  t->subject = CLI_SUBJECT_BATCH;
+  t->id = id;
+  uint64_t next = start, *sizes = NULL; /* each fact's tree as fetched */
+  size_t cap = 0;
+  const char *what = pl_arena_printf(c->a, "trace of batch %s", id);
   int rc;
   for (;;) {
     Partsledger__V1__TraceBatchResponse *r;
-    if ((rc = pl_client_trace_batch(c->client, batch_id, next, page, proofs,
-                                    c->a, &r)) != 0)
+    if ((rc = pl_client_trace_batch(c->client, id, next, page, proofs, c->a,
+                                    &r)) != 0)
       return cli_server_error(c, rc);
     if (r->batch == NULL)
-      return cli_fail("the server's trace of %s names no batch", batch_id);
-    if (trace_grow(c, t, r->n_facts) != 0)
+      return cli_fail("the server's trace of %s names no batch", id);
+    if (facts_grow(c, t, &sizes, &cap, r->n_facts) != 0 || what == NULL)
       return cli_fail("out of memory");
     for (size_t i = 0; i < r->n_facts; i++) {
       t->facts[t->n] = r->facts[i];
-      t->sizes[t->n++] = r->tree_size;
+      sizes[t->n++] = r->tree_size;
     }
     t->batch = r->batch;
     t->next_start = r->next_start;
     t->checkpoint = proofs ? r->checkpoint : NULL;
     t->tree_size = r->tree_size;
-    if (!all || r->next_start <= next)
+    if (!all)
+      break;
+    int more = cli_page_more(what, next, r->next_start);
+    if (more < 0)
+      return CLI_EXIT_FAIL;
+    if (more == 0)
       break;
     next = r->next_start;
   }
@@ -97,7 +105,7 @@ static int trace_fetch(struct cli *c, const char *batch_id, uint64_t start,
   /* One checkpoint for the whole document: the last page's. */
   for (size_t i = 0; i < t->n; i++) {
     Partsledger__V1__Fact *f = t->facts[i];
-    if (t->sizes[i] == t->tree_size)
+    if (sizes[i] == t->tree_size)
       continue;
     Partsledger__V1__GetInclusionProofResponse *p;
     if ((rc = pl_client_get_inclusion_proof(c->client, f->index, t->tree_size,
@@ -110,27 +118,12 @@ static int trace_fetch(struct cli *c, const char *batch_id, uint64_t start,
                       p->index, p->tree_size, f->index, t->tree_size);
     f->inclusion_proof = p->hashes;
     f->n_inclusion_proof = p->n_hashes;
-    t->sizes[i] = t->tree_size;
+    sizes[i] = t->tree_size;
   }
   return 0;
 }
 
 /* ---- loading a saved trace ---- */
-
-/* 0 when no object in `j`, at any depth, names a field twice: readers
- * differ on which one wins, and a verdict must be about what every reader
- * sees. */
-static int json_unique(const cJSON *j) {
-  for (const cJSON *a = j->child; a != NULL; a = a->next) {
-    if (cJSON_IsObject(j))
-      for (const cJSON *b = a->next; b != NULL; b = b->next)
-        if (strcmp(a->string, b->string) == 0)
-          return -1;
-    if (json_unique(a) != 0)
-      return -1;
-  }
-  return 0;
-}
 
 /* A JSON integer in [lo, 2^53), or the same as a decimal string. */
 static int json_int(const cJSON *n, int64_t lo, int64_t *out) {
@@ -215,14 +208,17 @@ static Partsledger__V1__Fact *json_fact(struct cli *c, const cJSON *o,
 }
 
 /* A trace saved by `trace --proofs --json`. 0 or an exit status. */
-static int trace_load(struct cli *c, const char *path, struct trace *t) {
+static int trace_load(struct cli *c, const char *path, struct cli_facts *t) {
   memset(t, 0, sizeof(*t));
+  t->subject = CLI_SUBJECT_BATCH;
   char *text = cli_read_file(c, path);
   if (text == NULL)
     return cli_input_error("cannot read %s: %s", path, cli_read_error());
   pl_verdict v;
   cJSON *doc;
-  if (pl_proof_doc_parse(text, path, &doc, &v) != 0)
+  /* Strict, as every document the CLI verifies: a field twice, for one,
+   * would be read one way here and another way elsewhere. */
+  if (pl_json_doc_parse(text, path, "a saved batch trace", &doc, &v) != 0)
     return cli_input_error("%s", v.message);
   int ex = 0;
   const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type"),
@@ -231,11 +227,9 @@ static int trace_load(struct cli *c, const char *path, struct trace *t) {
               *facts = cJSON_GetObjectItemCaseSensitive(doc, "facts");
   const cJSON *bid = cJSON_GetObjectItemCaseSensitive(batch, "batch_id");
   int64_t size;
-  if (json_unique(doc) != 0)
-    ex = cli_input_error("%s names a field twice in one object", path);
-  else if (!cJSON_IsString(type) ||
-           strcmp(type->valuestring, "batch_trace") != 0)
-    ex = cli_input_error("%s is not a batch trace (\"type\": \"batch_trace\")",
+  if (!cJSON_IsString(type) || strcmp(type->valuestring, "batch_trace") != 0)
+    ex = cli_input_error("%s is not a saved batch trace (\"type\": "
+                         "\"batch_trace\")",
                          path);
   else if (!cJSON_IsString(note) ||
            json_int(cJSON_GetObjectItemCaseSensitive(doc, "tree_size"), 0,
@@ -250,13 +244,13 @@ static int trace_load(struct cli *c, const char *path, struct trace *t) {
     cJSON_Delete(doc);
     return ex;
   }
-  t->batch_id =
-      pl_arena_dup(c->a, bid->valuestring, strlen(bid->valuestring) + 1);
+  t->id = pl_arena_dup(c->a, bid->valuestring, strlen(bid->valuestring) + 1);
   t->checkpoint =
       pl_arena_dup(c->a, note->valuestring, strlen(note->valuestring) + 1);
   t->tree_size = (uint64_t)size;
-  if (t->batch_id == NULL || t->checkpoint == NULL ||
-      trace_grow(c, t, (size_t)cJSON_GetArraySize(facts)) != 0) {
+  size_t cap = 0;
+  if (t->id == NULL || t->checkpoint == NULL ||
+      facts_grow(c, t, NULL, &cap, (size_t)cJSON_GetArraySize(facts)) != 0) {
     cJSON_Delete(doc);
     return cli_fail("out of memory");
   }
@@ -268,7 +262,6 @@ static int trace_load(struct cli *c, const char *path, struct trace *t) {
       ex = cli_input_error("%s: fact %zu: %s", path, t->n, why);
       break;
     }
-    t->sizes[t->n] = t->tree_size;
     t->facts[t->n++] = f;
   }
   cJSON_Delete(doc);
@@ -277,16 +270,39 @@ static int trace_load(struct cli *c, const char *path, struct trace *t) {
 
 /* ---- verifying ---- */
 
-/* Checks every fact against the trace's checkpoint and prints a verdict
- * per fact, then one for the whole. The exit status: 0 when every fact
- * holds, 1 when one does not (or there is none), 2 when the trace has no
- * proofs to check. */
-static int trace_verify(struct cli *c, const char *vkey,
-                        const struct trace *t) {
+/* The JSON name of a subject's id, as the proto names it. */
+static const char *subject_key(enum cli_subject s) {
+  return s == CLI_SUBJECT_BATCH    ? "batch_id"
+         : s == CLI_SUBJECT_DEVICE ? "device_serial"
+                                   : "part_serial";
+}
+
+/* One fact of `t` checked, into *v; its code. */
+static int fact_verify(struct cli *c, const char *vkey,
+                       const struct cli_facts *t,
+                       const Partsledger__V1__Fact *f, pl_verdict *v) {
+  if (t->subject == CLI_SUBJECT_BATCH)
+    return pl_verify_fact(vkey, t->checkpoint, t->id, f, c->a, v);
+  /* A history's facts are keyed by what they name: one about another
+   * device or part is not this one's, whatever its proof says. */
+  const char *about =
+      t->subject == CLI_SUBJECT_DEVICE ? f->device_serial : f->part_serial;
+  if (about == NULL || strcmp(about, t->id) != 0) {
+    v->code = PL_EVERIFY;
+    snprintf(v->message, sizeof(v->message), "the fact is not about %s %s",
+             cli_subject_name(t->subject), t->id);
+    return v->code;
+  }
+  return pl_verify_history_fact(vkey, t->checkpoint, f, c->a, v);
+}
+
+int cli_facts_verify(struct cli *c, const char *vkey,
+                     const struct cli_facts *t) {
   pl_verdict v;
-  uint64_t size;
+  uint64_t size = 0;
   uint8_t root[PL_HASH_BYTES];
   char origin[PL_NOTE_NAME_MAX + 1] = "";
+  const char *what = cli_subject_name(t->subject);
   size_t failed = 0, unfit = 0;
   cJSON *list = c->json ? cJSON_CreateArray() : NULL;
   const char *whole = NULL;
@@ -299,13 +315,17 @@ static int trace_verify(struct cli *c, const char *vkey,
                             "checkpoint's size %" PRIu64,
                             t->tree_size, size);
   else if (t->n == 0)
-    whole = "the trace holds no facts to verify";
+    whole = t->subject == CLI_SUBJECT_BATCH
+                ? "the trace holds no facts to verify"
+                : "the history holds no facts to verify";
   else
     pl_checkpoint_peek(t->checkpoint, origin, &size, root);
+  if (whole == NULL && size != t->tree_size) /* the message, out of memory */
+    whole = "tree_size does not match the checkpoint's size";
 
   for (size_t i = 0; whole == NULL && i < t->n; i++) {
     const Partsledger__V1__Fact *f = t->facts[i];
-    int code = pl_verify_fact(vkey, t->checkpoint, t->batch_id, f, c->a, &v);
+    int code = fact_verify(c, vkey, t, f, &v);
     if (code == PL_ENOMEM) {
       cJSON_Delete(list);
       return cli_fail("out of memory");
@@ -326,13 +346,17 @@ static int trace_verify(struct cli *c, const char *vkey,
              v.message);
     }
   }
-  if (whole == NULL && failed > 0)
-    whole = pl_arena_printf(c->a, "%zu of %zu facts of batch %s do not verify",
-                            failed, t->n, t->batch_id);
+  if (whole == NULL && failed > 0) {
+    whole = pl_arena_printf(c->a, "%zu of %zu facts of %s %s do not verify",
+                            failed, t->n, what, t->id);
+    if (whole == NULL)
+      whole = "some facts do not verify";
+  }
   if (list != NULL) {
     cJSON *report = cJSON_CreateObject();
     cJSON_AddBoolToObject(report, "ok", whole == NULL);
-    cJSON_AddStringToObject(report, "batch_id", t->batch_id);
+    cJSON_AddStringToObject(report, "subject", what);
+    cJSON_AddStringToObject(report, subject_key(t->subject), t->id);
     cli_json_add_u64(report, "tree_size", t->tree_size);
     cJSON_AddStringToObject(report, "origin", origin);
     if (whole != NULL)
@@ -340,17 +364,17 @@ static int trace_verify(struct cli *c, const char *vkey,
     cJSON_AddItemToObject(report, "facts", list);
     cli_json_emit(report, 0);
   } else if (whole == NULL) {
-    printf("OK: all %zu facts of batch %s are entries of %s, in the tree of "
+    printf("OK: all %zu facts of %s %s verify: entries of %s, in the tree of "
            "size %" PRIu64 ", signed as they say\n",
-           t->n, t->batch_id, origin, t->tree_size);
+           t->n, what, t->id, origin, t->tree_size);
   }
   if (whole == NULL)
     return CLI_EXIT_OK;
   if (unfit > 0) {
     fprintf(stderr,
-            "error: %zu of the trace's facts carry no proofs to "
-            "check (a trace to verify is saved with --proofs)\n",
-            unfit);
+            "error: %zu of the %s's facts carry no proofs to check (a trace "
+            "to verify is saved with --proofs)\n",
+            unfit, t->subject == CLI_SUBJECT_BATCH ? "trace" : "history");
     return CLI_EXIT_USAGE;
   }
   fprintf(stderr, "FAILED: %s\n", whole);
@@ -359,7 +383,7 @@ static int trace_verify(struct cli *c, const char *vkey,
 
 /* ---- showing ---- */
 
-static int trace_print(struct cli *c, const struct trace *t) {
+static int trace_print(struct cli *c, const struct cli_facts *t) {
   if (c->json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "batch_trace");
@@ -427,7 +451,14 @@ static int supplier_batches(struct cli *c, const char *supplier) {
                b->recalled ? "yes" : "no");
     }
     last_next = r->next_start;
-    if (!all || r->next_start <= next)
+    int more =
+        all ? cli_page_more("list of a supplier's batches", next, r->next_start)
+            : 0;
+    if (more < 0) {
+      cJSON_Delete(list);
+      return CLI_EXIT_FAIL;
+    }
+    if (more == 0)
       break;
     next = r->next_start;
   }
@@ -463,9 +494,10 @@ static int cmd_trace(struct cli *c) {
   /* Verifying checks a whole trace unless told where to start. */
   int all = verify || cli_opt(c, "all") != NULL;
   if (supplier != NULL) {
-    if (batch != NULL || file != NULL || verify)
+    if (batch != NULL || file != NULL || proofs || cli_opt(c, "vkey") != NULL ||
+        cli_opt(c, "vkey-file") != NULL)
       return cli_usage_error(c, "--supplier lists batches: it takes no BATCH, "
-                                "--file or --verify");
+                                "--file, --proofs, --verify or --vkey");
     return supplier_batches(c, supplier);
   }
   if (file != NULL && !verify)
@@ -481,23 +513,23 @@ static int cmd_trace(struct cli *c) {
       (cli_opt(c, "vkey") != NULL || cli_opt(c, "vkey-file") != NULL))
     return cli_usage_error(c, "--vkey and --vkey-file go with --verify");
 
-  struct trace t;
+  struct cli_facts t;
   if (file != NULL) {
     if ((ex = trace_load(c, file, &t)) != 0)
       return ex;
-    if (batch != NULL && strcmp(batch, t.batch_id) != 0)
-      return cli_input_error("%s is a trace of batch %s, not %s", file,
-                             t.batch_id, batch);
-    return trace_verify(c, vkey, &t);
+    if (batch != NULL && strcmp(batch, t.id) != 0)
+      return cli_input_error("%s is a trace of batch %s, not %s", file, t.id,
+                             batch);
+    return cli_facts_verify(c, vkey, &t);
   }
   uint64_t start;
   uint32_t page;
   if ((ex = cli_opt_u64(c, "start", 0, &start)) != 0 ||
       (ex = cli_opt_u32(c, "page-size", 0, &page)) != 0 ||
       (ex = cli_connect(c)) != 0 ||
-      (ex = trace_fetch(c, batch, start, page, all, proofs, &t)) != 0)
+      (ex = cli_trace_batch_fetch(c, batch, start, page, all, proofs, &t)) != 0)
     return ex;
-  return verify ? trace_verify(c, vkey, &t) : trace_print(c, &t);
+  return verify ? cli_facts_verify(c, vkey, &t) : trace_print(c, &t);
 }
 
 /* ---- the rows ---- */

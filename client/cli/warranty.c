@@ -10,7 +10,8 @@
  * The EPCIS document is the library's (epcis.h): this file fetches the facts
  * with their leaves, looks up what the document names better with GS1 keys
  * (batches' GTINs, sites' GLNs) and the orders of replacements, and writes
- * it. The offline check of a history's facts is verify.h's.
+ * it. A batch's facts are fetched, and a history's verified, by trace.c's
+ * shared functions (cli_trace_batch_fetch, cli_facts_verify).
  *
  * May depend on: cli.h, repair.h, client.h, epcis.h (and the storage/
  * headers through them), cJSON.
@@ -274,7 +275,7 @@ static int cmd_batch_devices(struct cli *c) {
     return rc;
   cJSON *rows = c->json ? cJSON_CreateArray() : NULL;
   uint64_t next = start;
-  do {
+  for (;;) {
     Partsledger__V1__BatchDevicesResponse *r;
     if ((rc = pl_client_batch_devices(c->client, c->pos[0], next, page, c->a,
                                       &r)) != 0) {
@@ -289,8 +290,17 @@ static int cmd_batch_devices(struct cli *c) {
         printf("%-20s %-12s %-20s entry %" PRIu64 "\n", d->device_serial,
                d->component, d->part_serial, d->index);
     }
+    int more =
+        all ? cli_page_more("list of a batch's devices", next, r->next_start)
+            : 0;
+    if (more < 0) {
+      cJSON_Delete(rows);
+      return CLI_EXIT_FAIL;
+    }
     next = r->next_start;
-  } while (all && next != 0);
+    if (more == 0)
+      break;
+  }
   if (!c->json)
     return CLI_EXIT_OK;
   cJSON *o = cJSON_CreateObject();
@@ -302,76 +312,13 @@ static int cmd_batch_devices(struct cli *c) {
 
 /* ---- trace: fetching ---- */
 
-enum subject { SUBJECT_BATCH, SUBJECT_DEVICE, SUBJECT_PART };
-
-/* The facts of one device, part or batch, in log order, with their proofs
- * in the tree of `checkpoint` when fetched with proofs. In the arena. */
-struct history {
-  enum subject subject;
-  const char *id;
-  Partsledger__V1__Fact **facts;
-  size_t n;
-  const char *checkpoint; /* NULL without proofs */
-  uint64_t tree_size;
-};
-
-/* A batch's facts, every page. With proofs, facts of pages answered for an
- * older tree are proven again in the last page's tree, so that one
- * checkpoint covers them all. 0 or an exit status. */
-static int fetch_batch(struct cli *c, struct history *h, int proofs) {
-  size_t cap = 0;
-  uint64_t start = 0, *sizes = NULL;
-  for (;;) {
-    Partsledger__V1__TraceBatchResponse *r;
-    int rc = pl_client_trace_batch(c->client, h->id, start, CLI_TRACE_PAGE,
-                                   proofs, c->a, &r);
-    if (rc != 0)
-      return cli_server_error(c, rc);
-    if (h->n + r->n_facts > cap) {
-      size_t ncap = 2 * (h->n + r->n_facts) + 16;
-      Partsledger__V1__Fact **f = pl_arena_alloc(c->a, ncap * sizeof(*f));
-      uint64_t *s = pl_arena_alloc(c->a, ncap * sizeof(*s));
-      if (f == NULL || s == NULL)
-        return cli_fail("out of memory");
-      if (h->n > 0) {
-        memcpy(f, h->facts, h->n * sizeof(*f));
-        memcpy(s, sizes, h->n * sizeof(*s));
-      }
-      h->facts = f;
-      sizes = s;
-      cap = ncap;
-    }
-    for (size_t i = 0; i < r->n_facts; i++) {
-      sizes[h->n] = r->tree_size;
-      h->facts[h->n++] = r->facts[i];
-    }
-    if (proofs) {
-      h->checkpoint = r->checkpoint;
-      h->tree_size = r->tree_size;
-    }
-    if (r->next_start == 0)
-      break;
-    start = r->next_start;
-  }
-  for (size_t i = 0; proofs && i < h->n; i++) {
-    if (sizes[i] == h->tree_size)
-      continue;
-    Partsledger__V1__GetInclusionProofResponse *p;
-    int rc = pl_client_get_inclusion_proof(c->client, h->facts[i]->index,
-                                           h->tree_size, c->a, &p);
-    if (rc != 0)
-      return cli_server_error(c, rc);
-    h->facts[i]->inclusion_proof = p->hashes;
-    h->facts[i]->n_inclusion_proof = p->n_hashes;
-  }
-  return 0;
-}
-
-static int fetch(struct cli *c, struct history *h, int proofs) {
+/* The facts of h->subject and h->id, every page, with proofs in one
+ * checkpoint's tree when asked. 0 or an exit status. */
+static int fetch(struct cli *c, struct cli_facts *h, int proofs) {
   int rc;
-  if (h->subject == SUBJECT_BATCH)
-    return fetch_batch(c, h, proofs);
-  if (h->subject == SUBJECT_DEVICE) {
+  if (h->subject == CLI_SUBJECT_BATCH)
+    return cli_trace_batch_fetch(c, h->id, 0, CLI_TRACE_PAGE, 1, proofs, h);
+  if (h->subject == CLI_SUBJECT_DEVICE) {
     Partsledger__V1__DeviceHistoryResponse *r;
     if ((rc = pl_client_device_history(c->client, h->id, proofs, c->a, &r)) !=
         0)
@@ -390,10 +337,6 @@ static int fetch(struct cli *c, struct history *h, int proofs) {
   h->checkpoint = proofs ? r->checkpoint : NULL;
   h->tree_size = r->tree_size;
   return 0;
-}
-
-static const char *subject_name(enum subject s) {
-  return s == SUBJECT_BATCH ? "batch" : s == SUBJECT_DEVICE ? "device" : "part";
 }
 
 /* ---- trace: printing ---- */
@@ -424,7 +367,7 @@ static void fact_line(struct cli *c, const Partsledger__V1__Fact *f) {
   putchar('\n');
 }
 
-static int history_print(struct cli *c, const struct history *h) {
+static int history_print(struct cli *c, const struct cli_facts *h) {
   if (!c->json) {
     for (size_t i = 0; i < h->n; i++)
       fact_line(c, h->facts[i]);
@@ -436,9 +379,9 @@ static int history_print(struct cli *c, const struct history *h) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(
       o, "type",
-      pl_arena_printf(c->a, "%s_%s", subject_name(h->subject),
-                      h->subject == SUBJECT_BATCH ? "trace" : "history"));
-  cJSON_AddStringToObject(o, subject_name(h->subject), h->id);
+      pl_arena_printf(c->a, "%s_%s", cli_subject_name(h->subject),
+                      h->subject == CLI_SUBJECT_BATCH ? "trace" : "history"));
+  cJSON_AddStringToObject(o, cli_subject_name(h->subject), h->id);
   cJSON *facts = cJSON_AddArrayToObject(o, "facts");
   for (size_t i = 0; i < h->n; i++)
     cJSON_AddItemToArray(facts, cli_message_json(c, &h->facts[i]->base));
@@ -448,78 +391,16 @@ static int history_print(struct cli *c, const struct history *h) {
   return cli_json_emit(o, 0);
 }
 
-/* ---- trace: verification ---- */
-
-/* The fact is about the device or part asked for (a batch's facts name no
- * batch: its trace is keyed by it). */
-static int about_subject(const struct history *h,
-                         const Partsledger__V1__Fact *f) {
-  if (h->subject == SUBJECT_DEVICE)
-    return strcmp(f->device_serial, h->id) == 0;
-  if (h->subject == SUBJECT_PART)
-    return strcmp(f->part_serial, h->id) == 0;
-  return 1;
-}
-
-static int history_verify(struct cli *c, const char *vkey,
-                          const struct history *h) {
-  pl_verdict v;
-  if (pl_verify_note(vkey, "checkpoint", h->checkpoint, NULL, NULL, &v) != 0) {
-    fprintf(stderr, "FAILED: %s\n", v.message);
-    return CLI_EXIT_FAIL;
-  }
-  size_t bad = 0;
-  cJSON *rows = c->json ? cJSON_CreateArray() : NULL;
-  for (size_t i = 0; i < h->n; i++) {
-    const Partsledger__V1__Fact *f = h->facts[i];
-    if (!about_subject(h, f)) {
-      v.code = PL_EVERIFY;
-      snprintf(v.message, sizeof(v.message), "the fact is not about %s %s",
-               subject_name(h->subject), h->id);
-    } else if (pl_verify_history_fact(vkey, h->checkpoint, f, c->a, &v) != 0) {
-      /* v says why */
-    }
-    bad += v.code != 0;
-    if (c->json) {
-      cJSON *r = cJSON_CreateObject();
-      cli_json_add_u64(r, "index", f->index);
-      cJSON_AddStringToObject(r, "kind", f->kind);
-      cJSON_AddBoolToObject(r, "ok", v.code == 0);
-      cJSON_AddStringToObject(r, "message", v.message);
-      cJSON_AddItemToArray(rows, r);
-    } else if (v.code == 0) {
-      printf("OK %s\n", v.message);
-    } else {
-      printf("FAILED: fact %" PRIu64 " (%s): %s\n", f->index, f->kind,
-             v.message);
-    }
-  }
-  if (c->json) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, subject_name(h->subject), h->id);
-    cJSON_AddBoolToObject(o, "ok", bad == 0);
-    cli_json_add_u64(o, "tree_size", h->tree_size);
-    cJSON_AddItemToObject(o, "facts", rows);
-    cli_json_emit(o, 0);
-  } else if (bad == 0) {
-    printf("OK: all %zu facts of %s %s verify in the tree of size %" PRIu64
-           "\n",
-           h->n, subject_name(h->subject), h->id, h->tree_size);
-  }
-  if (bad != 0)
-    fprintf(stderr, "FAILED: %zu of %zu facts do not verify\n", bad, h->n);
-  return bad == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-}
-
 /* ---- trace: EPCIS ---- */
 
 /* Looks up what the document names: GTINs, GLNs, orders. Unknown ids stay
  * unknown (a URN); other failures are reported. 0 or an exit status. */
-static int epcis_lookups(struct cli *c, const struct history *h,
+static int epcis_lookups(struct cli *c, const struct cli_facts *h,
                          pl_epcis_input *in) {
   pl_epcis_refs refs;
-  int rc = pl_epcis_refs_of(
-      h->facts, h->n, h->subject == SUBJECT_BATCH ? h->id : NULL, c->a, &refs);
+  int rc = pl_epcis_refs_of(h->facts, h->n,
+                            h->subject == CLI_SUBJECT_BATCH ? h->id : NULL,
+                            c->a, &refs);
   if (rc != 0)
     return cli_fail("the facts cannot be read: %s", pl_strerror(rc));
   pl_epcis_name *gtins =
@@ -572,13 +453,13 @@ static int epcis_lookups(struct cli *c, const struct history *h,
   return 0;
 }
 
-static int history_epcis(struct cli *c, const struct history *h) {
+static int history_epcis(struct cli *c, const struct cli_facts *h) {
   const char *out = cli_opt(c, "out");
   int force = cli_opt(c, "force") != NULL;
   pl_epcis_input in;
   memset(&in, 0, sizeof(in));
   in.created_at_ms = pl_now_ms();
-  in.batch_id = h->subject == SUBJECT_BATCH ? h->id : NULL;
+  in.batch_id = h->subject == CLI_SUBJECT_BATCH ? h->id : NULL;
   int rc = epcis_lookups(c, h, &in);
   if (rc != 0)
     return rc;
@@ -600,7 +481,7 @@ static int history_epcis(struct cli *c, const struct history *h) {
     return rc;
   if (!c->json) {
     printf("wrote %zu EPCIS events of %zu facts of %s %s to %s\n", n_events,
-           h->n, subject_name(h->subject), h->id, out);
+           h->n, cli_subject_name(h->subject), h->id, out);
     return CLI_EXIT_OK;
   }
   cJSON *o = cJSON_CreateObject();
@@ -611,7 +492,7 @@ static int history_epcis(struct cli *c, const struct history *h) {
 }
 
 int cli_trace_subject(struct cli *c) {
-  struct history h;
+  struct cli_facts h;
   memset(&h, 0, sizeof(h));
   if (c->npos == 0)
     return cli_usage_error(c, "trace wants batch, device or part and an ID");
@@ -619,11 +500,11 @@ int cli_trace_subject(struct cli *c) {
   const char *what = c->npos == 2 ? c->pos[0] : "batch";
   h.id = c->pos[c->npos - 1];
   if (strcmp(what, "batch") == 0)
-    h.subject = SUBJECT_BATCH;
+    h.subject = CLI_SUBJECT_BATCH;
   else if (strcmp(what, "device") == 0)
-    h.subject = SUBJECT_DEVICE;
+    h.subject = CLI_SUBJECT_DEVICE;
   else if (strcmp(what, "part") == 0)
-    h.subject = SUBJECT_PART;
+    h.subject = CLI_SUBJECT_PART;
   else
     return cli_usage_error(c, "trace wants batch, device or part, not '%s'",
                            what);
@@ -635,9 +516,11 @@ int cli_trace_subject(struct cli *c) {
   if (!epcis && (out != NULL || cli_opt(c, "force") != NULL))
     return cli_usage_error(c, "--out and --force go with --epcis");
   if (cli_opt(c, "start") != NULL || cli_opt(c, "page-size") != NULL ||
-      cli_opt(c, "file") != NULL || cli_opt(c, "supplier") != NULL)
-    return cli_usage_error(c, "--start, --page-size, --file and --supplier go "
-                              "with a batch's trace without --epcis");
+      cli_opt(c, "all") != NULL || cli_opt(c, "file") != NULL ||
+      cli_opt(c, "supplier") != NULL)
+    return cli_usage_error(c, "--start, --page-size, --all, --file and "
+                              "--supplier go with a batch's trace without "
+                              "--epcis (a history and a document are whole)");
   if (!verify &&
       (cli_opt(c, "vkey") != NULL || cli_opt(c, "vkey-file") != NULL))
     return cli_usage_error(c, "--vkey and --vkey-file go with --verify");
@@ -654,7 +537,7 @@ int cli_trace_subject(struct cli *c) {
       (ex = fetch(c, &h, verify || epcis || cli_opt(c, "proofs") != NULL)) != 0)
     return ex;
   if (verify)
-    return history_verify(c, vkey, &h);
+    return cli_facts_verify(c, vkey, &h);
   if (epcis)
     return history_epcis(c, &h);
   return history_print(c, &h);
