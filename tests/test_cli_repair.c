@@ -1026,9 +1026,32 @@ PL_TEST(trace_options_and_verify_report) {
   CHECK(strstr(r.err, path("y.json")) != NULL);
 }
 
+/* A policy may have no terms (its synopsis says [--term ...]): a model
+ * sold without a warranty, whose devices are still registered, so that a
+ * recall finds them. */
+PL_TEST(policy_without_terms) {
+  WORLD(w);
+  struct res r = cli("policy", "--key", w.maker, "--id", "POL0", "--model",
+                     "X0");
+  CHECK_EQ(r.code, 0);
+  r = cli("device", "--key", w.maker, "--serial", "D0", "--model", "X0",
+          "--policy", "POL0", "--purchased-at", iso(w.purchased), "--part",
+          "battery:P4:BAT1");
+  CHECK_EQ(r.code, 0);
+  r = cli("--json", "warranty", "D0", "battery");
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(str(json(r.out), "status"), "not_covered");
+  r = cli("batch-devices", "BAT1");
+  CHECK_EQ(r.code, 0);
+  CHECK(strstr(r.out, "D0") != NULL && strstr(r.out, "P4") != NULL);
+  r = cli("policy", "--help");
+  CHECK(strstr(r.out, "[--term COMPONENT") != NULL);
+}
+
 PL_TEST_MAIN(PL_CASE(writes_and_show), PL_CASE(refusals_and_usage),
              PL_CASE(queries), PL_CASE(trace_device_and_part_verify),
              PL_CASE(epcis_batch), PL_CASE(epcis_device), PL_CASE(epcis_part),
              PL_CASE(epcis_library),
              PL_CASE(retry_with_request_id), PL_CASE(audit_report_from_stdin),
-             PL_CASE(trace_options_and_verify_report))
+             PL_CASE(trace_options_and_verify_report),
+             PL_CASE(policy_without_terms))

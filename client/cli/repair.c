@@ -531,8 +531,8 @@ static const struct cli_opt decide_opts[] = {
 
 static const struct cli_command commands[] = {
     {"policy",
-     "--key FILE --id ID --model MODEL [--window-days N] --term "
-     "COMPONENT:MONTHS[:USAGE_LIMIT[:UNIT]]... [--max-extension-months N]",
+     "--key FILE --id ID --model MODEL [--window-days N] [--term "
+     "COMPONENT:MONTHS[:USAGE_LIMIT[:UNIT]]]... [--max-extension-months N]",
      "publish a warranty policy (manufacturer)",
      "Appends warranty_policy_published. Policies never change: a new version\n"
      "is a new --id.\n"
@@ -542,7 +542,11 @@ static const struct cli_command commands[] = {
      "  --term C:M[:L[:U]] component C is covered M months from purchase,\n"
      "                     or until a usage reading reaches L (0: no\n"
      "                     limit) in unit U, whichever comes first; one\n"
-     "                     per component\n"
+     "                     per component. Without a term a component is\n"
+     "                     covered only by the own warranty (batch\n"
+     "                     --warranty-months) of a part a replacement put\n"
+     "                     in; a policy with none is a model sold without\n"
+     "                     warranty, whose devices are still registered\n"
      "  --max-extension-months N\n"
      "                     the most `extend` may add per\n"
      "                     component\n" CLI_WRITE_HELP,
