@@ -857,6 +857,19 @@ PL_TEST(usage_errors) {
   CHECK_EQ(r.code, 2);
   CHECK(strstr(r.err, "--public-key") != NULL);
   CHECK(strstr(r.err, "usage: partsledger revoke") != NULL);
+  /* A ruling is named as every enum is: any case, the names listed when
+   * wrong. One that parses goes to the server (which knows no claim C-9). */
+  r = cli("rule", "--key", admin, "--claim", "C-9", "--ruling", "maybe");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "claim_upheld or rejection_upheld") != NULL);
+  r = cli("rule", "--key", admin, "--claim", "C-9", "--ruling",
+          "Claim_Upheld");
+  CHECK_EQ(r.code, 1);
+  /* 64 hex characters, named for what they stand for. */
+  r = cli("panel", "--key", admin, "--id", "P", "--name", "P", "--member",
+          "abcd", "--quorum", "1");
+  CHECK_EQ(r.code, 2);
+  CHECK(strstr(r.err, "--member wants a public key as 64 hex") != NULL);
 }
 
 PL_TEST(non_admin_enroll_denied) {

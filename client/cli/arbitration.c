@@ -27,20 +27,9 @@
 
 /* ---- helpers ---- */
 
-static int parse_ruling(const char *s) {
-  if (s == NULL)
-    return -1;
-  if (strcmp(s, "claim_upheld") == 0 || strcmp(s, "CLAIM_UPHELD") == 0)
-    return PARTSLEDGER__V1__RULING__RULING_CLAIM_UPHELD;
-  if (strcmp(s, "rejection_upheld") == 0 || strcmp(s, "REJECTION_UPHELD") == 0)
-    return PARTSLEDGER__V1__RULING__RULING_REJECTION_UPHELD;
-  return -1;
-}
-
-static const char *ruling_name(int r) {
-  return r == PARTSLEDGER__V1__RULING__RULING_CLAIM_UPHELD       ? "claim_upheld"
-         : r == PARTSLEDGER__V1__RULING__RULING_REJECTION_UPHELD ? "rejection_upheld"
-                                                                  : "unspecified";
+/* A ruling's name, as every enum is shown (cli_enum_name). */
+static const char *ruling_name(struct cli *c, int r) {
+  return cli_enum_name(c, &partsledger__v1__ruling__descriptor, r);
 }
 
 /* ---- drafts ---- */
@@ -202,10 +191,10 @@ static int cosign_with(struct cli *c, const char *path, Partsledger__V1__SignedE
 }
 
 static int cmd_rule(struct cli *c) {
-  int ruling = parse_ruling(cli_opt(c, "ruling"));
-  if (ruling < 0)
-    return cli_usage_error(c, "--ruling is claim_upheld or rejection_upheld, not '%s'",
-                           cli_opt(c, "ruling"));
+  int ruling;
+  int ex = cli_opt_enum(c, "ruling", &partsledger__v1__ruling__descriptor, &ruling);
+  if (ex != 0)
+    return ex;
   const char *draft = cli_opt(c, "draft");
   if (cli_opt(c, "force") != NULL && draft == NULL)
     return cli_usage_error(c, "--force goes with --draft FILE");
@@ -216,8 +205,7 @@ static int cmd_rule(struct cli *c) {
   if (rc != 0)
     return cli_fail("cannot build the entry: %s", pl_strerror(rc));
   Partsledger__V1__SignedEntry *se;
-  int ex = cli_sign(c, e, &se);
-  if (ex != 0)
+  if ((ex = cli_sign(c, e, &se)) != 0)
     return ex;
   size_t n;
   const char **keys = cli_opt_all(c, "cosign-key", &n);
@@ -341,12 +329,12 @@ static int show(struct cli *c, const Partsledger__V1__Entry *e, enum cli_show ho
     const Partsledger__V1__ArbitrationRuled *r = e->arbitration_ruled;
     if (how == CLI_SHOW_FULL) {
       printf("  claim:       %s\n  ruling:      %s\n  reasoning:   %s\n  remedy:      %s\n",
-             r->claim_id, ruling_name(r->ruling), r->reasoning, r->remedy);
+             r->claim_id, ruling_name(c, r->ruling), r->reasoning, r->remedy);
     } else if (how == CLI_SHOW_LINE) {
-      printf("  claim=%s ruling=%s", r->claim_id, ruling_name(r->ruling));
+      printf("  claim=%s ruling=%s", r->claim_id, ruling_name(c, r->ruling));
     } else {
       cJSON_AddStringToObject(b, "claim_id", r->claim_id);
-      cJSON_AddStringToObject(b, "ruling", ruling_name(r->ruling));
+      cJSON_AddStringToObject(b, "ruling", ruling_name(c, r->ruling));
       cJSON_AddStringToObject(b, "reasoning", r->reasoning);
       cJSON_AddStringToObject(b, "remedy", r->remedy);
     }

@@ -28,11 +28,6 @@
 /* TraceBatch and BatchDevices pages: the server's largest. */
 #define CLI_TRACE_PAGE 1000
 
-static const char *enum_text(struct cli *c, const ProtobufCEnumDescriptor *d,
-                             int v) {
-  return cli_enum_name(c, d, v);
-}
-
 /* Prints a reply message as JSON. */
 static int emit_message(struct cli *c, const ProtobufCMessage *m) {
   return cli_json_emit(cli_message_json(c, m), 0);
@@ -52,8 +47,8 @@ static int cmd_warranty(struct cli *c) {
   if ((rc = pl_client_warranty_status(c->client, c->pos[0], c->pos[1], at,
                                       usage, c->a, &r)) != 0)
     return cli_server_error(c, rc);
-  const char *status =
-      enum_text(c, &partsledger__v1__warranty_status__descriptor, r->status);
+  const char *status = cli_enum_name(
+      c, &partsledger__v1__warranty_status__descriptor, r->status);
   if (c->json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "device_serial", c->pos[0]);
@@ -72,9 +67,9 @@ static int cmd_warranty(struct cli *c) {
   printf("part term:     %s\n", cli_wty_time_text(c, r->part_term_ends_at_ms));
   printf("policy:        %s\n", r->policy_id[0] ? r->policy_id : "-");
   if (r->part_serial[0] != '\0')
-    printf(
-        "part:          %s (batch %s, %s)\n", r->part_serial, r->batch_id,
-        enum_text(c, &partsledger__v1__part_class__descriptor, r->part_class));
+    printf("part:          %s (batch %s, %s)\n", r->part_serial, r->batch_id,
+           cli_enum_name(c, &partsledger__v1__part_class__descriptor,
+                         r->part_class));
   if (r->usage_limit > 0)
     printf("usage limit:   %" PRIu64 " %s\n", r->usage_limit, r->usage_unit);
   for (size_t i = 0; i < r->n_reasons; i++)
@@ -126,7 +121,7 @@ static int cmd_device_info(struct cli *c) {
 static const char *sla_text(struct cli *c, int64_t by, int sla) {
   return pl_arena_printf(
       c->a, "%s  %s", cli_iso_time(c, by),
-      enum_text(c, &partsledger__v1__sla_status__descriptor, sla));
+      cli_enum_name(c, &partsledger__v1__sla_status__descriptor, sla));
 }
 
 static int cmd_order_info(struct cli *c) {
@@ -140,11 +135,11 @@ static int cmd_order_info(struct cli *c) {
     return emit_message(c, &o->base);
   printf("order:         %s\n", o->order_id);
   printf("state:         %s\n",
-         enum_text(c, &partsledger__v1__order_state__descriptor, o->state));
+         cli_enum_name(c, &partsledger__v1__order_state__descriptor, o->state));
   printf("device:        %s\n", o->device_serial);
   printf("site:          %s\n", o->site_id);
   printf("priority:      %s\n",
-         enum_text(c, &partsledger__v1__priority__descriptor, o->priority));
+         cli_enum_name(c, &partsledger__v1__priority__descriptor, o->priority));
   printf("fault:         %s\n", o->fault);
   printf("reported at:   %s\n", cli_wty_time_text(c, o->reported_at_ms));
   printf("usage:         %" PRIu64 "\n", o->usage_reading);
@@ -154,10 +149,10 @@ static int cmd_order_info(struct cli *c) {
   printf("responded at:  %s\n", cli_wty_time_text(c, o->responded_at_ms));
   printf("resolved at:   %s\n", cli_wty_time_text(c, o->resolved_at_ms));
   if (o->state == PARTSLEDGER__V1__ORDER_STATE__ORDER_STATE_CLOSED) {
-    printf(
-        "outcome:       %s%s\n",
-        enum_text(c, &partsledger__v1__repair_outcome__descriptor, o->outcome),
-        o->first_visit_fix ? " (first visit)" : "");
+    printf("outcome:       %s%s\n",
+           cli_enum_name(c, &partsledger__v1__repair_outcome__descriptor,
+                         o->outcome),
+           o->first_visit_fix ? " (first visit)" : "");
     if (o->customer_acceptance_sha256.len > 0)
       printf("acceptance:    %s\n",
              cli_hex(c, o->customer_acceptance_sha256.data,
@@ -193,7 +188,7 @@ static int cmd_claim_info(struct cli *c) {
     return emit_message(c, &k->base);
   printf("claim:         %s\n", k->claim_id);
   printf("state:         %s\n",
-         enum_text(c, &partsledger__v1__claim_state__descriptor, k->state));
+         cli_enum_name(c, &partsledger__v1__claim_state__descriptor, k->state));
   printf("device:        %s\n", k->device_serial);
   printf("order:         %s (site %s)\n", k->order_id, k->site_id);
   printf("component:     %s\n", k->component);
@@ -202,11 +197,12 @@ static int cmd_claim_info(struct cli *c) {
   printf("description:   %s\n", k->description);
   printf("filed:         entry %" PRIu64 "\n", k->filed_index);
   if (k->decided_index != 0) {
-    printf(
-        "decision:      %s, %s (entry %" PRIu64 ")\n",
-        enum_text(c, &partsledger__v1__claim_decision__descriptor, k->decision),
-        enum_text(c, &partsledger__v1__decision_reason__descriptor, k->reason),
-        k->decided_index);
+    printf("decision:      %s, %s (entry %" PRIu64 ")\n",
+           cli_enum_name(c, &partsledger__v1__claim_decision__descriptor,
+                         k->decision),
+           cli_enum_name(c, &partsledger__v1__decision_reason__descriptor,
+                         k->reason),
+           k->decided_index);
     if (k->note[0] != '\0')
       printf("note:          %s\n", k->note);
   }
@@ -215,7 +211,7 @@ static int cmd_claim_info(struct cli *c) {
            k->dispute_index);
   if (k->ruling_index != 0)
     printf("ruling:        %s (entry %" PRIu64 ")\n",
-           enum_text(c, &partsledger__v1__ruling__descriptor, k->ruling),
+           cli_enum_name(c, &partsledger__v1__ruling__descriptor, k->ruling),
            k->ruling_index);
   return CLI_EXIT_OK;
 }
