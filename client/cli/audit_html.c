@@ -24,6 +24,7 @@
 #include "entry.h"
 #include "partsledger/v1/inventory.pb-c.h"
 #include "partsledger/v1/warranty.pb-c.h"
+#include "rules.h"
 
 typedef struct {
   struct cli *c;
@@ -99,20 +100,16 @@ static void row(page *p, const char *label, const char *fmt, ...) {
 
 /* ---- words ---- */
 
-/* An enum value's name, lower case, without its type's prefix:
- * SITE_KIND_REPAIR_STATION is "repair station". In the arena. */
+/* An enum value's name in words: cli_enum_name's, its underscores as
+ * spaces. SITE_KIND_REPAIR_STATION is "repair station". In the arena. */
 static const char *ename(struct cli *c, const ProtobufCEnumDescriptor *d, int value) {
-  const ProtobufCEnumValue *zero = protobuf_c_enum_descriptor_get_value(d, 0);
-  const char *u = zero != NULL ? strstr(zero->name, "UNSPECIFIED") : NULL;
-  size_t skip = u != NULL ? (size_t)(u - zero->name) : 0;
-  const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
-  if (v == NULL || strlen(v->name) < skip)
-    return "unknown";
-  char *s = pl_arena_printf(c->a, "%s", v->name + skip);
+  const char *name = cli_enum_name(c, d, value);
+  char *s = pl_arena_dup(c->a, name, strlen(name) + 1);
   if (s == NULL)
-    return "?";
+    return name;
   for (char *q = s; *q; q++)
-    *q = *q == '_' ? ' ' : (*q >= 'A' && *q <= 'Z') ? (char)(*q - 'A' + 'a') : *q;
+    if (*q == '_')
+      *q = ' ';
   return s;
 }
 
@@ -209,7 +206,8 @@ static const char *describe(struct cli *c, const Partsledger__V1__Entry *e) {
                            "Publishes warranty policy %s for model %s: %s. Registration "
                            "within %u days of purchase; extensions up to %u months.",
                            b->policy_id, b->model, terms ? terms : "?",
-                           b->registration_window_days ? b->registration_window_days : 30,
+                           b->registration_window_days ? b->registration_window_days
+                                                       : PL_WINDOW_DEFAULT_DAYS,
                            b->max_extension_months);
   }
   case PARTSLEDGER__V1__ENTRY__BODY_DEVICE_REGISTERED: {
@@ -442,7 +440,8 @@ static void device(page *p, const pl_audit_report *r) {
   raw(p, "</h2>\n<table>\n");
   row(p, "Model", "%s", pol->model);
   row(p, "Registration window", "%u days after purchase",
-      pol->registration_window_days ? pol->registration_window_days : 30);
+      pol->registration_window_days ? pol->registration_window_days
+                                     : PL_WINDOW_DEFAULT_DAYS);
   row(p, "Extensions", "up to %u months", pol->max_extension_months);
   row(p, "Published", "entry %" PRIu64 ", logged %s by %s", r->policy->index,
       cli_iso_time(c, r->policy->at_ms), author(c, r->policy));

@@ -10,8 +10,8 @@
  * cannot be read, a document that is not a proof document, or a
  * consistency document without the old checkpoint it needs.
  *
- * May depend on: cli.h, client.h and verify.h (and the storage/ headers
- * through them), cJSON.
+ * May depend on: cli.h, client.h, verify.h and audit.h (the C2SP
+ * tlog-proof text), and the storage/ headers through them; cJSON.
  */
 #include <inttypes.h>
 #include <stdarg.h>
