@@ -189,32 +189,32 @@ static int build_stock(struct import *im, char *const *v,
   return rc != 0 ? -1 : 0;
 }
 
-#define BIT(i) (1u << (i))
+#define CLI_BIT(i) (1u << (i))
 
 static const struct import_type import_types[] = {
     {"sites",
      {"site_id", "kind", "name", "region", "latitude", "longitude", "gln"},
-     BIT(0) | BIT(1) | BIT(2) | BIT(4) | BIT(5),
+     CLI_BIT(0) | CLI_BIT(1) | CLI_BIT(2) | CLI_BIT(4) | CLI_BIT(5),
      build_site},
     {"suppliers",
      {"supplier_id", "name", "certified", "gln"},
-     BIT(0) | BIT(1),
+     CLI_BIT(0) | CLI_BIT(1),
      build_supplier},
     {"batches",
      {"batch_id", "supplier_id", "sku", "gtin", "part_class", "warranty_months",
       "produced_at_ms", "quantity", "serials"},
-     BIT(0) | BIT(1) | BIT(2) | BIT(4) | BIT(7),
+     CLI_BIT(0) | CLI_BIT(1) | CLI_BIT(2) | CLI_BIT(4) | CLI_BIT(7),
      build_batch},
     {"stock",
      {"site_id", "batch_id", "quantity", "reference"},
-     BIT(0) | BIT(1) | BIT(2),
+     CLI_BIT(0) | CLI_BIT(1) | CLI_BIT(2),
      build_stock},
 };
 
-#define N_TYPES (sizeof(import_types) / sizeof(import_types[0]))
+#define CLI_N_TYPES (sizeof(import_types) / sizeof(import_types[0]))
 
 static const struct import_type *type_named(const char *name) {
-  for (size_t i = 0; i < N_TYPES; i++)
+  for (size_t i = 0; i < CLI_N_TYPES; i++)
     if (strcmp(import_types[i].name, name) == 0)
       return &import_types[i];
   return NULL;
@@ -226,7 +226,7 @@ static const struct import_type *type_of_name(const char *base) {
   size_t len = strlen(base);
   if (len < 4 || strcasecmp(base + len - 4, ".csv") != 0)
     return NULL;
-  for (size_t i = 0; i < N_TYPES; i++) {
+  for (size_t i = 0; i < CLI_N_TYPES; i++) {
     size_t n = strlen(import_types[i].name);
     if (strncasecmp(base, import_types[i].name, n) == 0 &&
         (base[n] == '.' || base[n] == '-' || base[n] == '_'))
@@ -429,7 +429,7 @@ static int read_header(struct import *im, const struct record *h) {
     im->col[k] = (int)i;
   }
   for (size_t k = 0; t->cols[k] != NULL; k++)
-    if ((t->required & BIT(k)) && im->col[k] < 0)
+    if ((t->required & CLI_BIT(k)) && im->col[k] < 0)
       return cli_input_error("%s: the header has no column '%s', which %s "
                              "files need",
                              im->path, t->cols[k], t->name);

@@ -18,7 +18,8 @@
 #define CLI_NEAR_RADIUS_KM 50.0
 
 /* "  label:        value" lines, aligned. */
-#define ROW(label, fmt, ...) printf("%-18s " fmt "\n", label ":", __VA_ARGS__)
+#define CLI_ROW(label, fmt, ...)                                               \
+  printf("%-18s " fmt "\n", label ":", __VA_ARGS__)
 
 static const char *or_none(const char *s) {
   return s[0] != '\0' ? s : "(none)";
@@ -40,40 +41,40 @@ static int cmd_site_info(struct cli *c) {
     return cli_server_error(c, rc);
   if (c->json)
     return emit(c, &s->base);
-  ROW("site", "%s", s->site_id);
-  ROW("kind", "%s",
-      cli_enum_name(c, &partsledger__v1__site_kind__descriptor, s->kind));
-  ROW("name", "%s", s->name);
-  ROW("region", "%s", or_none(s->region));
-  ROW("latitude", "%.6f", s->latitude);
-  ROW("longitude", "%.6f", s->longitude);
-  ROW("gln", "%s", or_none(s->gln));
-  ROW("registered", "entry %" PRIu64, s->registered_index);
+  CLI_ROW("site", "%s", s->site_id);
+  CLI_ROW("kind", "%s",
+          cli_enum_name(c, &partsledger__v1__site_kind__descriptor, s->kind));
+  CLI_ROW("name", "%s", s->name);
+  CLI_ROW("region", "%s", or_none(s->region));
+  CLI_ROW("latitude", "%.6f", s->latitude);
+  CLI_ROW("longitude", "%.6f", s->longitude);
+  CLI_ROW("gln", "%s", or_none(s->gln));
+  CLI_ROW("registered", "entry %" PRIu64, s->registered_index);
   return CLI_EXIT_OK;
 }
 
 void cli_batch_print(struct cli *c, const Partsledger__V1__Batch *b) {
-  ROW("batch", "%s", b->batch_id);
-  ROW("supplier", "%s", b->supplier_id);
-  ROW("sku", "%s", b->sku);
-  ROW("gtin", "%s", or_none(b->gtin));
-  ROW("part class", "%s",
-      cli_enum_name(c, &partsledger__v1__part_class__descriptor,
-                    b->part_class));
-  ROW("warranty months", "%" PRIu32, b->warranty_months);
+  CLI_ROW("batch", "%s", b->batch_id);
+  CLI_ROW("supplier", "%s", b->supplier_id);
+  CLI_ROW("sku", "%s", b->sku);
+  CLI_ROW("gtin", "%s", or_none(b->gtin));
+  CLI_ROW("part class", "%s",
+          cli_enum_name(c, &partsledger__v1__part_class__descriptor,
+                        b->part_class));
+  CLI_ROW("warranty months", "%" PRIu32, b->warranty_months);
   if (b->produced_at_ms != 0)
-    ROW("produced at", "%s (%" PRId64 ")", cli_iso_time(c, b->produced_at_ms),
-        b->produced_at_ms);
+    CLI_ROW("produced at", "%s (%" PRId64 ")",
+            cli_iso_time(c, b->produced_at_ms), b->produced_at_ms);
   else
-    ROW("produced at", "%s", "(not given)");
-  ROW("quantity", "%" PRIu64, b->quantity);
-  ROW("units in network", "%" PRIu64, b->units_in_network);
-  ROW("serials listed", "%" PRIu32, b->serial_count);
+    CLI_ROW("produced at", "%s", "(not given)");
+  CLI_ROW("quantity", "%" PRIu64, b->quantity);
+  CLI_ROW("units in network", "%" PRIu64, b->units_in_network);
+  CLI_ROW("serials listed", "%" PRIu32, b->serial_count);
   if (b->recalled)
-    ROW("recalled", "yes: %s", or_none(b->recall_reason));
+    CLI_ROW("recalled", "yes: %s", or_none(b->recall_reason));
   else
-    ROW("recalled", "%s", "no");
-  ROW("registered", "entry %" PRIu64, b->registered_index);
+    CLI_ROW("recalled", "%s", "no");
+  CLI_ROW("registered", "entry %" PRIu64, b->registered_index);
 }
 
 static int cmd_batch_info(struct cli *c) {
@@ -101,11 +102,11 @@ static int cmd_stock(struct cli *c) {
     return cli_server_error(c, rc);
   if (c->json)
     return emit(c, &r->base);
-  ROW("site", "%s", r->site_id);
-  ROW("sku", "%s", r->sku);
-  ROW("on hand", "%" PRIu64, r->on_hand);
-  ROW("reserved", "%" PRIu64, r->reserved);
-  ROW("available", "%" PRIu64, r->available);
+  CLI_ROW("site", "%s", r->site_id);
+  CLI_ROW("sku", "%s", r->sku);
+  CLI_ROW("on hand", "%" PRIu64, r->on_hand);
+  CLI_ROW("reserved", "%" PRIu64, r->reserved);
+  CLI_ROW("available", "%" PRIu64, r->available);
   if (r->n_batches == 0)
     return CLI_EXIT_OK;
   printf("\n%-24s %10s %10s %10s\n", "batch", "on hand", "reserved",
@@ -198,25 +199,25 @@ static int cmd_reservation(struct cli *c) {
     return cli_server_error(c, rc);
   if (c->json)
     return emit(c, &r->base);
-  ROW("reservation", "%s", r->reservation_id);
-  ROW("state", "%s",
-      cli_enum_name(c, &partsledger__v1__reservation_state__descriptor,
-                    r->state));
-  ROW("site", "%s", r->site_id);
-  ROW("sku", "%s", r->sku);
-  ROW("batch", "%s", r->batch_id[0] != '\0' ? r->batch_id : "(any)");
-  ROW("quantity", "%" PRIu64, r->quantity);
-  ROW("repair order", "%s", or_none(r->repair_order_id));
-  ROW("reserved", "entry %" PRIu64 " at %s", r->reserved_index,
-      cli_iso_time(c, r->reserved_at_ms));
-  ROW("expires at", "%s (%" PRId64 ")", cli_iso_time(c, r->expires_at_ms),
-      r->expires_at_ms);
+  CLI_ROW("reservation", "%s", r->reservation_id);
+  CLI_ROW("state", "%s",
+          cli_enum_name(c, &partsledger__v1__reservation_state__descriptor,
+                        r->state));
+  CLI_ROW("site", "%s", r->site_id);
+  CLI_ROW("sku", "%s", r->sku);
+  CLI_ROW("batch", "%s", r->batch_id[0] != '\0' ? r->batch_id : "(any)");
+  CLI_ROW("quantity", "%" PRIu64, r->quantity);
+  CLI_ROW("repair order", "%s", or_none(r->repair_order_id));
+  CLI_ROW("reserved", "entry %" PRIu64 " at %s", r->reserved_index,
+          cli_iso_time(c, r->reserved_at_ms));
+  CLI_ROW("expires at", "%s (%" PRId64 ")", cli_iso_time(c, r->expires_at_ms),
+          r->expires_at_ms);
   if (r->closed_index != 0)
-    ROW("closed", "entry %" PRIu64, r->closed_index);
+    CLI_ROW("closed", "entry %" PRIu64, r->closed_index);
   if (r->state ==
       PARTSLEDGER__V1__RESERVATION_STATE__RESERVATION_STATE_FULFILLED)
-    ROW("fulfilled", "%" PRIu64 " from batch %s", r->fulfilled_quantity,
-        r->fulfilled_batch_id);
+    CLI_ROW("fulfilled", "%" PRIu64 " from batch %s", r->fulfilled_quantity,
+            r->fulfilled_batch_id);
   return CLI_EXIT_OK;
 }
 

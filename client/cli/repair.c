@@ -280,7 +280,7 @@ static const char *u64_text(struct cli *c, uint64_t v) {
 static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
                          struct pair *p) {
   size_t n = 0;
-#define PAIR(l, v) (p[n].label = (l), p[n++].value = (v))
+#define CLI_PAIR(l, v) (p[n].label = (l), p[n++].value = (v))
   switch (e->body_case) {
   case PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_POLICY_PUBLISHED: {
     const Partsledger__V1__WarrantyPolicyPublished *b =
@@ -295,11 +295,11 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
             pl_arena_printf(c->a, "%s:%" PRIu64 "%s%s", terms, t->usage_limit,
                             t->usage_unit[0] ? ":" : "", t->usage_unit);
     }
-    PAIR("policy", b->policy_id);
-    PAIR("model", b->model);
-    PAIR("window_days", u64_text(c, b->registration_window_days));
-    PAIR("terms", terms);
-    PAIR("max_ext_months", u64_text(c, b->max_extension_months));
+    CLI_PAIR("policy", b->policy_id);
+    CLI_PAIR("model", b->model);
+    CLI_PAIR("window_days", u64_text(c, b->registration_window_days));
+    CLI_PAIR("terms", terms);
+    CLI_PAIR("max_ext_months", u64_text(c, b->max_extension_months));
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_DEVICE_REGISTERED: {
@@ -309,89 +309,90 @@ static size_t body_pairs(struct cli *c, const Partsledger__V1__Entry *e,
       parts = pl_arena_printf(c->a, "%s%s%s:%s:%s", parts, i ? "," : "",
                               b->parts[i]->component, b->parts[i]->part_serial,
                               b->parts[i]->batch_id);
-    PAIR("device", b->device_serial);
-    PAIR("model", b->model);
-    PAIR("policy", b->policy_id);
-    PAIR("purchased_at", cli_iso_time(c, b->purchased_at_ms));
-    PAIR("owner_ref", cli_hex(c, b->owner_ref.data, b->owner_ref.len));
-    PAIR("parts", parts);
+    CLI_PAIR("device", b->device_serial);
+    CLI_PAIR("model", b->model);
+    CLI_PAIR("policy", b->policy_id);
+    CLI_PAIR("purchased_at", cli_iso_time(c, b->purchased_at_ms));
+    CLI_PAIR("owner_ref", cli_hex(c, b->owner_ref.data, b->owner_ref.len));
+    CLI_PAIR("parts", parts);
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_EXTENDED: {
     const Partsledger__V1__WarrantyExtended *b = e->warranty_extended;
-    PAIR("device", b->device_serial);
-    PAIR("component", b->component[0] ? b->component : "(every)");
-    PAIR("months", u64_text(c, b->months));
-    PAIR("contract", b->contract_ref);
+    CLI_PAIR("device", b->device_serial);
+    CLI_PAIR("component", b->component[0] ? b->component : "(every)");
+    CLI_PAIR("months", u64_text(c, b->months));
+    CLI_PAIR("contract", b->contract_ref);
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_OPENED: {
     const Partsledger__V1__RepairOrderOpened *b = e->repair_order_opened;
-    PAIR("order", b->order_id);
-    PAIR("device", b->device_serial);
-    PAIR("site", b->site_id);
-    PAIR("priority",
-         cli_enum_name(c, &partsledger__v1__priority__descriptor, b->priority));
-    PAIR("fault", b->fault);
-    PAIR("reported_at", cli_iso_time(c, b->reported_at_ms));
-    PAIR("usage", u64_text(c, b->usage_reading));
+    CLI_PAIR("order", b->order_id);
+    CLI_PAIR("device", b->device_serial);
+    CLI_PAIR("site", b->site_id);
+    CLI_PAIR(
+        "priority",
+        cli_enum_name(c, &partsledger__v1__priority__descriptor, b->priority));
+    CLI_PAIR("fault", b->fault);
+    CLI_PAIR("reported_at", cli_iso_time(c, b->reported_at_ms));
+    CLI_PAIR("usage", u64_text(c, b->usage_reading));
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_RESPONDED:
-    PAIR("order", e->repair_order_responded->order_id);
-    PAIR("responded_at",
-         cli_iso_time(c, e->repair_order_responded->responded_at_ms));
+    CLI_PAIR("order", e->repair_order_responded->order_id);
+    CLI_PAIR("responded_at",
+             cli_iso_time(c, e->repair_order_responded->responded_at_ms));
     break;
   case PARTSLEDGER__V1__ENTRY__BODY_PART_REPLACED: {
     const Partsledger__V1__PartReplaced *b = e->part_replaced;
-    PAIR("order", b->order_id);
-    PAIR("component", b->component);
-    PAIR("removed", b->removed_serial);
-    PAIR("installed", b->installed_serial);
-    PAIR("batch", b->installed_batch_id);
-    PAIR("reservation", b->reservation_id);
-    PAIR("evidence", u64_text(c, b->n_evidence_sha256));
+    CLI_PAIR("order", b->order_id);
+    CLI_PAIR("component", b->component);
+    CLI_PAIR("removed", b->removed_serial);
+    CLI_PAIR("installed", b->installed_serial);
+    CLI_PAIR("batch", b->installed_batch_id);
+    CLI_PAIR("reservation", b->reservation_id);
+    CLI_PAIR("evidence", u64_text(c, b->n_evidence_sha256));
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_CLOSED: {
     const Partsledger__V1__RepairOrderClosed *b = e->repair_order_closed;
-    PAIR("order", b->order_id);
-    PAIR("outcome",
-         cli_enum_name(c, &partsledger__v1__repair_outcome__descriptor,
-                       b->outcome));
-    PAIR("resolved_at", cli_iso_time(c, b->resolved_at_ms));
-    PAIR("first_visit", b->first_visit_fix ? "yes" : "no");
-    PAIR("acceptance", cli_hex(c, b->customer_acceptance_sha256.data,
-                               b->customer_acceptance_sha256.len));
+    CLI_PAIR("order", b->order_id);
+    CLI_PAIR("outcome",
+             cli_enum_name(c, &partsledger__v1__repair_outcome__descriptor,
+                           b->outcome));
+    CLI_PAIR("resolved_at", cli_iso_time(c, b->resolved_at_ms));
+    CLI_PAIR("first_visit", b->first_visit_fix ? "yes" : "no");
+    CLI_PAIR("acceptance", cli_hex(c, b->customer_acceptance_sha256.data,
+                                   b->customer_acceptance_sha256.len));
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_CLAIM_FILED: {
     const Partsledger__V1__ClaimFiled *b = e->claim_filed;
-    PAIR("claim", b->claim_id);
-    PAIR("device", b->device_serial);
-    PAIR("order", b->order_id);
-    PAIR("component", b->component);
-    PAIR("usage", u64_text(c, b->usage_reading));
-    PAIR("failure_at", cli_iso_time(c, b->failure_at_ms));
-    PAIR("description", b->description);
+    CLI_PAIR("claim", b->claim_id);
+    CLI_PAIR("device", b->device_serial);
+    CLI_PAIR("order", b->order_id);
+    CLI_PAIR("component", b->component);
+    CLI_PAIR("usage", u64_text(c, b->usage_reading));
+    CLI_PAIR("failure_at", cli_iso_time(c, b->failure_at_ms));
+    CLI_PAIR("description", b->description);
     break;
   }
   case PARTSLEDGER__V1__ENTRY__BODY_CLAIM_DECIDED: {
     const Partsledger__V1__ClaimDecided *b = e->claim_decided;
-    PAIR("claim", b->claim_id);
-    PAIR("decision",
-         cli_enum_name(c, &partsledger__v1__claim_decision__descriptor,
-                       b->decision));
-    PAIR("reason",
-         cli_enum_name(c, &partsledger__v1__decision_reason__descriptor,
-                       b->reason));
-    PAIR("note", b->note);
+    CLI_PAIR("claim", b->claim_id);
+    CLI_PAIR("decision",
+             cli_enum_name(c, &partsledger__v1__claim_decision__descriptor,
+                           b->decision));
+    CLI_PAIR("reason",
+             cli_enum_name(c, &partsledger__v1__decision_reason__descriptor,
+                           b->reason));
+    CLI_PAIR("note", b->note);
     break;
   }
   default:
     break;
   }
-#undef PAIR
+#undef CLI_PAIR
   return n;
 }
 
