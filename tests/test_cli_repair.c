@@ -885,6 +885,10 @@ PL_TEST(retry_with_request_id) {
     CHECK_EQ(idx, first);
     CHECK(cJSON_IsTrue(item(json(r.out), "duplicate")) == (i == 1));
   }
+  /* The one-line form quotes text with spaces, as every family's does. */
+  struct res l = cli("list", "--limit", "0");
+  CHECK(strstr(l.out, "  fault=\"drains overnight\"") != NULL);
+  CHECK(strstr(l.out, "  fault=\"battery drains\"") != NULL);
   /* Without the time, or with "now": refused, exit 2, nothing sent. */
   struct res r = cli("order", "--key", w.station, "--id", "O3", "--device",
                      "D1", "--site", "RS1", "--priority", "p3",

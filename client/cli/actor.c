@@ -117,7 +117,9 @@ static void show_enrolled(struct cli *c, const Partsledger__V1__ActorEnrolled *a
     printf("%s\n", ae->n_site_ids ? "" : "(none)");
     break;
   case CLI_SHOW_LINE:
-    printf("  %s \"%s\" key=%s", pl_role_name(ae->role), ae->name, pk);
+    cli_show_field("role", pl_role_name(ae->role));
+    cli_show_field("name", ae->name);
+    cli_show_field("key", pk);
     break;
   case CLI_SHOW_JSON: {
     cJSON_AddStringToObject(b, "public_key", pk);
@@ -140,7 +142,8 @@ static void show_revoked(struct cli *c, const Partsledger__V1__ActorRevoked *ar,
     printf("  reason:      %s\n", ar->reason);
     break;
   case CLI_SHOW_LINE:
-    printf("  key=%s reason=\"%s\"", pk, ar->reason);
+    cli_show_field("key", pk);
+    cli_show_field("reason", ar->reason);
     break;
   case CLI_SHOW_JSON:
     cJSON_AddStringToObject(b, "public_key", pk);

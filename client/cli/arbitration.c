@@ -297,7 +297,9 @@ static int show(struct cli *c, const Partsledger__V1__Entry *e, enum cli_show ho
              p->name, p->quorum, p->n_members);
       printf("  members:     %s\n", hex_list(c, p->members, p->n_members));
     } else if (how == CLI_SHOW_LINE) {
-      printf("  panel=%s quorum=%u/%zu \"%s\"", p->panel_id, p->quorum, p->n_members, p->name);
+      cli_show_field("panel", p->panel_id);
+      printf("  quorum=%u/%zu", p->quorum, p->n_members);
+      cli_show_field("name", p->name);
     } else {
       cJSON_AddStringToObject(b, "panel_id", p->panel_id);
       cJSON_AddStringToObject(b, "name", p->name);
@@ -315,7 +317,8 @@ static int show(struct cli *c, const Partsledger__V1__Entry *e, enum cli_show ho
              d->n_evidence_sha256 ? hex_list(c, d->evidence_sha256, d->n_evidence_sha256)
                                   : "(none)");
     } else if (how == CLI_SHOW_LINE) {
-      printf("  claim=%s panel=%s", d->claim_id, d->panel_id);
+      cli_show_field("claim", d->claim_id);
+      cli_show_field("panel", d->panel_id);
     } else {
       cJSON_AddStringToObject(b, "claim_id", d->claim_id);
       cJSON_AddStringToObject(b, "panel_id", d->panel_id);
@@ -331,7 +334,8 @@ static int show(struct cli *c, const Partsledger__V1__Entry *e, enum cli_show ho
       printf("  claim:       %s\n  ruling:      %s\n  reasoning:   %s\n  remedy:      %s\n",
              r->claim_id, ruling_name(c, r->ruling), r->reasoning, r->remedy);
     } else if (how == CLI_SHOW_LINE) {
-      printf("  claim=%s ruling=%s", r->claim_id, ruling_name(c, r->ruling));
+      cli_show_field("claim", r->claim_id);
+      cli_show_field("ruling", ruling_name(c, r->ruling));
     } else {
       cJSON_AddStringToObject(b, "claim_id", r->claim_id);
       cJSON_AddStringToObject(b, "ruling", ruling_name(c, r->ruling));

@@ -339,6 +339,13 @@ int cli_trace_subject(struct cli *c);
 
 /* ---- entries ---- */
 
+/* One field of the one-line form (CLI_SHOW_LINE), as every family writes
+ * it: "  name=value", the value in double quotes (a quote or a backslash in
+ * it escaped by a backslash) when it holds a space, a quote, an '=' or a
+ * backslash, so that the line splits back into its fields. Nothing for an
+ * empty value: the line keeps to what was said. */
+void cli_show_field(const char *name, const char *value);
+
 /* Asks the families to show e's body; 0 when none knows its kind. */
 int cli_show_body(struct cli *c, const Partsledger__V1__Entry *e,
                   enum cli_show how, cJSON *body);

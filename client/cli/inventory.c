@@ -51,9 +51,7 @@ static void show_text(struct show *s, const char *name, const char *v) {
     printf("%s\n", v[0] != '\0' ? v : "(none)");
     break;
   case CLI_SHOW_LINE:
-    /* The line keeps to what was said. */
-    if (v[0] != '\0')
-      printf(strpbrk(v, " \"=") != NULL ? "  %s=\"%s\"" : "  %s=%s", name, v);
+    cli_show_field(name, v);
     break;
   case CLI_SHOW_JSON:
     cJSON_AddStringToObject(s->b, name, v);
@@ -133,7 +131,7 @@ static void show_time(struct show *s, const char *name, int64_t ms) {
     break;
   case CLI_SHOW_LINE:
     if (ms != 0)
-      printf("  %s=%s", label, cli_iso_time(s->c, ms));
+      cli_show_field(label, cli_iso_time(s->c, ms));
     break;
   case CLI_SHOW_JSON:
     cli_json_add_i64(s->b, name, ms);

@@ -907,6 +907,22 @@ int cli_page_more(const char *what, uint64_t start, uint64_t next) {
 
 /* ---- entries ---- */
 
+void cli_show_field(const char *name, const char *value) {
+  if (value == NULL || value[0] == '\0')
+    return;
+  if (strpbrk(value, " \"=\\") == NULL) {
+    printf("  %s=%s", name, value);
+    return;
+  }
+  printf("  %s=\"", name);
+  for (const char *p = value; *p != '\0'; p++) {
+    if (*p == '"' || *p == '\\')
+      putchar('\\');
+    putchar(*p);
+  }
+  putchar('"');
+}
+
 int cli_show_body(struct cli *c, const Partsledger__V1__Entry *e,
                   enum cli_show how, cJSON *body) {
   for (size_t i = 0; i < cli_n_families; i++)

@@ -266,8 +266,9 @@ static void pairs_show(const struct pair *p, size_t n, enum cli_show how) {
       /* "  label:" in 15 columns, as the envelope's lines are. */
       int pad = 12 - (int)strlen(p[i].label);
       printf("  %s:%*s%s\n", p[i].label, pad > 1 ? pad : 1, "", p[i].value);
-    } else if (p[i].value[0] != '\0')
-      printf("  %s=%s", p[i].label, p[i].value);
+    } else {
+      cli_show_field(p[i].label, p[i].value);
+    }
   }
 }
 

@@ -406,8 +406,7 @@ static int trace_print(struct cli *c, const struct cli_facts *t) {
     printf("%-8" PRIu64 " %-22s %-16s %-16s %9" PRId64, f->index, f->kind,
            f->site_id[0] ? f->site_id : "-",
            f->to_site_id[0] ? f->to_site_id : "-", f->quantity);
-    if (f->device_serial != NULL && f->device_serial[0] != '\0')
-      printf("  device=%s", f->device_serial);
+    cli_show_field("device", f->device_serial);
     putchar('\n');
   }
   if (t->next_start != 0)

@@ -346,18 +346,12 @@ static void fact_line(struct cli *c, const Partsledger__V1__Fact *f) {
     if (l != NULL)
       printf(" %s", cli_iso_time(c, l->integrated_at_ms));
   }
-  if (f->device_serial[0])
-    printf("  device=%s", f->device_serial);
-  if (f->component[0])
-    printf("  component=%s", f->component);
-  if (f->part_serial[0])
-    printf("  part=%s", f->part_serial);
-  if (f->batch_id[0])
-    printf("  batch=%s", f->batch_id);
-  if (f->site_id[0])
-    printf("  site=%s", f->site_id);
-  if (f->to_site_id[0])
-    printf("  to=%s", f->to_site_id);
+  cli_show_field("device", f->device_serial);
+  cli_show_field("component", f->component);
+  cli_show_field("part", f->part_serial);
+  cli_show_field("batch", f->batch_id);
+  cli_show_field("site", f->site_id);
+  cli_show_field("to", f->to_site_id);
   if (f->quantity != 0)
     printf("  quantity=%" PRId64, f->quantity);
   putchar('\n');
