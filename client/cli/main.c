@@ -9,7 +9,8 @@
  * "error: <gRPC status name>: <server's message>". The exit statuses are
  * listed in cli.h and in --help.
  *
- * May depend on: client.h (and through it the storage/ headers), cJSON.
+ * May depend on: client.h (and through it the storage/ headers), clock.h
+ * and caltime.h for times, cJSON.
  */
 #include <errno.h>
 #include <fcntl.h>
