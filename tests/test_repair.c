@@ -135,12 +135,18 @@ PL_TEST(order_roles) {
   wty w;
   CHECK(setup(&w) == 0);
   int64_t now = wty_now();
+  uint64_t size = tree_size(&w.e);
   CHECK_CODE(&w, wty_open(&w, w.mfr, "O1", "D1", "S1", P2, now - HOUR, 0), DENIED);
   CHECK_CODE(&w, wty_open(&w, w.st2, "O1", "D1", "S1", P2, now - HOUR, 0), DENIED);
   CHECK_CODE(&w, wty_open(&w, w.wh, "O1", "D1", "S1", P2, now - HOUR, 0), DENIED);
   CHECK_CODE(&w, wty_open(&w, w.admin, "O1", "D1", "S1", P2, now - HOUR, 0), DENIED);
+  CHECK_EQ(tree_size(&w.e), size);
+  Partsledger__V1__RepairOrder *o;
+  CHECK_CODE(&w, wty_get_order(&w, "O1", &o), NOT_FOUND);
   CHECK_CODE(&w, wty_open(&w, w.st1, "O1", "D1", "S1", P2, now - HOUR, 0), OK);
+  uint64_t opened = w.index;
 
+  size = tree_size(&w.e);
   CHECK_CODE(&w, wty_respond(&w, w.st2, "O1", now - HOUR), DENIED);
   CHECK_CODE(&w, wty_respond(&w, w.mfr, "O1", now - HOUR), DENIED);
   CHECK_CODE(&w, wty_replace(&w, w.st2, "O1", "battery", "D1-bat", "N1", "BB", "", 0),
@@ -150,6 +156,22 @@ PL_TEST(order_roles) {
   CHECK_CODE(&w, wty_close(&w, w.st2, "O1", OUT_CANCELLED, now - HOUR, 0), DENIED);
   CHECK_CODE(&w, wty_claim(&w, w.st2, "C1", "D1", "O1", "battery", 0, now - HOUR), DENIED);
   CHECK_CODE(&w, wty_claim(&w, w.mfr, "C1", "D1", "O1", "battery", 0, now - HOUR), DENIED);
+  /* None of it landed: the order is as opened, the claim does not exist and
+   * the device still holds its own battery. */
+  CHECK_EQ(tree_size(&w.e), size);
+  CHECK_CODE(&w, wty_get_order(&w, "O1", &o), OK);
+  CHECK_EQ(o->state, ORDER_OPEN);
+  CHECK_EQ(o->opened_index, opened);
+  CHECK_EQ(o->responded_index, 0);
+  CHECK_EQ(o->closed_index, 0);
+  CHECK_EQ(o->n_replacements, 0);
+  Partsledger__V1__Claim *c;
+  CHECK_CODE(&w, wty_get_claim(&w, "C1", &c), NOT_FOUND);
+  Partsledger__V1__Device *d;
+  CHECK_CODE(&w, wty_get_device(&w, "D1", &d), OK);
+  for (size_t i = 0; i < d->n_parts; i++)
+    if (strcmp(d->parts[i]->component, "battery") == 0)
+      CHECK_STR(d->parts[i]->part_serial, "D1-bat");
 
   /* A second station of the same site may carry the order on. */
   pl_key *st1b;
