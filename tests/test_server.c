@@ -1080,6 +1080,7 @@ PL_TEST(full_map_is_resource_exhausted) {
       ses[i] = fresh_enroll(&e, admin);
     Partsledger__V1__AppendBatchResponse *r;
     CHECK_EQ(pl_client_append_batch(e.c, ses, 500, e.a, &r), 0);
+    CHECK_EQ(r->n_results, 500);
     for (size_t i = 0; i < r->n_results; i++) {
       if (r->results[i]->code == GRPC_STATUS_OK)
         acked++;

@@ -274,6 +274,7 @@ PL_TEST(stock_near_matches_brute_force) {
   ses[m++] = inv_recall(a, w.maker, "bf-bad", "counterfeit lot");
   Partsledger__V1__AppendBatchResponse *ar;
   CHECK_EQ(pl_client_append_batch(w.e.c, ses, m, a, &ar), 0);
+  CHECK_EQ(ar->n_results, m);
   for (size_t i = 0; i < ar->n_results; i++)
     CHECK_STATUS(&w.e, (int)ar->results[i]->code, OK);
 
