@@ -1199,7 +1199,5 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
              PL_CASE(garbage_never_crashes), PL_CASE(requests_are_bounded_before_decoding),
              PL_CASE(mutated_appends_get_clear_answers), PL_CASE(request_ids_grow_with_time),
-             PL_CASE(concurrent_batches_all_land), 
-             
-             
+             PL_CASE(concurrent_batches_all_land),
              PL_CASE(full_map_is_resource_exhausted))
