@@ -23,7 +23,6 @@
 #include "mutate.h"
 #include "test.h"
 
-
 /* --- GetStock ---------------------------------------------------------------- */
 
 PL_TEST(get_stock_counts_on_hand_reserved_and_available) {
