@@ -446,6 +446,11 @@ static int pl__sink_add(struct pl__sink *s, const char *p, size_t n) {
 
 int pl_run(const char *const argv[], const char *input, int timeout_ms,
            char **out, char **err) {
+  return pl_run_until(argv, input, timeout_ms, NULL, out, err);
+}
+
+int pl_run_until(const char *const argv[], const char *input, int timeout_ms,
+                 const char *term_file, char **out, char **err) {
   if (out != NULL)
     *out = NULL;
   if (err != NULL)
@@ -510,7 +515,7 @@ int pl_run(const char *const argv[], const char *input, int timeout_ms,
   } else {
     fcntl(in_fd, F_SETFL, O_NONBLOCK);
   }
-  int fds_open = 2, rc = 0, timed_out = 0;
+  int fds_open = 2, rc = 0, timed_out = 0, termed = term_file == NULL;
   int64_t deadline = pl__now_ms() + timeout_ms;
   struct pollfd p[3] = {
       {o[0], POLLIN, 0}, {e[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
@@ -522,6 +527,9 @@ int pl_run(const char *const argv[], const char *input, int timeout_ms,
       kill(pid, SIGKILL);
       break;
     }
+    /* While waiting for term_file, look for it every 10 ms. */
+    if (!termed && left > 10)
+      left = 10;
     p[2].fd = in_fd;
     int r = poll(p, 3, (int)left);
     if (r < 0 && errno == EINTR)
@@ -544,6 +552,10 @@ int pl_run(const char *const argv[], const char *input, int timeout_ms,
         p[i].fd = -1;
         fds_open--;
       }
+    }
+    if (!termed && access(term_file, F_OK) == 0) {
+      kill(pid, SIGTERM);
+      termed = 1;
     }
     if (in_fd >= 0 && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t n = write(in_fd, ip, ileft);

@@ -103,6 +103,13 @@ const char *pl_harness_path(pl_harness *h, const char *name);
 int pl_run(const char *const argv[], const char *input, int timeout_ms,
            char **out, char **err);
 
+/* pl_run(), and once the file `term_file` exists (looked for every 10 ms;
+ * remove a stale one first) the child gets SIGTERM, once: for a program
+ * that runs until told to stop, such as a server with a --ready-file. The
+ * timeout still kills it if it never gets there. */
+int pl_run_until(const char *const argv[], const char *input, int timeout_ms,
+                 const char *term_file, char **out, char **err);
+
 /* Reads a whole file into a malloc'ed NUL-terminated string; NULL on error. */
 char *pl_read_file(const char *path);
 /* Writes `data` to `path` (created or truncated, mode 0644). 0 or PL_EIO. */

@@ -544,6 +544,11 @@ pl_key *inv_stock_sites(inv_world *w, const char *prefix, size_t n, const double
   int ok = pl_client_append_batch(w->e.c, ses, m, a, &r) == 0;
   if (!ok)
     fprintf(stderr, "stocking %s sites: %s\n", prefix, inv_msg(&w->e));
+  if (ok && r->n_results != m) {
+    fprintf(stderr, "stocking %s sites: %zu results for %zu entries\n", prefix,
+            r->n_results, m);
+    ok = 0;
+  }
   for (size_t i = 0; ok && i < r->n_results; i++)
     if (r->results[i]->code != OK) {
       fprintf(stderr, "stocking %s sites, entry %zu: %s\n", prefix, i,

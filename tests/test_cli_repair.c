@@ -25,8 +25,11 @@
 #include "clitest.h"
 #include "clock.h"
 #include "entry.h"
+#include "env.h"
 #include "epcis.h"
 #include "harness.h"
+#include "keys.h"
+#include "note.h"
 #include "test.h"
 
 #ifndef PL_NODE_BIN
@@ -293,6 +296,20 @@ PL_TEST(refusals_and_usage) {
           "--order", "O2", "--component", "screen", "--failure-at",
           iso(pl_now_ms() - 60000));
   CHECK_EQ(r.code, 0);
+  /* What the refusals below must leave as it is: the log's size, claim K2
+   * and order O1, as the CLI prints them. */
+  r = cli("--json", "checkpoint");
+  CHECK_EQ(r.code, 0);
+  double size = num(json(r.out), "size");
+  CHECK(size > 0);
+  r = cli("--json", "claim-info", "K2");
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(str(json(r.out), "state"), "filed");
+  const char *k2 = r.out;
+  r = cli("--json", "order-info", "O1");
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(str(json(r.out), "state"), "closed");
+  const char *o1 = r.out;
   r = cli("decide", "--key", w.maker, "--claim", "K2", "--decision", "rejected",
           "--reason", "out_of_term");
   CHECK_EQ(r.code, 1);
@@ -311,6 +328,15 @@ PL_TEST(refusals_and_usage) {
   r = cli("close", "--key", w.station, "--order", "O1", "--outcome", "fixed");
   CHECK_EQ(r.code, 1);
   CHECK(strstr(r.err, "FAILED_PRECONDITION") != NULL);
+  /* None of the refusals changed anything. */
+  r = cli("--json", "checkpoint");
+  CHECK_EQ(num(json(r.out), "size"), size);
+  r = cli("--json", "claim-info", "K2");
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(r.out, k2);
+  r = cli("--json", "order-info", "O1");
+  CHECK_EQ(r.code, 0);
+  CHECK_STR(r.out, o1);
 
   /* Usage errors name what they want. */
   r = cli("order", "--key", w.station, "--id", "O3", "--device", "D1", "--site",
@@ -385,9 +411,21 @@ PL_TEST(queries) {
   CHECK_STR(str(o, "term_source"), "part");
   r = cli("--json", "warranty", "D1", "case");
   CHECK_STR(str(json(r.out), "status"), "not_covered");
+  /* A moment before the purchase is judged by the same rules (rules.h: covered
+   * while before the term's end), with no part in place yet: the
+   * registration that put S-1 there was logged later. */
+  r = cli("--json", "warranty", "D1", "screen");
+  CHECK_EQ(r.code, 0);
+  double screen_ends = num(json(r.out), "coverage_ends_at_ms");
   r = cli("--json", "warranty", "D1", "screen", "--at",
           iso(w.purchased - DAY_MS));
   CHECK_EQ(r.code, 0);
+  o = json(r.out);
+  CHECK_EQ(num(o, "at_ms"), (double)((w.purchased - DAY_MS) / 1000 * 1000));
+  CHECK_STR(str(o, "status"), "active");
+  CHECK_STR(str(o, "term_source"), "device");
+  CHECK_STR(str(o, "part_serial"), "");
+  CHECK_EQ(num(o, "coverage_ends_at_ms"), screen_ends);
   r = cli("--json", "warranty", "NOBODY", "battery");
   CHECK_STR(str(json(r.out), "status"), "not_registered");
 
@@ -526,11 +564,19 @@ PL_TEST(trace_device_and_part_verify) {
   CHECK_EQ(pl_verify_history_fact(vk, h->checkpoint, f, a, &v), PL_EINVAL);
   pl_arena_free(a);
 
-  /* Another log's key does not verify these facts. */
-  const char *other =
-      "other.example/log+01020304+AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  /* A verifier key of the same origin but another key, well formed, does
+   * not verify these facts: the command runs and reports the failure. */
+  pl_key *other_key = new_key();
+  CHECK(other_key != NULL);
+  char other[PL_VKEY_MAX];
+  int vk_rc = pl_note_vkey(pl_harness_origin(g_h), pl_key_public(other_key),
+                           other, sizeof(other));
+  pl_key_free(other_key);
+  CHECK_EQ(vk_rc, 0);
+  CHECK(strcmp(other, vk) != 0);
   r = cli("trace", "device", "D1", "--verify", "--vkey", other);
-  CHECK(r.code != 0);
+  CHECK_EQ(r.code, 1);
+  CHECK(strstr(r.err, "FAILED") != NULL);
   r = cli("trace", "device", "D1", "--verify");
   CHECK_EQ(r.code, 2);
   r = cli("trace", "gizmo", "D1");

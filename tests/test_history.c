@@ -332,11 +332,17 @@ PL_TEST(registration_over_a_repaired_component_is_consistent) {
   int code = wty_device(&w, w.mfr, "LATE-2", "X1", "POL", now - 10 * DAY, 0, parts, 1);
   fprintf(stderr, "registration over a repaired battery: %s (%s)\n", wty_code_name(code),
           w.msg);
+  /* Accepted, or refused as a precondition: nothing else is an answer. */
+  CHECK(code == OK || code == PRECONDITION);
   Partsledger__V1__GetWarrantyStatusResponse *st;
   CHECK_CODE(&w, wty_status(&w, "LATE-2", "battery", 0, 0, &st), OK);
   const char *in_place = st->part_serial[0] ? pl_arena_dup(w.e.a, st->part_serial,
                                                            strlen(st->part_serial) + 1)
                                             : "";
+  /* One of the two parts is in place; a refusal left the repair's. */
+  CHECK(strcmp(in_place, "N8") == 0 || strcmp(in_place, "LATE-2-bat") == 0);
+  if (code == PRECONDITION)
+    CHECK_STR(in_place, "N8");
   Partsledger__V1__BatchDevicesResponse *bb, *ba;
   CHECK_CODE(&w, wty_batch_devices(&w, "BB", 0, 0, &bb), OK);
   CHECK_CODE(&w, wty_batch_devices(&w, "BA", 0, 0, &ba), OK);

@@ -680,6 +680,7 @@ PL_TEST(unknown_references_not_found) {
   /* A SKU nobody registered is no reference: there is just none of it. */
   CHECK_REFUSED(&w, inv_reserve(a, c, "r2", SITE_A, "SKU-none", 1, NULL, later),
                 FAILED, "available 0");
+  CHECK_EQ(tree_size(&w.e), size);
   CHECK_STATUS(&w.e, inv_get_stock(&w.e, SITE_A, "SKU-none", &st), OK);
   CHECK(st->on_hand == 0 && st->reserved == 0 && st->available == 0 && st->n_batches == 0);
   inv_world_stop(&w);
@@ -710,20 +711,26 @@ PL_TEST(units_in_network_never_exceed_quantity) {
   CHECK_APPEND(&w, inv_transfer(a, c, SITE_A, SITE_B, "b1", 2), OK);
   CHECK_APPEND(&w, inv_adjust(a, c, SITE_B, "b1", -3), OK);
   CHECK_EQ(units_in_network(&w, "b1"), 10);
+  size = tree_size(&w.e);
   CHECK_APPEND(&w, inv_receive(a, c, SITE_A, "b1", 1), FAILED);
   CHECK_APPEND(&w, inv_adjust(a, c, SITE_A, "b1", 1), FAILED);
+  CHECK_EQ(tree_size(&w.e), size);
   CHECK_STOCK(&w, SITE_B, "SKU-1", 3, 0, 3);
 
   /* Positive adjustments count like receipts. */
   CHECK_EQ(inv_stocked(&w, "b2", "SKU-1", 10, SITE_A, 8), OK);
   CHECK_APPEND(&w, inv_adjust(a, c, SITE_A, "b2", 2), OK);
   CHECK_EQ(units_in_network(&w, "b2"), 10);
+  size = tree_size(&w.e);
   CHECK_APPEND(&w, inv_adjust(a, c, SITE_A, "b2", 1), FAILED);
   CHECK_APPEND(&w, inv_receive(a, c, SITE_B, "b2", 1), FAILED);
+  CHECK_EQ(tree_size(&w.e), size);
   /* One receipt larger than the batch. */
   CHECK_EQ(inv_stocked(&w, "b3", "SKU-1", 5, SITE_A, 0), OK);
+  size = tree_size(&w.e);
   CHECK_APPEND(&w, inv_receive(a, c, SITE_A, "b3", 6), FAILED);
   CHECK_APPEND(&w, inv_receive(a, c, SITE_A, "b3", UINT64_MAX), FAILED);
+  CHECK_EQ(tree_size(&w.e), size);
   CHECK_APPEND(&w, inv_receive(a, c, SITE_A, "b3", 5), OK);
   CHECK_EQ(units_in_network(&w, "b3"), 5);
   inv_world_stop(&w);
@@ -768,20 +775,26 @@ PL_TEST(stock_invariant_refusals_name_the_available_figure) {
                 "available 3");
   CHECK_EQ(tree_size(&w.e), size);
   CHECK_APPEND(&w, inv_reserve(a, c, "r2", SITE_A, "SKU-1", 3, NULL, later), OK);
+  size = tree_size(&w.e);
   CHECK_REFUSED(&w, inv_reserve(a, c, "r3", SITE_A, "SKU-1", 1, NULL, later), FAILED,
                 "available 0");
   CHECK_REFUSED(&w, inv_transfer(a, c, SITE_A, SITE_B, "b1", 1), FAILED, "available 0");
+  CHECK_EQ(tree_size(&w.e), size);
 
   /* Per batch: b2 brings 5 more; r4 names b2 for 4 of them. */
   CHECK_EQ(inv_stocked(&w, "b2", "SKU-1", 100, SITE_A, 5), OK);
   CHECK_APPEND(&w, inv_reserve(a, c, "r4", SITE_A, "SKU-1", 4, "b2", later), OK);
+  size = tree_size(&w.e);
   CHECK_REFUSED(&w, inv_reserve(a, c, "r5", SITE_A, "SKU-1", 2, "b2", later), FAILED,
                 "available 1");
   CHECK_REFUSED(&w, inv_transfer(a, c, SITE_A, SITE_B, "b2", 2), FAILED, "available 1");
   CHECK_REFUSED(&w, inv_adjust(a, c, SITE_A, "b2", -2), FAILED, "available 1");
+  CHECK_EQ(tree_size(&w.e), size);
   CHECK_APPEND(&w, inv_transfer(a, c, SITE_A, SITE_B, "b2", 1), OK);
+  size = tree_size(&w.e);
   CHECK_REFUSED(&w, inv_adjust(a, c, SITE_A, "b2", -1), FAILED, "available 0");
   CHECK_REFUSED(&w, inv_adjust(a, c, SITE_A, "b1", -1), FAILED, "available 0");
+  CHECK_EQ(tree_size(&w.e), size);
   CHECK_STOCK(&w, SITE_A, "SKU-1", 9, 9, 0);
   CHECK_BATCH_STOCK(&w, SITE_A, "SKU-1", "b2", 4, 4, 0, 0);
 
@@ -792,7 +805,9 @@ PL_TEST(stock_invariant_refusals_name_the_available_figure) {
   CHECK_EQ(inv_stocked(&w, "c2", "SKU-2", 100, SITE_B, 2), OK);
   CHECK_APPEND(&w, inv_reserve(a, c, "r6", SITE_B, "SKU-2", 3, "c1", later), OK);
   CHECK_APPEND(&w, inv_reserve(a, c, "r7", SITE_B, "SKU-2", 2, NULL, later), OK);
+  size = tree_size(&w.e);
   CHECK_REFUSED(&w, inv_fulfil(a, c, "r7", "c1", 2), FAILED, "available 0");
+  CHECK_EQ(tree_size(&w.e), size);
   CHECK_STATE(&w, "r7", ACTIVE);
   CHECK_APPEND(&w, inv_fulfil(a, c, "r7", "c2", 2), OK);
   inv_world_stop(&w);
@@ -842,11 +857,15 @@ PL_TEST(recalled_batch_takes_no_stock_and_no_reservations) {
    * invariant holds again no new reservation of the SKU succeeds. */
   CHECK_APPEND(&w, inv_release(a, c, "r1"), OK);
   CHECK_EQ(inv_stocked(&w, "b2", "SKU-1", 100, SITE_A, 1), OK);
+  size = tree_size(&w.e);
   CHECK_REFUSED(&w, inv_reserve(a, c, "r3", SITE_A, "SKU-1", 1, NULL, later), FAILED,
                 "available 0");
+  CHECK_EQ(tree_size(&w.e), size);
   CHECK_APPEND(&w, inv_receive(a, c, SITE_A, "b2", 4), OK);
+  size = tree_size(&w.e);
   CHECK_REFUSED(&w, inv_reserve(a, c, "r3", SITE_A, "SKU-1", 4, NULL, later), FAILED,
                 "available 3");
+  CHECK_EQ(tree_size(&w.e), size);
   CHECK_APPEND(&w, inv_fulfil(a, c, "r2", "b2", 2), OK);
   CHECK_APPEND(&w, inv_reserve(a, c, "r3", SITE_A, "SKU-1", 3, NULL, later), OK);
   CHECK_STOCK(&w, SITE_A, "SKU-1", 9, 3, 0);
@@ -931,9 +950,12 @@ PL_TEST(only_active_reservations_released_or_fulfilled) {
   CHECK_APPEND(&w, inv_release(a, c, "r-rel"), OK);
   CHECK_APPEND(&w, inv_reserve(a, c, "r-ful", SITE_A, "SKU-1", 2, NULL, inv_later()), OK);
   CHECK_APPEND(&w, inv_fulfil(a, c, "r-ful", "b1", 2), OK);
-  CHECK_APPEND(&w, inv_reserve(a, c, "r-exp", SITE_A, "SKU-1", 2, NULL, pl_now_ms() + 1500),
-               OK);
-  usleep(2000 * 1000);
+  /* r-exp expires 20 s out, far enough for its own append on a slow
+   * machine; the case then sleeps until the clock is past it. */
+  int64_t expires = pl_now_ms() + 20000;
+  CHECK_APPEND(&w, inv_reserve(a, c, "r-exp", SITE_A, "SKU-1", 2, NULL, expires), OK);
+  while (pl_now_ms() <= expires + 200)
+    usleep(50 * 1000);
   uint64_t size = tree_size(&w.e);
   const char *closed[] = {"r-rel", "r-ful", "r-exp"};
   for (int i = 0; i < 3; i++) {
@@ -977,7 +999,9 @@ PL_TEST(fulfilment_takes_from_the_named_batch_and_closes) {
 
   /* A reservation naming no batch is fulfilled from any batch of its SKU. */
   CHECK_APPEND(&w, inv_reserve(a, c, "r2", SITE_A, "SKU-1", 3, NULL, inv_later()), OK);
+  size = tree_size(&w.e);
   CHECK_APPEND(&w, inv_fulfil(a, c, "r2", "c1", 3), FAILED);
+  CHECK_EQ(tree_size(&w.e), size);
   CHECK_APPEND(&w, inv_fulfil(a, c, "r2", "b2", 3), OK);
   CHECK_STATUS(&w.e, inv_get_reservation(&w.e, "r2", &r), OK);
   CHECK_STR(r->fulfilled_batch_id, "b2");

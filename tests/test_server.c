@@ -1080,6 +1080,7 @@ PL_TEST(full_map_is_resource_exhausted) {
       ses[i] = fresh_enroll(&e, admin);
     Partsledger__V1__AppendBatchResponse *r;
     CHECK_EQ(pl_client_append_batch(e.c, ses, 500, e.a, &r), 0);
+    CHECK_EQ(r->n_results, 500);
     for (size_t i = 0; i < r->n_results; i++) {
       if (r->results[i]->code == GRPC_STATUS_OK)
         acked++;
@@ -1198,7 +1199,5 @@ PL_TEST_MAIN(PL_CASE(append_read_prove_round_trip), PL_CASE(bad_signature_unauth
              PL_CASE(sigterm_with_open_follower), PL_CASE(unknown_method_unimplemented),
              PL_CASE(garbage_never_crashes), PL_CASE(requests_are_bounded_before_decoding),
              PL_CASE(mutated_appends_get_clear_answers), PL_CASE(request_ids_grow_with_time),
-             PL_CASE(concurrent_batches_all_land), 
-             
-             
+             PL_CASE(concurrent_batches_all_land),
              PL_CASE(full_map_is_resource_exhausted))

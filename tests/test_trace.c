@@ -160,6 +160,10 @@ static int many_facts(inv_world *w, const char *batch, size_t receipts) {
     Partsledger__V1__AppendBatchResponse *r;
     if (pl_client_append_batch(w->e.c, ses, m, a, &r) != 0)
       return last_code(&w->e);
+    if (r->n_results != m) {
+      fprintf(stderr, "AppendBatch of %zu entries: %zu results\n", m, r->n_results);
+      return GRPC_STATUS_INTERNAL;
+    }
     for (size_t i = 0; i < m && code == OK; i++)
       code = (int)r->results[i]->code;
     done += m;
@@ -452,6 +456,7 @@ PL_TEST(trace_supplier_batches_in_registration_order) {
                        "SKU-1", 1);
   Partsledger__V1__AppendBatchResponse *r;
   CHECK_EQ(pl_client_append_batch(w.e.c, ses, 105, a, &r), 0);
+  CHECK_EQ(r->n_results, 105);
   for (int i = 0; i < 105; i++)
     CHECK_EQ(r->results[i]->code, OK);
   CHECK_STATUS(&w.e, inv_trace_supplier(&w.e, "sup-many", 0, 0, &t), OK);

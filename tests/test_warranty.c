@@ -63,8 +63,20 @@ PL_TEST(policy_rules) {
   CHECK_EQ(tree_size(&w.e), size);
   CHECK_CODE(&w, wty_policy(&w, w.mfr, "P1", "X2", 3650, 0, ok, 1), OK);
   /* Immutable: a new version is a new policy_id. */
+  size = tree_size(&w.e);
   CHECK_CODE(&w, wty_policy(&w, w.mfr, "P1", "X2", 0, 0, ok, 1), EXISTS);
   CHECK_CODE(&w, wty_policy(&w, w.mfr, "P1", "X3", 0, 6, twice, 1), EXISTS);
+  CHECK_EQ(tree_size(&w.e), size);
+  /* P1 is still as first published: for X2, not X3; a window of 3650 days,
+   * not the default 30 (a purchase months ago is not late); battery 24
+   * months. */
+  int64_t bought = wty_mid_month_ago(3);
+  CHECK_CODE(&w, wty_device(&w, w.mfr, "DX3", "X3", "P1", bought, 0, NULL, 0), PRECONDITION);
+  CHECK_CODE(&w, wty_device(&w, w.mfr, "DX2", "X2", "P1", bought, 0, NULL, 0), OK);
+  Partsledger__V1__GetWarrantyStatusResponse *st;
+  CHECK_CODE(&w, wty_status(&w, "DX2", "battery", 0, 0, &st), OK);
+  CHECK_EQ(st->status, ST_ACTIVE);
+  CHECK_EQ(st->coverage_ends_at_ms, wty_add_months(bought, 24));
   CHECK_CODE(&w, wty_policy(&w, w.mfr, "P1-v2", "X2", 0, 0, ok, 1), OK);
   /* A policy of no terms covers nothing. */
   CHECK_CODE(&w, wty_policy(&w, w.mfr, "P0", "X1", 0, 0, NULL, 0), OK);
@@ -317,8 +329,14 @@ PL_TEST(late_registration) {
   CHECK_EQ(wty_st(&w, "L29", "battery", 0, 0), ST_ACTIVE);
   CHECK_EQ(wty_st(&w, "L11", "battery", 0, 0), ST_LATE);
   CHECK_EQ(wty_st(&w, "L9", "battery", 0, 0), ST_ACTIVE);
+  /* What lateness is judged from: the purchase as registered, and the
+   * registration's log time more than the default 30 days after it. */
   Partsledger__V1__Device *d;
   CHECK_CODE(&w, wty_get_device(&w, "L31", &d), OK);
+  CHECK_STR(d->policy_id, "PDEF");
+  CHECK_EQ(d->purchased_at_ms, now - 31 * DAY);
+  CHECK(d->registered_at_ms >= now);
+  CHECK(d->registered_at_ms - d->purchased_at_ms > 30 * DAY);
   wty_stop(&w);
 }
 

@@ -1,8 +1,9 @@
 /*
  * wty.c - see wty.h. Entries are built field by field here rather than
- * through client/build.c, which has builders for the actor kinds only: a
- * test must be able to send what a builder would refuse (a 31-byte hash, a
- * missing priority) to see the server refuse it.
+ * through client/build.c, although it has a builder for every kind: the
+ * fixture sets each field exactly as the case gives it (a 31-byte hash, a
+ * missing priority) to see the server refuse it, and the server's rules are
+ * not checked with the same code that builds the CLI's entries.
  */
 #include "wty.h"
 
@@ -14,7 +15,6 @@
 
 #include "clock.h"
 
-/* Declares `var`, a new message of type T in the fixture's arena. */
 /* Declares `var`, a new message Partsledger__V1__<Type> (snake case
  * `type`) in the fixture's arena. */
 #define WTY_NEW(w, Type, type, var)                                            \
