@@ -55,6 +55,14 @@ static cJSON *bench_run(long pid, const char *phases, const char *const *extra, 
 /* |a - b| < eps */
 static int near(double a, double b, double eps) { return a - b < eps && b - a < eps; }
 
+/* A ratio as printed (3 decimals) agrees with the rates it was taken of,
+ * which are printed whole: the rounding of each rate moves the quotient by
+ * up to half a unit in it, a lot for the slow rates of a loaded machine. */
+static int ratio_agrees(double ratio, double rate, double ref) {
+  double q = rate / ref;
+  return near(ratio, q, 0.0006 + q * (0.5 / rate + 0.5 / ref));
+}
+
 /* The server_threads row named `name`, or NULL. */
 static const cJSON *thread_row(const cJSON *phase, const char *name) {
   const cJSON *row;
@@ -101,11 +109,13 @@ PL_TEST(write_phases_against_the_limit) {
     CHECK(workers != NULL && poller != NULL);
     CHECK_EQ(num(workers, "threads"), num(o, "limit_workers"));
     CHECK_EQ(num(poller, "threads"), 1);
-    CHECK(num(lim, "server_cpu") > 0);
+    /* Not > 0: a short phase on a loaded machine can cost the limit less
+     * than the one clock tick /proc counts in. */
+    CHECK(num(lim, "server_cpu") >= 0);
 
     CHECK_EQ(num(ph, "errors"), 0);
     CHECK_EQ(num(ph, "limit_rate"), num(lim, "rate"));
-    CHECK(near(num(ph, "limit_ratio"), num(ph, "rate") / num(lim, "rate"), 0.002));
+    CHECK(ratio_agrees(num(ph, "limit_ratio"), num(ph, "rate"), num(lim, "rate")));
     /* Every commit names a new tree size: at least one, at most one per
      * entry, and for unary calls at most one per call. */
     double commits = num(ph, "commits"), items = num(ph, "items");
@@ -165,7 +175,7 @@ static int ratio_ok(const cJSON *ph, const char *key) {
   char rate[48], ratio[48];
   snprintf(rate, sizeof(rate), "%s_rate", key);
   snprintf(ratio, sizeof(ratio), "%s_ratio", key);
-  return num(ph, rate) > 0 && near(num(ph, ratio), num(ph, "rate") / num(ph, rate), 0.002);
+  return num(ph, rate) > 0 && ratio_agrees(num(ph, ratio), num(ph, "rate"), num(ph, rate));
 }
 
 /* The inventory group: the data set loaded through the API and compared
