@@ -9,13 +9,8 @@
  * sees is the earliest entry at fault. The checks of what entries say
  * (signers, references, quorum, warranty) read only entries that decoded
  * and passed the stateless rules, so a malformed leaf fails `leaves` and is
- * skipped by them instead of misleading them.
- *
- * The semantic checks mirror the server's rules: who may sign a kind
- * (kinds.h), the references each kind makes (storage/state/audit.c,
- * pl__refs), the quorum of a ruling (storage/state/dispute.c) and the
- * warranty judgment (rules.h) over facts gathered as storage/state/
- * warranty.c gathers them, but from the bundled entries alone.
+ * skipped by them instead of misleading them; audit_rules.c says which
+ * server rule each of those mirrors.
  *
  * May depend on: the storage/ headers, verify.h, cJSON. No network, no LMDB.
  */

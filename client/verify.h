@@ -4,7 +4,7 @@
  * a logged entry, and the proof documents `partsledger prove` writes.
  *
  * Nothing here touches the network or a server's state, so the same checks
- * serve the CLI's `verify` and any later verifier of audit bundles. The
+ * serve the CLI's `verify` and the verifier of audit bundles (audit.c). The
  * functions over documents answer with a verdict: a code, and a sentence a
  * person can act on, for a proof that holds as well as for one that does not.
  *
