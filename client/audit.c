@@ -30,7 +30,6 @@
 #include "keys.h"
 #include "kinds.h"
 #include "note.h"
-#include "partsledger/v1/warranty.pb-c.h"
 
 /* Integers in JSON must survive a trip through a double. */
 #define PL__JSON_MAX_INT 9007199254740992.0 /* 2^53 */
@@ -147,9 +146,8 @@ const char *pl_audit_result_name(pl_audit_result r) {
   return r == PL_AUDIT_HOLDS ? "holds" : r == PL_AUDIT_FAILS ? "FAILED" : "skipped";
 }
 
-
-void pl__set(pl_audit_report *r, pl_audit_check_id id, pl_audit_result res,
-                    const char *fmt, ...) {
+void pl__audit_set(pl_audit_report *r, pl_audit_check_id id, pl_audit_result res,
+                   const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(r->checks[id].reason, sizeof(r->checks[id].reason), fmt, ap);
@@ -157,7 +155,7 @@ void pl__set(pl_audit_report *r, pl_audit_check_id id, pl_audit_result res,
   r->checks[id].result = res;
 }
 
-void pl__fail(pl__fails *f, const char *fmt, ...) {
+void pl__audit_fail(pl__audit_fails *f, const char *fmt, ...) {
   if (f->n++ == 0) {
     va_list ap;
     va_start(ap, fmt);
@@ -166,47 +164,39 @@ void pl__fail(pl__fails *f, const char *fmt, ...) {
   }
 }
 
-/* Ends a check: FAILED with the first failure (and how many more), or
- * holds with `ok`. */
-void pl__end(pl_audit_report *r, pl_audit_check_id id, const pl__fails *f,
-                    const char *ok) {
+void pl__audit_end(pl_audit_report *r, pl_audit_check_id id, const pl__audit_fails *f,
+                   const char *ok) {
   if (f->n == 0)
-    pl__set(r, id, PL_AUDIT_HOLDS, "%s", ok);
+    pl__audit_set(r, id, PL_AUDIT_HOLDS, "%s", ok);
   else if (f->n == 1)
-    pl__set(r, id, PL_AUDIT_FAILS, "%s", f->first);
+    pl__audit_set(r, id, PL_AUDIT_FAILS, "%s", f->first);
   else
-    pl__set(r, id, PL_AUDIT_FAILS, "%s; and %zu more", f->first, f->n - 1);
+    pl__audit_set(r, id, PL_AUDIT_FAILS, "%s; and %zu more", f->first, f->n - 1);
 }
 
-/* ---- the context of one verification ---- */
+/* ---- words for messages ---- */
 
-
-const char *pl__time(pl_arena *a, int64_t ms) {
+const char *pl__audit_time(pl_arena *a, int64_t ms) {
   char buf[PL_ISO_TIME_MAX];
   pl_cal_iso(ms, buf);
   const char *s = pl_arena_dup(a, buf, strlen(buf) + 1);
   return s != NULL ? s : "?";
 }
 
-/* A key's first 8 bytes in hex, for messages. */
-const char *pl__tag(pl_arena *a, const uint8_t *pk) {
+/* A key's first 8 bytes in hex. */
+const char *pl__audit_tag(pl_arena *a, const uint8_t *pk) {
   char hex[17];
   const char *s = pl_arena_printf(a, "%s…", pl_hex_encode(pk, 8, hex));
   return s != NULL ? s : "?";
 }
 
-/* An enum value's name without its type's prefix: DECISION_REASON_IN_TERM
- * is "IN_TERM". */
-const char *pl__enum(const ProtobufCEnumDescriptor *d, int value,
-                            size_t prefix) {
+/* DECISION_REASON_IN_TERM is "IN_TERM". */
+const char *pl__audit_enum(const ProtobufCEnumDescriptor *d, int value, size_t prefix) {
   const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
   return v != NULL && strlen(v->name) > prefix ? v->name + prefix : "UNKNOWN";
 }
 
-
-/* The bundle's description of an entry, for messages: "entry 17
- * (part_replaced)". */
-const char *pl__what(pl_arena *a, const pl_audit_entry *e) {
+const char *pl__audit_what(pl_arena *a, const pl_audit_entry *e) {
   const char *s = pl_arena_printf(a, "entry %" PRIu64 " (%s)", e->index, e->kind);
   return s != NULL ? s : "an entry";
 }
@@ -233,18 +223,18 @@ static int pl__u64(const cJSON *o, const char *name, uint64_t *out) {
 
 /* Reads the document into the report and the context. 0, PL_EINVAL with
  * the DOCUMENT verdict set, or PL_ENOMEM. */
-static int pl__document(pl__ctx *x, const char *text, size_t len) {
+static int pl__document(pl__audit_ctx *x, const char *text, size_t len) {
   pl_audit_report *r = x->r;
   pl_verdict v;
   if (len > PL_AUDIT_BUNDLE_MAX) {
-    pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
-            "the bundle is %zu bytes, over the %u this verifier reads", len,
-            PL_AUDIT_BUNDLE_MAX);
+    pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
+                  "the bundle is %zu bytes, over the %u this verifier reads", len,
+                  PL_AUDIT_BUNDLE_MAX);
     return PL_EINVAL;
   }
   if (memchr(text, '\0', len) != NULL) {
-    pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
-            "the bundle holds a NUL byte, so it is not JSON text");
+    pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
+                  "the bundle holds a NUL byte, so it is not JSON text");
     return PL_EINVAL;
   }
   char *copy = pl_arena_alloc(x->a, len + 1);
@@ -254,7 +244,7 @@ static int pl__document(pl__ctx *x, const char *text, size_t len) {
   copy[len] = '\0';
   cJSON *doc;
   if (pl_json_doc_parse(copy, "the bundle", "a JSON audit bundle", &doc, &v) != 0) {
-    pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS, "%s", v.message);
+    pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS, "%s", v.message);
     return v.code == PL_ENOMEM ? PL_ENOMEM : PL_EINVAL;
   }
   int rc = PL_EINVAL;
@@ -263,32 +253,32 @@ static int pl__document(pl__ctx *x, const char *text, size_t len) {
   const char *val[5];
   const cJSON *entries = cJSON_GetObjectItemCaseSensitive(doc, "entries");
   if (media == NULL || strcmp(media, PL_AUDIT_MEDIA_TYPE) != 0) {
-    pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
-            "media_type is %s%s%s, not %s", media ? "\"" : "",
-            media ? media : "missing", media ? "\"" : "", PL_AUDIT_MEDIA_TYPE);
+    pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
+                  "media_type is %s%s%s, not %s", media ? "\"" : "",
+                  media ? media : "missing", media ? "\"" : "", PL_AUDIT_MEDIA_TYPE);
     goto done;
   }
   for (size_t i = 0; i < 5; i++)
     if ((val[i] = pl__str(doc, top[i])) == NULL) {
-      pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
-              "field \"%s\" is missing or not a string", top[i]);
+      pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
+                    "field \"%s\" is missing or not a string", top[i]);
       goto done;
     }
   if (pl__u64(doc, "tree_size", &r->tree_size) != 0) {
-    pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
-            "field \"tree_size\" is missing or not a non-negative integer");
+    pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
+                  "field \"tree_size\" is missing or not a non-negative integer");
     goto done;
   }
   if (!cJSON_IsArray(entries)) {
-    pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
-            "field \"entries\" is missing or not an array");
+    pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
+                  "field \"entries\" is missing or not an array");
     goto done;
   }
   size_t n = (size_t)cJSON_GetArraySize(entries);
   if (n > PL_AUDIT_ENTRIES_MAX) {
-    pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
-            "the bundle has %zu entries, over the %d this verifier reads", n,
-            PL_AUDIT_ENTRIES_MAX);
+    pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
+                  "the bundle has %zu entries, over the %d this verifier reads", n,
+                  PL_AUDIT_ENTRIES_MAX);
     goto done;
   }
   rc = PL_ENOMEM;
@@ -325,7 +315,7 @@ static int pl__document(pl__ctx *x, const char *text, size_t len) {
                       : tlog == NULL          ? "has no string \"tlog_proof\""
                                               : NULL;
     if (bad != NULL) {
-      pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS, "entries[%zu] %s", i, bad);
+      pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS, "entries[%zu] %s", i, bad);
       goto done;
     }
     size_t np = (size_t)cJSON_GetArraySize(proof), k = 0;
@@ -338,8 +328,8 @@ static int pl__document(pl__ctx *x, const char *text, size_t len) {
     }
     for (const cJSON *h = proof->child; h != NULL; h = h->next, k++) {
       if (!cJSON_IsString(h)) {
-        pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
-                "entries[%zu].inclusion_proof[%zu] is not a string", i, k);
+        pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_FAILS,
+                      "entries[%zu].inclusion_proof[%zu] is not a string", i, k);
         goto done;
       }
       if ((hashes[k] = pl__dup(x->a, h->valuestring)) == NULL) {
@@ -353,9 +343,9 @@ static int pl__document(pl__ctx *x, const char *text, size_t len) {
     x->order[i] = e;
   }
   r->n_entries = n;
-  pl__set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_HOLDS,
-          "a JSON audit bundle for claim %s of %s: %zu entries at tree size %" PRIu64,
-          r->claim_id, r->origin, n, r->tree_size);
+  pl__audit_set(r, PL_AUDIT_DOCUMENT, PL_AUDIT_HOLDS,
+                "a JSON audit bundle for claim %s of %s: %zu entries at tree size %" PRIu64,
+                r->claim_id, r->origin, n, r->tree_size);
   rc = 0;
 done:
   cJSON_Delete(doc);
@@ -369,55 +359,55 @@ static int pl__by_index(const void *p, const void *q) {
 
 /* ---- checkpoint and manifest ---- */
 
-static void pl__checkpoint(pl__ctx *x) {
+static void pl__checkpoint(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
   char origin[PL_NOTE_NAME_MAX + 1];
   x->have_cp = pl_checkpoint_peek(r->checkpoint, origin, &x->cp_size, x->root) == 0;
   if (strcmp(r->verifier_key, x->vkey) != 0) {
-    pl__set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS,
-            "the bundle names the verifier key %s, not the key given (%s)",
-            r->verifier_key, x->vkey);
+    pl__audit_set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS,
+                  "the bundle names the verifier key %s, not the key given (%s)",
+                  r->verifier_key, x->vkey);
     return;
   }
   pl_verdict v;
   uint64_t size;
   uint8_t root[PL_HASH_BYTES];
   if (pl_verify_note(x->vkey, "checkpoint", r->checkpoint, &size, root, &v) != 0) {
-    pl__set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS, "%s", v.message);
+    pl__audit_set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS, "%s", v.message);
     return;
   }
   if (strcmp(origin, r->origin) != 0) {
-    pl__set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS,
-            "the checkpoint is of origin %s, the bundle says %s", origin, r->origin);
+    pl__audit_set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS,
+                  "the checkpoint is of origin %s, the bundle says %s", origin, r->origin);
     return;
   }
   if (size != r->tree_size) {
-    pl__set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS,
-            "the checkpoint is of tree size %" PRIu64 ", the bundle says %" PRIu64, size,
-            r->tree_size);
+    pl__audit_set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS,
+                  "the checkpoint is of tree size %" PRIu64 ", the bundle says %" PRIu64, size,
+                  r->tree_size);
     return;
   }
   x->cp_ok = 1;
   char b64[PL__B64_HASH + 1];
   pl_base64_encode(root, PL_HASH_BYTES, b64, sizeof(b64));
-  pl__set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_HOLDS,
-          "signed by the verifier key of %s: tree size %" PRIu64 ", root %s", origin,
-          size, b64);
+  pl__audit_set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_HOLDS,
+                "signed by the verifier key of %s: tree size %" PRIu64 ", root %s", origin,
+                size, b64);
 }
 
-static void pl__manifest(pl__ctx *x) {
+static void pl__manifest(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
   size_t body_len;
   int rc = pl_note_verify(x->vkey, r->manifest, strlen(r->manifest), &body_len);
   if (rc != 0) {
-    pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS, "the manifest %s",
-            rc == PL_EVERIFY ? "is not signed by the verifier key"
-                             : "is not a signed note");
+    pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS, "the manifest %s",
+                  rc == PL_EVERIFY ? "is not signed by the verifier key"
+                                   : "is not a signed note");
     return;
   }
   char *body = pl_arena_dup(x->a, r->manifest, body_len + 1);
   if (body == NULL) {
-    pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS, "out of memory");
+    pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS, "out of memory");
     return;
   }
   body[body_len] = '\0';
@@ -427,8 +417,8 @@ static void pl__manifest(pl__ctx *x) {
   const char *which[3] = {"header", "origin", "claim id"};
   for (int i = 0; i < 3; i++) {
     if ((p = pl__line(p, line, sizeof(line))) == NULL || strcmp(line, want[i]) != 0) {
-      pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
-              "the manifest's %s (line %d) is not %s", which[i], i + 1, want[i]);
+      pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
+                    "the manifest's %s (line %d) is not %s", which[i], i + 1, want[i]);
       return;
     }
   }
@@ -436,14 +426,14 @@ static void pl__manifest(pl__ctx *x) {
   uint8_t root[PL_HASH_BYTES];
   if ((p = pl__line(p, line, sizeof(line))) == NULL || pl__decimal(line, &size) != 0 ||
       size != r->tree_size) {
-    pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
-            "the manifest's tree size (line 4) is not %" PRIu64, r->tree_size);
+    pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
+                  "the manifest's tree size (line 4) is not %" PRIu64, r->tree_size);
     return;
   }
   if ((p = pl__line(p, line, sizeof(line))) == NULL || pl__b64_hash(line, root) != 0 ||
       !x->have_cp || memcmp(root, x->root, PL_HASH_BYTES) != 0) {
-    pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
-            "the manifest's root (line 5) is not the checkpoint's");
+    pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
+                  "the manifest's root (line 5) is not the checkpoint's");
     return;
   }
   /* The indices, against the bundle's entries in their order: both must
@@ -454,66 +444,66 @@ static void pl__manifest(pl__ctx *x) {
     uint64_t index;
     if ((p = pl__line(p, line, sizeof(line))) == NULL || pl__decimal(line, &index) != 0 ||
         (k > 0 && index <= last)) {
-      pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
-              "the manifest's line %zu is not an index above the one before", k + 6);
+      pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
+                    "the manifest's line %zu is not an index above the one before", k + 6);
       return;
     }
     last = index;
     if (i < r->n_entries && i > 0 && r->entries[i].index <= r->entries[i - 1].index) {
-      pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
-              "the bundle's entries are not in log order: entry %" PRIu64
-              " comes after entry %" PRIu64,
-              r->entries[i].index, r->entries[i - 1].index);
+      pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
+                    "the bundle's entries are not in log order: entry %" PRIu64
+                    " comes after entry %" PRIu64,
+                    r->entries[i].index, r->entries[i - 1].index);
       return;
     }
     if (i == r->n_entries || r->entries[i].index > index) {
-      pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
-              "the manifest names entry %" PRIu64 ", which the bundle does not hold",
-              index);
+      pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
+                    "the manifest names entry %" PRIu64 ", which the bundle does not hold",
+                    index);
       return;
     }
     if (r->entries[i].index < index) {
-      pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
-              "the bundle holds entry %" PRIu64 ", which the manifest does not name",
-              r->entries[i].index);
+      pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
+                    "the bundle holds entry %" PRIu64 ", which the manifest does not name",
+                    r->entries[i].index);
       return;
     }
     i++;
   }
   if (i < r->n_entries) {
-    pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
-            "the bundle holds entry %" PRIu64 ", which the manifest does not name",
-            r->entries[i].index);
+    pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
+                  "the bundle holds entry %" PRIu64 ", which the manifest does not name",
+                  r->entries[i].index);
     return;
   }
-  pl__set(r, PL_AUDIT_MANIFEST, PL_AUDIT_HOLDS,
-          "signed by the log's key for claim %s at tree size %" PRIu64
-          " and the checkpoint's root; names exactly the %zu bundled entries",
-          r->claim_id, r->tree_size, r->n_entries);
+  pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_HOLDS,
+                "signed by the log's key for claim %s at tree size %" PRIu64
+                " and the checkpoint's root; names exactly the %zu bundled entries",
+                r->claim_id, r->tree_size, r->n_entries);
 }
 
 /* ---- proofs and leaves ---- */
 
-static void pl__proofs(pl__ctx *x) {
+static void pl__proofs(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
-  pl__fails f = {0, ""};
+  pl__audit_fails f = {0, ""};
   if (!x->have_cp) {
-    pl__set(r, PL_AUDIT_PROOFS, PL_AUDIT_SKIPPED,
-            "the checkpoint does not parse, so there is no root to prove against");
+    pl__audit_set(r, PL_AUDIT_PROOFS, PL_AUDIT_SKIPPED,
+                  "the checkpoint does not parse, so there is no root to prove against");
     return;
   }
   pl_hash *proof = pl_arena_alloc(x->a, sizeof(pl_hash) * PL_MERKLE_MAX_PROOF);
   if (proof == NULL) {
-    pl__set(r, PL_AUDIT_PROOFS, PL_AUDIT_FAILS, "out of memory");
+    pl__audit_set(r, PL_AUDIT_PROOFS, PL_AUDIT_FAILS, "out of memory");
     return;
   }
   for (size_t i = 0; i < r->n_entries; i++) {
     pl_audit_entry *e = &r->entries[i];
-    const char *what = pl__what(x->a, e);
+    const char *what = pl__audit_what(x->a, e);
     size_t len = strlen(x->leaf_b64[i]), n;
     uint8_t *leaf = pl_arena_alloc(x->a, len / 4 * 3 + 3);
     if (leaf == NULL || pl_base64_decode(x->leaf_b64[i], len, leaf, len / 4 * 3 + 3, &n) != 0) {
-      pl__fail(&f, "%s: its leaf is not base64", what);
+      pl__audit_fail(&f, "%s: its leaf is not base64", what);
       continue;
     }
     e->leaf = leaf;
@@ -521,7 +511,7 @@ static void pl__proofs(pl__ctx *x) {
     uint8_t lh[PL_HASH_BYTES];
     pl_merkle_leaf_hash(leaf, n, lh);
     if (e->index >= x->cp_size) {
-      pl__fail(&f, "%s is past the checkpoint's tree size %" PRIu64, what, x->cp_size);
+      pl__audit_fail(&f, "%s is past the checkpoint's tree size %" PRIu64, what, x->cp_size);
       continue;
     }
     /* The proof in the JSON. */
@@ -529,33 +519,33 @@ static void pl__proofs(pl__ctx *x) {
     for (size_t k = 0; ok && k < x->n_proof[i]; k++)
       ok = pl__b64_hash(x->proof_b64[i][k], proof[k]) == 0;
     if (!ok) {
-      pl__fail(&f, "%s: its inclusion_proof is not a list of base64 hashes", what);
+      pl__audit_fail(&f, "%s: its inclusion_proof is not a list of base64 hashes", what);
       continue;
     }
     if (pl_merkle_verify_inclusion(e->index, x->cp_size, lh, proof, x->n_proof[i],
                                    x->root) != 0) {
-      pl__fail(&f, "%s: its inclusion proof does not lead from the leaf to the "
-                   "checkpoint's root", what);
+      pl__audit_fail(&f, "%s: its inclusion proof does not lead from the leaf to the "
+                         "checkpoint's root", what);
       continue;
     }
     /* The same proof as tlog-proof text, ending with the checkpoint. */
     pl_tlog_proof t;
     char why[PL_MSG_MAX];
     if (pl_tlog_proof_parse(x->tlog[i], x->a, &t, why) != 0) {
-      pl__fail(&f, "%s: its tlog_proof is not a C2SP tlog-proof: %s", what, why);
+      pl__audit_fail(&f, "%s: its tlog_proof is not a C2SP tlog-proof: %s", what, why);
       continue;
     }
     if (t.index != e->index) {
-      pl__fail(&f, "%s: its tlog_proof is for index %" PRIu64, what, t.index);
+      pl__audit_fail(&f, "%s: its tlog_proof is for index %" PRIu64, what, t.index);
       continue;
     }
     if (strcmp(t.checkpoint, r->checkpoint) != 0) {
-      pl__fail(&f, "%s: its tlog_proof does not end with the bundle's checkpoint", what);
+      pl__audit_fail(&f, "%s: its tlog_proof does not end with the bundle's checkpoint", what);
       continue;
     }
     if (pl_merkle_verify_inclusion(e->index, x->cp_size, lh, t.hashes, t.n, x->root) != 0) {
-      pl__fail(&f, "%s: its tlog_proof does not lead from the leaf to the checkpoint's "
-                   "root", what);
+      pl__audit_fail(&f, "%s: its tlog_proof does not lead from the leaf to the checkpoint's "
+                         "root", what);
       continue;
     }
     e->proven = 1;
@@ -565,17 +555,17 @@ static void pl__proofs(pl__ctx *x) {
            "every one of the %zu leaves is in the checkpoint's tree at its index, by "
            "its inclusion proof and by its tlog-proof",
            r->n_entries);
-  pl__end(r, PL_AUDIT_PROOFS, &f, ok);
+  pl__audit_end(r, PL_AUDIT_PROOFS, &f, ok);
 }
 
-static void pl__leaves(pl__ctx *x) {
+static void pl__leaves(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
-  pl__fails f = {0, ""};
+  pl__audit_fails f = {0, ""};
   ProtobufCAllocator *alloc = pl_arena_allocator(x->a);
   size_t undecoded = 0;
   for (size_t i = 0; i < r->n_entries; i++) {
     pl_audit_entry *e = &r->entries[i];
-    const char *what = pl__what(x->a, e);
+    const char *what = pl__audit_what(x->a, e);
     char msg[PL_MSG_MAX];
     if (e->leaf == NULL) {
       undecoded++;
@@ -583,14 +573,14 @@ static void pl__leaves(pl__ctx *x) {
     }
     Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(alloc, e->leaf_len, e->leaf);
     if (l == NULL || l->signed_entry == NULL) {
-      pl__fail(&f, "%s: the leaf does not decode as a Leaf with a signed entry", what);
+      pl__audit_fail(&f, "%s: the leaf does not decode as a Leaf with a signed entry", what);
       continue;
     }
     e->l = l;
     e->se = l->signed_entry;
     e->at_ms = l->integrated_at_ms;
     if (l->index != e->index) {
-      pl__fail(&f, "%s: the leaf says it is entry %" PRIu64, what, l->index);
+      pl__audit_fail(&f, "%s: the leaf says it is entry %" PRIu64, what, l->index);
       continue;
     }
     /* The server's own checks of an entry before it is logged; a bad
@@ -601,33 +591,31 @@ static void pl__leaves(pl__ctx *x) {
       ent = partsledger__v1__entry__unpack(alloc, l->signed_entry->entry.len,
                                            l->signed_entry->entry.data);
     else if (rc != 0) {
-      pl__fail(&f, "%s: %s", what, msg);
+      pl__audit_fail(&f, "%s: %s", what, msg);
       continue;
     }
     if (ent == NULL) {
-      pl__fail(&f, "%s: the entry does not decode", what);
+      pl__audit_fail(&f, "%s: the entry does not decode", what);
       continue;
     }
     if (strcmp(pl_kind_name(ent->body_case), e->kind) != 0) {
-      pl__fail(&f, "%s: the entry is a %s", what, pl_kind_name(ent->body_case));
+      pl__audit_fail(&f, "%s: the entry is a %s", what, pl_kind_name(ent->body_case));
       continue;
     }
     e->entry = ent;
   }
-  char ok[PL_VERDICT_MAX];
-  snprintf(ok, sizeof(ok),
-           "every leaf decodes, names its own index, and holds a well-formed entry of "
-           "the kind the bundle says");
   if (undecoded > 0 && f.n == 0)
-    pl__set(r, PL_AUDIT_LEAVES, PL_AUDIT_FAILS,
-            "%zu leaves are not base64 and could not be read", undecoded);
+    pl__audit_set(r, PL_AUDIT_LEAVES, PL_AUDIT_FAILS,
+                  "%zu leaves are not base64 and could not be read", undecoded);
   else
-    pl__end(r, PL_AUDIT_LEAVES, &f, ok);
+    pl__audit_end(r, PL_AUDIT_LEAVES, &f,
+                  "every leaf decodes, names its own index, and holds a well-formed "
+                  "entry of the kind the bundle says");
 }
 
-static void pl__signatures(pl__ctx *x) {
+static void pl__signatures(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
-  pl__fails f = {0, ""};
+  pl__audit_fails f = {0, ""};
   size_t authors = 0, cos = 0, unread = 0;
   for (size_t i = 0; i < r->n_entries; i++) {
     const pl_audit_entry *e = &r->entries[i];
@@ -637,15 +625,15 @@ static void pl__signatures(pl__ctx *x) {
       continue;
     }
     if (pl_signed_entry_verify(e->se, msg) != 0) {
-      pl__fail(&f, "%s: %s", pl__what(x->a, e), msg);
+      pl__audit_fail(&f, "%s: %s", pl__audit_what(x->a, e), msg);
       continue;
     }
     authors++;
     cos += e->se->n_cosignatures;
   }
   if (f.n == 0 && unread > 0) {
-    pl__set(r, PL_AUDIT_SIGNATURES, PL_AUDIT_SKIPPED,
-            "%zu leaves could not be read, so neither could their signatures", unread);
+    pl__audit_set(r, PL_AUDIT_SIGNATURES, PL_AUDIT_SKIPPED,
+                  "%zu leaves could not be read, so neither could their signatures", unread);
     return;
   }
   char ok[PL_VERDICT_MAX];
@@ -653,7 +641,7 @@ static void pl__signatures(pl__ctx *x) {
            "%zu author signatures and %zu co-signatures verify over their entries' "
            "bytes",
            authors, cos);
-  pl__end(r, PL_AUDIT_SIGNATURES, &f, ok);
+  pl__audit_end(r, PL_AUDIT_SIGNATURES, &f, ok);
 }
 
 /* ---- the whole ---- */
@@ -677,15 +665,15 @@ int pl_audit_verify(const char *bundle_json, size_t len, const char *vkey,
   }
   if ((out->arena = pl_arena_new(0)) == NULL)
     return out->code = PL_ENOMEM;
-  pl__ctx x;
+  pl__audit_ctx x;
   memset(&x, 0, sizeof(x));
   x.r = out;
   x.a = out->arena;
   x.vkey = vkey;
   char name[PL_NOTE_NAME_MAX + 1];
   if (vkey == NULL || pl_note_vkey_parse(vkey, name, sizeof(name), x.log_key) != 0) {
-    pl__set(out, PL_AUDIT_DOCUMENT, PL_AUDIT_SKIPPED,
-            "the verifier key is not one (name+hexid+base64)");
+    pl__audit_set(out, PL_AUDIT_DOCUMENT, PL_AUDIT_SKIPPED,
+                  "the verifier key is not one (name+hexid+base64)");
     return out->code = PL_EINVAL;
   }
   int rc = pl__document(&x, bundle_json, len);
@@ -698,12 +686,12 @@ int pl_audit_verify(const char *bundle_json, size_t len, const char *vkey,
   pl__proofs(&x);
   pl__leaves(&x);
   pl__signatures(&x);
-  pl__signers(&x);
-  pl__references(&x);
-  pl__quorum(&x);
-  pl__story(&x);
-  pl__warranty(&x);
-  pl__decision(&x);
+  pl__audit_signers(&x);
+  pl__audit_references(&x);
+  pl__audit_quorum(&x);
+  pl__audit_story(&x);
+  pl__audit_warranty(&x);
+  pl__audit_decision(&x);
 
   out->code = 0;
   for (int i = 0; i < PL_AUDIT_N_CHECKS; i++)
