@@ -288,10 +288,12 @@ static int pl__document(pl__audit_ctx *x, const char *text, size_t len) {
   x->n_proof = pl_arena_alloc(x->a, (n ? n : 1) * sizeof(*x->n_proof));
   x->tlog = pl_arena_alloc(x->a, (n ? n : 1) * sizeof(*x->tlog));
   x->leaf_b64 = pl_arena_alloc(x->a, (n ? n : 1) * sizeof(*x->leaf_b64));
+  x->leaf_err = pl_arena_alloc(x->a, (n ? n : 1) * sizeof(*x->leaf_err));
   if (r->entries == NULL || x->order == NULL || x->proof_b64 == NULL ||
-      x->n_proof == NULL || x->tlog == NULL || x->leaf_b64 == NULL)
+      x->n_proof == NULL || x->tlog == NULL || x->leaf_b64 == NULL || x->leaf_err == NULL)
     goto done;
   memset(r->entries, 0, (n ? n : 1) * sizeof(*r->entries));
+  memset(x->leaf_err, 0, (n ? n : 1) * sizeof(*x->leaf_err));
   r->claim_id = pl__dup(x->a, val[0]);
   r->origin = pl__dup(x->a, val[1]);
   r->verifier_key = pl__dup(x->a, val[2]);
@@ -363,16 +365,19 @@ static void pl__checkpoint(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
   char origin[PL_NOTE_NAME_MAX + 1];
   x->have_cp = pl_checkpoint_peek(r->checkpoint, origin, &x->cp_size, x->root) == 0;
+  /* Whether the given key signed it decides what the proofs show, whatever
+   * else the bundle says of it. */
+  pl_verdict v;
+  uint64_t size;
+  uint8_t root[PL_HASH_BYTES];
+  x->cp_signed = pl_verify_note(x->vkey, "checkpoint", r->checkpoint, &size, root, &v) == 0;
   if (strcmp(r->verifier_key, x->vkey) != 0) {
     pl__audit_set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS,
                   "the bundle names the verifier key %s, not the key given (%s)",
                   r->verifier_key, x->vkey);
     return;
   }
-  pl_verdict v;
-  uint64_t size;
-  uint8_t root[PL_HASH_BYTES];
-  if (pl_verify_note(x->vkey, "checkpoint", r->checkpoint, &size, root, &v) != 0) {
+  if (!x->cp_signed) {
     pl__audit_set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_FAILS, "%s", v.message);
     return;
   }
@@ -387,7 +392,6 @@ static void pl__checkpoint(pl__audit_ctx *x) {
                   r->tree_size);
     return;
   }
-  x->cp_ok = 1;
   char b64[PL__B64_HASH + 1];
   pl_base64_encode(root, PL_HASH_BYTES, b64, sizeof(b64));
   pl__audit_set(r, PL_AUDIT_CHECKPOINT, PL_AUDIT_HOLDS,
@@ -484,12 +488,39 @@ static void pl__manifest(pl__audit_ctx *x) {
 
 /* ---- proofs and leaves ---- */
 
+/* Decodes every leaf from base64 before any check runs: the proofs and the
+ * leaves checks both read the bytes, and a checkpoint that stops the
+ * proofs must not leave the leaves check with nothing to read. */
+static void pl__leaf_bytes(pl__audit_ctx *x) {
+  for (size_t i = 0; i < x->r->n_entries; i++) {
+    pl_audit_entry *e = &x->r->entries[i];
+    size_t len = strlen(x->leaf_b64[i]), cap = len / 4 * 3 + 3, n;
+    uint8_t *leaf = pl_arena_alloc(x->a, cap);
+    if (leaf == NULL) {
+      x->leaf_err[i] = "out of memory for its leaf";
+    } else if (pl_base64_decode(x->leaf_b64[i], len, leaf, cap, &n) != 0) {
+      x->leaf_err[i] = "its leaf is not base64";
+    } else {
+      e->leaf = leaf;
+      e->leaf_len = n;
+    }
+  }
+}
+
 static void pl__proofs(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
   pl__audit_fails f = {0, ""};
   if (!x->have_cp) {
     pl__audit_set(r, PL_AUDIT_PROOFS, PL_AUDIT_SKIPPED,
                   "the checkpoint does not parse, so there is no root to prove against");
+    return;
+  }
+  /* A root nobody vouches for: anyone can build a tree that holds these
+   * leaves, so a proof against it would say nothing of the log. */
+  if (!x->cp_signed) {
+    pl__audit_set(r, PL_AUDIT_PROOFS, PL_AUDIT_SKIPPED,
+                  "the checkpoint is not signed by the given key, so a proof against its "
+                  "root proves nothing");
     return;
   }
   pl_hash *proof = pl_arena_alloc(x->a, sizeof(pl_hash) * PL_MERKLE_MAX_PROOF);
@@ -500,16 +531,12 @@ static void pl__proofs(pl__audit_ctx *x) {
   for (size_t i = 0; i < r->n_entries; i++) {
     pl_audit_entry *e = &r->entries[i];
     const char *what = pl__audit_what(x->a, e);
-    size_t len = strlen(x->leaf_b64[i]), n;
-    uint8_t *leaf = pl_arena_alloc(x->a, len / 4 * 3 + 3);
-    if (leaf == NULL || pl_base64_decode(x->leaf_b64[i], len, leaf, len / 4 * 3 + 3, &n) != 0) {
-      pl__audit_fail(&f, "%s: its leaf is not base64", what);
+    if (e->leaf == NULL) {
+      pl__audit_fail(&f, "%s: %s", what, x->leaf_err[i]);
       continue;
     }
-    e->leaf = leaf;
-    e->leaf_len = n;
     uint8_t lh[PL_HASH_BYTES];
-    pl_merkle_leaf_hash(leaf, n, lh);
+    pl_merkle_leaf_hash(e->leaf, e->leaf_len, lh);
     if (e->index >= x->cp_size) {
       pl__audit_fail(&f, "%s is past the checkpoint's tree size %" PRIu64, what, x->cp_size);
       continue;
@@ -562,14 +589,13 @@ static void pl__leaves(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
   pl__audit_fails f = {0, ""};
   ProtobufCAllocator *alloc = pl_arena_allocator(x->a);
-  size_t undecoded = 0;
   for (size_t i = 0; i < r->n_entries; i++) {
     pl_audit_entry *e = &r->entries[i];
     const char *what = pl__audit_what(x->a, e);
     char msg[PL_MSG_MAX];
     if (e->leaf == NULL) {
-      undecoded++;
-      continue; /* not base64: the proofs said so */
+      pl__audit_fail(&f, "%s: %s", what, x->leaf_err[i]);
+      continue;
     }
     Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(alloc, e->leaf_len, e->leaf);
     if (l == NULL || l->signed_entry == NULL) {
@@ -604,13 +630,9 @@ static void pl__leaves(pl__audit_ctx *x) {
     }
     e->entry = ent;
   }
-  if (undecoded > 0 && f.n == 0)
-    pl__audit_set(r, PL_AUDIT_LEAVES, PL_AUDIT_FAILS,
-                  "%zu leaves are not base64 and could not be read", undecoded);
-  else
-    pl__audit_end(r, PL_AUDIT_LEAVES, &f,
-                  "every leaf decodes, names its own index, and holds a well-formed "
-                  "entry of the kind the bundle says");
+  pl__audit_end(r, PL_AUDIT_LEAVES, &f,
+                "every leaf decodes, names its own index, and holds a well-formed entry "
+                "of the kind the bundle says");
 }
 
 static void pl__signatures(pl__audit_ctx *x) {
@@ -680,6 +702,7 @@ int pl_audit_verify(const char *bundle_json, size_t len, const char *vkey,
   if (rc != 0)
     return out->code = rc;
   qsort(x.order, out->n_entries, sizeof(*x.order), pl__by_index);
+  pl__leaf_bytes(&x);
 
   pl__checkpoint(&x);
   pl__manifest(&x);

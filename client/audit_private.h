@@ -24,8 +24,10 @@ typedef struct {
   pl_arena *a;
   const char *vkey;
   uint8_t log_key[PL_PUBLIC_KEY_BYTES];
-  /* The checkpoint, as far as it parsed (have_cp), and whether it verified. */
-  int have_cp, cp_ok;
+  /* The checkpoint, as far as it parsed (have_cp), and whether the given
+   * key signed it (cp_signed): only then does a proof against its root
+   * show anything. */
+  int have_cp, cp_signed;
   uint64_t cp_size;
   uint8_t root[PL_HASH_BYTES];
   /* Per entry, from the document: its proof and tlog-proof texts. */
@@ -33,6 +35,9 @@ typedef struct {
   size_t *n_proof;
   const char **tlog;
   const char **leaf_b64;
+  /* Per entry, why its leaf bytes could not be had ("its leaf is not
+   * base64"); NULL when entries[i].leaf holds them. */
+  const char **leaf_err;
   /* The entries in log order (by index), for the checks that need it. */
   pl_audit_entry **order;
 } pl__audit_ctx;
