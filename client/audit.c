@@ -675,18 +675,23 @@ void pl_audit_report_destroy(pl_audit_report *r) {
   memset(r, 0, sizeof(*r));
 }
 
+/* Every check skipped, for `why` (the reason none could be judged). */
+static void pl__skip_all(pl_audit_report *r, const char *why) {
+  for (int i = 0; i < PL_AUDIT_N_CHECKS; i++)
+    pl__audit_set(r, i, PL_AUDIT_SKIPPED, "not checked: %s", why);
+}
+
 int pl_audit_verify(const char *bundle_json, size_t len, const char *vkey,
                     pl_audit_report *out) {
   memset(out, 0, sizeof(*out));
   for (int i = 0; i < PL_AUDIT_N_CHECKS; i++) {
     out->checks[i].name = pl__checks[i].name;
     out->checks[i].what = pl__checks[i].what;
-    out->checks[i].result = PL_AUDIT_SKIPPED;
-    snprintf(out->checks[i].reason, sizeof(out->checks[i].reason),
-             "not checked: the input is not a bundle");
   }
-  if ((out->arena = pl_arena_new(0)) == NULL)
+  if ((out->arena = pl_arena_new(0)) == NULL) {
+    pl__skip_all(out, "out of memory");
     return out->code = PL_ENOMEM;
+  }
   pl__audit_ctx x;
   memset(&x, 0, sizeof(x));
   x.r = out;
@@ -694,11 +699,18 @@ int pl_audit_verify(const char *bundle_json, size_t len, const char *vkey,
   x.vkey = vkey;
   char name[PL_NOTE_NAME_MAX + 1];
   if (vkey == NULL || pl_note_vkey_parse(vkey, name, sizeof(name), x.log_key) != 0) {
+    pl__skip_all(out, "the verifier key given is not one (name+hexid+base64)");
+    /* What a caller shows as the reason the input was refused. */
     pl__audit_set(out, PL_AUDIT_DOCUMENT, PL_AUDIT_SKIPPED,
                   "the verifier key is not one (name+hexid+base64)");
     return out->code = PL_EINVAL;
   }
+  /* The document check says what is wrong with it; the others were not
+   * run. */
+  pl__skip_all(out, "the input is not a bundle");
   int rc = pl__document(&x, bundle_json, len);
+  if (rc == PL_ENOMEM)
+    pl__skip_all(out, "out of memory");
   if (rc != 0)
     return out->code = rc;
   qsort(x.order, out->n_entries, sizeof(*x.order), pl__by_index);

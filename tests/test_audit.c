@@ -1101,6 +1101,16 @@ PL_TEST(checkpoint_of_another_key_proves_nothing) {
   history_stop(&h);
 }
 
+PL_TEST(bad_key_says_so_in_every_check) {
+  pl_audit_report r;
+  CHECK_EQ(pl_audit_verify("{}", 2, "not a key", &r), PL_EINVAL);
+  for (int i = 0; i < PL_AUDIT_N_CHECKS; i++) {
+    CHECK_EQ(r.checks[i].result, PL_AUDIT_SKIPPED);
+    CHECK(strstr(r.checks[i].reason, "verifier key") != NULL);
+  }
+  pl_audit_report_destroy(&r);
+}
+
 PL_TEST_MAIN(PL_CASE(bundle_holds_exactly_the_linked_leaves_and_verifies),
              PL_CASE(cli_export_and_verify), PL_CASE(tampered_leaf_byte_fails),
              PL_CASE(tampered_proof_hash_fails), PL_CASE(tampered_tlog_proof_fails),
@@ -1111,4 +1121,5 @@ PL_TEST_MAIN(PL_CASE(bundle_holds_exactly_the_linked_leaves_and_verifies),
              PL_CASE(report_renders_in_a_browser),
              PL_CASE(report_of_a_bundle_that_fails_says_so_at_the_top),
              PL_CASE(unparsed_checkpoint_leaves_the_leaves_checked),
-             PL_CASE(checkpoint_of_another_key_proves_nothing))
+             PL_CASE(checkpoint_of_another_key_proves_nothing),
+             PL_CASE(bad_key_says_so_in_every_check))
