@@ -232,12 +232,20 @@ void pl__audit_signers(pl__audit_ctx *x) {
                        pl_role_name(cen->entry->actor_enrolled->role));
     }
   }
-  int have_zero = 0;
-  for (size_t i = 0; i < r->n_entries; i++)
-    have_zero |= r->entries[i].index == 0;
-  if (!genesis && f.n == 0)
-    pl__audit_fail(&f, have_zero ? "leaf 0 is not the genesis leaf signed by the log key"
-                                 : "the genesis leaf (index 0) is not in the bundle");
+  /* Without the genesis leaf no chain of enrollments is shown to end at
+   * the log key, whatever else failed. */
+  if (!genesis) {
+    const pl_audit_entry *zero = NULL;
+    for (size_t i = 0; i < r->n_entries; i++)
+      if (r->entries[i].index == 0)
+        zero = &r->entries[i];
+    if (zero == NULL)
+      pl__audit_fail(&f, "the genesis leaf (index 0) is not in the bundle");
+    else if (zero->entry == NULL)
+      pl__audit_fail(&f, "leaf 0 does not decode, so no genesis leaf is shown");
+    else
+      pl__audit_fail(&f, "leaf 0 is not the genesis leaf signed by the log key");
+  }
   pl__audit_end(r, PL_AUDIT_SIGNERS, &f,
                 "every author was enrolled by a bundled entry before it, with a role its "
                 "kind allows (and bound to the site it acts at), and not revoked before it; "
@@ -253,15 +261,21 @@ typedef struct {
   const char *name; /* "batch" */
 } pl__ref;
 
+/* The most ids one entry refers to: a device's policy and the batch of
+ * each of its parts. No other kind names more than four. */
+#define PL__REFS_MAX (1 + PL_DEVICE_PARTS_MAX)
+
 /* The ids an entry refers to: storage/state/audit.c's pl__refs, plus the
- * claim a decision, dispute or ruling is about. Returns how many (at most
- * `cap`, which fits every kind but a device's parts). */
+ * claim a decision, dispute or ruling is about. The first `cap` go to `v`;
+ * returns how many there are, which is over `cap` only for an entry the
+ * stateless rules refuse. */
 static size_t pl__refs(const Partsledger__V1__Entry *e, pl__ref *v, size_t cap) {
   size_t n = 0;
 #define PL__REF(CASE, idv, opt, nm)                                            \
   do {                                                                         \
     if (n < cap)                                                               \
-      v[n++] = (pl__ref){PL__BODY(CASE), (idv), (opt), (nm)};                  \
+      v[n] = (pl__ref){PL__BODY(CASE), (idv), (opt), (nm)};                    \
+    n++;                                                                       \
   } while (0)
   switch (e->body_case) {
   case PL__BODY(BATCH_REGISTERED):
@@ -336,7 +350,7 @@ void pl__audit_references(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
   pl__audit_fails f = {0, ""};
   size_t refs = 0, unregistered = 0;
-  pl__ref v[PL_COSIGNATURES_MAX + 80];
+  pl__ref v[PL__REFS_MAX];
   for (size_t i = 0; i < r->n_entries; i++) {
     const pl_audit_entry *e = &r->entries[i];
     if (e->entry == NULL)
@@ -350,7 +364,13 @@ void pl__audit_references(pl__audit_ctx *x) {
                        pl__audit_tag(x->a, e->entry->actor_revoked->public_key.data));
       continue;
     }
-    size_t n = pl__refs(e->entry, v, sizeof(v) / sizeof(v[0]));
+    size_t n = pl__refs(e->entry, v, PL__REFS_MAX);
+    if (n > PL__REFS_MAX) {
+      /* Checking some of its ids would pass off the rest as checked. */
+      pl__audit_fail(&f, "%s names %zu ids, over the %d an entry may", what, n,
+                     PL__REFS_MAX);
+      continue;
+    }
     for (size_t k = 0; k < n; k++) {
       refs++;
       const pl_audit_entry *d = pl__find(x, v[k].body, v[k].id, UINT64_MAX, NULL);
@@ -457,6 +477,8 @@ static int pl__ruling_quorum(pl__audit_ctx *x, const pl_audit_entry *e, pl__audi
       } else if (rv != NULL) {
         m[i].why = pl_arena_printf(x->a, "revoked at index %" PRIu64 ", before the ruling",
                                    rv->index);
+        if (m[i].why == NULL) /* out of memory: audit.h promises a reason */
+          m[i].why = "revoked before the ruling";
       } else {
         m[i].counted = 1;
         m[i].why = "";
