@@ -1,6 +1,5 @@
 /*
- * audit.c - offline verification of audit bundles, and the C2SP tlog-proof
- * format; see audit.h.
+ * audit.c - offline verification of audit bundles; see audit.h.
  *
  * pl_audit_verify reads the bundle once (strict JSON, every field typed),
  * then runs the checks of PL_AUDIT_CHECK_LIST in order, each over all the
@@ -35,29 +34,7 @@
 #define PL__JSON_MAX_INT 9007199254740992.0 /* 2^53 */
 #define PL__B64_HASH 44                    /* base64 of 32 bytes */
 
-/* ---- the C2SP tlog-proof format ---- */
-
-int pl_tlog_proof_format(uint64_t index, const pl_hash *hashes, size_t n,
-                         const char *checkpoint, pl_arena *a, char **out) {
-  *out = NULL;
-  if (n > PL_MERKLE_MAX_PROOF)
-    return PL_EINVAL;
-  size_t cap = sizeof(PL_TLOG_PROOF_HEAD) + 32 + n * (PL__B64_HASH + 1) + 1 +
-               strlen(checkpoint) + 1;
-  char *s = pl_arena_alloc(a, cap);
-  if (s == NULL)
-    return PL_ENOMEM;
-  int w = snprintf(s, cap, "%s\nindex %" PRIu64 "\n", PL_TLOG_PROOF_HEAD, index);
-  for (size_t i = 0; i < n; i++) {
-    if (pl_base64_encode(hashes[i], PL_HASH_BYTES, s + w, cap - (size_t)w) < 0)
-      return PL_EINVAL;
-    w += PL__B64_HASH;
-    s[w++] = '\n';
-  }
-  snprintf(s + w, cap - (size_t)w, "\n%s", checkpoint);
-  *out = s;
-  return 0;
-}
+/* ---- lines ---- */
 
 /* The line that starts at `p`, without its '\n', into `line` (at most
  * `cap` - 1 bytes); the next line's start, or NULL when no '\n' ends it or
@@ -69,67 +46,6 @@ static const char *pl__line(const char *p, char *line, size_t cap) {
   memcpy(line, p, (size_t)(nl - p));
   line[nl - p] = '\0';
   return nl + 1;
-}
-
-/* Strict decimal: digits only, no sign, no leading zero but for "0", no
- * overflow. 0 or -1. */
-static int pl__decimal(const char *s, uint64_t *out) {
-  uint64_t v = 0;
-  if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
-    return -1;
-  for (const char *p = s; *p != '\0'; p++) {
-    if (*p < '0' || *p > '9' || v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-      return -1;
-    v = v * 10 + (uint64_t)(*p - '0');
-  }
-  *out = v;
-  return 0;
-}
-
-/* A base64 SHA-256 hash of exactly PL__B64_HASH characters. 0 or -1. */
-static int pl__b64_hash(const char *s, uint8_t out[PL_HASH_BYTES]) {
-  size_t n;
-  if (strlen(s) != PL__B64_HASH ||
-      pl_base64_decode(s, PL__B64_HASH, out, PL_HASH_BYTES, &n) != 0 ||
-      n != PL_HASH_BYTES)
-    return -1;
-  return 0;
-}
-
-int pl_tlog_proof_parse(const char *text, pl_arena *a, pl_tlog_proof *out,
-                        char *why) {
-  char line[128];
-  memset(out, 0, sizeof(*out));
-  const char *p = pl__line(text, line, sizeof(line));
-  if (p == NULL || strcmp(line, PL_TLOG_PROOF_HEAD) != 0)
-    return pl_fail(why, PL_EINVAL, "the first line is not %s", PL_TLOG_PROOF_HEAD);
-  const char *q = pl__line(p, line, sizeof(line));
-  if (q != NULL && strncmp(line, "extra ", 6) == 0)
-    return pl_fail(why, PL_EINVAL, "it has an extra line, which partsledger's "
-                                   "proofs never carry");
-  if (q == NULL || strncmp(line, "index ", 6) != 0 ||
-      pl__decimal(line + 6, &out->index) != 0)
-    return pl_fail(why, PL_EINVAL, "the second line is not \"index N\" (decimal, no "
-                                   "leading zeros)");
-  p = q;
-  out->hashes = pl_arena_alloc(a, sizeof(pl_hash) * PL_MERKLE_MAX_PROOF);
-  if (out->hashes == NULL)
-    return PL_ENOMEM;
-  for (;;) {
-    if ((q = pl__line(p, line, sizeof(line))) == NULL)
-      return pl_fail(why, PL_EINVAL, "the proof is not ended by an empty line");
-    p = q;
-    if (line[0] == '\0')
-      break;
-    if (out->n == PL_MERKLE_MAX_PROOF)
-      return pl_fail(why, PL_EINVAL, "over %d hashes", PL_MERKLE_MAX_PROOF);
-    if (pl__b64_hash(line, out->hashes[out->n]) != 0)
-      return pl_fail(why, PL_EINVAL, "hash line %zu is not a base64 SHA-256 hash",
-                     out->n + 1);
-    out->n++;
-  }
-  out->checkpoint = p;
-  return 0;
 }
 
 /* ---- verdicts ---- */
@@ -428,14 +344,15 @@ static void pl__manifest(pl__audit_ctx *x) {
   }
   uint64_t size;
   uint8_t root[PL_HASH_BYTES];
-  if ((p = pl__line(p, line, sizeof(line))) == NULL || pl__decimal(line, &size) != 0 ||
-      size != r->tree_size) {
+  if ((p = pl__line(p, line, sizeof(line))) == NULL ||
+      pl_note_decimal(line, strlen(line), &size) != 0 || size != r->tree_size) {
     pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
                   "the manifest's tree size (line 4) is not %" PRIu64, r->tree_size);
     return;
   }
-  if ((p = pl__line(p, line, sizeof(line))) == NULL || pl__b64_hash(line, root) != 0 ||
-      !x->have_cp || memcmp(root, x->root, PL_HASH_BYTES) != 0) {
+  if ((p = pl__line(p, line, sizeof(line))) == NULL ||
+      pl_note_hash(line, strlen(line), root) != 0 || !x->have_cp ||
+      memcmp(root, x->root, PL_HASH_BYTES) != 0) {
     pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
                   "the manifest's root (line 5) is not the checkpoint's");
     return;
@@ -446,8 +363,8 @@ static void pl__manifest(pl__audit_ctx *x) {
   uint64_t last = 0;
   for (size_t k = 0; *p != '\0'; k++) {
     uint64_t index;
-    if ((p = pl__line(p, line, sizeof(line))) == NULL || pl__decimal(line, &index) != 0 ||
-        (k > 0 && index <= last)) {
+    if ((p = pl__line(p, line, sizeof(line))) == NULL ||
+        pl_note_decimal(line, strlen(line), &index) != 0 || (k > 0 && index <= last)) {
       pl__audit_set(r, PL_AUDIT_MANIFEST, PL_AUDIT_FAILS,
                     "the manifest's line %zu is not an index above the one before", k + 6);
       return;
@@ -544,7 +461,7 @@ static void pl__proofs(pl__audit_ctx *x) {
     /* The proof in the JSON. */
     int ok = x->n_proof[i] <= PL_MERKLE_MAX_PROOF;
     for (size_t k = 0; ok && k < x->n_proof[i]; k++)
-      ok = pl__b64_hash(x->proof_b64[i][k], proof[k]) == 0;
+      ok = pl_note_hash(x->proof_b64[i][k], strlen(x->proof_b64[i][k]), proof[k]) == 0;
     if (!ok) {
       pl__audit_fail(&f, "%s: its inclusion_proof is not a list of base64 hashes", what);
       continue;
