@@ -30,9 +30,7 @@
 #include "kinds.h"
 #include "note.h"
 
-/* Integers in JSON must survive a trip through a double. */
-#define PL__JSON_MAX_INT 9007199254740992.0 /* 2^53 */
-#define PL__B64_HASH 44                    /* base64 of 32 bytes */
+#define PL__B64_HASH 44 /* base64 of 32 bytes */
 
 /* ---- lines ---- */
 
@@ -129,12 +127,7 @@ static const char *pl__str(const cJSON *o, const char *name) {
 }
 
 static int pl__u64(const cJSON *o, const char *name, uint64_t *out) {
-  const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, name);
-  if (!cJSON_IsNumber(n) || n->valuedouble < 0 || n->valuedouble >= PL__JSON_MAX_INT ||
-      n->valuedouble != (double)(uint64_t)n->valuedouble)
-    return -1;
-  *out = (uint64_t)n->valuedouble;
-  return 0;
+  return pl_json_u64(cJSON_GetObjectItemCaseSensitive(o, name), out);
 }
 
 /* Reads the document into the report and the context. 0, PL_EINVAL with

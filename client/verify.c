@@ -15,7 +15,6 @@
 #include "verify.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -346,16 +345,12 @@ int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
 
 /* ---- proof documents: fields ---- */
 
-/* Strict unsigned decimal: digits only, no sign, no overflow. */
-static int pl__parse_u64(const char *s, uint64_t *out) {
-  if (s == NULL || *s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno != 0 || *end != '\0')
-    return -1;
-  *out = v;
+int pl_json_u64(const cJSON *item, uint64_t *out) {
+  if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
+      item->valuedouble >= PL__JSON_MAX_INT ||
+      item->valuedouble != (double)(uint64_t)item->valuedouble)
+    return PL_EINVAL;
+  *out = (uint64_t)item->valuedouble;
   return 0;
 }
 
@@ -364,15 +359,13 @@ static int pl__parse_u64(const char *s, uint64_t *out) {
 static int pl__doc_u64(const cJSON *doc, const char *name, uint64_t *out,
                        pl_verdict *v) {
   const cJSON *n = cJSON_GetObjectItemCaseSensitive(doc, name);
-  if (cJSON_IsString(n) && pl__parse_u64(n->valuestring, out) == 0)
+  if (cJSON_IsString(n) &&
+      pl_note_decimal(n->valuestring, strlen(n->valuestring), out) == 0)
     return 0;
-  if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
-      n->valuedouble >= PL__JSON_MAX_INT ||
-      n->valuedouble != (double)(uint64_t)n->valuedouble)
+  if (pl_json_u64(n, out) != 0)
     return pl__verdict(v, PL_EINVAL,
                        "field \"%s\" is missing or not a non-negative integer",
                        name);
-  *out = (uint64_t)n->valuedouble;
   return 0;
 }
 

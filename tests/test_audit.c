@@ -1111,6 +1111,47 @@ PL_TEST(bad_key_says_so_in_every_check) {
   pl_audit_report_destroy(&r);
 }
 
+/* Sizes and indexes have one spelling, wherever they are read. */
+PL_TEST(numbers_have_one_spelling) {
+  uint64_t v;
+  CHECK(pl_note_decimal("0", 1, &v) == 0 && v == 0);
+  CHECK(pl_note_decimal("18446744073709551615", 20, &v) == 0 && v == UINT64_MAX);
+  CHECK(pl_note_decimal("18446744073709551616", 20, &v) != 0);
+  CHECK(pl_note_decimal("01", 2, &v) != 0);
+  CHECK(pl_note_decimal("", 0, &v) != 0);
+  CHECK(pl_note_decimal("+1", 2, &v) != 0);
+  cJSON *n = cJSON_CreateNumber(9007199254740991.0);
+  CHECK(pl_json_u64(n, &v) == 0 && v == 9007199254740991u);
+  cJSON_SetNumberValue(n, 9007199254740992.0);
+  CHECK(pl_json_u64(n, &v) != 0);
+  cJSON_SetNumberValue(n, 1.5);
+  CHECK(pl_json_u64(n, &v) != 0);
+  cJSON_SetNumberValue(n, -1);
+  CHECK(pl_json_u64(n, &v) != 0);
+  cJSON_Delete(n);
+  CHECK(pl_json_u64(NULL, &v) != 0);
+  /* A proof document's decimal string is read as a checkpoint's size is. */
+  CHECK(pl_crypto_init() == 0);
+  pl_key *k = new_key();
+  char vkey[PL_VKEY_MAX];
+  CHECK(k != NULL);
+  CHECK(pl_note_vkey(PL_HARNESS_ORIGIN, pl_key_public(k), vkey, sizeof(vkey)) == 0);
+  pl_key_free(k);
+  cJSON *doc;
+  pl_verdict verdict;
+  CHECK(pl_proof_doc_parse("{\"type\": \"inclusion\", \"index\": \"01\", \"tree_size\": 2, "
+                           "\"leaf\": \"\", \"proof\": [], \"checkpoint\": \"\"}",
+                           "the document", &doc, &verdict) == 0);
+  pl_arena *a = pl_arena_new(0);
+  pl_proof_facts f;
+  CHECK(a != NULL);
+  int rc = pl_verify_proof_doc(vkey, doc, NULL, a, &f, &verdict);
+  cJSON_Delete(doc);
+  pl_arena_free(a);
+  CHECK_EQ(rc, PL_EINVAL);
+  CHECK(strstr(verdict.message, "\"index\"") != NULL);
+}
+
 PL_TEST_MAIN(PL_CASE(bundle_holds_exactly_the_linked_leaves_and_verifies),
              PL_CASE(cli_export_and_verify), PL_CASE(tampered_leaf_byte_fails),
              PL_CASE(tampered_proof_hash_fails), PL_CASE(tampered_tlog_proof_fails),
@@ -1122,4 +1163,5 @@ PL_TEST_MAIN(PL_CASE(bundle_holds_exactly_the_linked_leaves_and_verifies),
              PL_CASE(report_of_a_bundle_that_fails_says_so_at_the_top),
              PL_CASE(unparsed_checkpoint_leaves_the_leaves_checked),
              PL_CASE(checkpoint_of_another_key_proves_nothing),
-             PL_CASE(bad_key_says_so_in_every_check))
+             PL_CASE(bad_key_says_so_in_every_check),
+             PL_CASE(numbers_have_one_spelling))
