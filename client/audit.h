@@ -63,7 +63,8 @@ typedef enum {
 typedef enum {
   PL_AUDIT_HOLDS = 0,
   PL_AUDIT_FAILS,
-  PL_AUDIT_SKIPPED, /* could not be judged: an earlier check found no input */
+  PL_AUDIT_SKIPPED, /* could not be judged: an earlier check found no input,
+                     * or none that the given key vouches for */
 } pl_audit_result;
 
 typedef struct {
@@ -79,7 +80,8 @@ typedef struct {
   const char *kind;          /* as the bundle names it */
   const uint8_t *leaf;       /* the decoded leaf bytes; NULL when not base64 */
   size_t leaf_len;
-  int proven;                /* its inclusion proof and tlog-proof hold */
+  int proven;                /* its inclusion proof and tlog-proof hold, to a
+                              * checkpoint the given key signed */
   /* NULL when the leaf or its entry does not decode: */
   const Partsledger__V1__Leaf *l;
   const Partsledger__V1__SignedEntry *se;
