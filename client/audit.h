@@ -1,6 +1,7 @@
 /*
  * audit.h - offline verification of audit bundles (README, "Audit
- * bundles"), and the C2SP tlog-proof text format their entries carry.
+ * bundles"). The C2SP tlog-proof text their entries carry is tlogproof.h's,
+ * included here.
  *
  * pl_audit_verify takes a bundle as ExportAuditBundle gave it and the log's
  * verifier key the caller trusts, and runs every check the format defines,
@@ -12,8 +13,8 @@
  * stays in the report for whoever shows it (the CLI's `audit report`).
  *
  * Part of the client library (pl_client); no network, no LMDB. Depends on
- * the storage/ headers (entry, kinds, keys, merkle, note, rules), verify.h,
- * and cJSON inside audit.c only.
+ * the storage/ headers (entry, kinds, keys, merkle, note, rules, tlogproof),
+ * verify.h, and cJSON inside audit.c only.
  */
 #ifndef PL_AUDIT_H
 #define PL_AUDIT_H
@@ -25,47 +26,17 @@
 #include "merkle.h"
 #include "partsledger/v1/ledger.pb-c.h"
 #include "rules.h"
+#include "tlogproof.h"
 #include "verify.h"
 
 #define PL_AUDIT_MEDIA_TYPE "application/vnd.partsledger.audit-bundle.v1+json"
 #define PL_AUDIT_MANIFEST_HEAD "partsledger/v1/audit-manifest"
-#define PL_TLOG_PROOF_HEAD "c2sp.org/tlog-proof@v1"
 /* Bundles larger than this, or of more entries, are refused as not bundles:
  * a claim's closure of a few hundred leaves is well under a megabyte, and
  * the checks that look entries up by id cost the square of their number,
  * which a hostile bundle must not get to choose. */
 #define PL_AUDIT_BUNDLE_MAX (16u << 20)
 #define PL_AUDIT_ENTRIES_MAX 10000
-
-/* ---- the C2SP tlog-proof format ----
- *   c2sp.org/tlog-proof@v1
- *   [extra <base64>]            never written here; refused by the parse
- *   index <N>                   decimal, no leading zeros
- *   <base64 hash>               zero or more, from the leaf's sibling up
- *   <empty line>
- *   <the checkpoint note, verbatim> */
-
-typedef struct {
-  uint64_t index;
-  pl_hash *hashes;        /* in the arena given to the parse */
-  size_t n;
-  const char *checkpoint; /* points into the parsed text, to its end */
-} pl_tlog_proof;
-
-/* Writes the proof of leaf `index` as tlog-proof text into the arena
- * (NUL-terminated). `checkpoint` is the note, verbatim. 0, PL_EINVAL (more
- * than PL_MERKLE_MAX_PROOF hashes) or PL_ENOMEM. */
-int pl_tlog_proof_format(uint64_t index, const pl_hash *hashes, size_t n,
-                         const char *checkpoint, pl_arena *a, char **out);
-
-/* Parses tlog-proof text (NUL-terminated). Checks the format only, not the
- * proof. 0, or PL_EINVAL with `why` (PL_MSG_MAX bytes) naming the line at
- * fault, or PL_ENOMEM. An `extra` line is refused: partsledger's proofs
- * carry none, and what it would say is not authenticated. */
-int pl_tlog_proof_parse(const char *text, pl_arena *a, pl_tlog_proof *out,
-                        char *why);
-
-/* ---- audit bundles ---- */
 
 /* The checks, in the order they run and are reported:
  * XX(ID, name, what it checks) */
@@ -92,7 +63,8 @@ typedef enum {
 typedef enum {
   PL_AUDIT_HOLDS = 0,
   PL_AUDIT_FAILS,
-  PL_AUDIT_SKIPPED, /* could not be judged: an earlier check found no input */
+  PL_AUDIT_SKIPPED, /* could not be judged: an earlier check found no input,
+                     * or none that the given key vouches for */
 } pl_audit_result;
 
 typedef struct {
@@ -108,7 +80,8 @@ typedef struct {
   const char *kind;          /* as the bundle names it */
   const uint8_t *leaf;       /* the decoded leaf bytes; NULL when not base64 */
   size_t leaf_len;
-  int proven;                /* its inclusion proof and tlog-proof hold */
+  int proven;                /* its inclusion proof and tlog-proof hold, to a
+                              * checkpoint the given key signed */
   /* NULL when the leaf or its entry does not decode: */
   const Partsledger__V1__Leaf *l;
   const Partsledger__V1__SignedEntry *se;

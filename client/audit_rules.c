@@ -60,7 +60,7 @@ static const char *pl__defined_id(const Partsledger__V1__Entry *e) {
 /* The earliest bundled entry of `body` whose id (pl__defined_id) is `id`,
  * logged before index `before`; NULL when none. `count`, when not NULL,
  * gets how many there are before `before`. */
-static const pl_audit_entry *pl__find(const pl__ctx *x, int body, const char *id,
+static const pl_audit_entry *pl__find(const pl__audit_ctx *x, int body, const char *id,
                                       uint64_t before, size_t *count) {
   const pl_audit_entry *best = NULL;
   size_t n = 0;
@@ -81,7 +81,7 @@ static const pl_audit_entry *pl__find(const pl__ctx *x, int body, const char *id
 }
 
 /* The bundled actor_enrolled (or actor_revoked) of `key` before `before`. */
-static const pl_audit_entry *pl__actor(const pl__ctx *x, int body, const uint8_t *key,
+static const pl_audit_entry *pl__actor(const pl__audit_ctx *x, int body, const uint8_t *key,
                                        uint64_t before) {
   const pl_audit_entry *best = NULL;
   for (size_t i = 0; i < x->r->n_entries; i++) {
@@ -106,7 +106,7 @@ static const pl_audit_entry *pl__actor(const pl__ctx *x, int body, const uint8_t
 /* The site an entry acts at, for the kinds whose signer must be bound to
  * it (the server's pl_actor_require_site); NULL for other kinds, or when
  * what names the site is not bundled (the references check says so). */
-static const char *pl__site_of(const pl__ctx *x, const Partsledger__V1__Entry *e) {
+static const char *pl__site_of(const pl__audit_ctx *x, const Partsledger__V1__Entry *e) {
   const char *order = NULL;
   const pl_audit_entry *d;
   switch (e->body_case) {
@@ -160,15 +160,15 @@ static int pl__bound(const Partsledger__V1__ActorEnrolled *ae, const char *site)
   return 0;
 }
 
-void pl__signers(pl__ctx *x) {
+void pl__audit_signers(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
-  pl__fails f = {0, ""};
+  pl__audit_fails f = {0, ""};
   int genesis = 0;
   for (size_t i = 0; i < r->n_entries; i++) {
     pl_audit_entry *e = &r->entries[i];
     if (e->entry == NULL)
       continue;
-    const char *what = pl__what(x->a, e);
+    const char *what = pl__audit_what(x->a, e);
     const uint8_t *signer = e->se->signer.data;
     const pl_kind_spec *spec = pl_kind_spec_of(e->entry->body_case);
     if (memcmp(signer, x->log_key, PL_PUBLIC_KEY_BYTES) == 0 && e->index == 0) {
@@ -177,41 +177,42 @@ void pl__signers(pl__ctx *x) {
       e->author_name = "the log key";
       if (e->entry->body_case != PL__BODY(ACTOR_ENROLLED) ||
           e->entry->actor_enrolled->role != PARTSLEDGER__V1__ROLE__ROLE_ADMIN)
-        pl__fail(&f, "%s: the log key signs only the genesis leaf, which enrolls an "
-                     "admin", what);
+        pl__audit_fail(&f, "%s: the log key signs only the genesis leaf, which enrolls an "
+                           "admin", what);
       else
         genesis = 1;
       continue;
     }
     const pl_audit_entry *en = pl__actor(x, PL__BODY(ACTOR_ENROLLED), signer, e->index);
     if (en == NULL) {
-      pl__fail(&f, "%s is signed by %s, which no bundled entry enrolled before it%s",
-               what, pl__tag(x->a, signer),
-               memcmp(signer, x->log_key, PL_PUBLIC_KEY_BYTES) == 0
-                   ? " (the log key signs the genesis leaf only)"
-                   : "");
+      pl__audit_fail(&f, "%s is signed by %s, which no bundled entry enrolled before it%s",
+                     what, pl__audit_tag(x->a, signer),
+                     memcmp(signer, x->log_key, PL_PUBLIC_KEY_BYTES) == 0
+                         ? " (the log key signs the genesis leaf only)"
+                         : "");
       continue;
     }
     const Partsledger__V1__ActorEnrolled *ae = en->entry->actor_enrolled;
     e->author_role = ae->role;
     e->author_name = ae->name;
     if (ae->role <= 0 || ae->role >= 32 || !(spec->roles & (1u << ae->role))) {
-      pl__fail(&f, "%s is signed by %s, enrolled at index %" PRIu64
-                   " as %s, a role that may not write %s",
-               what, pl__tag(x->a, signer), en->index, pl_role_name(ae->role), e->kind);
+      pl__audit_fail(&f, "%s is signed by %s, enrolled at index %" PRIu64
+                         " as %s, a role that may not write %s",
+                     what, pl__audit_tag(x->a, signer), en->index, pl_role_name(ae->role),
+                     e->kind);
       continue;
     }
     const pl_audit_entry *rv = pl__actor(x, PL__BODY(ACTOR_REVOKED), signer, e->index);
     if (rv != NULL) {
-      pl__fail(&f, "%s is signed by %s, revoked at index %" PRIu64 " before it", what,
-               pl__tag(x->a, signer), rv->index);
+      pl__audit_fail(&f, "%s is signed by %s, revoked at index %" PRIu64 " before it", what,
+                     pl__audit_tag(x->a, signer), rv->index);
       continue;
     }
     /* Who works for sites signs only at the sites it is bound to. */
     const char *site = pl__site_of(x, e->entry);
     if (site != NULL && (PL_SITE_ROLES & (1u << ae->role)) && !pl__bound(ae, site)) {
-      pl__fail(&f, "%s is signed by %s (%s), who is not bound to site %s", what,
-               pl__tag(x->a, signer), ae->name, site);
+      pl__audit_fail(&f, "%s is signed by %s (%s), who is not bound to site %s", what,
+                     pl__audit_tag(x->a, signer), ae->name, site);
       continue;
     }
     /* A ruling's co-signers speak for the panel: they must be enrolled
@@ -223,24 +224,32 @@ void pl__signers(pl__ctx *x) {
       const uint8_t *co = e->se->cosignatures[k]->signer.data;
       const pl_audit_entry *cen = pl__actor(x, PL__BODY(ACTOR_ENROLLED), co, e->index);
       if (cen == NULL)
-        pl__fail(&f, "%s is co-signed by %s, which no bundled entry enrolled before it",
-                 what, pl__tag(x->a, co));
+        pl__audit_fail(&f, "%s is co-signed by %s, which no bundled entry enrolled before it",
+                       what, pl__audit_tag(x->a, co));
       else if (!(spec->roles & (1u << cen->entry->actor_enrolled->role)))
-        pl__fail(&f, "%s is co-signed by %s, enrolled at index %" PRIu64 " as %s",
-                 what, pl__tag(x->a, co), cen->index,
-                 pl_role_name(cen->entry->actor_enrolled->role));
+        pl__audit_fail(&f, "%s is co-signed by %s, enrolled at index %" PRIu64 " as %s",
+                       what, pl__audit_tag(x->a, co), cen->index,
+                       pl_role_name(cen->entry->actor_enrolled->role));
     }
   }
-  int have_zero = 0;
-  for (size_t i = 0; i < r->n_entries; i++)
-    have_zero |= r->entries[i].index == 0;
-  if (!genesis && f.n == 0)
-    pl__fail(&f, have_zero ? "leaf 0 is not the genesis leaf signed by the log key"
-                           : "the genesis leaf (index 0) is not in the bundle");
-  pl__end(r, PL_AUDIT_SIGNERS, &f,
-          "every author was enrolled by a bundled entry before it, with a role its "
-          "kind allows (and bound to the site it acts at), and not revoked before it; "
-          "every chain of enrollments ends at the genesis leaf, which the log key signs");
+  /* Without the genesis leaf no chain of enrollments is shown to end at
+   * the log key, whatever else failed. */
+  if (!genesis) {
+    const pl_audit_entry *zero = NULL;
+    for (size_t i = 0; i < r->n_entries; i++)
+      if (r->entries[i].index == 0)
+        zero = &r->entries[i];
+    if (zero == NULL)
+      pl__audit_fail(&f, "the genesis leaf (index 0) is not in the bundle");
+    else if (zero->entry == NULL)
+      pl__audit_fail(&f, "leaf 0 does not decode, so no genesis leaf is shown");
+    else
+      pl__audit_fail(&f, "leaf 0 is not the genesis leaf signed by the log key");
+  }
+  pl__audit_end(r, PL_AUDIT_SIGNERS, &f,
+                "every author was enrolled by a bundled entry before it, with a role its "
+                "kind allows (and bound to the site it acts at), and not revoked before it; "
+                "every chain of enrollments ends at the genesis leaf, which the log key signs");
 }
 
 /* ---- references ---- */
@@ -252,15 +261,21 @@ typedef struct {
   const char *name; /* "batch" */
 } pl__ref;
 
+/* The most ids one entry refers to: a device's policy and the batch of
+ * each of its parts. No other kind names more than four. */
+#define PL__REFS_MAX (1 + PL_DEVICE_PARTS_MAX)
+
 /* The ids an entry refers to: storage/state/audit.c's pl__refs, plus the
- * claim a decision, dispute or ruling is about. Returns how many (at most
- * `cap`, which fits every kind but a device's parts). */
+ * claim a decision, dispute or ruling is about. The first `cap` go to `v`;
+ * returns how many there are, which is over `cap` only for an entry the
+ * stateless rules refuse. */
 static size_t pl__refs(const Partsledger__V1__Entry *e, pl__ref *v, size_t cap) {
   size_t n = 0;
 #define PL__REF(CASE, idv, opt, nm)                                            \
   do {                                                                         \
     if (n < cap)                                                               \
-      v[n++] = (pl__ref){PL__BODY(CASE), (idv), (opt), (nm)};                  \
+      v[n] = (pl__ref){PL__BODY(CASE), (idv), (opt), (nm)};                    \
+    n++;                                                                       \
   } while (0)
   switch (e->body_case) {
   case PL__BODY(BATCH_REGISTERED):
@@ -331,25 +346,31 @@ static size_t pl__refs(const Partsledger__V1__Entry *e, pl__ref *v, size_t cap) 
   return n;
 }
 
-void pl__references(pl__ctx *x) {
+void pl__audit_references(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
-  pl__fails f = {0, ""};
+  pl__audit_fails f = {0, ""};
   size_t refs = 0, unregistered = 0;
-  pl__ref v[PL_COSIGNATURES_MAX + 80];
+  pl__ref v[PL__REFS_MAX];
   for (size_t i = 0; i < r->n_entries; i++) {
     const pl_audit_entry *e = &r->entries[i];
     if (e->entry == NULL)
       continue;
-    const char *what = pl__what(x->a, e);
+    const char *what = pl__audit_what(x->a, e);
     if (e->entry->body_case == PL__BODY(ACTOR_REVOKED)) {
       refs++;
       if (pl__actor(x, PL__BODY(ACTOR_ENROLLED), e->entry->actor_revoked->public_key.data,
                     e->index) == NULL)
-        pl__fail(&f, "%s revokes %s, whose enrollment is not bundled before it", what,
-                 pl__tag(x->a, e->entry->actor_revoked->public_key.data));
+        pl__audit_fail(&f, "%s revokes %s, whose enrollment is not bundled before it", what,
+                       pl__audit_tag(x->a, e->entry->actor_revoked->public_key.data));
       continue;
     }
-    size_t n = pl__refs(e->entry, v, sizeof(v) / sizeof(v[0]));
+    size_t n = pl__refs(e->entry, v, PL__REFS_MAX);
+    if (n > PL__REFS_MAX) {
+      /* Checking some of its ids would pass off the rest as checked. */
+      pl__audit_fail(&f, "%s names %zu ids, over the %d an entry may", what, n,
+                     PL__REFS_MAX);
+      continue;
+    }
     for (size_t k = 0; k < n; k++) {
       refs++;
       const pl_audit_entry *d = pl__find(x, v[k].body, v[k].id, UINT64_MAX, NULL);
@@ -358,16 +379,16 @@ void pl__references(pl__ctx *x) {
         continue;
       }
       if (d == NULL)
-        pl__fail(&f, "%s names %s %s, which no bundled entry defines", what, v[k].name,
-                 v[k].id);
+        pl__audit_fail(&f, "%s names %s %s, which no bundled entry defines", what, v[k].name,
+                       v[k].id);
       else if (d->index >= e->index)
-        pl__fail(&f, "%s names %s %s, defined only later, at index %" PRIu64, what,
-                 v[k].name, v[k].id, d->index);
+        pl__audit_fail(&f, "%s names %s %s, defined only later, at index %" PRIu64, what,
+                       v[k].name, v[k].id, d->index);
     }
   }
   /* The claim itself, and one decision, dispute and ruling per claim. */
   if (pl__find(x, PL__BODY(CLAIM_FILED), r->claim_id, UINT64_MAX, NULL) == NULL)
-    pl__fail(&f, "the claim %s itself is not in the bundle", r->claim_id);
+    pl__audit_fail(&f, "the claim %s itself is not in the bundle", r->claim_id);
   for (size_t i = 0; i < r->n_entries; i++) {
     const pl_audit_entry *e = &r->entries[i];
     size_t count;
@@ -377,8 +398,8 @@ void pl__references(pl__ctx *x) {
       continue;
     pl__find(x, (int)e->entry->body_case, pl__defined_id(e->entry), UINT64_MAX, &count);
     if (count > 1)
-      pl__fail(&f, "claim %s has %zu entries of kind %s; the log allows one",
-               pl__defined_id(e->entry), count, e->kind);
+      pl__audit_fail(&f, "claim %s has %zu entries of kind %s; the log allows one",
+                     pl__defined_id(e->entry), count, e->kind);
   }
   char ok[PL_VERDICT_MAX];
   snprintf(ok, sizeof(ok),
@@ -386,7 +407,7 @@ void pl__references(pl__ctx *x) {
            refs, unregistered > 0 ? " (a device nobody registered has none, and "
                                     "counts as NOT_REGISTERED)"
                                   : "");
-  pl__end(r, PL_AUDIT_REFERENCES, &f, ok);
+  pl__audit_end(r, PL_AUDIT_REFERENCES, &f, ok);
 }
 
 /* ---- quorum ---- */
@@ -401,28 +422,28 @@ static int pl__is_member(const Partsledger__V1__PanelConstituted *p, const uint8
 
 /* One ruling against its panel; fills the report's members when it is the
  * ruling on the bundle's claim. 0 when the quorum holds. */
-static int pl__ruling_quorum(pl__ctx *x, const pl_audit_entry *e, pl__fails *f,
+static int pl__ruling_quorum(pl__audit_ctx *x, const pl_audit_entry *e, pl__audit_fails *f,
                              char *said, size_t said_cap) {
   pl_audit_report *r = x->r;
-  const char *what = pl__what(x->a, e);
+  const char *what = pl__audit_what(x->a, e);
   const char *claim = e->entry->arbitration_ruled->claim_id;
   const pl_audit_entry *d = pl__find(x, PL__BODY(DISPUTE_OPENED), claim, e->index, NULL);
   if (d == NULL) {
-    pl__fail(f, "%s: no dispute of claim %s is bundled before it", what, claim);
+    pl__audit_fail(f, "%s: no dispute of claim %s is bundled before it", what, claim);
     return -1;
   }
   const pl_audit_entry *pe = pl__find(x, PL__BODY(PANEL_CONSTITUTED),
                                       d->entry->dispute_opened->panel_id, e->index, NULL);
   if (pe == NULL) {
-    pl__fail(f, "%s: panel %s is not bundled before it", what,
-             d->entry->dispute_opened->panel_id);
+    pl__audit_fail(f, "%s: panel %s is not bundled before it", what,
+                   d->entry->dispute_opened->panel_id);
     return -1;
   }
   const Partsledger__V1__PanelConstituted *p = pe->entry->panel_constituted;
   int ours = strcmp(claim, r->claim_id) == 0;
   pl_audit_member *m = pl_arena_alloc(x->a, (p->n_members ? p->n_members : 1) * sizeof(*m));
   if (m == NULL) {
-    pl__fail(f, "out of memory");
+    pl__audit_fail(f, "out of memory");
     return -1;
   }
   memset(m, 0, (p->n_members ? p->n_members : 1) * sizeof(*m));
@@ -441,8 +462,8 @@ static int pl__ruling_quorum(pl__ctx *x, const pl_audit_entry *e, pl__fails *f,
   for (size_t k = 0; k <= se->n_cosignatures; k++) {
     const uint8_t *key = k == 0 ? se->signer.data : se->cosignatures[k - 1]->signer.data;
     if (!pl__is_member(p, key)) {
-      pl__fail(f, "%s is %s by %s, who is not a member of panel %s", what,
-               k == 0 ? "signed" : "co-signed", pl__tag(x->a, key), p->panel_id);
+      pl__audit_fail(f, "%s is %s by %s, who is not a member of panel %s", what,
+                     k == 0 ? "signed" : "co-signed", pl__audit_tag(x->a, key), p->panel_id);
       bad = 1;
       continue;
     }
@@ -456,6 +477,8 @@ static int pl__ruling_quorum(pl__ctx *x, const pl_audit_entry *e, pl__fails *f,
       } else if (rv != NULL) {
         m[i].why = pl_arena_printf(x->a, "revoked at index %" PRIu64 ", before the ruling",
                                    rv->index);
+        if (m[i].why == NULL) /* out of memory: audit.h promises a reason */
+          m[i].why = "revoked before the ruling";
       } else {
         m[i].counted = 1;
         m[i].why = "";
@@ -477,16 +500,16 @@ static int pl__ruling_quorum(pl__ctx *x, const pl_audit_entry *e, pl__fails *f,
   if (bad)
     return -1;
   if (counted < p->quorum) {
-    pl__fail(f, "%s: %u of %zu members needed, %u signed and unrevoked", what, p->quorum,
-             p->n_members, counted);
+    pl__audit_fail(f, "%s: %u of %zu members needed, %u signed and unrevoked", what, p->quorum,
+                   p->n_members, counted);
     return -1;
   }
   return 0;
 }
 
-void pl__quorum(pl__ctx *x) {
+void pl__audit_quorum(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
-  pl__fails f = {0, ""};
+  pl__audit_fails f = {0, ""};
   char said[PL_VERDICT_MAX] = "", one[PL_VERDICT_MAX];
   size_t rulings = 0;
   for (size_t i = 0; i < r->n_entries; i++) {
@@ -505,7 +528,7 @@ void pl__quorum(pl__ctx *x) {
   }
   if (rulings == 0)
     snprintf(said, sizeof(said), "no ruling in the bundle: nothing needs a quorum");
-  pl__end(r, PL_AUDIT_QUORUM, &f, said);
+  pl__audit_end(r, PL_AUDIT_QUORUM, &f, said);
 }
 
 /* ---- the warranty status, from the bundled entries alone ---- */
@@ -528,7 +551,7 @@ void pl__quorum(pl__ctx *x) {
 
 /* The batch of an install, for its class and months; NULL when it is not
  * bundled before `before`. */
-static const Partsledger__V1__BatchRegistered *pl__batch(const pl__ctx *x, const char *id,
+static const Partsledger__V1__BatchRegistered *pl__batch(const pl__audit_ctx *x, const char *id,
                                                          uint64_t before) {
   const pl_audit_entry *b = pl__find(x, PL__BODY(BATCH_REGISTERED), id, before, NULL);
   return b != NULL ? b->entry->batch_registered : NULL;
@@ -539,7 +562,7 @@ static const Partsledger__V1__BatchRegistered *pl__batch(const pl__ctx *x, const
  * judges them at the claim's failure with its reading. 0, or PL_ENOTFOUND
  * with `why` (PL_MSG_MAX) when a fact's defining entry is missing, or
  * PL_ENOMEM. */
-static int pl__judge(pl__ctx *x, const Partsledger__V1__ClaimFiled *cf, uint64_t before,
+static int pl__judge(pl__audit_ctx *x, const Partsledger__V1__ClaimFiled *cf, uint64_t before,
                      pl_rule_verdict *out, char *why) {
   pl_rule_facts f;
   memset(&f, 0, sizeof(f));
@@ -680,7 +703,7 @@ static int pl__judge(pl__ctx *x, const Partsledger__V1__ClaimFiled *cf, uint64_t
 }
 
 /* The claim's story: its entries, its device and policy. */
-void pl__story(pl__ctx *x) {
+void pl__audit_story(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
   r->claim = pl__find(x, PL__BODY(CLAIM_FILED), r->claim_id, UINT64_MAX, NULL);
   r->decision = pl__find(x, PL__BODY(CLAIM_DECIDED), r->claim_id, UINT64_MAX, NULL);
@@ -697,12 +720,12 @@ void pl__story(pl__ctx *x) {
                          r->device->entry->device_registered->policy_id, UINT64_MAX, NULL);
 }
 
-void pl__warranty(pl__ctx *x) {
+void pl__audit_warranty(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
   char why[PL_MSG_MAX];
   if (r->claim == NULL) {
-    pl__set(r, PL_AUDIT_WARRANTY, PL_AUDIT_SKIPPED, "the claim %s is not in the bundle",
-            r->claim_id);
+    pl__audit_set(r, PL_AUDIT_WARRANTY, PL_AUDIT_SKIPPED, "the claim %s is not in the bundle",
+                  r->claim_id);
     return;
   }
   const Partsledger__V1__ClaimFiled *cf = r->claim->entry->claim_filed;
@@ -713,13 +736,13 @@ void pl__warranty(pl__ctx *x) {
   if (rc == 0)
     rc = pl__judge(x, cf, UINT64_MAX, &r->status_now, why);
   if (rc == PL_ENOMEM) {
-    pl__set(r, PL_AUDIT_WARRANTY, PL_AUDIT_FAILS, "out of memory");
+    pl__audit_set(r, PL_AUDIT_WARRANTY, PL_AUDIT_FAILS, "out of memory");
     return;
   }
   if (rc != 0) {
-    pl__set(r, PL_AUDIT_WARRANTY, PL_AUDIT_FAILS,
-            "cannot judge %s %s from the bundle: %s", cf->device_serial, cf->component,
-            why);
+    pl__audit_set(r, PL_AUDIT_WARRANTY, PL_AUDIT_FAILS,
+                  "cannot judge %s %s from the bundle: %s", cf->device_serial, cf->component,
+                  why);
     return;
   }
   r->have_status = 1;
@@ -741,24 +764,24 @@ void pl__warranty(pl__ctx *x) {
   /* rules.c says times in milliseconds; people read dates. */
   const char *ends = r->status.coverage_ends_at != 0
                          ? pl_arena_printf(x->a, " (coverage ends %s)",
-                                           pl__time(x->a, r->status.coverage_ends_at))
+                                           pl__audit_time(x->a, r->status.coverage_ends_at))
                          : "";
-  pl__set(r, PL_AUDIT_WARRANTY, PL_AUDIT_HOLDS,
-          "%s %s at the failure (%s, reading %" PRIu64 ") was %s: %s%s, %s%s",
-          cf->device_serial, cf->component, pl__time(x->a, cf->failure_at_ms),
-          cf->usage_reading, pl_rule_status_name(r->status.status), r->status.reason,
-          ends != NULL ? ends : "", from, now);
+  pl__audit_set(r, PL_AUDIT_WARRANTY, PL_AUDIT_HOLDS,
+                "%s %s at the failure (%s, reading %" PRIu64 ") was %s: %s%s, %s%s",
+                cf->device_serial, cf->component, pl__audit_time(x->a, cf->failure_at_ms),
+                cf->usage_reading, pl_rule_status_name(r->status.status), r->status.reason,
+                ends != NULL ? ends : "", from, now);
 }
 
-void pl__decision(pl__ctx *x) {
+void pl__audit_decision(pl__audit_ctx *x) {
   pl_audit_report *r = x->r;
   if (!r->have_status) {
-    pl__set(r, PL_AUDIT_DECISION, PL_AUDIT_SKIPPED,
-            "no warranty status to hold the decision against");
+    pl__audit_set(r, PL_AUDIT_DECISION, PL_AUDIT_SKIPPED,
+                  "no warranty status to hold the decision against");
     return;
   }
   if (r->decision == NULL) {
-    pl__set(r, PL_AUDIT_DECISION, PL_AUDIT_HOLDS, "the claim is not decided yet");
+    pl__audit_set(r, PL_AUDIT_DECISION, PL_AUDIT_HOLDS, "the claim is not decided yet");
     return;
   }
   const Partsledger__V1__ClaimDecided *d = r->decision->entry->claim_decided;
@@ -771,24 +794,24 @@ void pl__decision(pl__ctx *x) {
              r->dispute->index);
   int stated = pl_rule_reason_status(d->reason);
   if (stated == 0) {
-    pl__set(r, PL_AUDIT_DECISION, PL_AUDIT_HOLDS,
-            "%s for %s at index %" PRIu64 ": a judgment of the manufacturer, not a fact "
-            "of the ledger, whose status at the failure was %s%s",
-            PL__DECISION(d->decision), PL__REASON(d->reason), r->decision->index,
-            pl_rule_status_name(r->status.status), ruled);
+    pl__audit_set(r, PL_AUDIT_DECISION, PL_AUDIT_HOLDS,
+                  "%s for %s at index %" PRIu64 ": a judgment of the manufacturer, not a fact "
+                  "of the ledger, whose status at the failure was %s%s",
+                  PL__DECISION(d->decision), PL__REASON(d->reason), r->decision->index,
+                  pl_rule_status_name(r->status.status), ruled);
     return;
   }
   if (stated != r->status.status) {
-    pl__set(r, PL_AUDIT_DECISION, PL_AUDIT_FAILS,
-            "%s for %s at index %" PRIu64 " states the status %s, but the bundled "
-            "entries give %s",
-            PL__DECISION(d->decision), PL__REASON(d->reason), r->decision->index,
-            pl_rule_status_name(stated), pl_rule_status_name(r->status.status));
+    pl__audit_set(r, PL_AUDIT_DECISION, PL_AUDIT_FAILS,
+                  "%s for %s at index %" PRIu64 " states the status %s, but the bundled "
+                  "entries give %s",
+                  PL__DECISION(d->decision), PL__REASON(d->reason), r->decision->index,
+                  pl_rule_status_name(stated), pl_rule_status_name(r->status.status));
     return;
   }
-  pl__set(r, PL_AUDIT_DECISION, PL_AUDIT_HOLDS,
-          "%s for %s at index %" PRIu64 " agrees with the ledger's status %s%s",
-          PL__DECISION(d->decision), PL__REASON(d->reason), r->decision->index,
-          pl_rule_status_name(stated), ruled);
+  pl__audit_set(r, PL_AUDIT_DECISION, PL_AUDIT_HOLDS,
+                "%s for %s at index %" PRIu64 " agrees with the ledger's status %s%s",
+                PL__DECISION(d->decision), PL__REASON(d->reason), r->decision->index,
+                pl_rule_status_name(stated), ruled);
 }
 

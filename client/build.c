@@ -15,6 +15,9 @@
 
 #include "client.h"
 
+/* Every string and byte string is copied into the arena; NULL for a string
+ * is PL_EINVAL ("" is how an optional one is left out, as on the wire). */
+
 /* A new Entry of `body_case`, with nothing else set. */
 static Partsledger__V1__Entry *pl__entry_new(pl_arena *a,
                                              Partsledger__V1__Entry__BodyCase body) {
@@ -26,75 +29,23 @@ static Partsledger__V1__Entry *pl__entry_new(pl_arena *a,
   return e;
 }
 
-/* Copies a key into the arena as a bytes field. 0 or -1. */
-static int pl__key_dup(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
-                       ProtobufCBinaryData *out) {
-  out->data = pl_arena_dup(a, pk, PL_PUBLIC_KEY_BYTES);
-  out->len = out->data != NULL ? PL_PUBLIC_KEY_BYTES : 0;
-  return out->data != NULL ? 0 : -1;
-}
-
 static char *pl__str_dup(pl_arena *a, const char *s) {
   return pl_arena_dup(a, s, strlen(s) + 1);
 }
 
-/* ---- actors ---- */
-
-int pl_build_actor_enrolled(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
-                            int role, const char *name, char *const *site_ids,
-                            size_t n_site_ids, Partsledger__V1__Entry **out) {
-  *out = NULL;
-  if (pk == NULL || name == NULL || (site_ids == NULL && n_site_ids > 0))
-    return PL_EINVAL;
-  for (size_t i = 0; i < n_site_ids; i++)
-    if (site_ids[i] == NULL)
-      return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_ACTOR_ENROLLED);
-  Partsledger__V1__ActorEnrolled *ae = pl_arena_alloc(a, sizeof(*ae));
-  if (e == NULL || ae == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__actor_enrolled__init(ae);
-  ae->role = (Partsledger__V1__Role)role;
-  ae->name = pl__str_dup(a, name);
-  if (pl__key_dup(a, pk, &ae->public_key) != 0 || ae->name == NULL)
-    return PL_ENOMEM;
-  if (n_site_ids > 0) {
-    ae->site_ids = pl_arena_alloc(a, n_site_ids * sizeof(*ae->site_ids));
-    if (ae->site_ids == NULL)
-      return PL_ENOMEM;
-    for (size_t i = 0; i < n_site_ids; i++)
-      if ((ae->site_ids[i] = pl__str_dup(a, site_ids[i])) == NULL)
-        return PL_ENOMEM;
-    ae->n_site_ids = n_site_ids;
-  }
-  e->actor_enrolled = ae;
-  *out = e;
+/* Copies `n` bytes into the arena as a bytes field; empty when n is 0. 0 or
+ * -1. */
+static int pl__bytes_dup(pl_arena *a, const uint8_t *p, size_t n,
+                         ProtobufCBinaryData *out) {
+  out->len = 0;
+  out->data = NULL;
+  if (n == 0)
+    return 0;
+  if ((out->data = pl_arena_dup(a, p, n)) == NULL)
+    return -1;
+  out->len = n;
   return 0;
 }
-
-int pl_build_actor_revoked(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
-                           const char *reason, Partsledger__V1__Entry **out) {
-  *out = NULL;
-  if (pk == NULL || reason == NULL)
-    return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_ACTOR_REVOKED);
-  Partsledger__V1__ActorRevoked *ar = pl_arena_alloc(a, sizeof(*ar));
-  if (e == NULL || ar == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__actor_revoked__init(ar);
-  ar->reason = pl__str_dup(a, reason);
-  if (pl__key_dup(a, pk, &ar->public_key) != 0 || ar->reason == NULL)
-    return PL_ENOMEM;
-  e->actor_revoked = ar;
-  *out = e;
-  return 0;
-}
-
-/* ---- inventory ----
- * Every string is copied; NULL for any of them is PL_EINVAL ("" is how an
- * optional one is left out, as on the wire). */
 
 /* Copies `n` strings into the arena; 0, PL_EINVAL for a NULL one, PL_ENOMEM. */
 static int pl__strs_dup(pl_arena *a, char *const *in, size_t n, char ***out,
@@ -119,9 +70,11 @@ static int pl__strs_dup(pl_arena *a, char *const *in, size_t n, char ***out,
   return 0;
 }
 
+/* The builders' shorthand. Each returns PL_ENOMEM from the builder (whose
+ * arena is `a`) when the arena is full. */
+
 /* Declares `e` of `CASE` with its body `b` of `Type` (lower_name for the
- * init function), allocated and initialized; returns PL_ENOMEM when either
- * cannot be. */
+ * init function), allocated and initialized. */
 #define PL__BODY(CASE, Type, lower, b)                                         \
   Partsledger__V1__Entry *e =                                                  \
       pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_##CASE);                   \
@@ -130,13 +83,72 @@ static int pl__strs_dup(pl_arena *a, char *const *in, size_t n, char ***out,
     return PL_ENOMEM;                                                          \
   partsledger__v1__##lower##__init(b)
 
-/* Copies `src` into the string field `dst`; returns PL_ENOMEM from the
- * builder when it cannot. */
+/* Sets `p` to a new, initialized sub-message (lower_name for its init). */
+#define PL__NEW(p, lower)                                                      \
+  do {                                                                         \
+    if (((p) = pl_arena_alloc(a, sizeof(*(p)))) == NULL)                       \
+      return PL_ENOMEM;                                                        \
+    partsledger__v1__##lower##__init(p);                                       \
+  } while (0)
+
+/* Copies `src` into the string field `dst`. */
 #define PL__DUP(dst, src)                                                      \
   do {                                                                         \
     if (((dst) = pl__str_dup(a, (src))) == NULL)                               \
       return PL_ENOMEM;                                                        \
   } while (0)
+
+/* Copies `n` bytes from `src` into the bytes field `dst`. */
+#define PL__BYTES(dst, src, n)                                                 \
+  do {                                                                         \
+    if (pl__bytes_dup(a, (src), (n), &(dst)) != 0)                             \
+      return PL_ENOMEM;                                                        \
+  } while (0)
+
+/* Makes room for `n` elements in the repeated field `field` of `b` and sets
+ * its count; left empty when n is 0. */
+#define PL__LIST(b, field, n)                                                  \
+  do {                                                                         \
+    if ((n) > 0 &&                                                             \
+        ((b)->field = pl_arena_alloc(a, (n) * sizeof(*(b)->field))) == NULL)   \
+      return PL_ENOMEM;                                                        \
+    (b)->n_##field = (n);                                                      \
+  } while (0)
+
+/* ---- actors ---- */
+
+int pl_build_actor_enrolled(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
+                            int role, const char *name, char *const *site_ids,
+                            size_t n_site_ids, Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (pk == NULL || name == NULL)
+    return PL_EINVAL;
+  PL__BODY(ACTOR_ENROLLED, ActorEnrolled, actor_enrolled, b);
+  b->role = (Partsledger__V1__Role)role;
+  PL__DUP(b->name, name);
+  PL__BYTES(b->public_key, pk, PL_PUBLIC_KEY_BYTES);
+  int rc = pl__strs_dup(a, site_ids, n_site_ids, &b->site_ids, &b->n_site_ids);
+  if (rc != 0)
+    return rc;
+  e->actor_enrolled = b;
+  *out = e;
+  return 0;
+}
+
+int pl_build_actor_revoked(pl_arena *a, const uint8_t pk[PL_PUBLIC_KEY_BYTES],
+                           const char *reason, Partsledger__V1__Entry **out) {
+  *out = NULL;
+  if (pk == NULL || reason == NULL)
+    return PL_EINVAL;
+  PL__BODY(ACTOR_REVOKED, ActorRevoked, actor_revoked, b);
+  PL__DUP(b->reason, reason);
+  PL__BYTES(b->public_key, pk, PL_PUBLIC_KEY_BYTES);
+  e->actor_revoked = b;
+  *out = e;
+  return 0;
+}
+
+/* ---- inventory ---- */
 
 int pl_build_site_registered(pl_arena *a, const char *site_id, int kind,
                              const char *name, const char *region,
@@ -321,20 +333,6 @@ int pl_build_batch_recalled(pl_arena *a, const char *batch_id,
 
 /* ---- repair orders and warranty (kinds 40-48) ---- */
 
-/* Copies `n` bytes into the arena as a bytes field; empty when n is 0. 0 or
- * -1. */
-static int pl__bytes_dup(pl_arena *a, const uint8_t *p, size_t n,
-                         ProtobufCBinaryData *out) {
-  out->len = 0;
-  out->data = NULL;
-  if (n == 0)
-    return 0;
-  if ((out->data = pl_arena_dup(a, p, n)) == NULL)
-    return -1;
-  out->len = n;
-  return 0;
-}
-
 int pl_build_warranty_policy_published(
     pl_arena *a, const char *policy_id, const char *model,
     uint32_t registration_window_days,
@@ -346,36 +344,21 @@ int pl_build_warranty_policy_published(
   for (size_t i = 0; i < n_terms; i++)
     if (terms[i].component == NULL || terms[i].usage_unit == NULL)
       return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_POLICY_PUBLISHED);
-  Partsledger__V1__WarrantyPolicyPublished *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__warranty_policy_published__init(b);
-  b->policy_id = pl__str_dup(a, policy_id);
-  b->model = pl__str_dup(a, model);
+  PL__BODY(WARRANTY_POLICY_PUBLISHED, WarrantyPolicyPublished, warranty_policy_published,
+           b);
   b->registration_window_days = registration_window_days;
   b->max_extension_months = max_extension_months;
-  if (b->policy_id == NULL || b->model == NULL)
-    return PL_ENOMEM;
-  if (n_terms > 0) {
-    b->terms = pl_arena_alloc(a, n_terms * sizeof(*b->terms));
-    if (b->terms == NULL)
-      return PL_ENOMEM;
-    for (size_t i = 0; i < n_terms; i++) {
-      Partsledger__V1__ComponentTerm *t = pl_arena_alloc(a, sizeof(*t));
-      if (t == NULL)
-        return PL_ENOMEM;
-      partsledger__v1__component_term__init(t);
-      t->component = pl__str_dup(a, terms[i].component);
-      t->months = terms[i].months;
-      t->usage_limit = terms[i].usage_limit;
-      t->usage_unit = pl__str_dup(a, terms[i].usage_unit);
-      if (t->component == NULL || t->usage_unit == NULL)
-        return PL_ENOMEM;
-      b->terms[i] = t;
-    }
-    b->n_terms = n_terms;
+  PL__DUP(b->policy_id, policy_id);
+  PL__DUP(b->model, model);
+  PL__LIST(b, terms, n_terms);
+  for (size_t i = 0; i < n_terms; i++) {
+    Partsledger__V1__ComponentTerm *t;
+    PL__NEW(t, component_term);
+    t->months = terms[i].months;
+    t->usage_limit = terms[i].usage_limit;
+    PL__DUP(t->component, terms[i].component);
+    PL__DUP(t->usage_unit, terms[i].usage_unit);
+    b->terms[i] = t;
   }
   e->warranty_policy_published = b;
   *out = e;
@@ -397,36 +380,20 @@ int pl_build_device_registered(pl_arena *a, const char *device_serial,
     if (parts[i].component == NULL || parts[i].part_serial == NULL ||
         parts[i].batch_id == NULL)
       return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_DEVICE_REGISTERED);
-  Partsledger__V1__DeviceRegistered *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__device_registered__init(b);
-  b->device_serial = pl__str_dup(a, device_serial);
-  b->model = pl__str_dup(a, model);
-  b->policy_id = pl__str_dup(a, policy_id);
+  PL__BODY(DEVICE_REGISTERED, DeviceRegistered, device_registered, b);
   b->purchased_at_ms = purchased_at_ms;
-  if (b->device_serial == NULL || b->model == NULL || b->policy_id == NULL ||
-      pl__bytes_dup(a, owner_ref, owner_ref_len, &b->owner_ref) != 0)
-    return PL_ENOMEM;
-  if (n_parts > 0) {
-    b->parts = pl_arena_alloc(a, n_parts * sizeof(*b->parts));
-    if (b->parts == NULL)
-      return PL_ENOMEM;
-    for (size_t i = 0; i < n_parts; i++) {
-      Partsledger__V1__InstalledPart *p = pl_arena_alloc(a, sizeof(*p));
-      if (p == NULL)
-        return PL_ENOMEM;
-      partsledger__v1__installed_part__init(p);
-      p->component = pl__str_dup(a, parts[i].component);
-      p->part_serial = pl__str_dup(a, parts[i].part_serial);
-      p->batch_id = pl__str_dup(a, parts[i].batch_id);
-      if (p->component == NULL || p->part_serial == NULL || p->batch_id == NULL)
-        return PL_ENOMEM;
-      b->parts[i] = p;
-    }
-    b->n_parts = n_parts;
+  PL__DUP(b->device_serial, device_serial);
+  PL__DUP(b->model, model);
+  PL__DUP(b->policy_id, policy_id);
+  PL__BYTES(b->owner_ref, owner_ref, owner_ref_len);
+  PL__LIST(b, parts, n_parts);
+  for (size_t i = 0; i < n_parts; i++) {
+    Partsledger__V1__InstalledPart *p;
+    PL__NEW(p, installed_part);
+    PL__DUP(p->component, parts[i].component);
+    PL__DUP(p->part_serial, parts[i].part_serial);
+    PL__DUP(p->batch_id, parts[i].batch_id);
+    b->parts[i] = p;
   }
   e->device_registered = b;
   *out = e;
@@ -440,19 +407,11 @@ int pl_build_warranty_extended(pl_arena *a, const char *device_serial,
   *out = NULL;
   if (device_serial == NULL || component == NULL || contract_ref == NULL)
     return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_WARRANTY_EXTENDED);
-  Partsledger__V1__WarrantyExtended *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__warranty_extended__init(b);
-  b->device_serial = pl__str_dup(a, device_serial);
-  b->component = pl__str_dup(a, component);
+  PL__BODY(WARRANTY_EXTENDED, WarrantyExtended, warranty_extended, b);
   b->months = months;
-  b->contract_ref = pl__str_dup(a, contract_ref);
-  if (b->device_serial == NULL || b->component == NULL ||
-      b->contract_ref == NULL)
-    return PL_ENOMEM;
+  PL__DUP(b->device_serial, device_serial);
+  PL__DUP(b->component, component);
+  PL__DUP(b->contract_ref, contract_ref);
   e->warranty_extended = b;
   *out = e;
   return 0;
@@ -467,22 +426,14 @@ int pl_build_repair_order_opened(pl_arena *a, const char *order_id,
   if (order_id == NULL || device_serial == NULL || site_id == NULL ||
       fault == NULL)
     return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_OPENED);
-  Partsledger__V1__RepairOrderOpened *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__repair_order_opened__init(b);
-  b->order_id = pl__str_dup(a, order_id);
-  b->device_serial = pl__str_dup(a, device_serial);
-  b->site_id = pl__str_dup(a, site_id);
+  PL__BODY(REPAIR_ORDER_OPENED, RepairOrderOpened, repair_order_opened, b);
   b->priority = (Partsledger__V1__Priority)priority;
-  b->fault = pl__str_dup(a, fault);
   b->reported_at_ms = reported_at_ms;
   b->usage_reading = usage_reading;
-  if (b->order_id == NULL || b->device_serial == NULL || b->site_id == NULL ||
-      b->fault == NULL)
-    return PL_ENOMEM;
+  PL__DUP(b->order_id, order_id);
+  PL__DUP(b->device_serial, device_serial);
+  PL__DUP(b->site_id, site_id);
+  PL__DUP(b->fault, fault);
   e->repair_order_opened = b;
   *out = e;
   return 0;
@@ -494,16 +445,9 @@ int pl_build_repair_order_responded(pl_arena *a, const char *order_id,
   *out = NULL;
   if (order_id == NULL)
     return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_RESPONDED);
-  Partsledger__V1__RepairOrderResponded *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__repair_order_responded__init(b);
-  b->order_id = pl__str_dup(a, order_id);
+  PL__BODY(REPAIR_ORDER_RESPONDED, RepairOrderResponded, repair_order_responded, b);
   b->responded_at_ms = responded_at_ms;
-  if (b->order_id == NULL)
-    return PL_ENOMEM;
+  PL__DUP(b->order_id, order_id);
   e->repair_order_responded = b;
   *out = e;
   return 0;
@@ -521,33 +465,16 @@ int pl_build_part_replaced(pl_arena *a, const char *order_id,
       installed_serial == NULL || installed_batch_id == NULL ||
       reservation_id == NULL || (evidence_sha256 == NULL && n_evidence > 0))
     return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_PART_REPLACED);
-  Partsledger__V1__PartReplaced *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__part_replaced__init(b);
-  b->order_id = pl__str_dup(a, order_id);
-  b->component = pl__str_dup(a, component);
-  b->removed_serial = pl__str_dup(a, removed_serial);
-  b->installed_serial = pl__str_dup(a, installed_serial);
-  b->installed_batch_id = pl__str_dup(a, installed_batch_id);
-  b->reservation_id = pl__str_dup(a, reservation_id);
-  if (b->order_id == NULL || b->component == NULL ||
-      b->removed_serial == NULL || b->installed_serial == NULL ||
-      b->installed_batch_id == NULL || b->reservation_id == NULL)
-    return PL_ENOMEM;
-  if (n_evidence > 0) {
-    b->evidence_sha256 =
-        pl_arena_alloc(a, n_evidence * sizeof(*b->evidence_sha256));
-    if (b->evidence_sha256 == NULL)
-      return PL_ENOMEM;
-    for (size_t i = 0; i < n_evidence; i++)
-      if (pl__bytes_dup(a, evidence_sha256[i].data, evidence_sha256[i].len,
-                        &b->evidence_sha256[i]) != 0)
-        return PL_ENOMEM;
-    b->n_evidence_sha256 = n_evidence;
-  }
+  PL__BODY(PART_REPLACED, PartReplaced, part_replaced, b);
+  PL__DUP(b->order_id, order_id);
+  PL__DUP(b->component, component);
+  PL__DUP(b->removed_serial, removed_serial);
+  PL__DUP(b->installed_serial, installed_serial);
+  PL__DUP(b->installed_batch_id, installed_batch_id);
+  PL__DUP(b->reservation_id, reservation_id);
+  PL__LIST(b, evidence_sha256, n_evidence);
+  for (size_t i = 0; i < n_evidence; i++)
+    PL__BYTES(b->evidence_sha256[i], evidence_sha256[i].data, evidence_sha256[i].len);
   e->part_replaced = b;
   *out = e;
   return 0;
@@ -561,19 +488,12 @@ int pl_build_repair_order_closed(pl_arena *a, const char *order_id, int outcome,
   *out = NULL;
   if (order_id == NULL || (acceptance_sha256 == NULL && acceptance_len > 0))
     return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_REPAIR_ORDER_CLOSED);
-  Partsledger__V1__RepairOrderClosed *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__repair_order_closed__init(b);
-  b->order_id = pl__str_dup(a, order_id);
+  PL__BODY(REPAIR_ORDER_CLOSED, RepairOrderClosed, repair_order_closed, b);
   b->outcome = (Partsledger__V1__RepairOutcome)outcome;
   b->resolved_at_ms = resolved_at_ms;
   b->first_visit_fix = first_visit_fix != 0;
-  if (b->order_id == NULL || pl__bytes_dup(a, acceptance_sha256, acceptance_len,
-                                           &b->customer_acceptance_sha256) != 0)
-    return PL_ENOMEM;
+  PL__DUP(b->order_id, order_id);
+  PL__BYTES(b->customer_acceptance_sha256, acceptance_sha256, acceptance_len);
   e->repair_order_closed = b;
   *out = e;
   return 0;
@@ -588,22 +508,14 @@ int pl_build_claim_filed(pl_arena *a, const char *claim_id,
   if (claim_id == NULL || device_serial == NULL || order_id == NULL ||
       component == NULL || description == NULL)
     return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_CLAIM_FILED);
-  Partsledger__V1__ClaimFiled *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__claim_filed__init(b);
-  b->claim_id = pl__str_dup(a, claim_id);
-  b->device_serial = pl__str_dup(a, device_serial);
-  b->order_id = pl__str_dup(a, order_id);
-  b->component = pl__str_dup(a, component);
+  PL__BODY(CLAIM_FILED, ClaimFiled, claim_filed, b);
   b->usage_reading = usage_reading;
   b->failure_at_ms = failure_at_ms;
-  b->description = pl__str_dup(a, description);
-  if (b->claim_id == NULL || b->device_serial == NULL || b->order_id == NULL ||
-      b->component == NULL || b->description == NULL)
-    return PL_ENOMEM;
+  PL__DUP(b->claim_id, claim_id);
+  PL__DUP(b->device_serial, device_serial);
+  PL__DUP(b->order_id, order_id);
+  PL__DUP(b->component, component);
+  PL__DUP(b->description, description);
   e->claim_filed = b;
   *out = e;
   return 0;
@@ -615,46 +527,17 @@ int pl_build_claim_decided(pl_arena *a, const char *claim_id, int decision,
   *out = NULL;
   if (claim_id == NULL || note == NULL)
     return PL_EINVAL;
-  Partsledger__V1__Entry *e =
-      pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_CLAIM_DECIDED);
-  Partsledger__V1__ClaimDecided *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__claim_decided__init(b);
-  b->claim_id = pl__str_dup(a, claim_id);
+  PL__BODY(CLAIM_DECIDED, ClaimDecided, claim_decided, b);
   b->decision = (Partsledger__V1__ClaimDecision)decision;
   b->reason = (Partsledger__V1__DecisionReason)reason;
-  b->note = pl__str_dup(a, note);
-  if (b->claim_id == NULL || b->note == NULL)
-    return PL_ENOMEM;
+  PL__DUP(b->claim_id, claim_id);
+  PL__DUP(b->note, note);
   e->claim_decided = b;
   *out = e;
   return 0;
 }
 
 /* ---- arbitration ---- */
-
-/* Copies `n` 32-byte values (keys, SHA-256 hashes) into a repeated bytes
- * field. 0 or PL_ENOMEM. */
-static int pl__bytes32_dup(pl_arena *a, const uint8_t (*v)[32], size_t n,
-                           ProtobufCBinaryData **out, size_t *n_out) {
-  *out = NULL;
-  *n_out = 0;
-  if (n == 0)
-    return 0;
-  ProtobufCBinaryData *d = pl_arena_alloc(a, n * sizeof(*d));
-  if (d == NULL)
-    return PL_ENOMEM;
-  for (size_t i = 0; i < n; i++) {
-    d[i].data = pl_arena_dup(a, v[i], 32);
-    d[i].len = 32;
-    if (d[i].data == NULL)
-      return PL_ENOMEM;
-  }
-  *out = d;
-  *n_out = n;
-  return 0;
-}
 
 int pl_build_panel_constituted(pl_arena *a, const char *panel_id, const char *name,
                                const uint8_t (*members)[PL_PUBLIC_KEY_BYTES],
@@ -663,17 +546,13 @@ int pl_build_panel_constituted(pl_arena *a, const char *panel_id, const char *na
   *out = NULL;
   if (panel_id == NULL || name == NULL || (members == NULL && n_members > 0))
     return PL_EINVAL;
-  Partsledger__V1__Entry *e = pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_PANEL_CONSTITUTED);
-  Partsledger__V1__PanelConstituted *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__panel_constituted__init(b);
-  b->panel_id = pl__str_dup(a, panel_id);
-  b->name = pl__str_dup(a, name);
+  PL__BODY(PANEL_CONSTITUTED, PanelConstituted, panel_constituted, b);
   b->quorum = quorum;
-  if (b->panel_id == NULL || b->name == NULL ||
-      pl__bytes32_dup(a, members, n_members, &b->members, &b->n_members) != 0)
-    return PL_ENOMEM;
+  PL__DUP(b->panel_id, panel_id);
+  PL__DUP(b->name, name);
+  PL__LIST(b, members, n_members);
+  for (size_t i = 0; i < n_members; i++)
+    PL__BYTES(b->members[i], members[i], PL_PUBLIC_KEY_BYTES);
   e->panel_constituted = b;
   *out = e;
   return 0;
@@ -686,18 +565,13 @@ int pl_build_dispute_opened(pl_arena *a, const char *claim_id, const char *panel
   if (claim_id == NULL || panel_id == NULL || grounds == NULL ||
       (evidence == NULL && n_evidence > 0))
     return PL_EINVAL;
-  Partsledger__V1__Entry *e = pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_DISPUTE_OPENED);
-  Partsledger__V1__DisputeOpened *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__dispute_opened__init(b);
-  b->claim_id = pl__str_dup(a, claim_id);
-  b->panel_id = pl__str_dup(a, panel_id);
-  b->grounds = pl__str_dup(a, grounds);
-  if (b->claim_id == NULL || b->panel_id == NULL || b->grounds == NULL ||
-      pl__bytes32_dup(a, evidence, n_evidence, &b->evidence_sha256,
-                      &b->n_evidence_sha256) != 0)
-    return PL_ENOMEM;
+  PL__BODY(DISPUTE_OPENED, DisputeOpened, dispute_opened, b);
+  PL__DUP(b->claim_id, claim_id);
+  PL__DUP(b->panel_id, panel_id);
+  PL__DUP(b->grounds, grounds);
+  PL__LIST(b, evidence_sha256, n_evidence);
+  for (size_t i = 0; i < n_evidence; i++)
+    PL__BYTES(b->evidence_sha256[i], evidence[i], 32);
   e->dispute_opened = b;
   *out = e;
   return 0;
@@ -709,17 +583,11 @@ int pl_build_arbitration_ruled(pl_arena *a, const char *claim_id, int ruling,
   *out = NULL;
   if (claim_id == NULL || reasoning == NULL || remedy == NULL)
     return PL_EINVAL;
-  Partsledger__V1__Entry *e = pl__entry_new(a, PARTSLEDGER__V1__ENTRY__BODY_ARBITRATION_RULED);
-  Partsledger__V1__ArbitrationRuled *b = pl_arena_alloc(a, sizeof(*b));
-  if (e == NULL || b == NULL)
-    return PL_ENOMEM;
-  partsledger__v1__arbitration_ruled__init(b);
-  b->claim_id = pl__str_dup(a, claim_id);
+  PL__BODY(ARBITRATION_RULED, ArbitrationRuled, arbitration_ruled, b);
   b->ruling = (Partsledger__V1__Ruling)ruling;
-  b->reasoning = pl__str_dup(a, reasoning);
-  b->remedy = pl__str_dup(a, remedy);
-  if (b->claim_id == NULL || b->reasoning == NULL || b->remedy == NULL)
-    return PL_ENOMEM;
+  PL__DUP(b->claim_id, claim_id);
+  PL__DUP(b->reasoning, reasoning);
+  PL__DUP(b->remedy, remedy);
   e->arbitration_ruled = b;
   *out = e;
   return 0;

@@ -653,6 +653,28 @@ int pl_client_batch_devices(pl_client *c, const char *batch_id, uint64_t start,
                         (ProtobufCMessage **)out);
 }
 
+/* ---- Audit ---- */
+
+#define PL__AUDIT "/partsledger.v1.Audit/"
+
+int pl_client_export_audit_bundle(pl_client *c, const char *claim_id, pl_arena *a,
+                                  Partsledger__V1__ExportAuditBundleResponse **out) {
+  Partsledger__V1__ExportAuditBundleRequest req =
+      PARTSLEDGER__V1__EXPORT_AUDIT_BUNDLE_REQUEST__INIT;
+  req.claim_id = (char *)claim_id;
+  return pl_client_call(c, PL__AUDIT "ExportAuditBundle", &req.base,
+                        &partsledger__v1__export_audit_bundle_response__descriptor, a,
+                        (ProtobufCMessage **)out);
+}
+
+int pl_client_get_panel(pl_client *c, const char *panel_id, pl_arena *a,
+                        Partsledger__V1__Panel **out) {
+  Partsledger__V1__GetPanelRequest req = PARTSLEDGER__V1__GET_PANEL_REQUEST__INIT;
+  req.panel_id = (char *)panel_id;
+  return pl_client_call(c, PL__AUDIT "GetPanel", &req.base,
+                        &partsledger__v1__panel__descriptor, a, (ProtobufCMessage **)out);
+}
+
 /* ---- Follow (server streaming) ---- */
 
 int pl_client_follow(pl_client *c, uint64_t start, pl_follow_fn fn, void *ctx) {
@@ -858,22 +880,4 @@ int pl_entry_cosign(const pl_key *k, Partsledger__V1__SignedEntry *se, pl_arena 
   v[se->n_cosignatures++] = co;
   se->cosignatures = v;
   return 0;
-}
-
-int pl_client_export_audit_bundle(pl_client *c, const char *claim_id, pl_arena *a,
-                                  Partsledger__V1__ExportAuditBundleResponse **out) {
-  Partsledger__V1__ExportAuditBundleRequest req =
-      PARTSLEDGER__V1__EXPORT_AUDIT_BUNDLE_REQUEST__INIT;
-  req.claim_id = (char *)claim_id;
-  return pl_client_call(c, "/partsledger.v1.Audit/ExportAuditBundle", &req.base,
-                        &partsledger__v1__export_audit_bundle_response__descriptor, a,
-                        (ProtobufCMessage **)out);
-}
-
-int pl_client_get_panel(pl_client *c, const char *panel_id, pl_arena *a,
-                        Partsledger__V1__Panel **out) {
-  Partsledger__V1__GetPanelRequest req = PARTSLEDGER__V1__GET_PANEL_REQUEST__INIT;
-  req.panel_id = (char *)panel_id;
-  return pl_client_call(c, "/partsledger.v1.Audit/GetPanel", &req.base,
-                        &partsledger__v1__panel__descriptor, a, (ProtobufCMessage **)out);
 }

@@ -26,11 +26,12 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "entry.h"
 #include "error.h"
 #include "keys.h"
 #include "merkle.h"
-#include "partsledger/v1/ledger.pb-c.h"
 #include "partsledger/v1/audit.pb-c.h"
+#include "partsledger/v1/ledger.pb-c.h"
 #include "partsledger/v1/trace.pb-c.h"
 #include "partsledger/v1/warranty.pb-c.h"
 #include "verify.h"
@@ -133,6 +134,14 @@ int pl_client_batch_devices(pl_client *c, const char *batch_id, uint64_t start,
                             uint32_t page_size, pl_arena *a,
                             Partsledger__V1__BatchDevicesResponse **out);
 
+/* The Audit service (audit.proto): one call each, the request's fields as
+ * arguments. The bundle is the server's JSON text as bytes (audit.h
+ * verifies it). */
+int pl_client_export_audit_bundle(pl_client *c, const char *claim_id, pl_arena *a,
+                                  Partsledger__V1__ExportAuditBundleResponse **out);
+int pl_client_get_panel(pl_client *c, const char *panel_id, pl_arena *a,
+                        Partsledger__V1__Panel **out);
+
 /* Follow: calls `fn` for each entry from `start` on, as the server streams
  * them, until `fn` returns non-zero (then 0 is returned), the stream ends, or
  * an error. `fn`'s arena is reset after each entry. Waits for new entries:
@@ -144,7 +153,7 @@ int pl_client_follow(pl_client *c, uint64_t start, pl_follow_fn fn, void *ctx);
  * followed by 80 random bits, like a UUIDv7. The server takes any 16 bytes,
  * but ids that grow with time land at the end of its idempotency index, so
  * each append rewrites one page there instead of a random one. */
-void pl_request_id_new(uint8_t id[16]);
+void pl_request_id_new(uint8_t id[PL_REQUEST_ID_BYTES]);
 
 /* A request_id derived from content instead of the clock: the first 16
  * bytes of SHA-256 over the `n` parts, each preceded by its length (8 bytes,
@@ -152,7 +161,7 @@ void pl_request_id_new(uint8_t id[16]);
  * bytes. For entries that must get the same id each time they are built from
  * the same input, as an import's rows are when it is run again. */
 void pl_request_id_derive(const void *const parts[], const size_t lens[],
-                          size_t n, uint8_t id[16]);
+                          size_t n, uint8_t id[PL_REQUEST_ID_BYTES]);
 
 /* occurred_at_ms that pl_entry_build leaves out (0 on the wire) instead of
  * filling with the clock: for entries that must come out the same bytes
@@ -295,13 +304,6 @@ int pl_build_claim_decided(pl_arena *a, const char *claim_id, int decision,
  * has co-signed already, PL_EINVAL for an envelope with no entry or already
  * PL_COSIGNATURES_MAX co-signatures, PL_ENOMEM, PL_ECRYPTO. */
 int pl_entry_cosign(const pl_key *k, Partsledger__V1__SignedEntry *se, pl_arena *a);
-
-/* The Audit service (audit.proto). The bundle is the server's JSON text as
- * bytes (audit.h verifies it). */
-int pl_client_export_audit_bundle(pl_client *c, const char *claim_id, pl_arena *a,
-                                  Partsledger__V1__ExportAuditBundleResponse **out);
-int pl_client_get_panel(pl_client *c, const char *panel_id, pl_arena *a,
-                        Partsledger__V1__Panel **out);
 
 /* ---- arbitration ---- */
 

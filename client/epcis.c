@@ -8,18 +8,16 @@
  * a registration or an installation in the same document, the fact's own
  * batch_id, or the traced batch.
  *
- * May depend on: the storage/ headers (arena, error, entry, merkle), the
- * generated protobuf code, cJSON. No network.
+ * May depend on: the storage/ headers (arena, caltime, error, entry, keys,
+ * merkle), the generated protobuf code, cJSON. No network.
  */
 #include "epcis.h"
-
-#include "caltime.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "caltime.h"
 #include "entry.h"
 #include "error.h"
 #include "keys.h"
@@ -197,11 +195,6 @@ static const char *pl__device_uri(pl__doc *d, const char *serial) {
 
 /* ---- events ---- */
 
-static int pl__iso(int64_t ms, char out[PL_ISO_TIME_MAX]) {
-  pl_cal_iso(ms, out);
-  return 0;
-}
-
 /* Adds a string to `o`, failing on NULL (an identifier out of memory). */
 static int pl__add_str(cJSON *o, const char *name, const char *v) {
   return v != NULL && cJSON_AddStringToObject(o, name, v) != NULL ? 0
@@ -214,8 +207,7 @@ static cJSON *pl__event(cJSON *list, const pl__fact *x, const char *type) {
   char when[PL_ISO_TIME_MAX];
   char hash_hex[2 * PL_HASH_BYTES + 1];
   uint8_t lh[PL_HASH_BYTES];
-  if (pl__iso(x->leaf->integrated_at_ms, when) != 0)
-    return NULL;
+  pl_cal_iso(x->leaf->integrated_at_ms, when);
   pl_merkle_leaf_hash(x->f->leaf.data, x->f->leaf.len, lh);
   pl_hex_encode(lh, PL_HASH_BYTES, hash_hex);
   cJSON *ev = cJSON_CreateObject();
@@ -452,8 +444,7 @@ int pl_epcis_document(Partsledger__V1__Fact *const *facts, size_t n,
   }
 
   char created[PL_ISO_TIME_MAX];
-  if (pl__iso(in->created_at_ms, created) != 0)
-    return PL_EINVAL;
+  pl_cal_iso(in->created_at_ms, created);
   cJSON *doc = cJSON_CreateObject();
   cJSON *ctx = cJSON_AddArrayToObject(doc, "@context");
   cJSON *ns = cJSON_CreateObject();

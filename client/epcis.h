@@ -35,8 +35,8 @@
  *
  * Part of the client library; no network: the caller looks up the GTINs,
  * GLNs and orders' sites (pl_epcis_refs says which) and passes them in.
- * May depend on: the storage/ headers (arena, error, entry, merkle), the
- * generated protobuf code, cJSON.
+ * May depend on: the storage/ headers (arena, caltime, error, entry, keys,
+ * merkle), the generated protobuf code, cJSON.
  */
 #ifndef PL_EPCIS_H
 #define PL_EPCIS_H

@@ -15,7 +15,6 @@
 #include "verify.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,6 +85,31 @@ int pl_verify_checkpoint(const char *vkey, const char *note, uint64_t *size,
   return 0;
 }
 
+/* The leaf at `index` is in the tree of `size` and `root`, a checkpoint's
+ * that the caller verified: the leaf names that index itself, and the
+ * proof leads from it to the root. The decoded leaf goes to *out (allocated
+ * with `alloc`) when `out` is not NULL and the leaf is in the tree. 0,
+ * PL_EVERIFY, or PL_ERANGE for an index past the tree. */
+static int pl__leaf_in_tree(uint64_t index, uint64_t size, const uint8_t root[PL_HASH_BYTES],
+                            const uint8_t *leaf, size_t leaf_len, const pl_hash *proof,
+                            size_t n, ProtobufCAllocator *alloc,
+                            Partsledger__V1__Leaf **out) {
+  /* The leaf names its own index; a proof for one position must not pass off
+   * a leaf that says it sits at another. */
+  Partsledger__V1__Leaf *l = partsledger__v1__leaf__unpack(alloc, leaf_len, leaf);
+  if (l == NULL)
+    return PL_EVERIFY;
+  uint8_t lh[PL_HASH_BYTES];
+  pl_merkle_leaf_hash(leaf, leaf_len, lh);
+  int rc = l->index != index ? PL_EVERIFY
+                             : pl_merkle_verify_inclusion(index, size, lh, proof, n, root);
+  if (rc == 0 && out != NULL)
+    *out = l;
+  else
+    partsledger__v1__leaf__free_unpacked(l, alloc);
+  return rc;
+}
+
 int pl_verify_inclusion(const char *vkey, const char *note, uint64_t index,
                         const uint8_t *leaf, size_t leaf_len,
                         const pl_hash *proof, size_t n) {
@@ -95,19 +119,7 @@ int pl_verify_inclusion(const char *vkey, const char *note, uint64_t index,
   int rc = pl__checkpoint(vkey, note, origin, &size, root);
   if (rc != 0)
     return rc;
-  /* The leaf names its own index; a proof for one position must not pass off
-   * a leaf that says it sits at another. */
-  Partsledger__V1__Leaf *l =
-      partsledger__v1__leaf__unpack(NULL, leaf_len, leaf);
-  if (l == NULL)
-    return PL_EVERIFY;
-  uint64_t leaf_index = l->index;
-  partsledger__v1__leaf__free_unpacked(l, NULL);
-  if (leaf_index != index)
-    return PL_EVERIFY;
-  uint8_t lh[PL_HASH_BYTES];
-  pl_merkle_leaf_hash(leaf, leaf_len, lh);
-  return pl_merkle_verify_inclusion(index, size, lh, proof, n, root);
+  return pl__leaf_in_tree(index, size, root, leaf, leaf_len, proof, n, NULL, NULL);
 }
 
 int pl_verify_consistency(const char *vkey, const char *old_note,
@@ -249,13 +261,16 @@ static void pl__entry_claims(const Partsledger__V1__Entry *e, pl__claims *c) {
 }
 
 /* What every fact of a trace or a history must show before what it says is
- * compared with its entry: its leaf, proven in the checkpoint's tree, the
- * leaf's author signature, an entry that decodes, of the fact's kind. The
- * leaf and entry go to *leaf and *entry; `what` names the list ("trace",
- * "history") in the message of a fact without its leaf. */
+ * compared with its entry: its leaf, proven in the tree of the checkpoint
+ * `note` (signed by vkey), the leaf's author signature, an entry that
+ * decodes, of the fact's kind. The leaf and entry go to *leaf and *entry,
+ * the checkpoint's origin (PL_NOTE_NAME_MAX + 1 bytes) and size to `origin`
+ * and *size; `what` names the list ("trace", "history") in the message of a
+ * fact without its leaf. */
 static int pl__fact_open(const char *vkey, const char *note, const Partsledger__V1__Fact *f,
                          const char *what, pl_arena *a, pl_verdict *v,
-                         Partsledger__V1__Leaf **leaf, Partsledger__V1__Entry **entry) {
+                         Partsledger__V1__Leaf **leaf, Partsledger__V1__Entry **entry,
+                         char *origin, uint64_t *size) {
   if (f->leaf.len == 0)
     return pl__verdict(v, PL_EINVAL,
                        "fact %" PRIu64 " carries no leaf: ask for the %s with proofs",
@@ -272,18 +287,18 @@ static int pl__fact_open(const char *vkey, const char *note, const Partsledger__
                          f->inclusion_proof[i].len, PL_HASH_BYTES);
     memcpy(proof[i], f->inclusion_proof[i].data, PL_HASH_BYTES);
   }
-  int rc = pl_verify_inclusion(vkey, note, f->index, f->leaf.data, f->leaf.len, proof,
-                               f->n_inclusion_proof);
+  uint8_t root[PL_HASH_BYTES];
+  Partsledger__V1__Leaf *l = NULL;
+  int rc = pl__checkpoint(vkey, note, origin, size, root);
+  if (rc == 0)
+    rc = pl__leaf_in_tree(f->index, *size, root, f->leaf.data, f->leaf.len, proof,
+                          f->n_inclusion_proof, pl_arena_allocator(a), &l);
   if (rc != 0)
     return pl__verdict(v, rc == PL_ENOMEM ? PL_ENOMEM : PL_EVERIFY,
                        "the leaf is not proven to be entry %" PRIu64
                        " of the checkpoint's tree%s%s",
                        f->index, rc == PL_EVERIFY ? "" : ": ",
                        rc == PL_EVERIFY ? "" : pl_strerror(rc));
-  Partsledger__V1__Leaf *l =
-      partsledger__v1__leaf__unpack(pl_arena_allocator(a), f->leaf.len, f->leaf.data);
-  if (l == NULL)
-    return pl__verdict(v, PL_EVERIFY, "the leaf bytes do not parse as a Leaf");
   /* Only now is the leaf known to be the log's: a bad signature from here on
    * is the log's doing. */
   if (pl_verify_entry_signatures(l->signed_entry, v) != 0)
@@ -306,7 +321,9 @@ int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
                    const Partsledger__V1__Fact *f, pl_arena *a, pl_verdict *v) {
   Partsledger__V1__Leaf *l;
   Partsledger__V1__Entry *e;
-  if (pl__fact_open(vkey, note, f, "trace", a, v, &l, &e) != 0)
+  char origin[PL_NOTE_NAME_MAX + 1];
+  uint64_t size;
+  if (pl__fact_open(vkey, note, f, "trace", a, v, &l, &e, origin, &size) != 0)
     return v->code;
   const Partsledger__V1__SignedEntry *se = l->signed_entry;
   const char *kind = pl_kind_name(e->body_case);
@@ -332,10 +349,6 @@ int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
                        ", the entry says %" PRId64,
                        f->quantity, c.qty);
   char signer[2 * PL_PUBLIC_KEY_BYTES + 1];
-  uint64_t size;
-  char origin[PL_NOTE_NAME_MAX + 1];
-  uint8_t root[PL_HASH_BYTES];
-  pl_checkpoint_peek(note, origin, &size, root);
   return pl__verdict(
       v, 0,
       "entry %" PRIu64 " (%s) is in the tree of size %" PRIu64
@@ -346,16 +359,12 @@ int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
 
 /* ---- proof documents: fields ---- */
 
-/* Strict unsigned decimal: digits only, no sign, no overflow. */
-static int pl__parse_u64(const char *s, uint64_t *out) {
-  if (s == NULL || *s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno != 0 || *end != '\0')
-    return -1;
-  *out = v;
+int pl_json_u64(const cJSON *item, uint64_t *out) {
+  if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
+      item->valuedouble >= PL__JSON_MAX_INT ||
+      item->valuedouble != (double)(uint64_t)item->valuedouble)
+    return PL_EINVAL;
+  *out = (uint64_t)item->valuedouble;
   return 0;
 }
 
@@ -364,15 +373,13 @@ static int pl__parse_u64(const char *s, uint64_t *out) {
 static int pl__doc_u64(const cJSON *doc, const char *name, uint64_t *out,
                        pl_verdict *v) {
   const cJSON *n = cJSON_GetObjectItemCaseSensitive(doc, name);
-  if (cJSON_IsString(n) && pl__parse_u64(n->valuestring, out) == 0)
+  if (cJSON_IsString(n) &&
+      pl_note_decimal(n->valuestring, strlen(n->valuestring), out) == 0)
     return 0;
-  if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
-      n->valuedouble >= PL__JSON_MAX_INT ||
-      n->valuedouble != (double)(uint64_t)n->valuedouble)
+  if (pl_json_u64(n, out) != 0)
     return pl__verdict(v, PL_EINVAL,
                        "field \"%s\" is missing or not a non-negative integer",
                        name);
-  *out = (uint64_t)n->valuedouble;
   return 0;
 }
 
@@ -525,9 +532,13 @@ static int pl__inclusion(const char *vkey, const cJSON *doc, pl_arena *a,
     return pl__verdict(v, PL_EVERIFY,
                        "the leaf says it is entry %" PRIu64 ", not %" PRIu64,
                        l->index, index);
-  int rc = pl_verify_inclusion(vkey, note, index, leaf, leaf_len, proof, n);
+  /* The checkpoint is verified and the leaf read: what is left of
+   * pl_verify_inclusion is the path. */
+  uint8_t leaf_hash[PL_HASH_BYTES];
+  pl_merkle_leaf_hash(leaf, leaf_len, leaf_hash);
+  int rc = pl_merkle_verify_inclusion(index, size, leaf_hash, proof, n, root);
   if (rc != 0)
-    return pl__verdict(v, rc == PL_ENOMEM ? PL_ENOMEM : PL_EVERIFY,
+    return pl__verdict(v, PL_EVERIFY,
                        "the proof does not lead from the leaf to the "
                        "checkpoint's root%s%s",
                        rc == PL_EVERIFY ? "" : ": ",
@@ -539,9 +550,11 @@ static int pl__inclusion(const char *vkey, const cJSON *doc, pl_arena *a,
 
   const Partsledger__V1__SignedEntry *se = l->signed_entry;
   uint64_t s;
-  pl_checkpoint_peek(note, f->origin, &s, root);
+  uint8_t r[PL_HASH_BYTES];
+  if (pl_checkpoint_peek(note, f->origin, &s, r) != 0)
+    return pl__verdict(v, PL_EVERIFY, "the checkpoint is not a well-formed checkpoint note");
   memcpy(f->root_hash, root, PL_HASH_BYTES);
-  pl_merkle_leaf_hash(leaf, leaf_len, f->leaf_hash);
+  memcpy(f->leaf_hash, leaf_hash, PL_HASH_BYTES);
   f->signed_entry = se;
   char lh[2 * PL_HASH_BYTES + 1], rh[2 * PL_HASH_BYTES + 1],
       signer[2 * PL_PUBLIC_KEY_BYTES + 1], cos[48] = "";
@@ -637,7 +650,9 @@ static int pl__consistency(const char *vkey, const cJSON *doc,
                        rc == PL_EVERIFY ? "" : pl_strerror(rc));
   uint64_t s;
   uint8_t r[PL_HASH_BYTES];
-  pl_checkpoint_peek(new_note, f->origin, &s, r);
+  if (pl_checkpoint_peek(new_note, f->origin, &s, r) != 0)
+    return pl__verdict(v, PL_EVERIFY,
+                       "the new checkpoint is not a well-formed checkpoint note");
   memcpy(f->old_root_hash, r_old, PL_HASH_BYTES);
   memcpy(f->new_root_hash, r_new, PL_HASH_BYTES);
   char ro[2 * PL_HASH_BYTES + 1], rn[2 * PL_HASH_BYTES + 1];
@@ -779,17 +794,15 @@ int pl_verify_history_fact(const char *vkey, const char *note,
                            pl_verdict *v) {
   Partsledger__V1__Leaf *l;
   Partsledger__V1__Entry *e;
-  if (pl__fact_open(vkey, note, f, "history", a, v, &l, &e) != 0)
+  char origin[PL_NOTE_NAME_MAX + 1];
+  uint64_t size;
+  if (pl__fact_open(vkey, note, f, "history", a, v, &l, &e, origin, &size) != 0)
     return v->code;
   const Partsledger__V1__SignedEntry *se = l->signed_entry;
   const char *kind = pl_kind_name(e->body_case);
   if (pl__fact_agrees(f, e, v) != 0)
     return v->code;
-  char signer[2 * PL_PUBLIC_KEY_BYTES + 1], origin[PL_NOTE_NAME_MAX + 1];
-  uint64_t size = 0;
-  uint8_t root[PL_HASH_BYTES];
-  if (pl_checkpoint_peek(note, origin, &size, root) != 0)
-    origin[0] = '\0';
+  char signer[2 * PL_PUBLIC_KEY_BYTES + 1];
   return pl__verdict(
       v, 0,
       "entry %" PRIu64 " (%s) is in the tree of size %" PRIu64

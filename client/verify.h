@@ -4,7 +4,7 @@
  * a logged entry, and the proof documents `partsledger prove` writes.
  *
  * Nothing here touches the network or a server's state, so the same checks
- * serve the CLI's `verify` and any later verifier of audit bundles. The
+ * serve the CLI's `verify` and the verifier of audit bundles (audit.c). The
  * functions over documents answer with a verdict: a code, and a sentence a
  * person can act on, for a proof that holds as well as for one that does not.
  *
@@ -121,7 +121,9 @@ int pl_verify_fact(const char *vkey, const char *note, const char *batch_id,
  * A consistency document:
  *   {"type": "consistency", "old_size", "new_size", "old_checkpoint": note
  *    (optional), "new_checkpoint": note, "proof": [hex hash, ...]}
- * Sizes and indexes are JSON integers below 2^53 or decimal strings. */
+ * Sizes and indexes are JSON integers below 2^53 (pl_json_u64) or decimal
+ * strings spelled as notes spell numbers: no sign, no leading zeros
+ * (pl_note_decimal), so that no reader takes one for another number. */
 
 typedef enum {
   PL_PROOF_UNKNOWN = 0,
@@ -144,6 +146,11 @@ int pl_proof_doc_parse(const char *text, const char *name, struct cJSON **out,
  * messages ("a JSON audit bundle"). */
 int pl_json_doc_parse(const char *text, const char *name, const char *what,
                       struct cJSON **out, pl_verdict *v);
+
+/* A JSON number that is a non-negative integer a double holds exactly
+ * (below 2^53): how proof documents and audit bundles give sizes and
+ * indexes. 0, or PL_EINVAL when `item` is not one (or is NULL). */
+int pl_json_u64(const struct cJSON *item, uint64_t *out);
 
 /* The document's "type", PL_PROOF_UNKNOWN when missing or not one we know. */
 pl_proof_type pl_proof_doc_type(const struct cJSON *doc);

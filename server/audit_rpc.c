@@ -8,7 +8,8 @@
  * the sorted indices of every linked leaf (storage/state/audit.c says
  * which), so that a bundle leaving one out is the operator's signed lie;
  * and each linked leaf with its inclusion proof, also as a C2SP tlog-proof
- * text ending with the checkpoint. Depends on cJSON for the document.
+ * text ending with the checkpoint (tlogproof.h, the format the verifier
+ * reads). Depends on cJSON for the document.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -19,10 +20,10 @@
 #include "keys.h"
 #include "query.h"
 #include "rpc.h"
+#include "tlogproof.h"
 
 #define PL__MEDIA_TYPE "application/vnd.partsledger.audit-bundle.v1+json"
 #define PL__MANIFEST_HEAD "partsledger/v1/audit-manifest"
-#define PL__TLOG_PROOF_HEAD "c2sp.org/tlog-proof@v1"
 #define PL__B64_HASH 45 /* base64 of 32 bytes, and its NUL */
 
 /* cJSON allocates with malloc: everything made here is freed before the
@@ -54,9 +55,10 @@ static char *pl__manifest_body(pl_call *c, const char *origin, const char *claim
   return body;
 }
 
-/* One entry of the bundle: the leaf, its kind, its proof twice over. */
+/* One entry of the bundle: the leaf, its kind, its proof twice over.
+ * `checkpoint` is the snapshot's note, NUL-terminated. */
 static int pl__entry(pl_call *c, pl_reader *rd, uint64_t index, uint64_t size,
-                     const char *note, size_t note_len, cJSON *entries) {
+                     const char *checkpoint, cJSON *entries) {
   const uint8_t *leaf;
   size_t leaf_len, n;
   uint8_t hash[PL_HASH_BYTES];
@@ -76,15 +78,12 @@ static int pl__entry(pl_call *c, pl_reader *rd, uint64_t index, uint64_t size,
   if (e == NULL)
     return PL_ECORRUPT;
 
-  char *leaf_b64;
+  char *leaf_b64, *tlog;
   if ((rc = pl__b64(c, leaf, leaf_len, &leaf_b64)) != 0)
     return rc;
-  size_t tcap = 64 + n * (PL__B64_HASH + 1) + note_len + 1;
-  char *tlog = pl_call_alloc(c, tcap);
-  if (tlog == NULL)
-    return PL_ENOMEM;
-  int w = snprintf(tlog, tcap, "%s\nindex %llu\n", PL__TLOG_PROOF_HEAD,
-                   (unsigned long long)index);
+  /* The log's own proof: only memory can fail it. */
+  if ((rc = pl_tlog_proof_format(index, proof, n, checkpoint, pl_call_arena(c), &tlog)) != 0)
+    return rc == PL_ENOMEM ? rc : PL_EINTERNAL;
   cJSON *o = cJSON_CreateObject(), *hashes = cJSON_CreateArray();
   if (o == NULL || hashes == NULL) {
     cJSON_Delete(o);
@@ -106,7 +105,6 @@ static int pl__entry(pl_call *c, pl_reader *rd, uint64_t index, uint64_t size,
       cJSON_AddStringToObject(o, "kind", pl_kind_name(e->body_case)) == NULL ||
       cJSON_AddStringToObject(o, "leaf", leaf_b64) == NULL)
     return PL_ENOMEM;
-  /* tcap holds the head line, n lines of 45 and the note: w stays below it. */
   for (size_t i = 0; i < n; i++) {
     char b64[PL__B64_HASH];
     if (pl_base64_encode(proof[i], PL_HASH_BYTES, b64, sizeof(b64)) < 0)
@@ -118,12 +116,7 @@ static int pl__entry(pl_call *c, pl_reader *rd, uint64_t index, uint64_t size,
       cJSON_Delete(h);
       return PL_ENOMEM;
     }
-    w += snprintf(tlog + w, tcap - (size_t)w, "%s\n", b64);
   }
-  /* After the proof, an empty line, then the checkpoint verbatim. */
-  w += snprintf(tlog + w, tcap - (size_t)w, "\n%.*s", (int)note_len, note);
-  if ((size_t)w >= tcap)
-    return PL_EINTERNAL;
   return cJSON_AddStringToObject(o, "tlog_proof", tlog) != NULL ? 0 : PL_ENOMEM;
 }
 
@@ -184,7 +177,7 @@ static int pl__export(pl_call *c, const ProtobufCMessage *m, ProtobufCMessage **
       cJSON_AddStringToObject(doc, "manifest", manifest) == NULL)
     rc = PL_ENOMEM;
   for (size_t i = 0; rc == 0 && i < n; i++)
-    rc = pl__entry(c, rd, v[i], size, note, note_len, entries);
+    rc = pl__entry(c, rd, v[i], size, checkpoint, entries);
   char *text = rc == 0 ? cJSON_PrintUnformatted(doc) : NULL;
   cJSON_Delete(doc);
   if (rc != 0)

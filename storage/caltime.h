@@ -1,6 +1,7 @@
 /*
  * caltime.h - calendar arithmetic on unix milliseconds, in UTC: months
- * (warranty terms) and working days (SLA deadlines). Pure functions.
+ * (warranty terms), working days (SLA deadlines), civil dates and back, and
+ * ISO 8601 text (EPCIS event times, audit reports). Pure functions.
  */
 #ifndef PL_CALTIME_H
 #define PL_CALTIME_H

@@ -18,6 +18,7 @@
 #define PL_ENTRY_MAX 16384         /* largest serialized Entry accepted */
 #define PL_SIGNED_ENTRY_MAX 65536  /* largest SignedEntry, cosignatures included */
 #define PL_COSIGNATURES_MAX 32
+#define PL_DEVICE_PARTS_MAX 64     /* parts one device_registered lists */
 #define PL_REQUEST_ID_BYTES 16
 #define PL_MSG_MAX 256             /* room for a per-entry error message */
 

@@ -30,7 +30,7 @@
 #define PL__SIG_B64 (4 * ((PL__SIG_BLOB + 2) / 3))
 /* base64(0x01 || public key): 33 bytes, 44 characters. */
 #define PL__VKEY_BLOB (1 + PL_PUBLIC_KEY_BYTES)
-/* base64 of a root hash: 32 bytes, 44 characters. */
+/* base64 of a hash (a root, a proof's node): 32 bytes, 44 characters. */
 #define PL__ROOT_B64 (4 * ((PL_HASH_BYTES + 2) / 3))
 
 /* The Unicode White_Space characters, which key names may not contain. */
@@ -198,6 +198,30 @@ int pl_checkpoint_body(const char *origin, uint64_t size,
   return 0;
 }
 
+int pl_note_decimal(const char *s, size_t n, uint64_t *out) {
+  uint64_t v = 0;
+
+  if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
+    return PL_EINVAL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned d = (unsigned)(s[i] - '0');
+    if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - d) / 10)
+      return PL_EINVAL;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return 0;
+}
+
+int pl_note_hash(const char *s, size_t n, uint8_t out[PL_HASH_BYTES]) {
+  size_t got;
+
+  if (n != PL__ROOT_B64 || pl_base64_decode(s, n, out, PL_HASH_BYTES, &got) != 0 ||
+      got != PL_HASH_BYTES)
+    return PL_EINVAL;
+  return 0;
+}
+
 /* The next line of [p, end) without its '\n', which must be there. */
 static int pl__line(const char **p, const char *end, const char **line,
                     size_t *n) {
@@ -216,7 +240,7 @@ int pl_checkpoint_parse(const char *body, size_t len, char *origin,
                         uint8_t root[PL_HASH_BYTES]) {
   const char *p = body, *end = body + len, *line;
   uint64_t v = 0;
-  size_t n, got, i;
+  size_t n;
 
   if (len == 0 || len >= PL_NOTE_VERIFY_MAX || body[len - 1] != '\n' ||
       pl__text_check(body, len) != 0)
@@ -228,21 +252,10 @@ int pl_checkpoint_parse(const char *body, size_t len, char *origin,
   memcpy(origin, line, n);
   origin[n] = '\0';
 
-  /* Size: plain decimal, no sign, no leading zero unless it is "0". */
-  if (pl__line(&p, end, &line, &n) != 0 || n == 0 || n > 20 ||
-      (n > 1 && line[0] == '0'))
+  /* Size, then root: one spelling each. */
+  if (pl__line(&p, end, &line, &n) != 0 || pl_note_decimal(line, n, &v) != 0)
     goto fail;
-  for (i = 0; i < n; i++) {
-    unsigned d = (unsigned)(line[i] - '0');
-    if (line[i] < '0' || line[i] > '9' || v > (UINT64_MAX - d) / 10)
-      goto fail;
-    v = v * 10 + d;
-  }
-
-  /* Root: exactly one padded base64 hash. */
-  if (pl__line(&p, end, &line, &n) != 0 || n != PL__ROOT_B64 ||
-      pl_base64_decode(line, n, root, PL_HASH_BYTES, &got) != 0 ||
-      got != PL_HASH_BYTES)
+  if (pl__line(&p, end, &line, &n) != 0 || pl_note_hash(line, n, root) != 0)
     goto fail;
 
   /* Extension lines are opaque but must not be empty. */

@@ -53,6 +53,17 @@ int pl_checkpoint_parse(const char *body, size_t len, char *origin,
                         size_t origin_cap, uint64_t *size,
                         uint8_t root[PL_HASH_BYTES]);
 
+/* A number as C2SP notes and proofs write it (a checkpoint's size, a
+ * tlog-proof's index): s[0..n) decimal digits, no sign, no leading zero but
+ * in "0", within 64 bits; a number has one spelling, so two readers cannot
+ * take it for two numbers. 0 or PL_EINVAL. */
+int pl_note_decimal(const char *s, size_t n, uint64_t *out);
+
+/* A hash as C2SP notes and proofs write it (a checkpoint's root, a
+ * tlog-proof's lines): s[0..n) exactly the padded base64 of PL_HASH_BYTES
+ * bytes. 0 or PL_EINVAL. */
+int pl_note_hash(const char *s, size_t n, uint8_t out[PL_HASH_BYTES]);
+
 /* Signs `body` (which must end in '\n') as a note by key `name`; writes the
  * whole note, NUL-terminated, length to *len. 0 or PL_EINVAL. */
 int pl_note_sign(const pl_key *k, const char *name, const char *body,

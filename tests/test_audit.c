@@ -1001,6 +1001,173 @@ PL_TEST(report_of_a_bundle_that_fails_says_so_at_the_top) {
   history_stop(&h);
 }
 
+/* --- what the checkpoint decides ----------------------------------------------------- */
+
+/* Verifies `doc` (not freed) with the library against `vkey`: its code. */
+static int verify_lib(cJSON *doc, const char *vkey, pl_audit_report *r) {
+  char *text = cJSON_PrintUnformatted(doc);
+  if (text == NULL) {
+    memset(r, 0, sizeof(*r));
+    return PL_ENOMEM;
+  }
+  int rc = pl_audit_verify(text, strlen(text), vkey, r);
+  cJSON_free(text);
+  return rc;
+}
+
+PL_TEST(unparsed_checkpoint_leaves_the_leaves_checked) {
+  history h;
+  cJSON *doc;
+  CHECK(tamper_start(&h, &doc) == 0);
+  set_str(doc, "checkpoint", "garbage\n");
+  pl_audit_report r;
+  CHECK_EQ(verify_lib(doc, ENV(&h)->vkey, &r), PL_EVERIFY);
+  cJSON_Delete(doc);
+  CHECK_EQ(r.checks[PL_AUDIT_CHECKPOINT].result, PL_AUDIT_FAILS);
+  /* No root to prove against, and the proofs say why. */
+  CHECK(r.checks[PL_AUDIT_PROOFS].result != PL_AUDIT_HOLDS);
+  CHECK(strstr(r.checks[PL_AUDIT_PROOFS].reason, "checkpoint does not parse") != NULL);
+  for (size_t i = 0; i < r.n_entries; i++)
+    CHECK(!r.entries[i].proven);
+  /* Everything the entries say is still read, and judged on what is there. */
+  CHECK_EQ(r.checks[PL_AUDIT_LEAVES].result, PL_AUDIT_HOLDS);
+  CHECK_EQ(r.checks[PL_AUDIT_SIGNATURES].result, PL_AUDIT_HOLDS);
+  CHECK_EQ(r.checks[PL_AUDIT_SIGNERS].result, PL_AUDIT_HOLDS);
+  CHECK_EQ(r.checks[PL_AUDIT_REFERENCES].result, PL_AUDIT_HOLDS);
+  CHECK_EQ(r.checks[PL_AUDIT_QUORUM].result, PL_AUDIT_HOLDS);
+  CHECK(strstr(r.checks[PL_AUDIT_QUORUM].reason, "3 signed, 3 counted") != NULL);
+  CHECK(r.ruling != NULL && r.ruling->index == h.ruling);
+  CHECK_EQ(r.counted, 3);
+  CHECK_EQ(r.checks[PL_AUDIT_WARRANTY].result, PL_AUDIT_HOLDS);
+  CHECK_EQ(r.checks[PL_AUDIT_DECISION].result, PL_AUDIT_HOLDS);
+  pl_audit_report_destroy(&r);
+  history_stop(&h);
+}
+
+/* `note` signed again by `k` alone, under the log's name, in the arena. */
+static char *resign(history *h, const pl_key *k, const char *note) {
+  const char *end = strstr(note, "\n\n");
+  if (end == NULL)
+    return NULL;
+  size_t body_len = (size_t)(end - note) + 1, cap = body_len + 512, len;
+  char *out = pl_arena_alloc(ENV(h)->a, cap);
+  if (out == NULL || pl_note_sign(k, PL_HARNESS_ORIGIN, note, body_len, out, cap, &len) != 0)
+    return NULL;
+  return out;
+}
+
+PL_TEST(checkpoint_of_another_key_proves_nothing) {
+  history h;
+  cJSON *doc;
+  CHECK(tamper_start(&h, &doc) == 0);
+  /* The same tree, vouched for by a key that is not the log's: the bundle
+   * is consistent with itself, and names that key. */
+  pl_key *other = new_key();
+  char vkey[PL_VKEY_MAX];
+  CHECK(other != NULL);
+  CHECK(pl_note_vkey(PL_HARNESS_ORIGIN, pl_key_public(other), vkey, sizeof(vkey)) == 0);
+  const char *cp = cJSON_GetObjectItem(doc, "checkpoint")->valuestring;
+  char *cp2 = resign(&h, other, cp);
+  char *m2 = resign(&h, other, cJSON_GetObjectItem(doc, "manifest")->valuestring);
+  pl_key_free(other);
+  CHECK(cp2 != NULL && m2 != NULL);
+  size_t cp_len = strlen(cp);
+  cJSON *e;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "entries")) {
+    const char *t = cJSON_GetObjectItem(e, "tlog_proof")->valuestring;
+    size_t n = strlen(t);
+    CHECK(n > cp_len && strcmp(t + n - cp_len, cp) == 0);
+    set_str(e, "tlog_proof", pl_arena_printf(ENV(&h)->a, "%.*s%s", (int)(n - cp_len), t, cp2));
+  }
+  set_str(doc, "checkpoint", cp2);
+  set_str(doc, "manifest", m2);
+  set_str(doc, "verifier_key", vkey);
+
+  /* Against that key the proofs hold: they are real proofs of a tree. */
+  pl_audit_report r;
+  CHECK_EQ(verify_lib(doc, vkey, &r), PL_EVERIFY);
+  CHECK_EQ(r.checks[PL_AUDIT_CHECKPOINT].result, PL_AUDIT_HOLDS);
+  CHECK_EQ(r.checks[PL_AUDIT_MANIFEST].result, PL_AUDIT_HOLDS);
+  CHECK_EQ(r.checks[PL_AUDIT_PROOFS].result, PL_AUDIT_HOLDS);
+  pl_audit_report_destroy(&r);
+
+  /* Against the log's key they prove nothing, and no entry is included. */
+  CHECK_EQ(verify_lib(doc, ENV(&h)->vkey, &r), PL_EVERIFY);
+  CHECK_EQ(r.checks[PL_AUDIT_CHECKPOINT].result, PL_AUDIT_FAILS);
+  CHECK_EQ(r.checks[PL_AUDIT_MANIFEST].result, PL_AUDIT_FAILS);
+  CHECK(r.checks[PL_AUDIT_PROOFS].result != PL_AUDIT_HOLDS);
+  CHECK(strstr(r.checks[PL_AUDIT_PROOFS].reason, "not signed by the given key") != NULL);
+  for (size_t i = 0; i < r.n_entries; i++)
+    CHECK(!r.entries[i].proven);
+  CHECK_EQ(r.checks[PL_AUDIT_LEAVES].result, PL_AUDIT_HOLDS);
+  pl_audit_report_destroy(&r);
+
+  /* The page says so of every entry. */
+  char *text = cJSON_PrintUnformatted(doc);
+  cJSON_Delete(doc);
+  const char *bad = cl_path(&h.w, "other-key.json"), *html = cl_path(&h.w, "other-key.html");
+  CHECK(text != NULL && pl_write_file(bad, text) == 0);
+  cJSON_free(text);
+  CHECK_CLI(&h, 1, "audit", "report", bad, "--html", html, "--vkey", ENV(&h)->vkey);
+  char *page = pl_read_file(html);
+  CHECK(page != NULL);
+  int none = strstr(page, ">included<") == NULL && strstr(page, "NOT proven") != NULL;
+  free(page);
+  CHECK(none);
+  history_stop(&h);
+}
+
+PL_TEST(bad_key_says_so_in_every_check) {
+  pl_audit_report r;
+  CHECK_EQ(pl_audit_verify("{}", 2, "not a key", &r), PL_EINVAL);
+  for (int i = 0; i < PL_AUDIT_N_CHECKS; i++) {
+    CHECK_EQ(r.checks[i].result, PL_AUDIT_SKIPPED);
+    CHECK(strstr(r.checks[i].reason, "verifier key") != NULL);
+  }
+  pl_audit_report_destroy(&r);
+}
+
+/* Sizes and indexes have one spelling, wherever they are read. */
+PL_TEST(numbers_have_one_spelling) {
+  uint64_t v;
+  CHECK(pl_note_decimal("0", 1, &v) == 0 && v == 0);
+  CHECK(pl_note_decimal("18446744073709551615", 20, &v) == 0 && v == UINT64_MAX);
+  CHECK(pl_note_decimal("18446744073709551616", 20, &v) != 0);
+  CHECK(pl_note_decimal("01", 2, &v) != 0);
+  CHECK(pl_note_decimal("", 0, &v) != 0);
+  CHECK(pl_note_decimal("+1", 2, &v) != 0);
+  cJSON *n = cJSON_CreateNumber(9007199254740991.0);
+  CHECK(pl_json_u64(n, &v) == 0 && v == 9007199254740991u);
+  cJSON_SetNumberValue(n, 9007199254740992.0);
+  CHECK(pl_json_u64(n, &v) != 0);
+  cJSON_SetNumberValue(n, 1.5);
+  CHECK(pl_json_u64(n, &v) != 0);
+  cJSON_SetNumberValue(n, -1);
+  CHECK(pl_json_u64(n, &v) != 0);
+  cJSON_Delete(n);
+  CHECK(pl_json_u64(NULL, &v) != 0);
+  /* A proof document's decimal string is read as a checkpoint's size is. */
+  CHECK(pl_crypto_init() == 0);
+  pl_key *k = new_key();
+  char vkey[PL_VKEY_MAX];
+  CHECK(k != NULL);
+  CHECK(pl_note_vkey(PL_HARNESS_ORIGIN, pl_key_public(k), vkey, sizeof(vkey)) == 0);
+  pl_key_free(k);
+  cJSON *doc;
+  pl_verdict verdict;
+  CHECK(pl_proof_doc_parse("{\"type\": \"inclusion\", \"index\": \"01\", \"tree_size\": 2, "
+                           "\"leaf\": \"\", \"proof\": [], \"checkpoint\": \"\"}",
+                           "the document", &doc, &verdict) == 0);
+  pl_arena *a = pl_arena_new(0);
+  pl_proof_facts f;
+  CHECK(a != NULL);
+  int rc = pl_verify_proof_doc(vkey, doc, NULL, a, &f, &verdict);
+  cJSON_Delete(doc);
+  pl_arena_free(a);
+  CHECK_EQ(rc, PL_EINVAL);
+  CHECK(strstr(verdict.message, "\"index\"") != NULL);
+}
+
 PL_TEST_MAIN(PL_CASE(bundle_holds_exactly_the_linked_leaves_and_verifies),
              PL_CASE(cli_export_and_verify), PL_CASE(tampered_leaf_byte_fails),
              PL_CASE(tampered_proof_hash_fails), PL_CASE(tampered_tlog_proof_fails),
@@ -1009,4 +1176,8 @@ PL_TEST_MAIN(PL_CASE(bundle_holds_exactly_the_linked_leaves_and_verifies),
              PL_CASE(swapped_cosignature_fails),
              PL_CASE(prove_writes_the_tlog_proof_the_bundle_carries),
              PL_CASE(report_renders_in_a_browser),
-             PL_CASE(report_of_a_bundle_that_fails_says_so_at_the_top))
+             PL_CASE(report_of_a_bundle_that_fails_says_so_at_the_top),
+             PL_CASE(unparsed_checkpoint_leaves_the_leaves_checked),
+             PL_CASE(checkpoint_of_another_key_proves_nothing),
+             PL_CASE(bad_key_says_so_in_every_check),
+             PL_CASE(numbers_have_one_spelling))

@@ -12,7 +12,6 @@
 #include "kinds.h"
 
 #define PL__TERMS_MAX 64
-#define PL__PARTS_MAX 64
 #define PL__EVIDENCE_MAX 16
 #define PL__MONTHS_MAX 1200
 
@@ -55,8 +54,8 @@ int pl_spec_device_registered(const Partsledger__V1__DeviceRegistered *b, char *
     return rc;
   if (b->purchased_at_ms <= 0)
     return pl_fail(msg, PL_EINVAL, "%s: purchased_at_ms is required", k);
-  if (b->n_parts > PL__PARTS_MAX)
-    return pl_fail(msg, PL_EINVAL, "%s: at most %d parts", k, PL__PARTS_MAX);
+  if (b->n_parts > PL_DEVICE_PARTS_MAX)
+    return pl_fail(msg, PL_EINVAL, "%s: at most %d parts", k, PL_DEVICE_PARTS_MAX);
   for (size_t i = 0; i < b->n_parts; i++) {
     const Partsledger__V1__InstalledPart *p = b->parts[i];
     if ((rc = pl_field_id(k, "parts.component", p->component, 0, msg)) != 0 ||
