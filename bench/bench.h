@@ -284,7 +284,8 @@ typedef struct {
   bench_bytes req;
   bench_bytes cmd; /* RESP */
   double lat, lon;
-  int in_stock; /* within 20 km of a site holding the SKU: never an empty answer */
+  int in_stock; /* within 20 km of a site holding the SKU and well inside the
+                   radius: never an empty answer */
 } bench_probe;
 
 typedef struct {

@@ -20,7 +20,8 @@
  *                   and its ratio to the verify-only limit of AppendBatch;
  *   near            StockNear at --near-km of random probes, half random
  *                   points and SKUs, half within 20 km of a site holding
- *                   the SKU; against the do-nothing server answering a
+ *                   the SKU (and inside the radius, when it is smaller);
+ *                   against the do-nothing server answering a
  *                   real reply of the mean size; and Redis GEOSEARCH over
  *                   the same sites when redis-server is there (redis.c);
  *   trace           TraceBatch pages of --trace-facts facts, against the
@@ -51,7 +52,7 @@
 #define INV_CHUNK 250000      /* entries signed and sent at a time */
 #define INV_SITES_PER_ACTOR 64 /* as many as an enrollment may list */
 #define INV_PROBES 65536
-#define INV_PROBE_KM 20.0     /* in-stock probes lie this close to the site */
+#define INV_PROBE_KM 20.0     /* in-stock probes lie at most this far from the site */
 #define INV_LAT0 18.0
 #define INV_LAT1 53.0
 #define INV_LON0 73.0
@@ -467,13 +468,20 @@ static size_t inv_resp(char *out, const char *s) {
   return (size_t)sprintf(out, "$%zu\r\n%s\r\n", strlen(s), s);
 }
 
-/* The probes: half random points and SKUs, half within INV_PROBE_KM of a
- * site holding the SKU; each as a packed StockNearRequest and a GEOSEARCH
- * command. 0 or -1. */
+/* The probes: half random points and SKUs, half near a site holding the
+ * SKU, each as a packed StockNearRequest and a GEOSEARCH command. 0 or -1.
+ *
+ * A probe near stock lies within INV_PROBE_KM of the site and inside the
+ * radius with room to spare: 0.1 % of it, for Redis's earth radius (0.03 %
+ * longer than the server's), and a metre, for where Redis's geohash puts
+ * the site. So its answer is never empty whatever --near-km is; with a
+ * radius under a metre no probe can be sure of that, and none is marked. */
 static int inv_probes(bench *b, bench_inv *v) {
   uint64_t rng;
   randombytes_buf(&rng, sizeof(rng));
   size_t n = INV_PROBES, each = 96 + 320;
+  double radius_m = b->o.near_km * 1000;
+  double reach_m = fmin(INV_PROBE_KM * 1000, fmin(0.999 * radius_m, radius_m - 1));
   v->probes = calloc(n, sizeof(*v->probes));
   v->probe_buf = malloc(n * each);
   if (v->probes == NULL || v->probe_buf == NULL || v->nrows == 0)
@@ -489,14 +497,17 @@ static int inv_probes(bench *b, bench_inv *v) {
       size_t r = bench_rand(&rng) % v->nrows;
       size_t site = v->row_site[r];
       sku = v->row_sku[r];
-      /* A point at most INV_PROBE_KM away: uniform over the disc, on the
-       * local tangent plane (the error is metres at this distance). */
-      double d = INV_PROBE_KM * 1000 * 0.999 * sqrt(inv_unit(&rng));
+      /* A point at most reach_m away, uniform over the disc: the
+       * destination at distance d and bearing th on the server's sphere, so
+       * that its haversine from the site is d. */
+      double d = fmax(reach_m, 0) * sqrt(inv_unit(&rng)) / PL_EARTH_RADIUS_M;
       double th = 2 * M_PI * inv_unit(&rng);
-      double lat0 = v->lat[site] * M_PI / 180;
-      p->lat = v->lat[site] + d * cos(th) / PL_EARTH_RADIUS_M * 180 / M_PI;
-      p->lon = v->lon[site] + d * sin(th) / (PL_EARTH_RADIUS_M * cos(lat0)) * 180 / M_PI;
-      p->in_stock = 1;
+      double la = v->lat[site] * M_PI / 180, lo = v->lon[site] * M_PI / 180;
+      double la2 = asin(sin(la) * cos(d) + cos(la) * sin(d) * cos(th));
+      double lo2 = lo + atan2(sin(th) * sin(d) * cos(la), cos(d) - sin(la) * sin(la2));
+      p->lat = la2 * 180 / M_PI;
+      p->lon = lo2 * 180 / M_PI;
+      p->in_stock = reach_m >= 0;
     }
     char skuid[48], num[3][40];
     inv_sku_id(b, sku, skuid, sizeof(skuid));
