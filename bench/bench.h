@@ -24,8 +24,8 @@
  * in main.c's phase list; the engine does the rest.
  *
  * Depends on gRPC core, protobuf-c, libsodium, storage/ (pl_entry: arena,
- * keys, merkle, entry) and client/client.h for the setup calls; never on
- * LMDB.
+ * keys, merkle, entry) and the client library: client.h for the setup
+ * calls, audit.h and verify.h for the offline checks; never on LMDB.
  */
 #ifndef PL_BENCH_H
 #define PL_BENCH_H
@@ -320,9 +320,10 @@ typedef struct {
   size_t facts;              /* facts in each history */
 } bench_devices;
 
-/* ExportAuditBundle of one claim. Every reply is checked in depth until
- * one has been: later ones must be the same bytes (nothing is written
- * meanwhile), and one in BENCH_SAMPLE is checked in depth again. */
+/* ExportAuditBundle of one claim. Every reply is checked in depth, by
+ * pl_audit_verify (client/audit.h), until one has been: after that each
+ * must be the same bytes (nothing is written meanwhile), and one in
+ * BENCH_SAMPLE is checked in depth again. */
 typedef struct {
   bench_bytes req;
   const char *claim_id;
@@ -367,13 +368,6 @@ extern const bench_workload bench_wl_history; /* ctx: bench_devices */
 extern const bench_workload bench_wl_audit;  /* ctx: bench_audit */
 extern const bench_workload bench_wl_reserve; /* ctx: bench_reserve */
 extern const bench_workload bench_wl_chains; /* ctx: bench_chains */
-
-/* An audit bundle checked in depth: the checkpoint's and the manifest's
- * signatures by `vkey`, the claim, the manifest's indices against the
- * entries, and every inclusion proof. 0 with the entries' count in
- * *entries, or -1 with why. */
-int bench_audit_verify(const uint8_t *bundle, size_t len, const char *claim_id,
-                       const char *vkey, size_t *entries, char *why, size_t whylen);
 
 /* ---- signed entry pools (pool.c) -------------------------------------- */
 

@@ -25,10 +25,12 @@
  *   audit     ExportAuditBundle of a claim with about 50 linked entries (a
  *             device with --audit-orders orders, a replacement, a rejected
  *             claim, its dispute before a panel of three arbiters and the
- *             ruling co-signed to the quorum), every bundle verified (in
- *             depth one in BENCH_SAMPLE: signatures, manifest, every proof);
- *             and the time `partsledger audit verify` takes to check one,
- *             when the CLI has it.
+ *             ruling co-signed to the quorum). Every reply is verified in
+ *             depth with pl_audit_verify (every check of `partsledger audit
+ *             verify`) until one has been; after that each must be the same
+ *             bytes, and one in BENCH_SAMPLE is verified in depth again
+ *             (workload.c). Then the time `partsledger audit verify` takes
+ *             to check one, when the CLI has it.
  *
  * Depends on bench.h, client/client.h and the generated protobuf-c code.
  */
