@@ -554,6 +554,10 @@ int bench_write_run(bench *b, const bench_dest *d, const bench_workload *wl, voi
 /* Sends `pool` in its order, one AppendBatch of up to 1,000 at a time, for
  * entries that need those before them; failures go to res. 0 or -1. */
 int bench_send_ordered(bench *b, const bench_pool *pool, bench_result *res);
+/* Signs t's entries on every core (unmeasured) and sends them with
+ * bench_send_ordered; t is emptied, its memory kept. A failure to sign is
+ * counted in res as "cannot sign `what`". 0 or -1. */
+int bench_sign_send(bench *b, bench_todo *t, bench_result *res, const char *what);
 /* A query phase's measurement: `wl` with `ctx` to `d`, `inflight` calls for
  * --duration after a one-second warm-up, with the CPU marks of the server
  * (or of the in-process one). */

@@ -130,15 +130,8 @@ int bench_world_ready(bench *b, bench_result *res) {
   sr.certified = 1;
   BENCH_BODY(&e, SUPPLIER_REGISTERED, supplier_registered, &sr);
   bench_todo_add(&t, b->admin, &e);
-  bench_pool pool;
-  int rc = bench_todo_sign(&t, 1, &pool, NULL);
+  int rc = bench_sign_send(b, &t, res, "the world's entries");
   bench_todo_free(&t);
-  if (rc != 0) {
-    bench_failf(res, "cannot sign the world's entries");
-    return -1;
-  }
-  rc = bench_send_ordered(b, &pool, res);
-  bench_pool_free(&pool);
   if (rc == 0)
     b->world_ready = 1;
   return rc;
@@ -798,14 +791,8 @@ static int inv_res_stock(bench *b, inv_res *r, uint64_t units, bench_result *res
     BENCH_BODY(&e, STOCK_RECEIVED, stock_received, &sr);
     bench_todo_add(&t, r->actor, &e);
   }
-  bench_pool pool;
-  int rc = bench_todo_sign(&t, 1, &pool, NULL);
+  int rc = bench_sign_send(b, &t, res, "the reserve site's receipts");
   bench_todo_free(&t);
-  if (rc == 0)
-    rc = bench_send_ordered(b, &pool, res);
-  else
-    bench_failf(res, "cannot sign the reserve site's receipts");
-  bench_pool_free(&pool);
   for (int k = 0; rc == 0 && k < RES_SKUS; k++)
     r->received[k] += units;
   return rc;
@@ -852,14 +839,8 @@ static int inv_res_setup(bench *b, inv_res *r, bench_result *res) {
     BENCH_BODY(&e, BATCH_REGISTERED, batch_registered, &br);
     bench_todo_add(&t, b->maker, &e);
   }
-  bench_pool pool;
-  int rc = bench_todo_sign(&t, 1, &pool, NULL);
+  int rc = bench_sign_send(b, &t, res, "the reserve site");
   bench_todo_free(&t);
-  if (rc == 0)
-    rc = bench_send_ordered(b, &pool, res);
-  else
-    bench_failf(res, "cannot sign the reserve site");
-  bench_pool_free(&pool);
   return rc;
 }
 

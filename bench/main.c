@@ -295,6 +295,17 @@ int bench_send_ordered(bench *b, const bench_pool *pool, bench_result *res) {
   return rc;
 }
 
+int bench_sign_send(bench *b, bench_todo *t, bench_result *res, const char *what) {
+  bench_pool pool;
+  if (bench_todo_sign(t, (int)b->cores, &pool, NULL) != 0) {
+    bench_failf(res, "cannot sign %s", what);
+    return -1;
+  }
+  int rc = bench_send_ordered(b, &pool, res);
+  bench_pool_free(&pool);
+  return rc;
+}
+
 /* One write phase's measurement against `d`: a one-second warm-up tells how
  * many entries it needs; they are signed, then it runs for --duration.
  * Against the limit server the signed entries are left in *kept; against

@@ -80,18 +80,6 @@ void bench_rep_free(bench *b) {
 /* Ids. */
 #define ID(buf, ...) snprintf(buf, sizeof(buf), __VA_ARGS__)
 
-static int rep_sign_send(bench *b, bench_todo *t, bench_result *res, const char *what) {
-  bench_pool pool;
-  int rc = bench_todo_sign(t, (int)b->cores, &pool, NULL);
-  if (rc != 0) {
-    bench_failf(res, "cannot sign %s", what);
-    return -1;
-  }
-  rc = bench_send_ordered(b, &pool, res);
-  bench_pool_free(&pool);
-  return rc;
-}
-
 /* Sends t's entries with AppendBatch, --batch-inflight in flight: entries
  * that depend on none of each other. */
 static int rep_sign_send_parallel(bench *b, bench_todo *t, bench_result *res, const char *what) {
@@ -181,7 +169,7 @@ static int rep_ready(bench *b, bench_result *res) {
   ae.n_site_ids = 1;
   BENCH_BODY(&e, ACTOR_ENROLLED, actor_enrolled, &ae);
   bench_todo_add(&t, b->admin, &e);
-  int rc = rep_sign_send(b, &t, res, "the repair world");
+  int rc = bench_sign_send(b, &t, res, "the repair world");
   bench_todo_free(&t);
   if (rc == 0)
     r->ready = 1;
@@ -347,7 +335,7 @@ static int rep_load(bench *b, bench_result *res) {
     rep_claim(b, &t, claim, serial, order, reported);
     rep_decide(b, &t, claim, 1);
     if (t.n >= 50000 || i + 1 == r->nhist)
-      rc = rep_sign_send(b, &t, res, "the histories");
+      rc = bench_sign_send(b, &t, res, "the histories");
   }
   bench_todo_free(&t);
   if (rc == 0)
@@ -559,7 +547,7 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
     Partsledger__V1__Entry e;
     BENCH_BODY(&e, STOCK_RECEIVED, stock_received, &sr);
     bench_todo_add(&t, r->station, &e);
-    rc = rep_sign_send(b, &t, res, "the mixed phase's stock");
+    rc = bench_sign_send(b, &t, res, "the mixed phase's stock");
   }
   if (rc != 0) {
     bench_todo_free(&t);
@@ -753,7 +741,7 @@ static int rep_audit_setup(bench *b, char *claim, size_t len, pl_key *arb[REP_AR
   BENCH_BODY(&e, ARBITRATION_RULED, arbitration_ruled, &ar);
   const pl_key *co[1] = {arb[1]};
   bench_todo_add_cosigned(&t, arb[0], co, 1, &e);
-  int rc = rep_sign_send(b, &t, res, "the audit claim");
+  int rc = bench_sign_send(b, &t, res, "the audit claim");
   bench_todo_free(&t);
   return rc;
 }
