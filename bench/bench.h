@@ -511,7 +511,7 @@ typedef struct {
    * devices. */
   char prefix[16];
   pl_key *maker;
-  int world_ready;
+  int world; /* the world's steps that succeeded (inventory.c) */
   bench_inv *inv;
   bench_rep *rep;
   struct pl_client *client; /* for setup calls and checks (bench_call) */
@@ -565,8 +565,9 @@ void bench_measure_query(bench *b, const bench_dest *d, const bench_workload *wl
                          int inflight, bench_result *res);
 
 /* The world every inventory and repair phase needs: the manufacturer
- * enrolled and the supplier registered (inventory.c). 0 or -1, with the
- * failure in res. */
+ * (b->maker, made once) enrolled and the supplier registered (inventory.c).
+ * After a failure the next call sends only what has not succeeded. 0 or
+ * -1, with the failure in res. */
 int bench_world_ready(bench *b, bench_result *res);
 
 /* inventory.c */

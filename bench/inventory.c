@@ -105,36 +105,48 @@ void bench_inv_free(bench *b) {
 
 /* ---- the world -------------------------------------------------------------- */
 
+/* The world's steps, each sent once: a phase after one that failed tries
+ * again only the steps that have not succeeded, with the same manufacturer
+ * key, so that no key is lost and none is enrolled twice. */
+enum { WORLD_MAKER = 1, WORLD_SUPPLIER = 2, WORLD_ALL = 3 };
+
 int bench_world_ready(bench *b, bench_result *res) {
-  if (b->world_ready)
+  if (b->world == WORLD_ALL)
     return 0;
-  b->maker = bench_key_new();
-  if (b->maker == NULL) {
+  if (b->maker == NULL && (b->maker = bench_key_new()) == NULL) {
     bench_failf(res, "cannot make a key");
     return -1;
   }
   char supplier[40];
   snprintf(supplier, sizeof(supplier), "%s-sup", b->prefix);
-  bench_todo t = {0};
-  Partsledger__V1__Entry e;
-  Partsledger__V1__ActorEnrolled ae = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
-  ae.public_key.data = (uint8_t *)pl_key_public(b->maker);
-  ae.public_key.len = PL_PUBLIC_KEY_BYTES;
-  ae.role = PARTSLEDGER__V1__ROLE__ROLE_MANUFACTURER;
-  ae.name = "bench manufacturer";
-  BENCH_BODY(&e, ACTOR_ENROLLED, actor_enrolled, &ae);
-  bench_todo_add(&t, b->admin, &e);
-  Partsledger__V1__SupplierRegistered sr = PARTSLEDGER__V1__SUPPLIER_REGISTERED__INIT;
-  sr.supplier_id = supplier;
-  sr.name = "Bench supplier";
-  sr.certified = 1;
-  BENCH_BODY(&e, SUPPLIER_REGISTERED, supplier_registered, &sr);
-  bench_todo_add(&t, b->admin, &e);
-  int rc = bench_sign_send(b, &t, res, "the world's entries");
-  bench_todo_free(&t);
-  if (rc == 0)
-    b->world_ready = 1;
-  return rc;
+  for (int step = WORLD_MAKER; step < WORLD_ALL; step <<= 1) {
+    if (b->world & step)
+      continue;
+    bench_todo t = {0};
+    Partsledger__V1__Entry e;
+    Partsledger__V1__ActorEnrolled ae = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
+    Partsledger__V1__SupplierRegistered sr = PARTSLEDGER__V1__SUPPLIER_REGISTERED__INIT;
+    if (step == WORLD_MAKER) {
+      ae.public_key.data = (uint8_t *)pl_key_public(b->maker);
+      ae.public_key.len = PL_PUBLIC_KEY_BYTES;
+      ae.role = PARTSLEDGER__V1__ROLE__ROLE_MANUFACTURER;
+      ae.name = "bench manufacturer";
+      BENCH_BODY(&e, ACTOR_ENROLLED, actor_enrolled, &ae);
+    } else {
+      sr.supplier_id = supplier;
+      sr.name = "Bench supplier";
+      sr.certified = 1;
+      BENCH_BODY(&e, SUPPLIER_REGISTERED, supplier_registered, &sr);
+    }
+    bench_todo_add(&t, b->admin, &e);
+    int rc = bench_sign_send(b, &t, res, step == WORLD_MAKER ? "the manufacturer's enrollment"
+                                                               : "the supplier");
+    bench_todo_free(&t);
+    if (rc != 0)
+      return -1;
+    b->world |= step;
+  }
+  return 0;
 }
 
 /* ---- the data set ---------------------------------------------------------- */
