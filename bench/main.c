@@ -7,7 +7,9 @@
  *           (machine.c);
  *   limit   the verify-only limit: the same load as append and batch against
  *           a server inside the bench that only decodes, checks signatures
- *           and answers (limit.c), while partsledgerd idles;
+ *           and answers (limit.c), while partsledgerd idles: Append when
+ *           append runs, AppendBatch when batch, fill or inventory-load
+ *           does (both when none of them does);
  *   append  unary Append, --inflight calls in flight;
  *   batch   AppendBatch of --batch entries, --batch-inflight calls in flight;
  *   fill    AppendBatch until the log holds --fill entries;
@@ -369,9 +371,9 @@ static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const
 }
 
 /* limit: starts the verify-only server in this process, measures Append
- * when the append phase runs and AppendBatch when batch or fill does (both
- * when none of them does) with their load, and stops it. partsledgerd gets
- * no call meanwhile. */
+ * when the append phase runs and AppendBatch when batch, fill or
+ * inventory-load does (both when none of them does) with their load, and
+ * stops it. partsledgerd gets no call meanwhile. */
 static void bench_phase_limit(bench *b, bench_result *res) {
   int want[LIM_COUNT] = {b->o.phases[PH_APPEND], b->o.phases[PH_BATCH] || b->o.phases[PH_FILL] ||
                                                      b->o.phases[PH_INVLOAD]};
