@@ -593,6 +593,10 @@ void bench_phase_disk(bench *b, bench_result *res);
 
 /* Successful items per second. */
 double bench_rate(const bench_result *r);
+/* Whether phase ph sends all it signed, in chunks (fill, inventory-load):
+ * no duration, and no latency percentiles, since the engine keeps only
+ * those of its last run. */
+int bench_is_bulk(int ph);
 
 void bench_report_text(const bench *b);
 void bench_report_json(const bench *b);

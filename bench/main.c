@@ -834,6 +834,9 @@ static void bench_note_phase(int ph, const bench_result *r) {
                "contiguous one", r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
   else if (ph == PH_LIMIT)
     bench_note("limit: done, %" PRIu64 " errors", r->errors);
+  else if (bench_is_bulk(ph))
+    bench_note("%s: %.0f/s, %" PRIu64 " errors%s%s", bench_phase_names[ph], bench_rate(r),
+               r->errors, r->errors ? ": " : "", r->first_error);
   else
     bench_note("%s: %.0f/s, p50 %.2f ms, p99 %.2f ms, %" PRIu64 " errors%s%s",
                bench_phase_names[ph], bench_rate(r), r->p50, r->p99, r->errors,
