@@ -190,33 +190,34 @@ static int inv_make(bench *b, bench_inv *v) {
     v->lat[i] = INV_LAT0 + (INV_LAT1 - INV_LAT0) * inv_unit(&rng);
     v->lon[i] = INV_LON0 + (INV_LON1 - INV_LON0) * inv_unit(&rng);
   }
-  /* Rows: per site as many distinct SKUs as the rows divide into. */
+  /* Rows: per site as many distinct SKUs as the rows divide into (never
+   * more than there are: main.c refuses --stock-rows over sites x SKUs),
+   * drawn by a partial Fisher-Yates shuffle of one permutation of the SKUs,
+   * which stays a permutation from site to site. */
   size_t per = (size_t)(b->o.stock_rows / v->nsites), more = b->o.stock_rows % v->nsites;
+  uint32_t *perm = malloc(v->nskus * sizeof(*perm));
+  if (perm == NULL)
+    return -1;
+  for (size_t j = 0; j < v->nskus; j++)
+    perm[j] = (uint32_t)j;
   for (size_t i = 0; i < v->nsites; i++) {
     size_t k = per + (i < more ? 1 : 0);
-    uint32_t chosen[64];
-    if (k > v->nskus)
-      k = v->nskus;
-    if (k > 64)
-      k = 64;
-    for (size_t j = 0; j < k; j++) {
-      uint32_t sku;
-      int dup;
-      do {
-        sku = (uint32_t)(bench_rand(&rng) % v->nskus);
-        dup = 0;
-        for (size_t x = 0; x < j; x++)
-          dup |= chosen[x] == sku;
-      } while (dup);
-      chosen[j] = sku;
+    for (size_t j = 0; j < k && j < v->nskus; j++) {
+      size_t x = j + (size_t)(bench_rand(&rng) % (v->nskus - j));
+      uint32_t sku = perm[x];
+      perm[x] = perm[j];
+      perm[j] = sku;
       uint8_t units = (uint8_t)(bench_rand(&rng) % 20);
       if (units == 0)
         continue; /* no receipt */
-      if (inv_row_add(v, (uint32_t)i, sku, units) != 0)
+      if (inv_row_add(v, (uint32_t)i, sku, units) != 0) {
+        free(perm);
         return -1;
+      }
       v->sku_units[sku] += units;
     }
   }
+  free(perm);
   v->nreceipts = v->nrows;
   v->nactors = (v->nsites + INV_SITES_PER_ACTOR - 1) / INV_SITES_PER_ACTOR;
   v->actors = calloc(v->nactors, sizeof(*v->actors));

@@ -114,7 +114,8 @@ static const char bench_usage[] =
     "  --sites N             sites of the inventory (default 100000)\n"
     "  --skus N              SKUs, one batch each (default 10000)\n"
     "  --stock-rows N        stock rows, spread evenly over the sites with 0-19\n"
-    "                        units each, 0 being no receipt (default 1000000)\n"
+    "                        units each, 0 being no receipt; at most sites x\n"
+    "                        skus (default 1000000)\n"
     "  --trace-batches N     batches that get a hub and transfers (default 4)\n"
     "  --trace-facts N       TraceBatch page size, and transfers per trace batch\n"
     "                        (default 100)\n"
@@ -789,6 +790,12 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
   }
   if (o->server == NULL) {
     fprintf(stderr, "partsledger-bench: --server is required\n%s", bench_usage);
+    return -1;
+  }
+  if (o->stock_rows > o->sites * o->skus) {
+    fprintf(stderr, "partsledger-bench: --stock-rows %" PRIu64 " is more than --sites x --skus "
+                    "(%" PRIu64 "): a site holds each SKU in one row at most\n",
+            o->stock_rows, o->sites * o->skus);
     return -1;
   }
   int writes = o->phases[PH_LIMIT] || o->phases[PH_APPEND] || o->phases[PH_BATCH] ||
