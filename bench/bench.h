@@ -540,6 +540,9 @@ void bench_measure_canned(bench *b, const bench_workload *wl, void *ctx, const u
 /* Counts one failure of a phase outside a call, and keeps the first
  * message. */
 void bench_failf(bench_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds a warm-up's failures to res: their count, their gRPC statuses, and
+ * its first message ("warm-up: ...") when res has none yet. */
+void bench_merge_warmup(bench_result *res, const bench_result *warm);
 /* Sends `pool` to `d`: unary Append when batch is 0, else AppendBatch of
  * `batch`, `inflight` calls in flight, for `secs` (0: until it is sent).
  * Every index must be new. `measure`: take the CPU marks and the writer's

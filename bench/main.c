@@ -178,6 +178,16 @@ void bench_failf(bench_result *res, const char *fmt, ...) {
   }
 }
 
+void bench_merge_warmup(bench_result *res, const bench_result *warm) {
+  if (warm->errors == 0)
+    return;
+  res->errors += warm->errors;
+  for (int c = 0; c < BENCH_STATUSES; c++)
+    res->codes[c] += warm->codes[c];
+  if (res->first_error[0] == '\0')
+    snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm->first_error);
+}
+
 /* ---- writes ------------------------------------------------------------------ */
 
 int bench_write_run(bench *b, const bench_dest *d, const bench_workload *wl, void *ctx,
@@ -344,12 +354,7 @@ static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const
     want = 1000;
   if (want > BENCH_MAX_POOL)
     want = BENCH_MAX_POOL;
-  if (warm.errors > 0) {
-    res->errors += warm.errors;
-    for (int c = 0; c < BENCH_STATUSES; c++)
-      res->codes[c] += warm.codes[c];
-    snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
-  }
+  bench_merge_warmup(res, &warm);
   int reuse = d->limit == NULL && kept->n >= (size_t)want;
   bench_note("%s: warm-up %.0f entries/s, %" PRIu64 " errors%s%s; %s %.0f entries", name,
              rate, warm.errors, warm.errors ? ": " : "", warm.first_error,
@@ -490,12 +495,7 @@ void bench_measure_query(bench *b, const bench_dest *d, const bench_workload *wl
   memset(&warm, 0, sizeof(warm));
   res->ran = 1;
   bench_engine_run(d->t, b->o.threads, wl, ctx, inflight, 1.0, &warm);
-  if (warm.errors > 0) {
-    res->errors += warm.errors;
-    for (int c = 0; c < BENCH_STATUSES; c++)
-      res->codes[c] += warm.codes[c];
-    snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
-  }
+  bench_merge_warmup(res, &warm);
   bench_mark *mk = d->limit != NULL ? bench_mark_take(getpid(), BENCH_LIMIT_THREADS, 1)
                                     : bench_mark_take(b->o.server_pid, NULL, 1);
   bench_engine_run(d->t, b->o.threads, wl, ctx, inflight, b->o.duration, res);

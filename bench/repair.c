@@ -651,12 +651,7 @@ void bench_phase_mixed(bench *b, bench_result *res) {
   bench_result warm;
   memset(&warm, 0, sizeof(warm));
   double rate = rep_chains_run(b, wc, 1.0, &warm, 0);
-  if (warm.errors > 0) {
-    res->errors += warm.errors;
-    for (int c = 0; c < BENCH_STATUSES; c++)
-      res->codes[c] += warm.codes[c];
-    snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
-  }
+  bench_merge_warmup(res, &warm);
   if (rate < 0)
     return;
   double want = rate * b->o.duration * 2.0 + 2.0 * REP_CHAIN * b->o.inflight;
