@@ -162,12 +162,6 @@ int bench_head(bench *b, uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
   return rc;
 }
 
-static void bench_error(bench_result *res, const char *fmt, const char *arg) {
-  res->errors++;
-  if (res->first_error[0] == '\0')
-    snprintf(res->first_error, sizeof(res->first_error), fmt, arg);
-}
-
 void bench_failf(bench_result *res, const char *fmt, ...) {
   res->errors++;
   if (res->first_error[0] == '\0') {
@@ -344,7 +338,7 @@ static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const
   if (bench_pool_make(b->admin, signers, wn, &pool, &res->sign_secs) != 0 ||
       bench_write(b, d, unary, &pool, 1.0, &warm, 0) != 0) {
     bench_pool_free(&pool);
-    bench_error(res, "%s", "warm-up could not run");
+    bench_failf(res, "warm-up could not run");
     return;
   }
   bench_pool_free(&pool);
@@ -369,7 +363,7 @@ static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const
     rc = bench_pool_make(b->admin, signers, (size_t)want, &pool, &res->sign_secs);
   }
   if (rc != 0 || bench_write(b, d, unary, &pool, b->o.duration, res, 1) != 0)
-    bench_error(res, "%s", rc != 0 ? "cannot sign the phase's entries" : "phase could not run");
+    bench_failf(res, "%s", rc != 0 ? "cannot sign the phase's entries" : "phase could not run");
   if (d->limit != NULL) {
     *kept = pool;
     res->size_after = bench_limit_next(d->limit);
@@ -391,7 +385,7 @@ static void bench_phase_limit(bench *b, bench_result *res) {
   res->ran = 1;
   bench_limit *l;
   if (bench_limit_start(b->o.limit_workers, NULL, 0, &l, &b->limit_port) != 0) {
-    bench_error(res, "%s", "cannot start the verify-only server");
+    bench_failf(res, "cannot start the verify-only server");
     return;
   }
   char addr[32];
@@ -436,7 +430,7 @@ static void bench_phase_fill(bench *b, bench_result *res) {
   res->ran = 1;
   bench_pool_free(&b->kept[LIM_BATCH]);
   if (bench_head(b, &size, NULL) != 0) {
-    bench_error(res, "%s", "GetCheckpoint failed");
+    bench_failf(res, "GetCheckpoint failed");
     return;
   }
   res->size_before = res->size_after = size;
@@ -461,7 +455,7 @@ static void bench_phase_fill(bench *b, bench_result *res) {
     if (bench_pool_make(b->admin, (int)b->cores, chunk, &pool, &res->sign_secs) != 0 ||
         bench_write(b, &d, 0, &pool, 0, res, 0) != 0 || bench_head(b, &size, NULL) != 0) {
       bench_pool_free(&pool);
-      bench_error(res, "%s", "fill step could not run");
+      bench_failf(res, "fill step could not run");
       break;
     }
     bench_pool_free(&pool);
@@ -513,7 +507,7 @@ static void bench_phase_read(bench *b, int ph, bench_result *res) {
   bench_reads r;
   res->ran = 1;
   if (bench_head(b, &r.size, r.root) != 0 || r.size == 0) {
-    bench_error(res, "%s", "no log to read");
+    bench_failf(res, "no log to read");
     return;
   }
   res->size_before = res->size_after = r.size;
