@@ -57,6 +57,7 @@
 #define BENCH_LIMIT_THREADS "lim-" /* the limit server's thread names begin so */
 #define BENCH_MAX_SKUS 16       /* SKUs the reserve phase reserves */
 #define BENCH_SAMPLE 32         /* check one read response in this many in depth */
+#define BENCH_DAY_MS (24 * 3600 * 1000LL) /* a day, for entries' times */
 
 /* ---- options and results ---------------------------------------------- */
 

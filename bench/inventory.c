@@ -59,7 +59,6 @@
 #define INV_LON1 135.0
 #define INV_SAMPLE 400        /* replies looked at for a typical one */
 #define RES_SKUS 10
-#define DAY_MS (24 * 3600 * 1000LL)
 
 struct bench_inv {
   int loaded;
@@ -324,7 +323,7 @@ static int inv_add(bench *b, bench_inv *v, int step, size_t i, bench_todo *t) {
     br.sku = id2;
     br.part_class = PARTSLEDGER__V1__PART_CLASS__PART_CLASS_ORIGINAL;
     br.warranty_months = 24;
-    br.produced_at_ms = pl_now_ms() - 30 * DAY_MS;
+    br.produced_at_ms = pl_now_ms() - 30 * BENCH_DAY_MS;
     br.quantity = v->sku_units[i] + 1000; /* big enough */
     BENCH_BODY(&e, BATCH_REGISTERED, batch_registered, &br);
     return bench_todo_add(t, b->maker, &e);
@@ -868,7 +867,7 @@ static double inv_res_run(bench *b, inv_res *r, size_t n, double secs, bench_res
   bench_todo t = {0};
   char site[48], sku[48], id[48];
   snprintf(site, sizeof(site), "%s-rs", b->prefix);
-  int64_t expires = pl_now_ms() + DAY_MS;
+  int64_t expires = pl_now_ms() + BENCH_DAY_MS;
   for (size_t i = 0; i < n; i++) {
     Partsledger__V1__Entry e;
     Partsledger__V1__PartReserved pr = PARTSLEDGER__V1__PART_RESERVED__INIT;

@@ -58,7 +58,6 @@
 #define REP_CHAIN 8
 #define REP_ARBITERS 3
 #define MIN_MS (60 * 1000LL)
-#define DAY_MS (24 * 3600 * 1000LL)
 
 extern char **environ;
 
@@ -76,9 +75,6 @@ void bench_rep_free(bench *b) {
   free(b->rep);
   b->rep = NULL;
 }
-
-/* Ids. */
-#define ID(buf, ...) snprintf(buf, sizeof(buf), __VA_ARGS__)
 
 /* Sends t's entries with AppendBatch, --batch-inflight in flight: entries
  * that depend on none of each other. */
@@ -118,11 +114,11 @@ static int rep_ready(bench *b, bench_result *res) {
     return -1;
   }
   char pol[48], model[48], batch[48], sku[48], sup[48], site[48];
-  ID(pol, "%s-pol", b->prefix);
-  ID(model, "%s-model", b->prefix);
-  ID(sku, "%s-board", b->prefix);
-  ID(sup, "%s-sup", b->prefix);
-  ID(site, "%s-ws", b->prefix);
+  snprintf(pol, sizeof(pol), "%s-pol", b->prefix);
+  snprintf(model, sizeof(model), "%s-model", b->prefix);
+  snprintf(sku, sizeof(sku), "%s-board", b->prefix);
+  snprintf(sup, sizeof(sup), "%s-sup", b->prefix);
+  snprintf(site, sizeof(site), "%s-ws", b->prefix);
   bench_todo t = {0};
   Partsledger__V1__Entry e;
   Partsledger__V1__ComponentTerm term = PARTSLEDGER__V1__COMPONENT_TERM__INIT, *terms[1] = {&term};
@@ -140,13 +136,13 @@ static int rep_ready(bench *b, bench_result *res) {
   /* The warranty data set's batch, and the mixed and audit phases'. */
   for (int k = 0; k < 2; k++) {
     Partsledger__V1__BatchRegistered br = PARTSLEDGER__V1__BATCH_REGISTERED__INIT;
-    ID(batch, "%s-%s", b->prefix, k == 0 ? "wb" : "mb");
+    snprintf(batch, sizeof(batch), "%s-%s", b->prefix, k == 0 ? "wb" : "mb");
     br.batch_id = batch;
     br.supplier_id = sup;
     br.sku = sku;
     br.part_class = PARTSLEDGER__V1__PART_CLASS__PART_CLASS_ORIGINAL;
     br.warranty_months = 12;
-    br.produced_at_ms = pl_now_ms() - 30 * DAY_MS;
+    br.produced_at_ms = pl_now_ms() - 30 * BENCH_DAY_MS;
     br.quantity = 1000000000;
     BENCH_BODY(&e, BATCH_REGISTERED, batch_registered, &br);
     bench_todo_add(&t, b->maker, &e);
@@ -181,8 +177,8 @@ static int rep_ready(bench *b, bench_result *res) {
 static void rep_device(bench *b, bench_todo *t, const char *serial, const char *part,
                        const char *batch) {
   char pol[48], model[48];
-  ID(pol, "%s-pol", b->prefix);
-  ID(model, "%s-model", b->prefix);
+  snprintf(pol, sizeof(pol), "%s-pol", b->prefix);
+  snprintf(model, sizeof(model), "%s-model", b->prefix);
   Partsledger__V1__InstalledPart ip = PARTSLEDGER__V1__INSTALLED_PART__INIT, *ips[1] = {&ip};
   ip.component = REP_COMPONENT;
   ip.part_serial = (char *)part;
@@ -191,7 +187,7 @@ static void rep_device(bench *b, bench_todo *t, const char *serial, const char *
   dr.device_serial = (char *)serial;
   dr.model = model;
   dr.policy_id = pol;
-  dr.purchased_at_ms = pl_now_ms() - DAY_MS;
+  dr.purchased_at_ms = pl_now_ms() - BENCH_DAY_MS;
   dr.parts = ips;
   dr.n_parts = 1;
   Partsledger__V1__Entry e;
@@ -213,7 +209,7 @@ static void rep_extend(bench *b, bench_todo *t, const char *serial, uint32_t mon
 static void rep_open(bench *b, bench_todo *t, const char *order, const char *serial,
                      int64_t reported) {
   char site[48];
-  ID(site, "%s-ws", b->prefix);
+  snprintf(site, sizeof(site), "%s-ws", b->prefix);
   Partsledger__V1__RepairOrderOpened o = PARTSLEDGER__V1__REPAIR_ORDER_OPENED__INIT;
   o.order_id = (char *)order;
   o.device_serial = (char *)serial;
@@ -298,7 +294,7 @@ static void rep_serial(const bench *b, size_t i, char *out, size_t len) {
 static int rep_load(bench *b, bench_result *res) {
   bench_rep *r = b->rep;
   char batch[48], serial[48], part[64], part1[64], order[64], claim[64];
-  ID(batch, "%s-wb", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-wb", b->prefix);
   r->ndevices = (size_t)b->o.devices;
   r->nhist = (size_t)b->o.history_devices < r->ndevices ? (size_t)b->o.history_devices
                                                          : r->ndevices;
@@ -308,7 +304,7 @@ static int rep_load(bench *b, bench_result *res) {
   int rc = 0;
   for (size_t i = 0; i < r->ndevices && rc == 0; i++) {
     rep_serial(b, i, serial, sizeof(serial));
-    ID(part, "%s-p0", serial);
+    snprintf(part, sizeof(part), "%s-p0", serial);
     rep_device(b, &t, serial, part, batch);
     if (t.n == 250000 || i + 1 == r->ndevices)
       rc = rep_sign_send_parallel(b, &t, res, "the devices");
@@ -318,20 +314,20 @@ static int rep_load(bench *b, bench_result *res) {
   int64_t base = pl_now_ms() - 60 * MIN_MS;
   for (size_t i = 0; i < r->nhist && rc == 0; i++) {
     rep_serial(b, i, serial, sizeof(serial));
-    ID(part, "%s-p0", serial);
-    ID(part1, "%s-p1", serial);
+    snprintf(part, sizeof(part), "%s-p0", serial);
+    snprintf(part1, sizeof(part1), "%s-p1", serial);
     rep_extend(b, &t, serial, 12);
     int64_t reported = 0;
     for (int k = 0; k < REP_HISTORY_ORDERS; k++) {
       reported = base + k * MIN_MS;
-      ID(order, "%s-o%d", serial, k);
+      snprintf(order, sizeof(order), "%s-o%d", serial, k);
       rep_open(b, &t, order, serial, reported);
       rep_respond(b, &t, order, reported + 10000);
       if (k == 0)
         rep_replace(b, &t, order, part, part1, batch, "");
       rep_close(b, &t, order, reported + 20000);
     }
-    ID(claim, "%s-c", serial);
+    snprintf(claim, sizeof(claim), "%s-c", serial);
     rep_claim(b, &t, claim, serial, order, reported);
     rep_decide(b, &t, claim, 1);
     if (t.n >= 50000 || i + 1 == r->nhist)
@@ -347,7 +343,7 @@ static int rep_load(bench *b, bench_result *res) {
  * in ms, or -1 after counting the failure. */
 static double rep_walk(bench *b, bench_result *res, size_t *pages) {
   char batch[48], want[48];
-  ID(batch, "%s-wb", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-wb", b->prefix);
   pl_arena *a = pl_arena_new(0);
   if (a == NULL)
     return -1;
@@ -447,8 +443,8 @@ void bench_phase_warranty(bench *b, bench_result *res) {
   bench_head(b, &res->size_before, NULL);
   res->size_after = res->size_before;
   char pol[48], batch[48];
-  ID(pol, "%s-pol", b->prefix);
-  ID(batch, "%s-wb", b->prefix);
+  snprintf(pol, sizeof(pol), "%s-pol", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-wb", b->prefix);
   char **serials = NULL, **parts = NULL, **hs = NULL, **hp = NULL;
   uint8_t *buf = NULL, *hbuf = NULL;
   bench_bytes *req = rep_requests(b, r->ndevices, 0, &serials, &parts, &buf);
@@ -526,15 +522,15 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
   bench_rep *r = b->rep;
   char batch[48], site[48], sku[48], serial[48], part[64], part1[64], order[64], resv[64],
       claim[64];
-  ID(batch, "%s-mb", b->prefix);
-  ID(site, "%s-ws", b->prefix);
-  ID(sku, "%s-board", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-mb", b->prefix);
+  snprintf(site, sizeof(site), "%s-ws", b->prefix);
+  snprintf(sku, sizeof(sku), "%s-board", b->prefix);
   bench_todo t = {0};
   int rc = 0;
   size_t first = r->next;
   for (size_t c = 0; c < n && rc == 0; c++) {
-    ID(serial, "%s-m%zu", b->prefix, first + c);
-    ID(part, "%s-p0", serial);
+    snprintf(serial, sizeof(serial), "%s-m%zu", b->prefix, first + c);
+    snprintf(part, sizeof(part), "%s-p0", serial);
     rep_device(b, &t, serial, part, batch);
     if (t.n == 250000 || c + 1 == n)
       rc = rep_sign_send_parallel(b, &t, res, "the mixed phase's devices");
@@ -556,12 +552,12 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
   int64_t now = pl_now_ms(), reported = now - 10 * MIN_MS;
   for (size_t c = 0; c < n; c++) {
     size_t g = first + c;
-    ID(serial, "%s-m%zu", b->prefix, g);
-    ID(part, "%s-p0", serial);
-    ID(part1, "%s-p1", serial);
-    ID(order, "%s-mo%zu", b->prefix, g);
-    ID(resv, "%s-mr%zu", b->prefix, g);
-    ID(claim, "%s-mc%zu", b->prefix, g);
+    snprintf(serial, sizeof(serial), "%s-m%zu", b->prefix, g);
+    snprintf(part, sizeof(part), "%s-p0", serial);
+    snprintf(part1, sizeof(part1), "%s-p1", serial);
+    snprintf(order, sizeof(order), "%s-mo%zu", b->prefix, g);
+    snprintf(resv, sizeof(resv), "%s-mr%zu", b->prefix, g);
+    snprintf(claim, sizeof(claim), "%s-mc%zu", b->prefix, g);
     Partsledger__V1__Entry e;
     rep_open(b, &t, order, serial, reported);
     rep_respond(b, &t, order, reported + MIN_MS);
@@ -572,7 +568,7 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
     pr.quantity = 1;
     pr.batch_id = batch;
     pr.repair_order_id = order;
-    pr.expires_at_ms = now + DAY_MS;
+    pr.expires_at_ms = now + BENCH_DAY_MS;
     BENCH_BODY(&e, PART_RESERVED, part_reserved, &pr);
     bench_todo_add(&t, r->station, &e);
     Partsledger__V1__ReservationFulfilled rf = PARTSLEDGER__V1__RESERVATION_FULFILLED__INIT;
@@ -676,11 +672,11 @@ void bench_phase_mixed(bench *b, bench_result *res) {
 static int rep_audit_setup(bench *b, char *claim, size_t len, pl_key *arb[REP_ARBITERS],
                            bench_result *res) {
   char batch[48], serial[48], part[64], part1[64], order[64], panel[48];
-  ID(batch, "%s-mb", b->prefix);
-  ID(serial, "%s-a", b->prefix);
-  ID(part, "%s-p0", serial);
-  ID(part1, "%s-p1", serial);
-  ID(panel, "%s-panel", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-mb", b->prefix);
+  snprintf(serial, sizeof(serial), "%s-a", b->prefix);
+  snprintf(part, sizeof(part), "%s-p0", serial);
+  snprintf(part1, sizeof(part1), "%s-p1", serial);
+  snprintf(panel, sizeof(panel), "%s-panel", b->prefix);
   snprintf(claim, len, "%s-ac", b->prefix);
   bench_todo t = {0};
   Partsledger__V1__Entry e;
@@ -689,7 +685,7 @@ static int rep_audit_setup(bench *b, char *claim, size_t len, pl_key *arb[REP_AR
   int64_t base = pl_now_ms() - 120 * MIN_MS, reported = base;
   for (int k = 0; k < b->o.audit_orders; k++) {
     reported = base + k * MIN_MS;
-    ID(order, "%s-ao%d", b->prefix, k);
+    snprintf(order, sizeof(order), "%s-ao%d", b->prefix, k);
     rep_open(b, &t, order, serial, reported);
     rep_respond(b, &t, order, reported + 10000);
     if (k == 0)
