@@ -858,9 +858,10 @@ static int inv_res_setup(bench *b, inv_res *r, bench_result *res) {
 
 /* `n` reservations of one unit, SKU i mod RES_SKUS for the pool's record
  * i, after receiving enough of each; then sent by --reserve-clients for
- * `secs` (0: all of them) into res. The rate, or -1. */
-static double inv_res_run(bench *b, inv_res *r, size_t n, double secs, bench_result *res,
-                          int measure) {
+ * `secs` (0: all of them) into res, with their rate in *rate (when not
+ * NULL). 0, or -1 after counting the failure in res. */
+static int inv_res_run(bench *b, inv_res *r, size_t n, double secs, bench_result *res,
+                       int measure, double *rate) {
   uint64_t need = (uint64_t)(n + RES_SKUS - 1) / RES_SKUS;
   if (inv_res_stock(b, r, need, res) != 0)
     return -1;
@@ -906,7 +907,9 @@ static double inv_res_run(bench *b, inv_res *r, size_t n, double secs, bench_res
     return -1;
   }
   double took = res->secs - before;
-  return took > 0 ? (double)(res->items - items) / took : 0;
+  if (rate != NULL)
+    *rate = took > 0 ? (double)(res->items - items) / took : 0;
+  return 0;
 }
 
 void bench_phase_reserve(bench *b, bench_result *res) {
@@ -924,16 +927,18 @@ void bench_phase_reserve(bench *b, bench_result *res) {
   bench_note("reserve: warming up (%zu reservations)", wn);
   bench_result warm;
   memset(&warm, 0, sizeof(warm));
-  double rate = inv_res_run(b, &r, wn, 1.0, &warm, 0);
+  double rate = 0;
+  int rc = inv_res_run(b, &r, wn, 1.0, &warm, 0, &rate);
   bench_merge_warmup(res, &warm);
-  double want = rate * b->o.duration * 2.0 + 2.0 * b->o.reserve_clients;
-  if (want < 1000)
-    want = 1000;
-  if (want > (double)cap)
-    want = (double)cap;
-  bench_note("reserve: warm-up %.0f/s; signing %.0f reservations", rate, want);
-  if (rate >= 0)
-    inv_res_run(b, &r, (size_t)want, b->o.duration, res, 1);
+  if (rc == 0) {
+    double want = rate * b->o.duration * 2.0 + 2.0 * b->o.reserve_clients;
+    if (want < 1000)
+      want = 1000;
+    if (want > (double)cap)
+      want = (double)cap;
+    bench_note("reserve: warm-up %.0f/s; signing %.0f reservations", rate, want);
+    inv_res_run(b, &r, (size_t)want, b->o.duration, res, 1, NULL);
+  }
   bench_head(b, &res->size_after, NULL);
 
   /* Never one unit more reserved than on hand: GetStock agrees with the

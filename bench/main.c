@@ -444,13 +444,11 @@ static void bench_phase_fill(bench *b, bench_result *res) {
   bench_mark *mk = bench_mark_take(b->o.server_pid, NULL, 0);
   bench_io io0, io1;
   bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io0);
-  double busy = 0;
   while (size < b->o.fill && res->errors == 0) {
     uint64_t left = b->o.fill - size;
     size_t chunk = left < BENCH_FILL_CHUNK ? (size_t)left : BENCH_FILL_CHUNK;
     bench_note("fill: %" PRIu64 " of %" PRIu64 " entries; signing and sending %zu", size,
                b->o.fill, chunk);
-    double before = res->secs;
     bench_pool pool;
     if (bench_pool_make(b->admin, (int)b->cores, chunk, &pool, &res->sign_secs) != 0 ||
         bench_write(b, &d, 0, &pool, 0, res, 0) != 0 || bench_head(b, &size, NULL) != 0) {
@@ -459,7 +457,6 @@ static void bench_phase_fill(bench *b, bench_result *res) {
       break;
     }
     bench_pool_free(&pool);
-    busy += res->secs - before;
   }
   /* The writer is idle while a chunk is signed: its counters cover the
    * sending alone. */
@@ -475,7 +472,6 @@ static void bench_phase_fill(bench *b, bench_result *res) {
   res->steal = cpu.steal;
   res->server_top = cpu.server_top;
   memcpy(res->server_top_name, cpu.server_top_name, sizeof(res->server_top_name));
-  res->secs = busy;
 }
 
 /* ---- queries ----------------------------------------------------------------- */

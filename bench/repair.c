@@ -339,18 +339,21 @@ static int rep_load(bench *b, bench_result *res) {
   return rc;
 }
 
-/* Walks BatchDevices of the warranty batch in pages of REP_PAGE: its time
- * in ms, or -1 after counting the failure. */
-static double rep_walk(bench *b, bench_result *res, size_t *pages) {
+/* Walks BatchDevices of the warranty batch in pages of REP_PAGE, with the
+ * pages in *pages and its time in *ms. 0, or -1 after counting the failure
+ * in res. */
+static int rep_walk(bench *b, bench_result *res, size_t *pages, double *ms) {
   char batch[48], want[48];
   snprintf(batch, sizeof(batch), "%s-wb", b->prefix);
+  *pages = 0;
   pl_arena *a = pl_arena_new(0);
-  if (a == NULL)
+  if (a == NULL) {
+    bench_failf(res, "out of memory");
     return -1;
+  }
   uint64_t start = 0, t0 = bench_now_ns();
   size_t rows = 0;
-  *pages = 0;
-  double ms = -1;
+  int rc = -1;
   for (;;) {
     Partsledger__V1__BatchDevicesRequest rq = PARTSLEDGER__V1__BATCH_DEVICES_REQUEST__INIT;
     rq.batch_id = batch;
@@ -386,10 +389,11 @@ static double rep_walk(bench *b, bench_result *res, size_t *pages) {
     bench_failf(res, "BatchDevices listed %zu devices, not %zu", rows, b->rep->ndevices);
     goto done;
   }
-  ms = (double)(bench_now_ns() - t0) / 1e6;
+  *ms = (double)(bench_now_ns() - t0) / 1e6;
+  rc = 0;
 done:
   pl_arena_free(a);
-  return ms;
+  return rc;
 }
 
 static int rep_cmp_d(const void *a, const void *b) {
@@ -480,10 +484,9 @@ void bench_phase_warranty(bench *b, bench_result *res) {
   bench_mark *mk = bench_mark_take(b->o.server_pid, NULL, 1);
   while (ms != NULL && n < 1000 &&
          (n < 3 || (double)(bench_now_ns() - t0) / 1e9 < b->o.duration)) {
-    double w = rep_walk(b, wr, &pages);
-    if (w < 0)
+    if (rep_walk(b, wr, &pages, &ms[n]) != 0)
       break;
-    ms[n++] = w;
+    n++;
   }
   wr->secs = (double)(bench_now_ns() - t0) / 1e9;
   bench_mark_diff(mk, wr);
@@ -590,9 +593,11 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
   return rc;
 }
 
-/* Sends `n` chains, --inflight at once, for `secs` (0: all); entries/s, or
- * -1. */
-static double rep_chains_run(bench *b, size_t n, double secs, bench_result *res, int measure) {
+/* Sends `n` chains, --inflight at once, for `secs` (0: all), with their
+ * entries/s in *rate (when not NULL). 0, or -1 after counting the failure
+ * in res. */
+static int rep_chains_run(bench *b, size_t n, double secs, bench_result *res, int measure,
+                          double *rate) {
   bench_pool pool;
   if (rep_chains(b, n, &pool, res) != 0)
     return -1;
@@ -633,7 +638,9 @@ static double rep_chains_run(bench *b, size_t n, double secs, bench_result *res,
     return -1;
   }
   double took = res->secs - before;
-  return took > 0 ? (double)(res->items - items) / took : 0;
+  if (rate != NULL)
+    *rate = took > 0 ? (double)(res->items - items) / took : 0;
+  return 0;
 }
 
 void bench_phase_mixed(bench *b, bench_result *res) {
@@ -646,9 +653,10 @@ void bench_phase_mixed(bench *b, bench_result *res) {
   bench_note("mixed: warming up (%zu chains of %d entries)", wc, REP_CHAIN);
   bench_result warm;
   memset(&warm, 0, sizeof(warm));
-  double rate = rep_chains_run(b, wc, 1.0, &warm, 0);
+  double rate = 0;
+  int rc = rep_chains_run(b, wc, 1.0, &warm, 0, &rate);
   bench_merge_warmup(res, &warm);
-  if (rate < 0)
+  if (rc != 0)
     return;
   double want = rate * b->o.duration * 2.0 + 2.0 * REP_CHAIN * b->o.inflight;
   if (want > (double)cap)
@@ -659,7 +667,7 @@ void bench_phase_mixed(bench *b, bench_result *res) {
   bench_note("mixed: warm-up %.0f entries/s; %zu chains (%zu entries)", rate, chains,
              chains * REP_CHAIN);
   bench_fig(res, "chains_done", 0);
-  rep_chains_run(b, chains, b->o.duration, res, 1);
+  rep_chains_run(b, chains, b->o.duration, res, 1, NULL);
   bench_head(b, &res->size_after, NULL);
   bench_fig(res, "chains", (double)chains);
   bench_fig(res, "entries_per_chain", REP_CHAIN);
