@@ -24,8 +24,8 @@
  * in main.c's phase list; the engine does the rest.
  *
  * Depends on gRPC core, protobuf-c, libsodium, storage/ (pl_entry: arena,
- * keys, merkle, entry) and client/client.h for the setup calls; never on
- * LMDB.
+ * keys, merkle, entry) and the client library: client.h for the setup
+ * calls, audit.h and verify.h for the offline checks; never on LMDB.
  */
 #ifndef PL_BENCH_H
 #define PL_BENCH_H
@@ -57,6 +57,7 @@
 #define BENCH_LIMIT_THREADS "lim-" /* the limit server's thread names begin so */
 #define BENCH_MAX_SKUS 16       /* SKUs the reserve phase reserves */
 #define BENCH_SAMPLE 32         /* check one read response in this many in depth */
+#define BENCH_DAY_MS (24 * 3600 * 1000LL) /* a day, for entries' times */
 
 /* ---- options and results ---------------------------------------------- */
 
@@ -284,7 +285,8 @@ typedef struct {
   bench_bytes req;
   bench_bytes cmd; /* RESP */
   double lat, lon;
-  int in_stock; /* within 20 km of a site holding the SKU: never an empty answer */
+  int in_stock; /* within 20 km of a site holding the SKU and well inside the
+                   radius: never an empty answer */
 } bench_probe;
 
 typedef struct {
@@ -319,9 +321,10 @@ typedef struct {
   size_t facts;              /* facts in each history */
 } bench_devices;
 
-/* ExportAuditBundle of one claim. Every reply is checked in depth until
- * one has been: later ones must be the same bytes (nothing is written
- * meanwhile), and one in BENCH_SAMPLE is checked in depth again. */
+/* ExportAuditBundle of one claim. Every reply is checked in depth, by
+ * pl_audit_verify (client/audit.h), until one has been: after that each
+ * must be the same bytes (nothing is written meanwhile), and one in
+ * BENCH_SAMPLE is checked in depth again. */
 typedef struct {
   bench_bytes req;
   const char *claim_id;
@@ -366,13 +369,6 @@ extern const bench_workload bench_wl_history; /* ctx: bench_devices */
 extern const bench_workload bench_wl_audit;  /* ctx: bench_audit */
 extern const bench_workload bench_wl_reserve; /* ctx: bench_reserve */
 extern const bench_workload bench_wl_chains; /* ctx: bench_chains */
-
-/* An audit bundle checked in depth: the checkpoint's and the manifest's
- * signatures by `vkey`, the claim, the manifest's indices against the
- * entries, and every inclusion proof. 0 with the entries' count in
- * *entries, or -1 with why. */
-int bench_audit_verify(const uint8_t *bundle, size_t len, const char *claim_id,
-                       const char *vkey, size_t *entries, char *why, size_t whylen);
 
 /* ---- signed entry pools (pool.c) -------------------------------------- */
 
@@ -516,7 +512,7 @@ typedef struct {
    * devices. */
   char prefix[16];
   pl_key *maker;
-  int world_ready;
+  int world; /* the world's steps that succeeded (inventory.c) */
   bench_inv *inv;
   bench_rep *rep;
   struct pl_client *client; /* for setup calls and checks (bench_call) */
@@ -545,6 +541,9 @@ void bench_measure_canned(bench *b, const bench_workload *wl, void *ctx, const u
 /* Counts one failure of a phase outside a call, and keeps the first
  * message. */
 void bench_failf(bench_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds a warm-up's failures to res: their count, their gRPC statuses, and
+ * its first message ("warm-up: ...") when res has none yet. */
+void bench_merge_warmup(bench_result *res, const bench_result *warm);
 /* Sends `pool` to `d`: unary Append when batch is 0, else AppendBatch of
  * `batch`, `inflight` calls in flight, for `secs` (0: until it is sent).
  * Every index must be new. `measure`: take the CPU marks and the writer's
@@ -559,6 +558,10 @@ int bench_write_run(bench *b, const bench_dest *d, const bench_workload *wl, voi
 /* Sends `pool` in its order, one AppendBatch of up to 1,000 at a time, for
  * entries that need those before them; failures go to res. 0 or -1. */
 int bench_send_ordered(bench *b, const bench_pool *pool, bench_result *res);
+/* Signs t's entries on every core (unmeasured) and sends them with
+ * bench_send_ordered; t is emptied, its memory kept. A failure to sign is
+ * counted in res as "cannot sign `what`". 0 or -1. */
+int bench_sign_send(bench *b, bench_todo *t, bench_result *res, const char *what);
 /* A query phase's measurement: `wl` with `ctx` to `d`, `inflight` calls for
  * --duration after a one-second warm-up, with the CPU marks of the server
  * (or of the in-process one). */
@@ -566,8 +569,9 @@ void bench_measure_query(bench *b, const bench_dest *d, const bench_workload *wl
                          int inflight, bench_result *res);
 
 /* The world every inventory and repair phase needs: the manufacturer
- * enrolled and the supplier registered (inventory.c). 0 or -1, with the
- * failure in res. */
+ * (b->maker, made once) enrolled and the supplier registered (inventory.c).
+ * After a failure the next call sends only what has not succeeded. 0 or
+ * -1, with the failure in res. */
 int bench_world_ready(bench *b, bench_result *res);
 
 /* inventory.c */
@@ -593,6 +597,10 @@ void bench_phase_disk(bench *b, bench_result *res);
 
 /* Successful items per second. */
 double bench_rate(const bench_result *r);
+/* Whether phase ph sends all it signed, in chunks (fill, inventory-load):
+ * no duration, and no latency percentiles, since the engine keeps only
+ * those of its last run. */
+int bench_is_bulk(int ph);
 
 void bench_report_text(const bench *b);
 void bench_report_json(const bench *b);

@@ -7,9 +7,10 @@
  * a site, a repair station, arbiters co-signing a ruling). A phase builds
  * each Entry with protobuf-c and adds it to a bench_todo, which packs it at
  * once; bench_todo_sign then signs them all on every core and frames each
- * SignedEntry as field 1 of a message, as pool.c does, so that the result
- * is a bench_pool the engine sends as Append or AppendBatch requests.
- * Signing stays outside every measured loop.
+ * SignedEntry as field 1 of a message, so that the result is a bench_pool
+ * the engine sends as Append or AppendBatch requests. The write phases'
+ * pools (pool.c) are made the same way. Signing stays outside every
+ * measured loop.
  *
  * Depends on libsodium, protobuf-c, storage/keys.h and client/client.h (for
  * pl_request_id_new).

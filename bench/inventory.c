@@ -20,7 +20,8 @@
  *                   and its ratio to the verify-only limit of AppendBatch;
  *   near            StockNear at --near-km of random probes, half random
  *                   points and SKUs, half within 20 km of a site holding
- *                   the SKU; against the do-nothing server answering a
+ *                   the SKU (and inside the radius, when it is smaller);
+ *                   against the do-nothing server answering a
  *                   real reply of the mean size; and Redis GEOSEARCH over
  *                   the same sites when redis-server is there (redis.c);
  *   trace           TraceBatch pages of --trace-facts facts, against the
@@ -51,14 +52,13 @@
 #define INV_CHUNK 250000      /* entries signed and sent at a time */
 #define INV_SITES_PER_ACTOR 64 /* as many as an enrollment may list */
 #define INV_PROBES 65536
-#define INV_PROBE_KM 20.0     /* in-stock probes lie this close to the site */
+#define INV_PROBE_KM 20.0     /* in-stock probes lie at most this far from the site */
 #define INV_LAT0 18.0
 #define INV_LAT1 53.0
 #define INV_LON0 73.0
 #define INV_LON1 135.0
 #define INV_SAMPLE 400        /* replies looked at for a typical one */
 #define RES_SKUS 10
-#define DAY_MS (24 * 3600 * 1000LL)
 
 struct bench_inv {
   int loaded;
@@ -104,43 +104,48 @@ void bench_inv_free(bench *b) {
 
 /* ---- the world -------------------------------------------------------------- */
 
+/* The world's steps, each sent once: a phase after one that failed tries
+ * again only the steps that have not succeeded, with the same manufacturer
+ * key, so that no key is lost and none is enrolled twice. */
+enum { WORLD_MAKER = 1, WORLD_SUPPLIER = 2, WORLD_ALL = 3 };
+
 int bench_world_ready(bench *b, bench_result *res) {
-  if (b->world_ready)
+  if (b->world == WORLD_ALL)
     return 0;
-  b->maker = bench_key_new();
-  if (b->maker == NULL) {
+  if (b->maker == NULL && (b->maker = bench_key_new()) == NULL) {
     bench_failf(res, "cannot make a key");
     return -1;
   }
   char supplier[40];
   snprintf(supplier, sizeof(supplier), "%s-sup", b->prefix);
-  bench_todo t = {0};
-  Partsledger__V1__Entry e;
-  Partsledger__V1__ActorEnrolled ae = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
-  ae.public_key.data = (uint8_t *)pl_key_public(b->maker);
-  ae.public_key.len = PL_PUBLIC_KEY_BYTES;
-  ae.role = PARTSLEDGER__V1__ROLE__ROLE_MANUFACTURER;
-  ae.name = "bench manufacturer";
-  BENCH_BODY(&e, ACTOR_ENROLLED, actor_enrolled, &ae);
-  bench_todo_add(&t, b->admin, &e);
-  Partsledger__V1__SupplierRegistered sr = PARTSLEDGER__V1__SUPPLIER_REGISTERED__INIT;
-  sr.supplier_id = supplier;
-  sr.name = "Bench supplier";
-  sr.certified = 1;
-  BENCH_BODY(&e, SUPPLIER_REGISTERED, supplier_registered, &sr);
-  bench_todo_add(&t, b->admin, &e);
-  bench_pool pool;
-  int rc = bench_todo_sign(&t, 1, &pool, NULL);
-  bench_todo_free(&t);
-  if (rc != 0) {
-    bench_failf(res, "cannot sign the world's entries");
-    return -1;
+  for (int step = WORLD_MAKER; step < WORLD_ALL; step <<= 1) {
+    if (b->world & step)
+      continue;
+    bench_todo t = {0};
+    Partsledger__V1__Entry e;
+    Partsledger__V1__ActorEnrolled ae = PARTSLEDGER__V1__ACTOR_ENROLLED__INIT;
+    Partsledger__V1__SupplierRegistered sr = PARTSLEDGER__V1__SUPPLIER_REGISTERED__INIT;
+    if (step == WORLD_MAKER) {
+      ae.public_key.data = (uint8_t *)pl_key_public(b->maker);
+      ae.public_key.len = PL_PUBLIC_KEY_BYTES;
+      ae.role = PARTSLEDGER__V1__ROLE__ROLE_MANUFACTURER;
+      ae.name = "bench manufacturer";
+      BENCH_BODY(&e, ACTOR_ENROLLED, actor_enrolled, &ae);
+    } else {
+      sr.supplier_id = supplier;
+      sr.name = "Bench supplier";
+      sr.certified = 1;
+      BENCH_BODY(&e, SUPPLIER_REGISTERED, supplier_registered, &sr);
+    }
+    bench_todo_add(&t, b->admin, &e);
+    int rc = bench_sign_send(b, &t, res, step == WORLD_MAKER ? "the manufacturer's enrollment"
+                                                               : "the supplier");
+    bench_todo_free(&t);
+    if (rc != 0)
+      return -1;
+    b->world |= step;
   }
-  rc = bench_send_ordered(b, &pool, res);
-  bench_pool_free(&pool);
-  if (rc == 0)
-    b->world_ready = 1;
-  return rc;
+  return 0;
 }
 
 /* ---- the data set ---------------------------------------------------------- */
@@ -184,33 +189,34 @@ static int inv_make(bench *b, bench_inv *v) {
     v->lat[i] = INV_LAT0 + (INV_LAT1 - INV_LAT0) * inv_unit(&rng);
     v->lon[i] = INV_LON0 + (INV_LON1 - INV_LON0) * inv_unit(&rng);
   }
-  /* Rows: per site as many distinct SKUs as the rows divide into. */
+  /* Rows: per site as many distinct SKUs as the rows divide into (never
+   * more than there are: main.c refuses --stock-rows over sites x SKUs),
+   * drawn by a partial Fisher-Yates shuffle of one permutation of the SKUs,
+   * which stays a permutation from site to site. */
   size_t per = (size_t)(b->o.stock_rows / v->nsites), more = b->o.stock_rows % v->nsites;
+  uint32_t *perm = malloc(v->nskus * sizeof(*perm));
+  if (perm == NULL)
+    return -1;
+  for (size_t j = 0; j < v->nskus; j++)
+    perm[j] = (uint32_t)j;
   for (size_t i = 0; i < v->nsites; i++) {
     size_t k = per + (i < more ? 1 : 0);
-    uint32_t chosen[64];
-    if (k > v->nskus)
-      k = v->nskus;
-    if (k > 64)
-      k = 64;
-    for (size_t j = 0; j < k; j++) {
-      uint32_t sku;
-      int dup;
-      do {
-        sku = (uint32_t)(bench_rand(&rng) % v->nskus);
-        dup = 0;
-        for (size_t x = 0; x < j; x++)
-          dup |= chosen[x] == sku;
-      } while (dup);
-      chosen[j] = sku;
+    for (size_t j = 0; j < k && j < v->nskus; j++) {
+      size_t x = j + (size_t)(bench_rand(&rng) % (v->nskus - j));
+      uint32_t sku = perm[x];
+      perm[x] = perm[j];
+      perm[j] = sku;
       uint8_t units = (uint8_t)(bench_rand(&rng) % 20);
       if (units == 0)
         continue; /* no receipt */
-      if (inv_row_add(v, (uint32_t)i, sku, units) != 0)
+      if (inv_row_add(v, (uint32_t)i, sku, units) != 0) {
+        free(perm);
         return -1;
+      }
       v->sku_units[sku] += units;
     }
   }
+  free(perm);
   v->nreceipts = v->nrows;
   v->nactors = (v->nsites + INV_SITES_PER_ACTOR - 1) / INV_SITES_PER_ACTOR;
   v->actors = calloc(v->nactors, sizeof(*v->actors));
@@ -317,7 +323,7 @@ static int inv_add(bench *b, bench_inv *v, int step, size_t i, bench_todo *t) {
     br.sku = id2;
     br.part_class = PARTSLEDGER__V1__PART_CLASS__PART_CLASS_ORIGINAL;
     br.warranty_months = 24;
-    br.produced_at_ms = pl_now_ms() - 30 * DAY_MS;
+    br.produced_at_ms = pl_now_ms() - 30 * BENCH_DAY_MS;
     br.quantity = v->sku_units[i] + 1000; /* big enough */
     BENCH_BODY(&e, BATCH_REGISTERED, batch_registered, &br);
     return bench_todo_add(t, b->maker, &e);
@@ -467,13 +473,20 @@ static size_t inv_resp(char *out, const char *s) {
   return (size_t)sprintf(out, "$%zu\r\n%s\r\n", strlen(s), s);
 }
 
-/* The probes: half random points and SKUs, half within INV_PROBE_KM of a
- * site holding the SKU; each as a packed StockNearRequest and a GEOSEARCH
- * command. 0 or -1. */
+/* The probes: half random points and SKUs, half near a site holding the
+ * SKU, each as a packed StockNearRequest and a GEOSEARCH command. 0 or -1.
+ *
+ * A probe near stock lies within INV_PROBE_KM of the site and inside the
+ * radius with room to spare: 0.1 % of it, for Redis's earth radius (0.03 %
+ * longer than the server's), and a metre, for where Redis's geohash puts
+ * the site. So its answer is never empty whatever --near-km is; with a
+ * radius under a metre no probe can be sure of that, and none is marked. */
 static int inv_probes(bench *b, bench_inv *v) {
   uint64_t rng;
   randombytes_buf(&rng, sizeof(rng));
   size_t n = INV_PROBES, each = 96 + 320;
+  double radius_m = b->o.near_km * 1000;
+  double reach_m = fmin(INV_PROBE_KM * 1000, fmin(0.999 * radius_m, radius_m - 1));
   v->probes = calloc(n, sizeof(*v->probes));
   v->probe_buf = malloc(n * each);
   if (v->probes == NULL || v->probe_buf == NULL || v->nrows == 0)
@@ -489,14 +502,17 @@ static int inv_probes(bench *b, bench_inv *v) {
       size_t r = bench_rand(&rng) % v->nrows;
       size_t site = v->row_site[r];
       sku = v->row_sku[r];
-      /* A point at most INV_PROBE_KM away: uniform over the disc, on the
-       * local tangent plane (the error is metres at this distance). */
-      double d = INV_PROBE_KM * 1000 * 0.999 * sqrt(inv_unit(&rng));
+      /* A point at most reach_m away, uniform over the disc: the
+       * destination at distance d and bearing th on the server's sphere, so
+       * that its haversine from the site is d. */
+      double d = fmax(reach_m, 0) * sqrt(inv_unit(&rng)) / PL_EARTH_RADIUS_M;
       double th = 2 * M_PI * inv_unit(&rng);
-      double lat0 = v->lat[site] * M_PI / 180;
-      p->lat = v->lat[site] + d * cos(th) / PL_EARTH_RADIUS_M * 180 / M_PI;
-      p->lon = v->lon[site] + d * sin(th) / (PL_EARTH_RADIUS_M * cos(lat0)) * 180 / M_PI;
-      p->in_stock = 1;
+      double la = v->lat[site] * M_PI / 180, lo = v->lon[site] * M_PI / 180;
+      double la2 = asin(sin(la) * cos(d) + cos(la) * sin(d) * cos(th));
+      double lo2 = lo + atan2(sin(th) * sin(d) * cos(la), cos(d) - sin(la) * sin(la2));
+      p->lat = la2 * 180 / M_PI;
+      p->lon = lo2 * 180 / M_PI;
+      p->in_stock = reach_m >= 0;
     }
     char skuid[48], num[3][40];
     inv_sku_id(b, sku, skuid, sizeof(skuid));
@@ -787,14 +803,8 @@ static int inv_res_stock(bench *b, inv_res *r, uint64_t units, bench_result *res
     BENCH_BODY(&e, STOCK_RECEIVED, stock_received, &sr);
     bench_todo_add(&t, r->actor, &e);
   }
-  bench_pool pool;
-  int rc = bench_todo_sign(&t, 1, &pool, NULL);
+  int rc = bench_sign_send(b, &t, res, "the reserve site's receipts");
   bench_todo_free(&t);
-  if (rc == 0)
-    rc = bench_send_ordered(b, &pool, res);
-  else
-    bench_failf(res, "cannot sign the reserve site's receipts");
-  bench_pool_free(&pool);
   for (int k = 0; rc == 0 && k < RES_SKUS; k++)
     r->received[k] += units;
   return rc;
@@ -841,29 +851,24 @@ static int inv_res_setup(bench *b, inv_res *r, bench_result *res) {
     BENCH_BODY(&e, BATCH_REGISTERED, batch_registered, &br);
     bench_todo_add(&t, b->maker, &e);
   }
-  bench_pool pool;
-  int rc = bench_todo_sign(&t, 1, &pool, NULL);
+  int rc = bench_sign_send(b, &t, res, "the reserve site");
   bench_todo_free(&t);
-  if (rc == 0)
-    rc = bench_send_ordered(b, &pool, res);
-  else
-    bench_failf(res, "cannot sign the reserve site");
-  bench_pool_free(&pool);
   return rc;
 }
 
 /* `n` reservations of one unit, SKU i mod RES_SKUS for the pool's record
  * i, after receiving enough of each; then sent by --reserve-clients for
- * `secs` (0: all of them) into res. The rate, or -1. */
-static double inv_res_run(bench *b, inv_res *r, size_t n, double secs, bench_result *res,
-                          int measure) {
+ * `secs` (0: all of them) into res, with their rate in *rate (when not
+ * NULL). 0, or -1 after counting the failure in res. */
+static int inv_res_run(bench *b, inv_res *r, size_t n, double secs, bench_result *res,
+                       int measure, double *rate) {
   uint64_t need = (uint64_t)(n + RES_SKUS - 1) / RES_SKUS;
   if (inv_res_stock(b, r, need, res) != 0)
     return -1;
   bench_todo t = {0};
   char site[48], sku[48], id[48];
   snprintf(site, sizeof(site), "%s-rs", b->prefix);
-  int64_t expires = pl_now_ms() + DAY_MS;
+  int64_t expires = pl_now_ms() + BENCH_DAY_MS;
   for (size_t i = 0; i < n; i++) {
     Partsledger__V1__Entry e;
     Partsledger__V1__PartReserved pr = PARTSLEDGER__V1__PART_RESERVED__INIT;
@@ -902,7 +907,9 @@ static double inv_res_run(bench *b, inv_res *r, size_t n, double secs, bench_res
     return -1;
   }
   double took = res->secs - before;
-  return took > 0 ? (double)(res->items - items) / took : 0;
+  if (rate != NULL)
+    *rate = took > 0 ? (double)(res->items - items) / took : 0;
+  return 0;
 }
 
 void bench_phase_reserve(bench *b, bench_result *res) {
@@ -920,21 +927,18 @@ void bench_phase_reserve(bench *b, bench_result *res) {
   bench_note("reserve: warming up (%zu reservations)", wn);
   bench_result warm;
   memset(&warm, 0, sizeof(warm));
-  double rate = inv_res_run(b, &r, wn, 1.0, &warm, 0);
-  if (warm.errors > 0) {
-    res->errors += warm.errors;
-    for (int c = 0; c < BENCH_STATUSES; c++)
-      res->codes[c] += warm.codes[c];
-    snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
+  double rate = 0;
+  int rc = inv_res_run(b, &r, wn, 1.0, &warm, 0, &rate);
+  bench_merge_warmup(res, &warm);
+  if (rc == 0) {
+    double want = rate * b->o.duration * 2.0 + 2.0 * b->o.reserve_clients;
+    if (want < 1000)
+      want = 1000;
+    if (want > (double)cap)
+      want = (double)cap;
+    bench_note("reserve: warm-up %.0f/s; signing %.0f reservations", rate, want);
+    inv_res_run(b, &r, (size_t)want, b->o.duration, res, 1, NULL);
   }
-  double want = rate * b->o.duration * 2.0 + 2.0 * b->o.reserve_clients;
-  if (want < 1000)
-    want = 1000;
-  if (want > (double)cap)
-    want = (double)cap;
-  bench_note("reserve: warm-up %.0f/s; signing %.0f reservations", rate, want);
-  if (rate >= 0)
-    inv_res_run(b, &r, (size_t)want, b->o.duration, res, 1);
   bench_head(b, &res->size_after, NULL);
 
   /* Never one unit more reserved than on hand: GetStock agrees with the

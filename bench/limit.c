@@ -30,9 +30,10 @@
  * same ready reply bytes (a real reply of a typical size, which the phase
  * took from partsledgerd) without reading the request: no decoding, no
  * lookup, no packing, no hand-off to a worker. What a real query costs on
- * top of this (the hand-off to partsledgerd's workers, decoding, the LMDB
- * reads, building and packing the reply) is what the phase's ratio to this
- * limit shows.
+ * top of this (decoding, the LMDB reads, building and packing the reply) is
+ * what the phase's ratio to this limit shows. partsledgerd answers the
+ * measured queries on its poller too (StockNear within 100 km, TraceBatch
+ * without proofs); only a larger circle would add a hand-off to a worker.
  *
  * Depends on gRPC core, protobuf-c, storage/ (pl_entry: arena, entry,
  * keys, merkle, error), never on LMDB.

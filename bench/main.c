@@ -7,7 +7,9 @@
  *           (machine.c);
  *   limit   the verify-only limit: the same load as append and batch against
  *           a server inside the bench that only decodes, checks signatures
- *           and answers (limit.c), while partsledgerd idles;
+ *           and answers (limit.c), while partsledgerd idles: Append when
+ *           append runs, AppendBatch when batch, fill or inventory-load
+ *           does (both when none of them does);
  *   append  unary Append, --inflight calls in flight;
  *   batch   AppendBatch of --batch entries, --batch-inflight calls in flight;
  *   fill    AppendBatch until the log holds --fill entries;
@@ -75,7 +77,10 @@ static const char bench_usage[] =
     "  --admin-key FILE      the admin's key file (64 hex characters of seed);\n"
     "                        needed by every phase but verify, disk, get, proof\n"
     "  --duration SECONDS    length of each measured phase (default 10)\n"
-    "  --inflight N          calls in flight for append, get, proof (default 64)\n"
+    "  --inflight N          calls in flight for append (and the limit's Append),\n"
+    "                        get, proof, trace, warranty (GetWarrantyStatus,\n"
+    "                        DeviceHistory) and audit, and chains in flight for\n"
+    "                        mixed (default 64)\n"
     "  --batch N             entries per AppendBatch call (default 100)\n"
     "  --batch-inflight N    AppendBatch calls in flight (default 8)\n"
     "  --fill N              grow the log to N entries before the reads\n"
@@ -112,7 +117,8 @@ static const char bench_usage[] =
     "  --sites N             sites of the inventory (default 100000)\n"
     "  --skus N              SKUs, one batch each (default 10000)\n"
     "  --stock-rows N        stock rows, spread evenly over the sites with 0-19\n"
-    "                        units each, 0 being no receipt (default 1000000)\n"
+    "                        units each, 0 being no receipt; at most sites x\n"
+    "                        skus (default 1000000)\n"
     "  --trace-batches N     batches that get a hub and transfers (default 4)\n"
     "  --trace-facts N       TraceBatch page size, and transfers per trace batch\n"
     "                        (default 100)\n"
@@ -156,12 +162,6 @@ int bench_head(bench *b, uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
   return rc;
 }
 
-static void bench_error(bench_result *res, const char *fmt, const char *arg) {
-  res->errors++;
-  if (res->first_error[0] == '\0')
-    snprintf(res->first_error, sizeof(res->first_error), fmt, arg);
-}
-
 void bench_failf(bench_result *res, const char *fmt, ...) {
   res->errors++;
   if (res->first_error[0] == '\0') {
@@ -170,6 +170,16 @@ void bench_failf(bench_result *res, const char *fmt, ...) {
     vsnprintf(res->first_error, sizeof(res->first_error), fmt, ap);
     va_end(ap);
   }
+}
+
+void bench_merge_warmup(bench_result *res, const bench_result *warm) {
+  if (warm->errors == 0)
+    return;
+  res->errors += warm->errors;
+  for (int c = 0; c < BENCH_STATUSES; c++)
+    res->codes[c] += warm->codes[c];
+  if (res->first_error[0] == '\0')
+    snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm->first_error);
 }
 
 /* ---- writes ------------------------------------------------------------------ */
@@ -295,6 +305,17 @@ int bench_send_ordered(bench *b, const bench_pool *pool, bench_result *res) {
   return rc;
 }
 
+int bench_sign_send(bench *b, bench_todo *t, bench_result *res, const char *what) {
+  bench_pool pool;
+  if (bench_todo_sign(t, (int)b->cores, &pool, NULL) != 0) {
+    bench_failf(res, "cannot sign %s", what);
+    return -1;
+  }
+  int rc = bench_send_ordered(b, &pool, res);
+  bench_pool_free(&pool);
+  return rc;
+}
+
 /* One write phase's measurement against `d`: a one-second warm-up tells how
  * many entries it needs; they are signed, then it runs for --duration.
  * Against the limit server the signed entries are left in *kept; against
@@ -317,7 +338,7 @@ static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const
   if (bench_pool_make(b->admin, signers, wn, &pool, &res->sign_secs) != 0 ||
       bench_write(b, d, unary, &pool, 1.0, &warm, 0) != 0) {
     bench_pool_free(&pool);
-    bench_error(res, "%s", "warm-up could not run");
+    bench_failf(res, "warm-up could not run");
     return;
   }
   bench_pool_free(&pool);
@@ -327,12 +348,7 @@ static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const
     want = 1000;
   if (want > BENCH_MAX_POOL)
     want = BENCH_MAX_POOL;
-  if (warm.errors > 0) {
-    res->errors += warm.errors;
-    for (int c = 0; c < BENCH_STATUSES; c++)
-      res->codes[c] += warm.codes[c];
-    snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
-  }
+  bench_merge_warmup(res, &warm);
   int reuse = d->limit == NULL && kept->n >= (size_t)want;
   bench_note("%s: warm-up %.0f entries/s, %" PRIu64 " errors%s%s; %s %.0f entries", name,
              rate, warm.errors, warm.errors ? ": " : "", warm.first_error,
@@ -347,7 +363,7 @@ static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const
     rc = bench_pool_make(b->admin, signers, (size_t)want, &pool, &res->sign_secs);
   }
   if (rc != 0 || bench_write(b, d, unary, &pool, b->o.duration, res, 1) != 0)
-    bench_error(res, "%s", rc != 0 ? "cannot sign the phase's entries" : "phase could not run");
+    bench_failf(res, "%s", rc != 0 ? "cannot sign the phase's entries" : "phase could not run");
   if (d->limit != NULL) {
     *kept = pool;
     res->size_after = bench_limit_next(d->limit);
@@ -358,9 +374,9 @@ static void bench_measure_writes(bench *b, const bench_dest *d, int unary, const
 }
 
 /* limit: starts the verify-only server in this process, measures Append
- * when the append phase runs and AppendBatch when batch or fill does (both
- * when none of them does) with their load, and stops it. partsledgerd gets
- * no call meanwhile. */
+ * when the append phase runs and AppendBatch when batch, fill or
+ * inventory-load does (both when none of them does) with their load, and
+ * stops it. partsledgerd gets no call meanwhile. */
 static void bench_phase_limit(bench *b, bench_result *res) {
   int want[LIM_COUNT] = {b->o.phases[PH_APPEND], b->o.phases[PH_BATCH] || b->o.phases[PH_FILL] ||
                                                      b->o.phases[PH_INVLOAD]};
@@ -369,7 +385,7 @@ static void bench_phase_limit(bench *b, bench_result *res) {
   res->ran = 1;
   bench_limit *l;
   if (bench_limit_start(b->o.limit_workers, NULL, 0, &l, &b->limit_port) != 0) {
-    bench_error(res, "%s", "cannot start the verify-only server");
+    bench_failf(res, "cannot start the verify-only server");
     return;
   }
   char addr[32];
@@ -414,7 +430,7 @@ static void bench_phase_fill(bench *b, bench_result *res) {
   res->ran = 1;
   bench_pool_free(&b->kept[LIM_BATCH]);
   if (bench_head(b, &size, NULL) != 0) {
-    bench_error(res, "%s", "GetCheckpoint failed");
+    bench_failf(res, "GetCheckpoint failed");
     return;
   }
   res->size_before = res->size_after = size;
@@ -428,22 +444,19 @@ static void bench_phase_fill(bench *b, bench_result *res) {
   bench_mark *mk = bench_mark_take(b->o.server_pid, NULL, 0);
   bench_io io0, io1;
   bench_io_read(b->o.server_pid, BENCH_WRITER_THREAD, &io0);
-  double busy = 0;
   while (size < b->o.fill && res->errors == 0) {
     uint64_t left = b->o.fill - size;
     size_t chunk = left < BENCH_FILL_CHUNK ? (size_t)left : BENCH_FILL_CHUNK;
     bench_note("fill: %" PRIu64 " of %" PRIu64 " entries; signing and sending %zu", size,
                b->o.fill, chunk);
-    double before = res->secs;
     bench_pool pool;
     if (bench_pool_make(b->admin, (int)b->cores, chunk, &pool, &res->sign_secs) != 0 ||
         bench_write(b, &d, 0, &pool, 0, res, 0) != 0 || bench_head(b, &size, NULL) != 0) {
       bench_pool_free(&pool);
-      bench_error(res, "%s", "fill step could not run");
+      bench_failf(res, "fill step could not run");
       break;
     }
     bench_pool_free(&pool);
-    busy += res->secs - before;
   }
   /* The writer is idle while a chunk is signed: its counters cover the
    * sending alone. */
@@ -459,7 +472,6 @@ static void bench_phase_fill(bench *b, bench_result *res) {
   res->steal = cpu.steal;
   res->server_top = cpu.server_top;
   memcpy(res->server_top_name, cpu.server_top_name, sizeof(res->server_top_name));
-  res->secs = busy;
 }
 
 /* ---- queries ----------------------------------------------------------------- */
@@ -473,12 +485,7 @@ void bench_measure_query(bench *b, const bench_dest *d, const bench_workload *wl
   memset(&warm, 0, sizeof(warm));
   res->ran = 1;
   bench_engine_run(d->t, b->o.threads, wl, ctx, inflight, 1.0, &warm);
-  if (warm.errors > 0) {
-    res->errors += warm.errors;
-    for (int c = 0; c < BENCH_STATUSES; c++)
-      res->codes[c] += warm.codes[c];
-    snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
-  }
+  bench_merge_warmup(res, &warm);
   bench_mark *mk = d->limit != NULL ? bench_mark_take(getpid(), BENCH_LIMIT_THREADS, 1)
                                     : bench_mark_take(b->o.server_pid, NULL, 1);
   bench_engine_run(d->t, b->o.threads, wl, ctx, inflight, b->o.duration, res);
@@ -496,7 +503,7 @@ static void bench_phase_read(bench *b, int ph, bench_result *res) {
   bench_reads r;
   res->ran = 1;
   if (bench_head(b, &r.size, r.root) != 0 || r.size == 0) {
-    bench_error(res, "%s", "no log to read");
+    bench_failf(res, "no log to read");
     return;
   }
   res->size_before = res->size_after = r.size;
@@ -778,6 +785,12 @@ static int bench_parse(int argc, char **argv, bench_opts *o, int *print_pubkey) 
     fprintf(stderr, "partsledger-bench: --server is required\n%s", bench_usage);
     return -1;
   }
+  if (o->stock_rows > o->sites * o->skus) {
+    fprintf(stderr, "partsledger-bench: --stock-rows %" PRIu64 " is more than --sites x --skus "
+                    "(%" PRIu64 "): a site holds each SKU in one row at most\n",
+            o->stock_rows, o->sites * o->skus);
+    return -1;
+  }
   int writes = o->phases[PH_LIMIT] || o->phases[PH_APPEND] || o->phases[PH_BATCH] ||
                o->phases[PH_FILL];
   for (int ph = PH_CORE; ph < PH_COUNT; ph++)
@@ -821,6 +834,9 @@ static void bench_note_phase(int ph, const bench_result *r) {
                "contiguous one", r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
   else if (ph == PH_LIMIT)
     bench_note("limit: done, %" PRIu64 " errors", r->errors);
+  else if (bench_is_bulk(ph))
+    bench_note("%s: %.0f/s, %" PRIu64 " errors%s%s", bench_phase_names[ph], bench_rate(r),
+               r->errors, r->errors ? ": " : "", r->first_error);
   else
     bench_note("%s: %.0f/s, p50 %.2f ms, p99 %.2f ms, %" PRIu64 " errors%s%s",
                bench_phase_names[ph], bench_rate(r), r->p50, r->p99, r->errors,

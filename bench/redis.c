@@ -495,8 +495,7 @@ void bench_redis_near(bench *b, const char *geoadd, size_t len, size_t ncmds,
   bench_result warm;
   memset(&warm, 0, sizeof(warm));
   rds_probe(&r, nr, b->o.near_inflight, 1.0, &warm);
-  if (warm.errors > 0)
-    bench_failf(res, "warm-up: %.200s", warm.first_error);
+  bench_merge_warmup(res, &warm);
   bench_mark *mk = bench_mark_take(r.pid, NULL, 1);
   rds_probe(&r, nr, b->o.near_inflight, b->o.duration, res);
   bench_mark_diff(mk, res);

@@ -25,10 +25,12 @@
  *   audit     ExportAuditBundle of a claim with about 50 linked entries (a
  *             device with --audit-orders orders, a replacement, a rejected
  *             claim, its dispute before a panel of three arbiters and the
- *             ruling co-signed to the quorum), every bundle verified (in
- *             depth one in BENCH_SAMPLE: signatures, manifest, every proof);
- *             and the time `partsledger audit verify` takes to check one,
- *             when the CLI has it.
+ *             ruling co-signed to the quorum). Every reply is verified in
+ *             depth with pl_audit_verify (every check of `partsledger audit
+ *             verify`) until one has been; after that each must be the same
+ *             bytes, and one in BENCH_SAMPLE is verified in depth again
+ *             (workload.c). Then the time `partsledger audit verify` takes
+ *             to check one, when the CLI has it.
  *
  * Depends on bench.h, client/client.h and the generated protobuf-c code.
  */
@@ -56,7 +58,6 @@
 #define REP_CHAIN 8
 #define REP_ARBITERS 3
 #define MIN_MS (60 * 1000LL)
-#define DAY_MS (24 * 3600 * 1000LL)
 
 extern char **environ;
 
@@ -73,21 +74,6 @@ void bench_rep_free(bench *b) {
   pl_key_free(b->rep->station);
   free(b->rep);
   b->rep = NULL;
-}
-
-/* Ids. */
-#define ID(buf, ...) snprintf(buf, sizeof(buf), __VA_ARGS__)
-
-static int rep_sign_send(bench *b, bench_todo *t, bench_result *res, const char *what) {
-  bench_pool pool;
-  int rc = bench_todo_sign(t, (int)b->cores, &pool, NULL);
-  if (rc != 0) {
-    bench_failf(res, "cannot sign %s", what);
-    return -1;
-  }
-  rc = bench_send_ordered(b, &pool, res);
-  bench_pool_free(&pool);
-  return rc;
 }
 
 /* Sends t's entries with AppendBatch, --batch-inflight in flight: entries
@@ -128,11 +114,11 @@ static int rep_ready(bench *b, bench_result *res) {
     return -1;
   }
   char pol[48], model[48], batch[48], sku[48], sup[48], site[48];
-  ID(pol, "%s-pol", b->prefix);
-  ID(model, "%s-model", b->prefix);
-  ID(sku, "%s-board", b->prefix);
-  ID(sup, "%s-sup", b->prefix);
-  ID(site, "%s-ws", b->prefix);
+  snprintf(pol, sizeof(pol), "%s-pol", b->prefix);
+  snprintf(model, sizeof(model), "%s-model", b->prefix);
+  snprintf(sku, sizeof(sku), "%s-board", b->prefix);
+  snprintf(sup, sizeof(sup), "%s-sup", b->prefix);
+  snprintf(site, sizeof(site), "%s-ws", b->prefix);
   bench_todo t = {0};
   Partsledger__V1__Entry e;
   Partsledger__V1__ComponentTerm term = PARTSLEDGER__V1__COMPONENT_TERM__INIT, *terms[1] = {&term};
@@ -150,13 +136,13 @@ static int rep_ready(bench *b, bench_result *res) {
   /* The warranty data set's batch, and the mixed and audit phases'. */
   for (int k = 0; k < 2; k++) {
     Partsledger__V1__BatchRegistered br = PARTSLEDGER__V1__BATCH_REGISTERED__INIT;
-    ID(batch, "%s-%s", b->prefix, k == 0 ? "wb" : "mb");
+    snprintf(batch, sizeof(batch), "%s-%s", b->prefix, k == 0 ? "wb" : "mb");
     br.batch_id = batch;
     br.supplier_id = sup;
     br.sku = sku;
     br.part_class = PARTSLEDGER__V1__PART_CLASS__PART_CLASS_ORIGINAL;
     br.warranty_months = 12;
-    br.produced_at_ms = pl_now_ms() - 30 * DAY_MS;
+    br.produced_at_ms = pl_now_ms() - 30 * BENCH_DAY_MS;
     br.quantity = 1000000000;
     BENCH_BODY(&e, BATCH_REGISTERED, batch_registered, &br);
     bench_todo_add(&t, b->maker, &e);
@@ -179,7 +165,7 @@ static int rep_ready(bench *b, bench_result *res) {
   ae.n_site_ids = 1;
   BENCH_BODY(&e, ACTOR_ENROLLED, actor_enrolled, &ae);
   bench_todo_add(&t, b->admin, &e);
-  int rc = rep_sign_send(b, &t, res, "the repair world");
+  int rc = bench_sign_send(b, &t, res, "the repair world");
   bench_todo_free(&t);
   if (rc == 0)
     r->ready = 1;
@@ -191,8 +177,8 @@ static int rep_ready(bench *b, bench_result *res) {
 static void rep_device(bench *b, bench_todo *t, const char *serial, const char *part,
                        const char *batch) {
   char pol[48], model[48];
-  ID(pol, "%s-pol", b->prefix);
-  ID(model, "%s-model", b->prefix);
+  snprintf(pol, sizeof(pol), "%s-pol", b->prefix);
+  snprintf(model, sizeof(model), "%s-model", b->prefix);
   Partsledger__V1__InstalledPart ip = PARTSLEDGER__V1__INSTALLED_PART__INIT, *ips[1] = {&ip};
   ip.component = REP_COMPONENT;
   ip.part_serial = (char *)part;
@@ -201,7 +187,7 @@ static void rep_device(bench *b, bench_todo *t, const char *serial, const char *
   dr.device_serial = (char *)serial;
   dr.model = model;
   dr.policy_id = pol;
-  dr.purchased_at_ms = pl_now_ms() - DAY_MS;
+  dr.purchased_at_ms = pl_now_ms() - BENCH_DAY_MS;
   dr.parts = ips;
   dr.n_parts = 1;
   Partsledger__V1__Entry e;
@@ -223,7 +209,7 @@ static void rep_extend(bench *b, bench_todo *t, const char *serial, uint32_t mon
 static void rep_open(bench *b, bench_todo *t, const char *order, const char *serial,
                      int64_t reported) {
   char site[48];
-  ID(site, "%s-ws", b->prefix);
+  snprintf(site, sizeof(site), "%s-ws", b->prefix);
   Partsledger__V1__RepairOrderOpened o = PARTSLEDGER__V1__REPAIR_ORDER_OPENED__INIT;
   o.order_id = (char *)order;
   o.device_serial = (char *)serial;
@@ -308,7 +294,7 @@ static void rep_serial(const bench *b, size_t i, char *out, size_t len) {
 static int rep_load(bench *b, bench_result *res) {
   bench_rep *r = b->rep;
   char batch[48], serial[48], part[64], part1[64], order[64], claim[64];
-  ID(batch, "%s-wb", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-wb", b->prefix);
   r->ndevices = (size_t)b->o.devices;
   r->nhist = (size_t)b->o.history_devices < r->ndevices ? (size_t)b->o.history_devices
                                                          : r->ndevices;
@@ -318,7 +304,7 @@ static int rep_load(bench *b, bench_result *res) {
   int rc = 0;
   for (size_t i = 0; i < r->ndevices && rc == 0; i++) {
     rep_serial(b, i, serial, sizeof(serial));
-    ID(part, "%s-p0", serial);
+    snprintf(part, sizeof(part), "%s-p0", serial);
     rep_device(b, &t, serial, part, batch);
     if (t.n == 250000 || i + 1 == r->ndevices)
       rc = rep_sign_send_parallel(b, &t, res, "the devices");
@@ -328,24 +314,24 @@ static int rep_load(bench *b, bench_result *res) {
   int64_t base = pl_now_ms() - 60 * MIN_MS;
   for (size_t i = 0; i < r->nhist && rc == 0; i++) {
     rep_serial(b, i, serial, sizeof(serial));
-    ID(part, "%s-p0", serial);
-    ID(part1, "%s-p1", serial);
+    snprintf(part, sizeof(part), "%s-p0", serial);
+    snprintf(part1, sizeof(part1), "%s-p1", serial);
     rep_extend(b, &t, serial, 12);
     int64_t reported = 0;
     for (int k = 0; k < REP_HISTORY_ORDERS; k++) {
       reported = base + k * MIN_MS;
-      ID(order, "%s-o%d", serial, k);
+      snprintf(order, sizeof(order), "%s-o%d", serial, k);
       rep_open(b, &t, order, serial, reported);
       rep_respond(b, &t, order, reported + 10000);
       if (k == 0)
         rep_replace(b, &t, order, part, part1, batch, "");
       rep_close(b, &t, order, reported + 20000);
     }
-    ID(claim, "%s-c", serial);
+    snprintf(claim, sizeof(claim), "%s-c", serial);
     rep_claim(b, &t, claim, serial, order, reported);
     rep_decide(b, &t, claim, 1);
     if (t.n >= 50000 || i + 1 == r->nhist)
-      rc = rep_sign_send(b, &t, res, "the histories");
+      rc = bench_sign_send(b, &t, res, "the histories");
   }
   bench_todo_free(&t);
   if (rc == 0)
@@ -353,18 +339,21 @@ static int rep_load(bench *b, bench_result *res) {
   return rc;
 }
 
-/* Walks BatchDevices of the warranty batch in pages of REP_PAGE: its time
- * in ms, or -1 after counting the failure. */
-static double rep_walk(bench *b, bench_result *res, size_t *pages) {
+/* Walks BatchDevices of the warranty batch in pages of REP_PAGE, with the
+ * pages in *pages and its time in *ms. 0, or -1 after counting the failure
+ * in res. */
+static int rep_walk(bench *b, bench_result *res, size_t *pages, double *ms) {
   char batch[48], want[48];
-  ID(batch, "%s-wb", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-wb", b->prefix);
+  *pages = 0;
   pl_arena *a = pl_arena_new(0);
-  if (a == NULL)
+  if (a == NULL) {
+    bench_failf(res, "out of memory");
     return -1;
+  }
   uint64_t start = 0, t0 = bench_now_ns();
   size_t rows = 0;
-  *pages = 0;
-  double ms = -1;
+  int rc = -1;
   for (;;) {
     Partsledger__V1__BatchDevicesRequest rq = PARTSLEDGER__V1__BATCH_DEVICES_REQUEST__INIT;
     rq.batch_id = batch;
@@ -400,10 +389,11 @@ static double rep_walk(bench *b, bench_result *res, size_t *pages) {
     bench_failf(res, "BatchDevices listed %zu devices, not %zu", rows, b->rep->ndevices);
     goto done;
   }
-  ms = (double)(bench_now_ns() - t0) / 1e6;
+  *ms = (double)(bench_now_ns() - t0) / 1e6;
+  rc = 0;
 done:
   pl_arena_free(a);
-  return ms;
+  return rc;
 }
 
 static int rep_cmp_d(const void *a, const void *b) {
@@ -457,8 +447,8 @@ void bench_phase_warranty(bench *b, bench_result *res) {
   bench_head(b, &res->size_before, NULL);
   res->size_after = res->size_before;
   char pol[48], batch[48];
-  ID(pol, "%s-pol", b->prefix);
-  ID(batch, "%s-wb", b->prefix);
+  snprintf(pol, sizeof(pol), "%s-pol", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-wb", b->prefix);
   char **serials = NULL, **parts = NULL, **hs = NULL, **hp = NULL;
   uint8_t *buf = NULL, *hbuf = NULL;
   bench_bytes *req = rep_requests(b, r->ndevices, 0, &serials, &parts, &buf);
@@ -494,10 +484,9 @@ void bench_phase_warranty(bench *b, bench_result *res) {
   bench_mark *mk = bench_mark_take(b->o.server_pid, NULL, 1);
   while (ms != NULL && n < 1000 &&
          (n < 3 || (double)(bench_now_ns() - t0) / 1e9 < b->o.duration)) {
-    double w = rep_walk(b, wr, &pages);
-    if (w < 0)
+    if (rep_walk(b, wr, &pages, &ms[n]) != 0)
       break;
-    ms[n++] = w;
+    n++;
   }
   wr->secs = (double)(bench_now_ns() - t0) / 1e9;
   bench_mark_diff(mk, wr);
@@ -536,15 +525,15 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
   bench_rep *r = b->rep;
   char batch[48], site[48], sku[48], serial[48], part[64], part1[64], order[64], resv[64],
       claim[64];
-  ID(batch, "%s-mb", b->prefix);
-  ID(site, "%s-ws", b->prefix);
-  ID(sku, "%s-board", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-mb", b->prefix);
+  snprintf(site, sizeof(site), "%s-ws", b->prefix);
+  snprintf(sku, sizeof(sku), "%s-board", b->prefix);
   bench_todo t = {0};
   int rc = 0;
   size_t first = r->next;
   for (size_t c = 0; c < n && rc == 0; c++) {
-    ID(serial, "%s-m%zu", b->prefix, first + c);
-    ID(part, "%s-p0", serial);
+    snprintf(serial, sizeof(serial), "%s-m%zu", b->prefix, first + c);
+    snprintf(part, sizeof(part), "%s-p0", serial);
     rep_device(b, &t, serial, part, batch);
     if (t.n == 250000 || c + 1 == n)
       rc = rep_sign_send_parallel(b, &t, res, "the mixed phase's devices");
@@ -557,7 +546,7 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
     Partsledger__V1__Entry e;
     BENCH_BODY(&e, STOCK_RECEIVED, stock_received, &sr);
     bench_todo_add(&t, r->station, &e);
-    rc = rep_sign_send(b, &t, res, "the mixed phase's stock");
+    rc = bench_sign_send(b, &t, res, "the mixed phase's stock");
   }
   if (rc != 0) {
     bench_todo_free(&t);
@@ -566,12 +555,12 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
   int64_t now = pl_now_ms(), reported = now - 10 * MIN_MS;
   for (size_t c = 0; c < n; c++) {
     size_t g = first + c;
-    ID(serial, "%s-m%zu", b->prefix, g);
-    ID(part, "%s-p0", serial);
-    ID(part1, "%s-p1", serial);
-    ID(order, "%s-mo%zu", b->prefix, g);
-    ID(resv, "%s-mr%zu", b->prefix, g);
-    ID(claim, "%s-mc%zu", b->prefix, g);
+    snprintf(serial, sizeof(serial), "%s-m%zu", b->prefix, g);
+    snprintf(part, sizeof(part), "%s-p0", serial);
+    snprintf(part1, sizeof(part1), "%s-p1", serial);
+    snprintf(order, sizeof(order), "%s-mo%zu", b->prefix, g);
+    snprintf(resv, sizeof(resv), "%s-mr%zu", b->prefix, g);
+    snprintf(claim, sizeof(claim), "%s-mc%zu", b->prefix, g);
     Partsledger__V1__Entry e;
     rep_open(b, &t, order, serial, reported);
     rep_respond(b, &t, order, reported + MIN_MS);
@@ -582,7 +571,7 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
     pr.quantity = 1;
     pr.batch_id = batch;
     pr.repair_order_id = order;
-    pr.expires_at_ms = now + DAY_MS;
+    pr.expires_at_ms = now + BENCH_DAY_MS;
     BENCH_BODY(&e, PART_RESERVED, part_reserved, &pr);
     bench_todo_add(&t, r->station, &e);
     Partsledger__V1__ReservationFulfilled rf = PARTSLEDGER__V1__RESERVATION_FULFILLED__INIT;
@@ -604,9 +593,11 @@ static int rep_chains(bench *b, size_t n, bench_pool *pool, bench_result *res) {
   return rc;
 }
 
-/* Sends `n` chains, --inflight at once, for `secs` (0: all); entries/s, or
- * -1. */
-static double rep_chains_run(bench *b, size_t n, double secs, bench_result *res, int measure) {
+/* Sends `n` chains, --inflight at once, for `secs` (0: all), with their
+ * entries/s in *rate (when not NULL). 0, or -1 after counting the failure
+ * in res. */
+static int rep_chains_run(bench *b, size_t n, double secs, bench_result *res, int measure,
+                          double *rate) {
   bench_pool pool;
   if (rep_chains(b, n, &pool, res) != 0)
     return -1;
@@ -647,7 +638,9 @@ static double rep_chains_run(bench *b, size_t n, double secs, bench_result *res,
     return -1;
   }
   double took = res->secs - before;
-  return took > 0 ? (double)(res->items - items) / took : 0;
+  if (rate != NULL)
+    *rate = took > 0 ? (double)(res->items - items) / took : 0;
+  return 0;
 }
 
 void bench_phase_mixed(bench *b, bench_result *res) {
@@ -660,14 +653,10 @@ void bench_phase_mixed(bench *b, bench_result *res) {
   bench_note("mixed: warming up (%zu chains of %d entries)", wc, REP_CHAIN);
   bench_result warm;
   memset(&warm, 0, sizeof(warm));
-  double rate = rep_chains_run(b, wc, 1.0, &warm, 0);
-  if (warm.errors > 0) {
-    res->errors += warm.errors;
-    for (int c = 0; c < BENCH_STATUSES; c++)
-      res->codes[c] += warm.codes[c];
-    snprintf(res->first_error, sizeof(res->first_error), "warm-up: %.200s", warm.first_error);
-  }
-  if (rate < 0)
+  double rate = 0;
+  int rc = rep_chains_run(b, wc, 1.0, &warm, 0, &rate);
+  bench_merge_warmup(res, &warm);
+  if (rc != 0)
     return;
   double want = rate * b->o.duration * 2.0 + 2.0 * REP_CHAIN * b->o.inflight;
   if (want > (double)cap)
@@ -678,7 +667,7 @@ void bench_phase_mixed(bench *b, bench_result *res) {
   bench_note("mixed: warm-up %.0f entries/s; %zu chains (%zu entries)", rate, chains,
              chains * REP_CHAIN);
   bench_fig(res, "chains_done", 0);
-  rep_chains_run(b, chains, b->o.duration, res, 1);
+  rep_chains_run(b, chains, b->o.duration, res, 1, NULL);
   bench_head(b, &res->size_after, NULL);
   bench_fig(res, "chains", (double)chains);
   bench_fig(res, "entries_per_chain", REP_CHAIN);
@@ -691,11 +680,11 @@ void bench_phase_mixed(bench *b, bench_result *res) {
 static int rep_audit_setup(bench *b, char *claim, size_t len, pl_key *arb[REP_ARBITERS],
                            bench_result *res) {
   char batch[48], serial[48], part[64], part1[64], order[64], panel[48];
-  ID(batch, "%s-mb", b->prefix);
-  ID(serial, "%s-a", b->prefix);
-  ID(part, "%s-p0", serial);
-  ID(part1, "%s-p1", serial);
-  ID(panel, "%s-panel", b->prefix);
+  snprintf(batch, sizeof(batch), "%s-mb", b->prefix);
+  snprintf(serial, sizeof(serial), "%s-a", b->prefix);
+  snprintf(part, sizeof(part), "%s-p0", serial);
+  snprintf(part1, sizeof(part1), "%s-p1", serial);
+  snprintf(panel, sizeof(panel), "%s-panel", b->prefix);
   snprintf(claim, len, "%s-ac", b->prefix);
   bench_todo t = {0};
   Partsledger__V1__Entry e;
@@ -704,7 +693,7 @@ static int rep_audit_setup(bench *b, char *claim, size_t len, pl_key *arb[REP_AR
   int64_t base = pl_now_ms() - 120 * MIN_MS, reported = base;
   for (int k = 0; k < b->o.audit_orders; k++) {
     reported = base + k * MIN_MS;
-    ID(order, "%s-ao%d", b->prefix, k);
+    snprintf(order, sizeof(order), "%s-ao%d", b->prefix, k);
     rep_open(b, &t, order, serial, reported);
     rep_respond(b, &t, order, reported + 10000);
     if (k == 0)
@@ -751,7 +740,7 @@ static int rep_audit_setup(bench *b, char *claim, size_t len, pl_key *arb[REP_AR
   BENCH_BODY(&e, ARBITRATION_RULED, arbitration_ruled, &ar);
   const pl_key *co[1] = {arb[1]};
   bench_todo_add_cosigned(&t, arb[0], co, 1, &e);
-  int rc = rep_sign_send(b, &t, res, "the audit claim");
+  int rc = bench_sign_send(b, &t, res, "the audit claim");
   bench_todo_free(&t);
   return rc;
 }
@@ -834,7 +823,7 @@ static void rep_verify(bench *b, const uint8_t *bundle, size_t len, const char *
     qsort(ms, n, sizeof(*ms), rep_cmp_d);
     vr->calls = vr->items = n;
     vr->p50 = ms[(n - 1) / 2];
-    vr->p99 = ms[n - 1];
+    vr->p99 = ms[(size_t)((double)(n - 1) * 0.99)];
     vr->max = ms[n - 1];
     bench_fig(vr, "verify_ms", ms[(n - 1) / 2]);
   }

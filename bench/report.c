@@ -117,8 +117,7 @@ static int bench_is_write(int ph) {
          ph == PH_RESERVE || ph == PH_MIXED;
 }
 
-/* Phases that send everything they signed: no duration, no latency. */
-static int bench_is_bulk(int ph) { return ph == PH_FILL || ph == PH_INVLOAD; }
+int bench_is_bulk(int ph) { return ph == PH_FILL || ph == PH_INVLOAD; }
 
 /* "12,345" */
 static const char *bench_commas(double v, char *buf, size_t len) {
@@ -440,12 +439,14 @@ static void bench_json_writer(const bench *b, int ph, const bench_result *r) {
   }
 }
 
-/* The members every result has, without braces. */
-static void bench_json_result(const bench_result *r, double ceiling, int writes) {
+/* The members every result has, without braces; the latency percentiles
+ * only when `latency`. */
+static void bench_json_result(const bench_result *r, double ceiling, int writes, int latency) {
   printf("\"skipped\":%s,\"secs\":%.3f,\"calls\":%" PRIu64 ",\"items\":%" PRIu64
-         ",\"rate\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,",
-         r->skipped ? "true" : "false", r->secs, r->calls, r->items, bench_rate(r), r->p50,
-         r->p99, r->max);
+         ",\"rate\":%.0f,",
+         r->skipped ? "true" : "false", r->secs, r->calls, r->items, bench_rate(r));
+  if (latency)
+    printf("\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,", r->p50, r->p99, r->max);
   if (writes && ceiling > 0)
     printf("\"ratio\":%.3f,", bench_rate(r) / ceiling);
   printf("\"size_before\":%" PRIu64 ",\"size_after\":%" PRIu64 ",\"checked\":%" PRIu64
@@ -479,7 +480,7 @@ static void bench_json_limit(const bench *b, const bench_result *res, double cei
     if (!b->limit[m].ran)
       continue;
     printf("\"%s\":{", keys[m]);
-    bench_json_result(&b->limit[m], ceiling, 1);
+    bench_json_result(&b->limit[m], ceiling, 1, 1);
     printf("},");
   }
   printf("\"errors\":%" PRIu64 ",\"first_error\":", res->errors);
@@ -516,7 +517,7 @@ static void bench_json_subs(const bench *b, int ph) {
       continue;
     printf(",\"%s\":{\"ran\":%s,", bench_subs[ph][s].key,
            r->ran && !r->skipped ? "true" : "false");
-    bench_json_result(r, 0, 0);
+    bench_json_result(r, 0, 0, 1);
     bench_json_more(b, ph, s, r);
     printf("}");
   }
@@ -551,7 +552,7 @@ void bench_report_json(const bench *b) {
              r->disk_sync_us, r->disk_scattered_us, r->disk_contig_us);
     if (bench_is_write(ph))
       bench_json_writer(b, ph, r);
-    bench_json_result(r, ceiling, bench_is_write(ph));
+    bench_json_result(r, ceiling, bench_is_write(ph), !bench_is_bulk(ph));
     if (ph >= PH_CORE) {
       bench_json_more(b, ph, -1, r);
       bench_json_subs(b, ph);

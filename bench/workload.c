@@ -18,23 +18,25 @@
  * the haversine distance from the probe), traces and histories complete and
  * in log order (with proofs, one in BENCH_SAMPLE verified against the
  * checkpoint), the warranty status the one the data set implies, and audit
- * bundles verified in depth (signatures, manifest, every proof). Writes
+ * bundles verified in depth by the client library's offline verifier
+ * (pl_audit_verify), each later one the same bytes as the first. Writes
  * that depend on each other (bench_chains) are handed out one step of a
  * chain at a time.
  *
- * Depends on protobuf-c, cJSON, gRPC's status codes and storage/ (merkle.h,
- * note.h, geo.h, keys.h).
+ * Depends on protobuf-c, gRPC's status codes, storage/ (merkle.h, geo.h,
+ * keys.h) and client/ (audit.h, verify.h: the offline verifiers).
  */
-#include <cjson/cJSON.h>
 #include <grpc/status.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "bench.h"
+#include "error.h"
 #include "geo.h"
-#include "note.h"
+#include "verify.h"
 #include "partsledger/v1/audit.pb-c.h"
 #include "partsledger/v1/inventory.pb-c.h"
 #include "partsledger/v1/ledger.pb-c.h"
@@ -337,16 +339,6 @@ static int bench_next_trace(void *ctx, bench_tally *t, bench_req *q) {
   return 1;
 }
 
-/* The root of a checkpoint note's tree, and its size. 0 or -1. */
-static int bench_note_root(const char *note, uint64_t *size, uint8_t root[PL_HASH_BYTES]) {
-  const char *end = strstr(note, "\n\n");
-  char origin[256];
-  if (end == NULL)
-    return -1;
-  return pl_checkpoint_parse(note, (size_t)(end - note) + 1, origin, sizeof(origin), size,
-                             root) == 0 ? 0 : -1;
-}
-
 /* A fact's leaf against the checkpoint's root. 0 or -1. */
 static int bench_fact_proven(const Partsledger__V1__Fact *f, uint64_t size,
                              const uint8_t root[PL_HASH_BYTES]) {
@@ -401,7 +393,8 @@ static void bench_check_trace(void *ctx, bench_tally *t, const bench_req *q, con
     /* In depth: every fact's leaf is in the tree of the checkpoint. */
     uint64_t size;
     uint8_t root[PL_HASH_BYTES];
-    if (m->checkpoint == NULL || bench_note_root(m->checkpoint, &size, root) != 0 ||
+    char origin[PL_NOTE_NAME_MAX + 1];
+    if (m->checkpoint == NULL || pl_checkpoint_peek(m->checkpoint, origin, &size, root) != 0 ||
         size != m->tree_size) {
       bench_fail(t, GRPC_STATUS_DATA_LOSS, 1, "TraceBatch(%s): no checkpoint of size %" PRIu64,
                  want, m->tree_size);
@@ -492,112 +485,33 @@ const bench_workload bench_wl_history = {BENCH_TRACE "DeviceHistory", bench_next
 
 /* ---- audit bundles ------------------------------------------------------------- */
 
-/* The bytes of a base64 field of a JSON object, into out (cap bytes).
- * Their length, or -1. */
-static long bench_json_b64(const cJSON *s, uint8_t *out, size_t cap) {
-  const char *v = cJSON_GetStringValue(s);
-  size_t n;
-  if (v == NULL || pl_base64_decode(v, strlen(v), out, cap, &n) != 0)
-    return -1;
-  return (long)n;
-}
-
-int bench_audit_verify(const uint8_t *bundle, size_t len, const char *claim_id,
-                       const char *vkey, size_t *entries, char *why, size_t whylen) {
-  int rc = -1;
-  uint8_t *leaf = NULL;
-  cJSON *o = cJSON_ParseWithLength((const char *)bundle, len);
-  const char *cp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "checkpoint"));
-  const char *mf = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "manifest"));
-  const char *claim = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "claim_id"));
-  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "tree_size");
-  const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "entries");
-  size_t body_len;
-  uint64_t size;
-  uint8_t root[PL_HASH_BYTES];
-  if (o == NULL || cp == NULL || mf == NULL || claim == NULL || !cJSON_IsNumber(ts) ||
-      !cJSON_IsArray(list)) {
-    snprintf(why, whylen, "the bundle is not JSON with checkpoint, manifest, claim_id, "
-                          "tree_size and entries");
-    goto done;
-  }
-  if (strcmp(claim, claim_id) != 0) {
-    snprintf(why, whylen, "the bundle is of claim %s, not %s", claim, claim_id);
-    goto done;
-  }
-  if (pl_note_verify(vkey, cp, strlen(cp), &body_len) != 0 ||
-      pl_checkpoint_parse(cp, body_len, (char[256]){0}, 256, &size, root) != 0 ||
-      (double)size != cJSON_GetNumberValue(ts)) {
-    snprintf(why, whylen, "the checkpoint does not verify, or is not of tree_size");
-    goto done;
-  }
-  if (pl_note_verify(vkey, mf, strlen(mf), &body_len) != 0 ||
-      strncmp(mf, "partsledger/v1/audit-manifest\n", 30) != 0) {
-    snprintf(why, whylen, "the manifest does not verify");
-    goto done;
-  }
-  /* The manifest's head, origin, claim, size and root, then the indices,
-   * one per entry. */
-  const char *line = mf, *end = mf + body_len;
-  for (int skip = 0; skip < 5; skip++) {
-    const char *nl = memchr(line, '\n', (size_t)(end - line));
-    if (nl == NULL || (skip == 2 && ((size_t)(nl - line) != strlen(claim_id) ||
-                                     memcmp(line, claim_id, (size_t)(nl - line)) != 0))) {
-      snprintf(why, whylen, "the manifest is not of claim %s", claim_id);
-      goto done;
-    }
-    line = nl + 1;
-  }
-  size_t n = (size_t)cJSON_GetArraySize(list), k = 0;
-  leaf = malloc(1 << 20);
-  if (leaf == NULL) {
-    snprintf(why, whylen, "out of memory");
-    goto done;
-  }
-  const cJSON *e;
-  cJSON_ArrayForEach(e, list) {
-    const cJSON *ix = cJSON_GetObjectItemCaseSensitive(e, "index");
-    const cJSON *proof = cJSON_GetObjectItemCaseSensitive(e, "inclusion_proof");
-    long ll = bench_json_b64(cJSON_GetObjectItemCaseSensitive(e, "leaf"), leaf, 1 << 20);
-    char *next = NULL;
-    unsigned long long listed = line < end ? strtoull(line, &next, 10) : 0;
-    if (!cJSON_IsNumber(ix) || ll <= 0 || !cJSON_IsArray(proof) ||
-        cJSON_GetArraySize(proof) > PL_MERKLE_MAX_PROOF || next == NULL || *next != '\n' ||
-        (double)listed != cJSON_GetNumberValue(ix)) {
-      snprintf(why, whylen, "entry %zu is malformed or not the manifest's", k);
-      goto done;
-    }
-    line = next + 1;
-    pl_hash hashes[PL_MERKLE_MAX_PROOF];
-    size_t nh = 0;
-    const cJSON *h;
-    cJSON_ArrayForEach(h, proof) {
-      if (bench_json_b64(h, hashes[nh], PL_HASH_BYTES) != PL_HASH_BYTES) {
-        snprintf(why, whylen, "entry %zu: a proof hash is not 32 bytes", k);
-        goto done;
+/* An audit bundle checked in depth by the client library's offline
+ * verifier (pl_audit_verify: every check `partsledger audit verify` makes),
+ * and of the claim asked for. 0 with the entries' count in *entries, or -1
+ * with why. */
+static int bench_audit_verify(const uint8_t *bundle, size_t len, const char *claim_id,
+                              const char *vkey, size_t *entries, char *why, size_t whylen) {
+  pl_audit_report r;
+  int rc = pl_audit_verify((const char *)bundle, len, vkey, &r);
+  if (rc == PL_ENOMEM) {
+    snprintf(why, whylen, "out of memory verifying it");
+  } else if (rc != 0) {
+    const pl_audit_check *c = &r.checks[0];
+    for (int i = 0; i < PL_AUDIT_N_CHECKS; i++)
+      if (r.checks[i].result != PL_AUDIT_HOLDS) {
+        c = &r.checks[i];
+        break;
       }
-      nh++;
-    }
-    uint8_t lh[PL_HASH_BYTES];
-    pl_merkle_leaf_hash(leaf, (size_t)ll, lh);
-    if (pl_merkle_verify_inclusion((uint64_t)cJSON_GetNumberValue(ix), size, lh, hashes, nh,
-                                   root) != 0) {
-      snprintf(why, whylen, "the proof of entry %zu (index %.0f) does not verify", k,
-               cJSON_GetNumberValue(ix));
-      goto done;
-    }
-    k++;
+    snprintf(why, whylen, "%s: %.160s", c->name, c->reason);
+  } else if (r.claim_id == NULL || strcmp(r.claim_id, claim_id) != 0) {
+    snprintf(why, whylen, "the bundle is of claim %s, not %s", r.claim_id ? r.claim_id : "(none)",
+             claim_id);
+    rc = -1;
+  } else {
+    *entries = r.n_entries;
   }
-  if (line != end || n == 0) {
-    snprintf(why, whylen, "the manifest lists other entries than the %zu bundled", n);
-    goto done;
-  }
-  *entries = n;
-  rc = 0;
-done:
-  free(leaf);
-  cJSON_Delete(o);
-  return rc;
+  pl_audit_report_destroy(&r);
+  return rc == 0 ? 0 : -1;
 }
 
 static int bench_next_audit(void *ctx, bench_tally *t, bench_req *q) {
@@ -606,6 +520,11 @@ static int bench_next_audit(void *ctx, bench_tally *t, bench_req *q) {
   q->data = a->req.data;
   q->len = a->req.len;
   return 1;
+}
+
+/* Whether `len` bytes at `p` are the reference bundle's; a->lock held. */
+static int bench_audit_same(const bench_audit *a, const uint8_t *p, size_t len) {
+  return a->ref_len == len && memcmp(a->ref, p, len) == 0;
 }
 
 static void bench_check_audit(void *ctx, bench_tally *t, const bench_req *q, const uint8_t *p,
@@ -618,11 +537,20 @@ static void bench_check_audit(void *ctx, bench_tally *t, const bench_req *q, con
     bench_fail(t, GRPC_STATUS_INTERNAL, 1, "cannot decode an ExportAuditBundleResponse");
     return;
   }
+  /* Once a bundle has been verified in depth it is the reference, and every
+   * later one must be the same bytes: nothing is written meanwhile. */
   pthread_mutex_lock(&a->lock);
-  int same = a->ref != NULL && a->ref_len == m->bundle.len &&
-             memcmp(a->ref, m->bundle.data, a->ref_len) == 0;
+  int have = a->ref != NULL;
+  int same = have && bench_audit_same(a, m->bundle.data, m->bundle.len);
+  size_t ref_len = a->ref_len;
   pthread_mutex_unlock(&a->lock);
-  if (!same || ++t->seq % BENCH_SAMPLE == 0) {
+  if (have && !same) {
+    bench_fail(t, GRPC_STATUS_INTERNAL, 1,
+               "audit bundle of %s: %zu bytes unlike the %zu verified before", a->claim_id,
+               m->bundle.len, ref_len);
+    return;
+  }
+  if (!have || ++t->seq % BENCH_SAMPLE == 0) {
     size_t entries;
     char why[200];
     if (bench_audit_verify(m->bundle.data, m->bundle.len, a->claim_id, a->vkey, &entries, why,
@@ -630,18 +558,30 @@ static void bench_check_audit(void *ctx, bench_tally *t, const bench_req *q, con
       bench_fail(t, GRPC_STATUS_DATA_LOSS, 1, "audit bundle of %s: %s", a->claim_id, why);
       return;
     }
+    /* The first verified becomes the reference; those that came before it
+     * was set were verified each, and must be its bytes too. */
     pthread_mutex_lock(&a->lock);
     if (a->entries == 0)
       a->entries = entries;
-    int right = entries == a->entries;
-    if (right && a->ref == NULL && (a->ref = malloc(m->bundle.len)) != NULL) {
+    size_t want = a->entries;
+    same = 1;
+    if (entries == want && a->ref == NULL && (a->ref = malloc(m->bundle.len)) != NULL) {
       memcpy(a->ref, m->bundle.data, m->bundle.len);
       a->ref_len = m->bundle.len;
+    } else if (entries == want && a->ref != NULL) {
+      same = bench_audit_same(a, m->bundle.data, m->bundle.len);
     }
+    ref_len = a->ref_len;
     pthread_mutex_unlock(&a->lock);
-    if (!right) {
+    if (entries != want) {
       bench_fail(t, GRPC_STATUS_INTERNAL, 1, "audit bundle of %s: %zu entries, expected %zu",
-                 a->claim_id, entries, a->entries);
+                 a->claim_id, entries, want);
+      return;
+    }
+    if (!same) {
+      bench_fail(t, GRPC_STATUS_INTERNAL, 1,
+                 "audit bundle of %s: %zu bytes unlike the %zu verified before", a->claim_id,
+                 m->bundle.len, ref_len);
       return;
     }
     t->checked++;

@@ -8,9 +8,11 @@
 #   ./deploy/bench.sh --phases inventory   the inventory phases (issue 10's data set)
 #   ./deploy/bench.sh --phases repair      warranty, mixed writes, audit bundles
 # Arguments go to partsledger-bench (see partsledger-bench --help, and
-# BENCHMARKS.md for the phases and the flags that scale their data set). The
-# near phase also measures Redis GEOSEARCH when redis-server is on PATH
-# (Debian's redis-server package; it is not installed by deps.sh). The
+# BENCHMARKS.md for the phases and the flags that scale their data set).
+# It first runs deploy/deps.sh redis-server, which installs with apt-get
+# (through sudo when not root) whatever is missing of the build's packages
+# and of Debian's redis-server: the near phase also measures Redis GEOSEARCH
+# (partsledger-bench skips that when redis-server is not on PATH). The
 # server's data directory is the temporary directory's data/, on the disk
 # that holds $TMPDIR (default /tmp): keep it off tmpfs, or fsync is free.
 # PL_BENCH_WORKERS sets the server's --workers, and the same number of
